@@ -1,0 +1,18 @@
+"""EventBridge, every minute → send what is due, re-publish what an outage left behind."""
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from notify.entrypoints.timer import tick_now
+
+logger = Logger(service="notify-tick")
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = tick_now()
+    logger.info("tick done", extra=asdict(report))
+    return asdict(report)

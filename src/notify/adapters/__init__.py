@@ -1,0 +1,1 @@
+"""Adapters: the ports implemented against PostgreSQL, RabbitMQ, SQS, SES and SNS."""

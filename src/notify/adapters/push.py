@@ -1,0 +1,53 @@
+"""Mobile push through Amazon SNS: one platform endpoint per device token."""
+
+import json
+import threading
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from notify.adapters.aws import aws_client, classify_provider_error
+from notify.errors import PermanentError
+from notify.ports import Rendered
+
+_LOCAL_APPLICATION = "notify-push"
+
+
+class SnsPushSender:
+    """Needs a platform application (FCM/APNs credentials live there). Without a configured ARN,
+    one named `notify-push` is created on first use: that is for the local stack only."""
+
+    def __init__(self, region: str, platform_application_arn: str | None) -> None:
+        self._region = region
+        self._application_arn = platform_application_arn
+        self._lock = threading.Lock()
+
+    def _application(self) -> str:
+        with self._lock:
+            if self._application_arn is None:
+                answer = aws_client("sns", self._region).create_platform_application(
+                    Name=_LOCAL_APPLICATION, Platform="GCM", Attributes={"PlatformCredential": "local"}
+                )
+                self._application_arn = str(answer["PlatformApplicationArn"])
+            return self._application_arn
+
+    def send(self, address: str, message: Rendered) -> str:
+        sns = aws_client("sns", self._region)
+        notification = {"title": message.subject or "", "body": message.text}
+        payload = {
+            "default": message.text,
+            "GCM": json.dumps({"notification": notification}),
+            "APNS": json.dumps({"aps": {"alert": notification}}),
+        }
+        try:
+            # Idempotent for the same token: returns the existing endpoint.
+            endpoint = sns.create_platform_endpoint(PlatformApplicationArn=self._application(), Token=address)
+            answer = sns.publish(
+                TargetArn=endpoint["EndpointArn"], MessageStructure="json", Message=json.dumps(payload)
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "EndpointDisabled":
+                raise PermanentError("sns:Publish(push): EndpointDisabled") from error
+            raise classify_provider_error(error, "sns:Publish(push)") from error
+        except BotoCoreError as error:
+            raise classify_provider_error(error, "sns:Publish(push)") from error
+        return str(answer["MessageId"])

@@ -1,0 +1,171 @@
+"""RabbitMQ: durable queues named as the SQS ones, persistent messages, publisher confirms.
+
+Publishing uses pika's asynchronous connection driven to completion per batch, so a batch
+of messages costs one wait for confirms instead of one per message.
+"""
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pika
+import pika.exceptions
+from pika.adapters.select_connection import IOLoop
+from pika.spec import Basic
+
+from notify.errors import BrokerUnavailable
+from notify.ports import OutboundMessage
+
+RETRY_SUFFIX = "-retry"
+DEAD_LETTER_SUFFIX = "-dlq"
+
+
+def topology(queue: str) -> list[tuple[str, dict[str, Any]]]:
+    """The queues behind one channel-and-tier queue: itself, its delayed-retry queue, its DLQ.
+
+    A message parked in the retry queue expires (per-message TTL = the backoff) and is
+    dead-lettered back into the main queue.
+    """
+    return [
+        (queue, {}),
+        (queue + RETRY_SUFFIX, {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue}),
+        (queue + DEAD_LETTER_SUFFIX, {}),
+    ]
+
+
+def message_properties(message_id: str, headers: dict[str, Any] | None = None, **extra: Any) -> Any:
+    return pika.BasicProperties(
+        delivery_mode=pika.DeliveryMode.Persistent,
+        content_type="application/json",
+        message_id=message_id,
+        headers=headers or {},
+        **extra,
+    )
+
+
+class RabbitPublisher:
+    def __init__(self, url: str, queues: Sequence[str], confirm_timeout_s: float = 30.0) -> None:
+        self._parameters = pika.URLParameters(url)
+        self._queues = list(queues)
+        self._timeout = confirm_timeout_s
+        self._session: _ConfirmingSession | None = None
+
+    def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        if messages:
+            self._with_session(lambda session: session.publish(messages, self._timeout))
+
+    def check(self) -> None:
+        self._with_session(lambda _session: None)
+
+    def _with_session(self, action: Callable[["_ConfirmingSession"], None]) -> None:
+        """Run `action` on a live session, reconnecting if the last one closed."""
+        try:
+            if self._session is None or not self._session.usable:
+                self._session = _ConfirmingSession(self._parameters, self._queues, self._timeout)
+            action(self._session)
+        except (pika.exceptions.AMQPError, OSError, TimeoutError) as error:
+            self.close()
+            raise BrokerUnavailable(f"rabbitmq: {type(error).__name__}: {error}") from error
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+class _ConfirmingSession:
+    """One connection and one confirm-mode channel, driven synchronously."""
+
+    def __init__(self, parameters: pika.URLParameters, queues: list[str], timeout: float) -> None:
+        self._ioloop = IOLoop()
+        self._channel: Any = None
+        self._failure: BaseException | None = None
+        self._declared = 0
+        self._queues = queues
+        self._next_tag = 0
+        self._unconfirmed: set[int] = set()
+        self._nacked = 0
+        self._ioloop.activate_poller()  # what IOLoop.start() would do; we poll it ourselves
+        self._connection = pika.SelectConnection(
+            parameters,
+            on_open_callback=self._on_open,
+            on_open_error_callback=self._on_failure,
+            on_close_callback=self._on_failure,
+            custom_ioloop=self._ioloop,
+        )
+        self._run_until(lambda: self._declared == len(self._queues), timeout)
+
+    @property
+    def usable(self) -> bool:
+        return self._failure is None and self._channel is not None and self._channel.is_open
+
+    def _on_open(self, connection: Any) -> None:
+        connection.channel(on_open_callback=self._on_channel)
+
+    def _on_channel(self, channel: Any) -> None:
+        self._channel = channel
+        channel.add_on_close_callback(self._on_failure)
+        channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=self._declare)
+
+    def _declare(self, _frame: Any) -> None:
+        for queue in self._queues:
+            self._channel.queue_declare(queue, durable=True, callback=self._on_declared)
+
+    def _on_declared(self, _frame: Any) -> None:
+        self._declared += 1
+
+    def _on_failure(self, _source: Any, reason: Any = None) -> None:
+        self._failure = (
+            reason if isinstance(reason, BaseException) else pika.exceptions.AMQPError(str(reason))
+        )
+
+    def _on_confirm(self, frame: Any) -> None:
+        method = frame.method
+        tags = (
+            {tag for tag in self._unconfirmed if tag <= method.delivery_tag}
+            if method.multiple
+            else {method.delivery_tag}
+        )
+        if isinstance(method, Basic.Nack):
+            self._nacked += len(tags)
+        self._unconfirmed -= tags
+
+    def publish(self, messages: Sequence[OutboundMessage], timeout: float) -> None:
+        for message in messages:
+            self._channel.basic_publish(
+                exchange="",
+                routing_key=message.queue,
+                body=message.body,
+                properties=message_properties(str(message.message_id)),
+            )
+            self._next_tag += 1
+            self._unconfirmed.add(self._next_tag)
+        self._run_until(lambda: not self._unconfirmed, timeout)
+        if self._nacked:
+            nacked, self._nacked = self._nacked, 0
+            raise pika.exceptions.AMQPError(f"broker refused {nacked} message(s)")
+
+    def _run_until(self, done: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        wake = self._ioloop.call_later(timeout, lambda: None)  # bounds each poll's wait
+        try:
+            while not done():
+                if self._failure is not None:
+                    raise self._failure
+                if time.monotonic() > deadline:
+                    raise TimeoutError("no answer from RabbitMQ in time")
+                self._ioloop.poll()
+                self._ioloop.process_timeouts()
+        finally:
+            self._ioloop.remove_timeout(wake)
+
+    def close(self) -> None:
+        try:
+            if self._connection.is_open:
+                self._connection.close()
+                self._run_until(lambda: self._connection.is_closed, 5)
+        except (pika.exceptions.AMQPError, OSError, TimeoutError):
+            pass
+        finally:
+            self._ioloop.deactivate_poller()
+            self._ioloop.close()

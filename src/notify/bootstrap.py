@@ -1,0 +1,77 @@
+"""The composition root: the one place that chooses adapters for the ports.
+
+Everything is built lazily on first use and reused for the life of the execution
+environment (a Lambda container or a worker process); nothing connects at import.
+"""
+
+from functools import cached_property
+
+from notify.adapters.email import SesEmailSender
+from notify.adapters.postgres import PostgresStore
+from notify.adapters.push import SnsPushSender
+from notify.adapters.rabbitmq import RabbitPublisher
+from notify.adapters.sms import SnsSmsSender
+from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
+from notify.channels import Channel, all_queue_names
+from notify.ports import Publisher, Sender
+from notify.rendering import TemplateRenderer
+from notify.settings import Settings, get_settings
+
+
+class Services:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._senders: dict[Channel, Sender] = {}
+
+    @cached_property
+    def store(self) -> PostgresStore:
+        store = PostgresStore(self.settings.database_url, self.settings.database_pool_max)
+        if self.settings.apply_schema:
+            store.apply_schema()
+        return store
+
+    @cached_property
+    def publisher(self) -> Publisher:
+        if self.settings.broker == "rabbitmq":
+            return RabbitPublisher(self.settings.rabbitmq_url, all_queue_names(self.settings.queue_prefix))
+        return SqsPublisher(self.settings.aws_region, self.settings.sqs_queue_url_base)
+
+    @cached_property
+    def retry_delay(self) -> SqsRetryDelay:
+        return SqsRetryDelay(self.settings.aws_region)
+
+    @cached_property
+    def renderer(self) -> TemplateRenderer:
+        return TemplateRenderer()
+
+    def sender(self, channel: Channel) -> Sender:
+        if channel not in self._senders:
+            self._senders[channel] = self._build_sender(channel)
+        return self._senders[channel]
+
+    def _build_sender(self, channel: Channel) -> Sender:
+        region = self.settings.aws_region
+        match channel:
+            case Channel.EMAIL:
+                return SesEmailSender(self.settings.email_sender, region)
+            case Channel.SMS:
+                return SnsSmsSender(region)
+            case Channel.PUSH:
+                return SnsPushSender(region, self.settings.push_platform_application_arn)
+
+
+_current: Services | None = None
+
+
+def services() -> Services:
+    """The services of this execution environment, built on first use."""
+    global _current
+    if _current is None:
+        _current = Services(get_settings())
+    return _current
+
+
+def install(replacement: Services | None) -> None:
+    """Swap the composition (tests install one wired with fakes; None rebuilds from settings)."""
+    global _current
+    _current = replacement

@@ -1,0 +1,61 @@
+"""Event types, channels and priority tiers: the routing table of the service."""
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    NEW_EPISODE = "new_episode"
+    COMMENT_LIKED = "comment_liked"
+    NEW_RELEASES_PROMO = "new_releases_promo"
+    WATCH_LATER_REMINDER = "watch_later_reminder"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+
+
+class Tier(StrEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+# Which channels an event type goes out on, in order of preference.
+EVENT_CHANNELS: dict[EventType, tuple[Channel, ...]] = {
+    EventType.NEW_EPISODE: (Channel.EMAIL, Channel.SMS, Channel.PUSH),
+    EventType.COMMENT_LIKED: (Channel.PUSH, Channel.EMAIL),
+    EventType.NEW_RELEASES_PROMO: (Channel.EMAIL,),
+    EventType.WATCH_LATER_REMINDER: (Channel.EMAIL, Channel.PUSH),
+}
+
+# The user field that holds a channel's contact.
+CONTACT_FIELD: dict[Channel, str] = {
+    Channel.EMAIL: "email",
+    Channel.SMS: "phone",
+    Channel.PUSH: "push_token",
+}
+
+TIERS_BY_URGENCY: tuple[Tier, ...] = (Tier.HIGH, Tier.NORMAL, Tier.LOW)
+DEFAULT_PRIORITY = 5
+
+
+def tier_for(priority: int) -> Tier:
+    if priority >= 7:
+        return Tier.HIGH
+    if priority >= 3:
+        return Tier.NORMAL
+    return Tier.LOW
+
+
+def queue_name(channel: Channel, tier: Tier, prefix: str = "notify") -> str:
+    return f"{prefix}-{channel}-{tier}"
+
+
+def dead_letter_queue_name(channel: Channel, tier: Tier, prefix: str = "notify") -> str:
+    return f"{queue_name(channel, tier, prefix)}-dlq"
+
+
+def all_queue_names(prefix: str = "notify") -> list[str]:
+    return [queue_name(channel, tier, prefix) for channel in Channel for tier in TIERS_BY_URGENCY]

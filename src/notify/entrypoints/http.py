@@ -1,0 +1,158 @@
+"""The HTTP API behind API Gateway (REST, v1): routes are thin, each calls one domain function."""
+
+import json
+import uuid
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from pydantic import BaseModel
+
+from notify.bootstrap import services
+from notify.errors import FieldProblem, IdempotencyConflict, InvalidInput, NotFound, RetryableError
+from notify.ingest import accept_event
+from notify.models import (
+    DirectoryMovie,
+    DirectoryUser,
+    EventAccepted,
+    EventRequest,
+    EventView,
+    NotificationPage,
+    Upserted,
+)
+
+logger = Logger(service="notify")
+app = APIGatewayRestResolver(enable_validation=True)
+app.enable_swagger(path="/docs", title="Notification service", version="1.0.0")
+
+
+def _errors(status: HTTPStatus, problems: list[FieldProblem]) -> Response[Any]:
+    return _json(status, {"errors": [{"loc": list(p.loc), "msg": p.msg} for p in problems]})
+
+
+def _json(status: HTTPStatus, body: BaseModel | dict[str, Any]) -> Response[Any]:
+    text = body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(body, ensure_ascii=False)
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=text)
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response[Any]:
+    problems = [FieldProblem(tuple(item.get("loc", ())), _readable(item)) for item in error.errors()]
+    return _errors(HTTPStatus.UNPROCESSABLE_ENTITY, problems)
+
+
+def _readable(item: dict[str, Any]) -> str:
+    if item.get("type") == "json_invalid":
+        return "the body is not valid JSON"
+    message = str(item.get("msg", "is invalid"))
+    return message.removeprefix("Value error, ")
+
+
+@app.exception_handler(InvalidInput)
+def _invalid_input(error: InvalidInput) -> Response[Any]:
+    return _errors(HTTPStatus.UNPROCESSABLE_ENTITY, error.problems)
+
+
+@app.exception_handler(NotFound)
+def _not_found(error: NotFound) -> Response[Any]:
+    return _errors(HTTPStatus.NOT_FOUND, [FieldProblem(("path",), str(error))])
+
+
+@app.exception_handler(IdempotencyConflict)
+def _conflict(error: IdempotencyConflict) -> Response[Any]:
+    return _errors(HTTPStatus.CONFLICT, [FieldProblem(("header", "Idempotency-Key"), str(error))])
+
+
+@app.exception_handler(RetryableError)
+def _unavailable(error: RetryableError) -> Response[Any]:
+    logger.warning("dependency unavailable", extra={"error": type(error).__name__})
+    return _errors(
+        HTTPStatus.SERVICE_UNAVAILABLE, [FieldProblem(("service",), "temporarily unavailable, retry")]
+    )
+
+
+@app.post("/events", responses={202: {"description": "Accepted"}})
+def post_event(
+    event: EventRequest,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> Response[EventAccepted]:
+    ctx = services()
+    accepted = accept_event(
+        event,
+        now=datetime.now(UTC),
+        store=ctx.store,
+        outbox=ctx.store,
+        directory=ctx.store,
+        publisher=ctx.publisher,
+        chunk_size=ctx.settings.message_chunk_size,
+        queue_prefix=ctx.settings.queue_prefix,
+        idempotency_key=idempotency_key,
+    )
+    logger.info(
+        "event accepted",
+        extra={"event_id": str(accepted.event_id), "status": accepted.status, "rows": accepted.notifications},
+    )
+    return Response(
+        status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=accepted
+    )
+
+
+@app.get("/events/<event_id>")
+def get_event(event_id: uuid.UUID) -> EventView:
+    view = services().store.event_view(event_id)
+    if view is None:
+        raise NotFound(f"no event {event_id}")
+    return view
+
+
+@app.get("/events/<event_id>/notifications")
+def list_notifications(
+    event_id: uuid.UUID,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+) -> NotificationPage:
+    page = services().store.notifications_page(event_id, status, limit, cursor)
+    if page is None:
+        raise NotFound(f"no event {event_id}")
+    return page
+
+
+@app.put("/directory/users")
+def put_users(users: list[DirectoryUser]) -> Upserted:
+    return Upserted(upserted=services().store.upsert_users(users))
+
+
+@app.put("/directory/movies")
+def put_movies(movies: list[DirectoryMovie]) -> Upserted:
+    return Upserted(upserted=services().store.upsert_movies(movies))
+
+
+@app.get("/health")
+def health() -> Response[Any]:
+    ctx = services()
+    checks: dict[str, str] = {}
+    for name, probe in (("database", ctx.store), ("broker", ctx.publisher)):
+        try:
+            probe.check()
+            checks[name] = "ok"
+        except Exception as error:  # noqa: BLE001 - health reports any failure, whatever its type
+            checks[name] = f"unavailable: {type(error).__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return _json(
+        HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE,
+        {"status": "ok" if healthy else "degraded", **checks},
+    )
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> Response[Any]:
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type=content_types.APPLICATION_JSON,
+        body=app.get_openapi_json_schema(title="Notification service", version="1.0.0"),
+    )

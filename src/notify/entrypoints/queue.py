@@ -1,0 +1,76 @@
+"""Queue entry points: one SQS batch (a sender Lambda) or one RabbitMQ message (the worker)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from notify.bootstrap import services
+from notify.channels import Channel
+from notify.delivery import DeliveryReport, deliver_message
+from notify.errors import PermanentError, RetryableError
+from notify.models import NotificationMessage
+
+logger = Logger(service="notify")
+
+
+def retry_delay_s(attempt: int, base_s: int = 10, cap_s: int = 900) -> int:
+    """Exponential backoff: 10 s, 20 s, 40 s, … capped at 15 minutes."""
+    return int(min(cap_s, base_s * 2 ** max(0, attempt - 1)))
+
+
+def deliver_body(body: str | bytes, *, channel: Channel, attempt: int) -> DeliveryReport:
+    """Parse one queue message and deliver it on `channel`; `attempt` counts from 1."""
+    try:
+        message = NotificationMessage.model_validate_json(body)
+    except ValidationError as error:
+        raise PermanentError(f"malformed message: {error.error_count()} problem(s)") from error
+    if message.transport_type != channel:
+        raise PermanentError(f"a {message.transport_type} message on the {channel} queue")
+    ctx = services()
+    report = deliver_message(
+        message,
+        ledger=ctx.store,
+        sender=ctx.sender(channel),
+        renderer=ctx.renderer,
+        now=datetime.now(UTC),
+        lease_s=ctx.settings.claim_lease_seconds,
+        final_attempt=attempt >= ctx.settings.max_receives,
+    )
+    logger.info(
+        "message delivered",
+        extra={
+            "event_id": str(message.event_id),
+            "channel": str(channel),
+            "sent": len(report.sent),
+            "failed": len(report.failed),
+            "already_handled": len(report.already_handled),
+        },
+    )
+    return report
+
+
+def handle_sqs_batch(
+    event: dict[str, Any], context: LambdaContext, channel: Channel
+) -> PartialItemFailureResponse:
+    """Deliver an SQS batch; only the records that failed go back to the queue."""
+    processor = BatchProcessor(event_type=EventType.SQS)
+
+    def record_handler(record: SQSRecord) -> None:
+        attempt = int(record.attributes.approximate_receive_count)
+        try:
+            deliver_body(record.body, channel=channel, attempt=attempt)
+        except RetryableError:
+            services().retry_delay.defer(
+                record.event_source_arn, record.receipt_handle, retry_delay_s(attempt)
+            )
+            raise
+
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

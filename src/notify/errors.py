@@ -1,0 +1,50 @@
+"""Typed errors. Their type, never their text, decides HTTP codes and retries."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class NotifyError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    loc: tuple[str | int, ...]
+    msg: str
+
+
+class InvalidInput(NotifyError):
+    """The request is well-formed JSON but says something we cannot accept (422)."""
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
+        self.problems = list(problems)
+
+
+class NotFound(NotifyError):
+    """The thing asked for does not exist (404)."""
+
+
+class IdempotencyConflict(NotifyError):
+    """The Idempotency-Key was used before with another body (409)."""
+
+
+class DuplicateIdempotencyKey(NotifyError):
+    """Storage saw the key inserted concurrently; the caller re-reads the first answer."""
+
+
+class RetryableError(NotifyError):
+    """A transient failure: the message goes back to its queue and is tried again later."""
+
+
+class PermanentError(NotifyError):
+    """A failure that retrying cannot fix: the recipient is marked failed with the reason."""
+
+
+class BrokerUnavailable(RetryableError):
+    """The broker did not take (or confirm) a publish."""
+
+
+class StorageUnavailable(RetryableError):
+    """The database did not answer."""

@@ -1,0 +1,142 @@
+"""Accepting events: validate against the directory, store, fan out, publish."""
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from notify.channels import EVENT_CHANNELS, queue_name, tier_for
+from notify.errors import (
+    DuplicateIdempotencyKey,
+    FieldProblem,
+    IdempotencyConflict,
+    InvalidInput,
+)
+from notify.models import EventAccepted, EventRequest
+from notify.ports import (
+    Directory,
+    EventStore,
+    NewEvent,
+    NewSchedule,
+    Outbox,
+    Publisher,
+    StoredEvent,
+)
+from notify.relay import publish_outbox
+from notify.schedule import next_run
+
+
+def request_fingerprint(request: EventRequest) -> str:
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
+def accept_event(
+    request: EventRequest,
+    *,
+    now: datetime,
+    store: EventStore,
+    outbox: Outbox,
+    directory: Directory,
+    publisher: Publisher,
+    chunk_size: int,
+    queue_prefix: str = "notify",
+    idempotency_key: str | None = None,
+    new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+) -> EventAccepted:
+    fingerprint = request_fingerprint(request) if idempotency_key else None
+    if idempotency_key:
+        earlier = store.find_by_idempotency_key(idempotency_key)
+        if earlier is not None:
+            return _replay(earlier, fingerprint)
+
+    content_ids = list(dict.fromkeys(request.payload.content))
+    movies = directory.find_movies(content_ids)
+    known = {str(movie.movie_id) for movie in movies}
+    unknown = [
+        FieldProblem(("body", "payload", "content", index), f"unknown movie id {raw}")
+        for index, raw in enumerate(request.payload.content)
+        if str(uuid.UUID(raw)) not in known
+    ]
+    if unknown:
+        raise InvalidInput(unknown)
+
+    channels = EVENT_CHANNELS[request.event_type]
+    tier = tier_for(request.priority)
+    event = NewEvent(
+        event_id=new_id(),
+        event_type=request.event_type,
+        created_dt=request.created_dt,
+        priority=request.priority,
+        user_ids=request.payload.user,
+        content=movies,
+        channels=channels,
+        queue_by_channel={channel: queue_name(channel, tier, queue_prefix) for channel in channels},
+        chunk_size=chunk_size,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+    )
+    try:
+        if _is_deferred(request, now):
+            stored = _store_schedule(request, event, now, store, new_id)
+        else:
+            stored = store.create_event(event)
+    except DuplicateIdempotencyKey as race:
+        # Another request with the same key committed first: answer as it did.
+        assert idempotency_key is not None
+        earlier = store.find_by_idempotency_key(idempotency_key)
+        if earlier is None:
+            raise IdempotencyConflict("the first request with this key is still in flight") from race
+        return _replay(earlier, fingerprint)
+
+    if stored.outbox:
+        publish_outbox(stored.outbox, publisher=publisher, outbox=outbox, now=now)
+    return _answer(stored)
+
+
+def _is_deferred(request: EventRequest, now: datetime) -> bool:
+    return request.schedule is not None or (request.start_dt is not None and request.start_dt > now)
+
+
+def _store_schedule(
+    request: EventRequest, event: NewEvent, now: datetime, store: EventStore, new_id: Callable[[], uuid.UUID]
+) -> StoredEvent:
+    start = max(request.start_dt, now) if request.start_dt else now
+    if request.schedule is None:
+        assert request.start_dt is not None
+        first_run = request.start_dt
+    else:
+        # A start_dt that is itself a cron moment is the first run; hence "after" one second before it.
+        first_run = next_run(
+            request.schedule, request.timezone, start.replace(microsecond=0) - timedelta(seconds=1)
+        )
+    recipients, skipped = store.count_known_users(event.user_ids, event.channels)
+    schedule = NewSchedule(
+        schedule_id=new_id(),
+        event_type=request.event_type,
+        priority=request.priority,
+        cron=request.schedule,
+        timezone=request.timezone,
+        start_dt=request.start_dt,
+        next_run_at=first_run,
+        user_ids=list(dict.fromkeys(request.payload.user)),
+        content_ids=[str(movie.movie_id) for movie in event.content],
+    )
+    return store.create_scheduled_event(event, schedule, recipients, skipped)
+
+
+def _replay(earlier: StoredEvent, fingerprint: str | None) -> EventAccepted:
+    if earlier.request_hash != fingerprint:
+        raise IdempotencyConflict("this Idempotency-Key was used with a different body")
+    return _answer(earlier)
+
+
+def _answer(stored: StoredEvent) -> EventAccepted:
+    return EventAccepted(
+        event_id=stored.event_id,
+        status="scheduled" if stored.status == "scheduled" else "queued",
+        recipients=stored.recipients,
+        notifications=stored.notifications,
+        skipped_users=stored.skipped_users,
+        schedule_id=stored.schedule_id,
+        next_run_at=stored.next_run_at,
+    )

@@ -1,0 +1,185 @@
+"""Pydantic models at the edges: API bodies, API answers and queue messages."""
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from notify.channels import DEFAULT_PRIORITY, Channel, EventType
+
+MAX_USERS_PER_EVENT = 100_000
+_E164 = re.compile(r"^\+[0-9]{8,15}$")
+
+
+def _uuid_text(value: str) -> str:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise ValueError("is not a valid UUID") from None
+    return value
+
+
+def _zone_name(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+def _cron(value: str) -> str:
+    # Imported here so that the models stay importable without the scheduling module's deps.
+    from notify.schedule import check_cron
+
+    check_cron(value)
+    return value
+
+
+UuidText = Annotated[str, AfterValidator(_uuid_text)]
+ZoneName = Annotated[str, AfterValidator(_zone_name)]
+CronText = Annotated[str, AfterValidator(_cron)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- POST /events -----------------------------------------------------------------------------
+
+
+class EventPayload(StrictModel):
+    user: list[UuidText] = Field(min_length=1, max_length=MAX_USERS_PER_EVENT)
+    content: list[UuidText] = Field(default_factory=list, max_length=1000)
+
+
+class EventRequest(StrictModel):
+    event_type: EventType
+    created_dt: AwareDatetime
+    schedule: CronText | None = None
+    start_dt: AwareDatetime | None = None
+    timezone: ZoneName = "UTC"
+    priority: int = Field(default=DEFAULT_PRIORITY, ge=0, le=9)
+    payload: EventPayload
+
+
+class EventAccepted(BaseModel):
+    event_id: uuid.UUID
+    status: Literal["queued", "scheduled"]
+    recipients: int
+    notifications: int
+    skipped_users: list[str]
+    schedule_id: uuid.UUID | None = None
+    next_run_at: datetime | None = None
+
+
+class EventView(BaseModel):
+    event_id: uuid.UUID
+    event_type: EventType
+    created_dt: datetime
+    priority: int
+    status: Literal["queued", "scheduled"]
+    schedule_id: uuid.UUID | None
+    recipients: int
+    notifications: int
+    skipped_users: list[str]
+    counts: dict[str, int]
+
+
+class NotificationView(BaseModel):
+    user_id: uuid.UUID
+    channel: Channel
+    status: str
+    reason: str | None
+    attempts: int
+    sent_at: datetime | None
+    error: str | None
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationView]
+    next_cursor: str | None
+
+
+# ---- Directory ---------------------------------------------------------------------------------
+
+
+class DirectoryUser(StrictModel):
+    user_id: uuid.UUID
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = None
+    push_token: str | None = Field(default=None, max_length=4096)
+    birthday: date | None = None
+    locale: Literal["ru", "en"] = "en"
+    timezone: ZoneName = "UTC"
+
+    @field_validator("email")
+    @classmethod
+    def _email_has_at(cls, value: str | None) -> str | None:
+        if value is not None and (value.count("@") != 1 or value.startswith("@") or value.endswith("@")):
+            raise ValueError("is not an e-mail address")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone_is_e164(cls, value: str | None) -> str | None:
+        if value is not None and not _E164.match(value):
+            raise ValueError("must be E.164: '+' and 8 to 15 digits")
+        return value
+
+
+class DirectoryMovie(StrictModel):
+    movie_id: uuid.UUID
+    title: str = Field(min_length=1, max_length=500)
+    season: int | None = Field(default=None, ge=0)
+    episode: int | None = Field(default=None, ge=0)
+    release_date: date | None = None
+
+
+class Upserted(BaseModel):
+    upserted: int
+
+
+# ---- Queue message (the design's outgoing model, versioned) ------------------------------------
+
+
+class Recipient(BaseModel):
+    user_id: uuid.UUID
+    first_name: str | None = None
+    last_name: str | None = None
+    birthday_date: date | None = None
+    email: str | None = None
+    phone: str | None = None
+    push_token: str | None = None
+    locale: Literal["ru", "en"] = "en"
+    timezone: str = "UTC"
+
+
+class Content(BaseModel):
+    movie_id: uuid.UUID
+    title: str
+    season: int | None = None
+    episode: int | None = None
+    release_date: date | None = None
+
+
+class MessagePayload(BaseModel):
+    user: list[Recipient]
+    content: list[Content]
+
+
+class NotificationMessage(BaseModel):
+    """One message on a channel queue: an event for a chunk of its recipients."""
+
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: EventType
+    created_dt: datetime
+    transport_type: Channel
+    priority: int
+    payload: MessagePayload

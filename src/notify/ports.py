@@ -1,0 +1,177 @@
+"""Ports: small interfaces named for capabilities. Adapters implement them; the domain uses them."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from notify.channels import Channel, EventType
+from notify.models import (
+    Content,
+    DirectoryMovie,
+    DirectoryUser,
+    EventView,
+    NotificationPage,
+    Recipient,
+)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A serialized queue message waiting in the outbox or on its way to the broker."""
+
+    message_id: uuid.UUID
+    queue: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    event_id: uuid.UUID
+    event_type: EventType
+    created_dt: datetime
+    priority: int
+    user_ids: Sequence[str]
+    content: Sequence[DirectoryMovie]
+    channels: Sequence[Channel]
+    queue_by_channel: dict[Channel, str]
+    chunk_size: int
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class NewSchedule:
+    schedule_id: uuid.UUID
+    event_type: EventType
+    priority: int
+    cron: str | None
+    timezone: str
+    start_dt: datetime | None
+    next_run_at: datetime
+    user_ids: Sequence[str]
+    content_ids: Sequence[str]
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """What the ingest answers about an event, first time or on an idempotent replay."""
+
+    event_id: uuid.UUID
+    status: str
+    recipients: int
+    notifications: int
+    skipped_users: list[str]
+    schedule_id: uuid.UUID | None
+    next_run_at: datetime | None
+    request_hash: str | None = None
+    outbox: list[OutboundMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message ready for a provider; `html` and `subject` are for e-mail, `subject` is the push title."""
+
+    text: str
+    subject: str | None = None
+    html: str | None = None
+
+
+class EventStore(Protocol):
+    def find_by_idempotency_key(self, key: str) -> StoredEvent | None: ...
+
+    def create_event(self, event: NewEvent) -> StoredEvent:
+        """Store the event, its notifications and its outbox messages in one transaction."""
+        ...
+
+    def create_scheduled_event(
+        self, event: NewEvent, schedule: NewSchedule, recipients: int, skipped_users: list[str]
+    ) -> StoredEvent: ...
+
+    def count_known_users(
+        self, user_ids: Sequence[str], channels: Sequence[Channel]
+    ) -> tuple[int, list[str]]:
+        """(users with a contact on one of `channels`, ids of unknown users as given)."""
+        ...
+
+    def event_view(self, event_id: uuid.UUID) -> EventView | None: ...
+
+    def notifications_page(
+        self, event_id: uuid.UUID, status: str | None, limit: int, cursor: str | None
+    ) -> NotificationPage | None: ...
+
+
+class Outbox(Protocol):
+    def mark_published(self, message_ids: Sequence[uuid.UUID], now: datetime) -> None: ...
+
+    def claim_unpublished(
+        self, now: datetime, older_than: datetime, limit: int, lease_s: int
+    ) -> list[OutboundMessage]:
+        """Messages stored before `older_than` and never published, leased so one claimer takes each."""
+        ...
+
+
+class Directory(Protocol):
+    """Where user profiles and movie data come from (the design's Auth API and UGC API)."""
+
+    def upsert_users(self, users: Sequence[DirectoryUser]) -> int: ...
+
+    def upsert_movies(self, movies: Sequence[DirectoryMovie]) -> int: ...
+
+    def find_movies(self, movie_ids: Sequence[str]) -> list[DirectoryMovie]: ...
+
+
+class DeliveryLedger(Protocol):
+    """Per-recipient delivery state; guards against sending twice."""
+
+    def claim(
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        user_ids: Sequence[uuid.UUID],
+        now: datetime,
+        lease_s: int,
+    ) -> set[uuid.UUID]: ...
+
+    def mark_sent(
+        self, event_id: uuid.UUID, channel: Channel, user_id: uuid.UUID, now: datetime, provider_id: str
+    ) -> None: ...
+
+    def mark_failed(
+        self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], reason: str, error: str
+    ) -> None: ...
+
+    def release_for_retry(
+        self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], error: str
+    ) -> None: ...
+
+
+class Publisher(Protocol):
+    def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        """Hand every message to the broker durably, or raise BrokerUnavailable."""
+        ...
+
+    def check(self) -> None:
+        """Raise if the broker does not answer."""
+        ...
+
+
+class Sender(Protocol):
+    """A provider for one channel: takes an address (e-mail, phone, push token) and a rendered message."""
+
+    def send(self, address: str, message: Rendered) -> str:
+        """Return the provider's message id; raise RetryableError or PermanentError."""
+        ...
+
+
+class Renderer(Protocol):
+    def render(
+        self, event_type: EventType, channel: Channel, user: Recipient, content: Sequence[Content]
+    ) -> Rendered: ...
+
+
+class HealthProbe(Protocol):
+    def check(self) -> None:
+        """Raise if the dependency does not answer."""
+        ...

@@ -1,0 +1,79 @@
+"""Turning a queue message into the text a person reads: Jinja2 templates per event type, channel, locale."""
+
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+import jinja2
+
+from notify.channels import Channel, EventType
+from notify.errors import PermanentError
+from notify.models import Content, Recipient
+from notify.ports import Rendered
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+
+
+class TemplateRenderer:
+    def __init__(self, template_dir: Path = TEMPLATE_DIR) -> None:
+        self._template_dir = template_dir
+
+    @cached_property
+    def _env(self) -> jinja2.Environment:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self._template_dir),
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+            undefined=jinja2.StrictUndefined,
+        )
+        # Filters, not macros: a macro's output escapes as its caller does, a filter's str is escaped in HTML.
+        env.filters.update(movie=movie_label, movies=movie_labels, greeting=greeting)
+        return env
+
+    def render(
+        self, event_type: EventType, channel: Channel, user: Recipient, content: Sequence[Content]
+    ) -> Rendered:
+        context = {"user": user, "content": list(content), "locale": user.locale}
+        try:
+            text_template = self._env.get_template(f"{channel}/{event_type}.{user.locale}.txt")
+            blocks = text_template.new_context(context)
+            text = "".join(text_template.blocks["body"](blocks)).strip()
+            subject = (
+                "".join(text_template.blocks["subject"](blocks)).strip()
+                if "subject" in text_template.blocks
+                else None
+            )
+            html = (
+                self._env.get_template(f"{channel}/{event_type}.{user.locale}.html").render(context)
+                if channel is Channel.EMAIL
+                else None
+            )
+        except jinja2.TemplateError as error:
+            raise PermanentError(f"template for {event_type}/{channel}/{user.locale}: {error}") from error
+        return Rendered(text=text, subject=subject, html=html)
+
+
+_SEASON_EPISODE = {
+    "en": ("season {season}, episode {episode}", "season {season}"),
+    "ru": ("сезон {season}, серия {episode}", "сезон {season}"),
+}
+_GREETING = {"en": ("Hi {name},", "Hi,"), "ru": ("{name}, здравствуйте!", "Здравствуйте!")}
+
+
+def movie_label(movie: Content, locale: str) -> str:
+    """«Title», with season and episode where they are set."""
+    with_episode, season_only = _SEASON_EPISODE[locale]
+    label = f"«{movie.title}»"
+    if movie.season is not None and movie.episode is not None:
+        return f"{label}, {with_episode.format(season=movie.season, episode=movie.episode)}"
+    if movie.season is not None:
+        return f"{label}, {season_only.format(season=movie.season)}"
+    return label
+
+
+def movie_labels(movies: Sequence[Content], locale: str) -> str:
+    return ", ".join(movie_label(movie, locale) for movie in movies)
+
+
+def greeting(user: Recipient, locale: str) -> str:
+    named, plain = _GREETING[locale]
+    return named.format(name=user.first_name) if user.first_name else plain

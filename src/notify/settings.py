@@ -1,0 +1,41 @@
+"""Typed configuration, read once from the environment.
+
+Defaults work against the local stack: PostgreSQL and RabbitMQ on 127.0.0.1,
+LocalStack's region and account.
+"""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/notify"
+    database_pool_max: int = Field(default=4, ge=1)
+    apply_schema: bool = Field(default=True, description="Create missing tables on first use.")
+    broker: Literal["sqs", "rabbitmq"] = "sqs"
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    queue_prefix: str = "notify"
+    aws_region: str = Field(
+        default="us-east-1",
+        validation_alias=AliasChoices("NOTIFY_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+    sqs_queue_url_base: str | None = Field(
+        default=None,
+        description="Queue URL prefix (…/ACCOUNT/); when unset, queue URLs are looked up by name.",
+    )
+    email_sender: str = "notifications@cinema.example"
+    push_platform_application_arn: str | None = None
+    message_chunk_size: int = Field(default=250, ge=1, le=1000)
+    max_receives: int = Field(default=5, ge=1)
+    claim_lease_seconds: int = Field(default=900, ge=1)
+    outbox_grace_seconds: int = Field(default=30, ge=0)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

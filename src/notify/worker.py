@@ -1,0 +1,155 @@
+"""The RabbitMQ worker (`python -m notify.worker`): the design's long-running consumer and the
+stand-in for Lambda's MQ trigger. It hands each message to the same code the send functions run.
+
+Queues are read strictly by urgency: a normal-tier message is taken only when every
+high-tier queue is empty, a low-tier one only when the normal ones are empty too.
+A failed message is parked in its retry queue for an exponentially growing delay, and
+after the last attempt moved to its dead-letter queue; it is acknowledged only after that
+publish is confirmed, so nothing is lost between the two.
+"""
+
+import argparse
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pika
+import pika.exceptions
+from aws_lambda_powertools import Logger
+
+from notify.adapters.rabbitmq import DEAD_LETTER_SUFFIX, RETRY_SUFFIX, message_properties, topology
+from notify.channels import TIERS_BY_URGENCY, Channel, queue_name
+from notify.errors import PermanentError, RetryableError
+
+logger = Logger(service="notify-worker")
+
+Deliver = Callable[..., object]
+
+
+class QueueWorker:
+    def __init__(
+        self,
+        url: str,
+        *,
+        deliver: Deliver,
+        channels: Sequence[Channel] = tuple(Channel),
+        prefix: str = "notify",
+        max_attempts: int = 5,
+        retry_delay_s: Callable[[int], float] = lambda attempt: min(900, 10 * 2 ** (attempt - 1)),
+        idle_wait_s: float = 0.2,
+    ) -> None:
+        self._parameters = pika.URLParameters(url)
+        self._deliver = deliver
+        self._queues = [
+            (queue_name(channel, tier, prefix), channel) for tier in TIERS_BY_URGENCY for channel in channels
+        ]
+        self._max_attempts = max_attempts
+        self._retry_delay_s = retry_delay_s
+        self._idle_wait_s = idle_wait_s
+        self._connection: Any = None
+        self._channel: Any = None
+        self.stopping = threading.Event()
+
+    def _ensure_channel(self) -> Any:
+        if self._channel is None or not self._channel.is_open:
+            self.close()
+            self._connection = pika.BlockingConnection(self._parameters)
+            self._channel = self._connection.channel()
+            self._channel.confirm_delivery()
+            for queue, _channel in self._queues:
+                for name, arguments in topology(queue):
+                    self._channel.queue_declare(name, durable=True, arguments=arguments)
+        return self._channel
+
+    def close(self) -> None:
+        if self._connection is not None and self._connection.is_open:
+            with contextlib.suppress(pika.exceptions.AMQPError):
+                self._connection.close()
+        self._connection = self._channel = None
+
+    def take_one(self) -> bool:
+        """Handle the most urgent waiting message, if any; say whether there was one."""
+        amqp = self._ensure_channel()
+        for queue, channel in self._queues:
+            method, properties, body = amqp.basic_get(queue, auto_ack=False)
+            if method is not None:
+                self._handle(amqp, queue, channel, method, properties, body)
+                return True
+        return False
+
+    def _handle(
+        self, amqp: Any, queue: str, channel: Channel, method: Any, properties: Any, body: bytes
+    ) -> None:
+        headers = dict(properties.headers or {})
+        attempt = int(headers.get("x-attempt", 1))
+        message_id = properties.message_id or ""
+        try:
+            self._deliver(body, channel=channel, attempt=attempt)
+        except PermanentError as error:
+            logger.error(
+                "message cannot be delivered; dead-lettered", extra={"queue": queue, "why": str(error)}
+            )
+            self._park(amqp, queue + DEAD_LETTER_SUFFIX, body, message_id, headers, None)
+        except Exception as error:
+            if not isinstance(error, RetryableError):
+                logger.exception("unexpected failure; message will be retried", extra={"queue": queue})
+            headers["x-attempt"] = attempt + 1
+            if attempt >= self._max_attempts:
+                self._park(amqp, queue + DEAD_LETTER_SUFFIX, body, message_id, headers, None)
+            else:
+                delay_ms = str(int(self._retry_delay_s(attempt) * 1000))
+                self._park(amqp, queue + RETRY_SUFFIX, body, message_id, headers, delay_ms)
+        amqp.basic_ack(method.delivery_tag)
+
+    @staticmethod
+    def _park(
+        amqp: Any, queue: str, body: bytes, message_id: str, headers: dict[str, Any], expiration: str | None
+    ) -> None:
+        amqp.basic_publish(
+            exchange="",
+            routing_key=queue,
+            body=body,
+            properties=message_properties(message_id, headers, expiration=expiration),
+        )
+
+    def run(self) -> None:
+        backoff = 1.0
+        while not self.stopping.is_set():
+            try:
+                if not self.take_one():
+                    self._connection.process_data_events(time_limit=self._idle_wait_s)
+                backoff = 1.0
+            except (pika.exceptions.AMQPError, OSError) as error:
+                logger.warning("broker connection lost; reconnecting", extra={"error": type(error).__name__})
+                self.close()
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+        self.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from notify.entrypoints.queue import deliver_body, retry_delay_s
+    from notify.settings import get_settings
+
+    parser = argparse.ArgumentParser(description="Deliver notifications from RabbitMQ.")
+    parser.add_argument("--channels", default="email,sms,push", help="comma-separated channels to serve")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    worker = QueueWorker(
+        settings.rabbitmq_url,
+        deliver=deliver_body,
+        channels=[Channel(name) for name in args.channels.split(",") if name],
+        prefix=settings.queue_prefix,
+        max_attempts=settings.max_receives,
+        retry_delay_s=retry_delay_s,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: worker.stopping.set())
+    logger.info("worker started", extra={"channels": args.channels})
+    worker.run()
+
+
+if __name__ == "__main__":
+    main()
