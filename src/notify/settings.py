@@ -12,13 +12,21 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore", populate_by_name=True)
 
-    database_url: str = "postgresql://postgres@127.0.0.1:5432/notify"
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/notify",
+        validation_alias=AliasChoices("NOTIFY_DATABASE_URL", "DATABASE_URL"),
+    )
     database_pool_max: int = Field(default=4, ge=1)
     apply_schema: bool = Field(default=True, description="Create missing tables on first use.")
-    broker: Literal["sqs", "rabbitmq"] = "sqs"
-    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    broker: Literal["sqs", "rabbitmq"] = Field(
+        default="sqs", validation_alias=AliasChoices("NOTIFY_BROKER", "BROKER")
+    )
+    rabbitmq_url: str = Field(
+        default="amqp://guest:guest@127.0.0.1:5672/%2F",
+        validation_alias=AliasChoices("NOTIFY_RABBITMQ_URL", "RABBITMQ_URL"),
+    )
     queue_prefix: str = "notify"
     aws_region: str = Field(
         default="us-east-1",

@@ -1,0 +1,50 @@
+"""The Lambda layer is built from src/requirements.txt; it must ask for what pyproject.toml asks for."""
+
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _requirements(lines: list[str]) -> set[str]:
+    return {line.strip() for line in lines if line.strip() and not line.strip().startswith("#")}
+
+
+def test_layer_requirements_match_project_dependencies() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    layer = _requirements((ROOT / "src" / "requirements.txt").read_text().splitlines())
+    assert layer == set(project)
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that keeps CloudFormation's short-form tags (!Ref, !Sub, …) as plain values."""
+
+
+_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def test_template_routes_every_api_path_to_ingest() -> None:
+    from notify.entrypoints.http import app
+
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506 - safe subclass
+    events = template["Resources"]["IngestFunction"]["Properties"]["Events"].values()
+    routed = {(event["Properties"]["Path"], event["Properties"]["Method"].upper()) for event in events}
+    schema = app.get_openapi_schema()
+    served = {
+        (path, method.upper())
+        for path, item in (schema.paths or {}).items()
+        for method in item.model_dump(exclude_none=True)
+    }
+    assert served <= routed
+    assert ("/openapi.json", "GET") in routed
+
+
+def test_template_has_a_queue_and_dlq_per_channel_and_tier() -> None:
+    from notify.channels import all_queue_names
+
+    template = (ROOT / "template.yaml").read_text()
+    for queue in all_queue_names("${QueuePrefix}"):
+        assert f'QueueName: !Sub "{queue}"' in template
+        assert f'QueueName: !Sub "{queue}-dlq"' in template
