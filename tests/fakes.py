@@ -1,13 +1,24 @@
 """Fakes for the ports: in-memory, recording what they were given, failing on request."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from notify.channels import Channel
-from notify.errors import BrokerUnavailable, NotifyError
-from notify.ports import OutboundMessage, Rendered
+from notify.channels import CONTACT_FIELD, Channel, EventType
+from notify.errors import BrokerUnavailable, DuplicateIdempotencyKey, NotifyError, StorageUnavailable
+from notify.models import (
+    Content,
+    DirectoryMovie,
+    DirectoryUser,
+    EventView,
+    MessagePayload,
+    NotificationMessage,
+    NotificationPage,
+    NotificationView,
+    Recipient,
+)
+from notify.ports import NewEvent, NewSchedule, OutboundMessage, Rendered, StoredEvent
 
 
 @dataclass
@@ -105,3 +116,320 @@ class FakeLedger:
 
     def statuses(self) -> dict[uuid.UUID, str]:
         return {user_id: row.status for (_, _, user_id), row in self.rows.items()}
+
+
+@dataclass
+class FakeRetryDelay:
+    """Records every defer(queue_arn, receipt_handle, seconds) call."""
+
+    calls: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def defer(self, queue_arn: str, receipt_handle: str, seconds: int) -> None:
+        self.calls.append((queue_arn, receipt_handle, seconds))
+
+
+@dataclass
+class FakeLambdaContext:
+    """The attributes of a LambdaContext that powertools reads."""
+
+    function_name: str = "notify-test"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 128
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:notify-test"
+    aws_request_id: str = "3f1c2e4a-0000-4000-8000-000000000001"
+    log_group_name: str = "/aws/lambda/notify-test"
+    log_stream_name: str = "2025/01/01/[$LATEST]0123456789abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@dataclass
+class OutboxRow:
+    message: OutboundMessage
+    created_at: datetime
+    published_at: datetime | None = None
+    claimed_until: datetime | None = None
+
+
+@dataclass
+class EventRecord:
+    event_id: uuid.UUID
+    event_type: EventType
+    created_dt: datetime
+    priority: int
+    status: str
+    schedule_id: uuid.UUID | None
+    recipients: int
+    notifications: int
+    skipped_users: list[str]
+    idempotency_key: str | None
+    request_hash: str | None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class FakeEventStore(FakeLedger):
+    """EventStore, Outbox, Directory, DeliveryLedger and HealthProbe in memory, following the
+    rules of PostgresStore: fan-out per channel to users with a contact, chunked outbox messages,
+    one event per idempotency key, outbox claims with a lease."""
+
+    users: dict[uuid.UUID, DirectoryUser] = field(default_factory=dict)
+    movies: dict[uuid.UUID, DirectoryMovie] = field(default_factory=dict)
+    events: dict[uuid.UUID, EventRecord] = field(default_factory=dict)
+    schedules: dict[uuid.UUID, NewSchedule] = field(default_factory=dict)
+    outbox: dict[uuid.UUID, OutboxRow] = field(default_factory=dict)
+    clock: Callable[[], datetime] = _utcnow
+    down: bool = False
+    new_message_id: Callable[[], uuid.UUID] = uuid.uuid4
+
+    # ---- health --------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        if self.down:
+            raise StorageUnavailable("fake store is down")
+
+    # ---- events --------------------------------------------------------------------------------
+
+    def find_by_idempotency_key(self, key: str) -> StoredEvent | None:
+        for record in self.events.values():
+            if record.idempotency_key == key:
+                schedule = self.schedules.get(record.schedule_id) if record.schedule_id else None
+                return StoredEvent(
+                    event_id=record.event_id,
+                    status=record.status,
+                    recipients=record.recipients,
+                    notifications=record.notifications,
+                    skipped_users=list(record.skipped_users),
+                    schedule_id=record.schedule_id,
+                    next_run_at=schedule.next_run_at if schedule else None,
+                    request_hash=record.request_hash,
+                )
+        return None
+
+    def _insert_event(
+        self,
+        event: NewEvent,
+        status: str,
+        schedule_id: uuid.UUID | None,
+        recipients: int,
+        notifications: int,
+        skipped: list[str],
+    ) -> None:
+        self.events[event.event_id] = EventRecord(
+            event_id=event.event_id,
+            event_type=event.event_type,
+            created_dt=event.created_dt,
+            priority=event.priority,
+            status=status,
+            schedule_id=schedule_id,
+            recipients=recipients,
+            notifications=notifications,
+            skipped_users=skipped,
+            idempotency_key=event.idempotency_key,
+            request_hash=event.request_hash,
+        )
+
+    def _unknown(self, user_ids: Sequence[str]) -> list[str]:
+        return [raw for raw in user_ids if uuid.UUID(raw) not in self.users]
+
+    def _refuse_duplicate_key(self, event: NewEvent) -> None:
+        """Like the unique index on events.idempotency_key: nothing is stored on a duplicate."""
+        key = event.idempotency_key
+        if key is not None and any(record.idempotency_key == key for record in self.events.values()):
+            raise DuplicateIdempotencyKey(key)
+
+    def create_event(self, event: NewEvent) -> StoredEvent:
+        self.check()
+        self._refuse_duplicate_key(event)
+        requested = sorted({uuid.UUID(raw) for raw in event.user_ids})
+        content = [Content.model_validate(movie.model_dump()) for movie in event.content]
+        messages: list[OutboundMessage] = []
+        rows = 0
+        recipients: set[uuid.UUID] = set()
+        for channel in event.channels:
+            contact = CONTACT_FIELD[channel]
+            reachable = [
+                self.users[user_id]
+                for user_id in requested
+                if user_id in self.users and getattr(self.users[user_id], contact)
+            ]
+            for user in reachable:
+                self.add(event.event_id, channel, [user.user_id])
+                recipients.add(user.user_id)
+            rows += len(reachable)
+            for start in range(0, len(reachable), event.chunk_size):
+                chunk = reachable[start : start + event.chunk_size]
+                message = NotificationMessage(
+                    message_id=self.new_message_id(),
+                    event_id=event.event_id,
+                    event_type=event.event_type,
+                    created_dt=event.created_dt,
+                    transport_type=channel,
+                    priority=event.priority,
+                    payload=MessagePayload(
+                        user=[_recipient(user, channel) for user in chunk], content=content
+                    ),
+                )
+                outbound = OutboundMessage(
+                    message.message_id, event.queue_by_channel[channel], message.model_dump_json().encode()
+                )
+                messages.append(outbound)
+        skipped = self._unknown(event.user_ids)
+        self._insert_event(event, "queued", None, len(recipients), rows, skipped)
+        for outbound in messages:
+            self.outbox[outbound.message_id] = OutboxRow(outbound, created_at=self.clock())
+        return StoredEvent(
+            event_id=event.event_id,
+            status="queued",
+            recipients=len(recipients),
+            notifications=rows,
+            skipped_users=skipped,
+            schedule_id=None,
+            next_run_at=None,
+            request_hash=event.request_hash,
+            outbox=messages,
+        )
+
+    def create_scheduled_event(
+        self, event: NewEvent, schedule: NewSchedule, recipients: int, skipped_users: list[str]
+    ) -> StoredEvent:
+        self.check()
+        self._refuse_duplicate_key(event)
+        self._insert_event(event, "scheduled", schedule.schedule_id, recipients, 0, skipped_users)
+        self.schedules[schedule.schedule_id] = schedule
+        return StoredEvent(
+            event_id=event.event_id,
+            status="scheduled",
+            recipients=recipients,
+            notifications=0,
+            skipped_users=skipped_users,
+            schedule_id=schedule.schedule_id,
+            next_run_at=schedule.next_run_at,
+            request_hash=event.request_hash,
+        )
+
+    def count_known_users(
+        self, user_ids: Sequence[str], channels: Sequence[Channel]
+    ) -> tuple[int, list[str]]:
+        known = {
+            user_id
+            for user_id in {uuid.UUID(raw) for raw in user_ids}
+            if user_id in self.users
+            and any(getattr(self.users[user_id], CONTACT_FIELD[channel]) for channel in channels)
+        }
+        return len(known), self._unknown(user_ids)
+
+    def event_view(self, event_id: uuid.UUID) -> EventView | None:
+        record = self.events.get(event_id)
+        if record is None:
+            return None
+        counts: dict[str, int] = {}
+        for (row_event, _, _), row in self.rows.items():
+            if row_event == event_id:
+                counts[row.status] = counts.get(row.status, 0) + 1
+        return EventView(
+            event_id=record.event_id,
+            event_type=record.event_type,
+            created_dt=record.created_dt,
+            priority=record.priority,
+            status="scheduled" if record.status == "scheduled" else "queued",
+            schedule_id=record.schedule_id,
+            recipients=record.recipients,
+            notifications=record.notifications,
+            skipped_users=record.skipped_users,
+            counts=counts,
+        )
+
+    def notifications_page(
+        self, event_id: uuid.UUID, status: str | None, limit: int, cursor: str | None
+    ) -> NotificationPage | None:
+        if event_id not in self.events:
+            return None
+        rows = sorted(
+            (
+                (str(channel), user_id, row)
+                for (ev, channel, user_id), row in self.rows.items()
+                if ev == event_id
+            ),
+            key=lambda item: (item[0], str(item[1])),
+        )
+        rows = [item for item in rows if status is None or item[2].status == status]
+        if cursor:
+            after_channel, after_user = cursor.split(":", 1)
+            rows = [item for item in rows if (item[0], str(item[1])) > (after_channel, after_user)]
+        page = rows[:limit]
+        items = [
+            NotificationView(
+                user_id=user_id,
+                channel=Channel(channel),
+                status=row.status,
+                reason=row.reason,
+                attempts=row.attempts,
+                sent_at=row.sent_at,
+                error=row.error,
+            )
+            for channel, user_id, row in page
+        ]
+        more = len(rows) > limit
+        return NotificationPage(items=items, next_cursor=f"{page[-1][0]}:{page[-1][1]}" if more else None)
+
+    # ---- outbox --------------------------------------------------------------------------------
+
+    def mark_published(self, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
+        for message_id in message_ids:
+            row = self.outbox[message_id]
+            row.published_at, row.claimed_until = now, None
+
+    def claim_unpublished(
+        self, now: datetime, older_than: datetime, limit: int, lease_s: int
+    ) -> list[OutboundMessage]:
+        due = sorted(
+            (
+                row
+                for row in self.outbox.values()
+                if row.published_at is None
+                and row.created_at < older_than
+                and (row.claimed_until is None or row.claimed_until < now)
+            ),
+            key=lambda row: row.created_at,
+        )[:limit]
+        for row in due:
+            row.claimed_until = now + timedelta(seconds=lease_s)
+        return [row.message for row in due]
+
+    def unpublished(self) -> list[OutboundMessage]:
+        return [row.message for row in self.outbox.values() if row.published_at is None]
+
+    # ---- directory -----------------------------------------------------------------------------
+
+    def upsert_users(self, users: Sequence[DirectoryUser]) -> int:
+        for user in users:
+            self.users[user.user_id] = user
+        return len(users)
+
+    def upsert_movies(self, movies: Sequence[DirectoryMovie]) -> int:
+        for movie in movies:
+            self.movies[movie.movie_id] = movie
+        return len(movies)
+
+    def find_movies(self, movie_ids: Sequence[str]) -> list[DirectoryMovie]:
+        wanted = list(dict.fromkeys(uuid.UUID(raw) for raw in movie_ids))
+        return [self.movies[movie_id] for movie_id in wanted if movie_id in self.movies]
+
+
+def _recipient(user: DirectoryUser, channel: Channel) -> Recipient:
+    return Recipient(
+        user_id=user.user_id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        birthday_date=user.birthday,
+        email=user.email if channel is Channel.EMAIL else None,
+        phone=user.phone if channel is Channel.SMS else None,
+        push_token=user.push_token if channel is Channel.PUSH else None,
+        locale=user.locale,
+        timezone=user.timezone,
+    )

@@ -8,6 +8,7 @@ messages, so a 100,000-user promotion costs a handful of round trips.
 import atexit
 import base64
 import binascii
+import functools
 import json
 import uuid
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,7 @@ from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from notify.channels import Channel
+from notify.channels import CONTACT_FIELD, Channel
 from notify.errors import DuplicateIdempotencyKey, FieldProblem, InvalidInput, StorageUnavailable
 from notify.models import (
     DirectoryMovie,
@@ -38,53 +39,123 @@ _CONTACT_SQL = (
     "CASE {channel} WHEN 'email' THEN u.email WHEN 'sms' THEN u.phone WHEN 'push' THEN u.push_token END"
 )
 
-_FAN_OUT_SQL = f"""
-WITH requested AS (
-    SELECT DISTINCT raw::uuid AS user_id FROM unnest(%(user_ids)s::text[]) AS raw
+# User ids travel as one comma-joined string split by the server: a 100,000-element list
+# parameter costs psycopg far more to send than the statement takes to run. UUID text never
+# contains a comma; _joined_ids checks that the split gives back the list.
+_REQUESTED_IDS = "unnest(string_to_array(%(user_ids)s, ','))"
+
+# Memory for the fan-out's sorts and its chunk aggregation (hash operations get
+# hash_mem_multiplier times this), so that a 100,000-user event stays off temporary files.
+_FAN_OUT_WORK_MEM = "64MB"
+
+
+def _recipients_of(channel: Channel | None) -> str:
+    """The known users with a contact on `channel`, numbered into chunks in id order."""
+    contacts = ", ".join(
+        f"k.{field}" if channel is not None and field == CONTACT_FIELD[channel] else f"NULL::text AS {field}"
+        for field in CONTACT_FIELD.values()
+    )
+    return f"""SELECT {f"'{channel}'" if channel else "NULL"}::text AS channel,
+           (row_number() OVER (ORDER BY k.user_id) - 1) / %(chunk_size)s AS chunk,
+           k.user_id, k.first_name, k.last_name, k.birthday AS birthday_date, {contacts},
+           k.locale, k.timezone
+    FROM known k WHERE {f"k.{CONTACT_FIELD[channel]} IS NOT NULL" if channel else "false"}"""
+
+
+@functools.cache
+def _fan_out_sql(channels: tuple[Channel, ...]) -> str:
+    """One statement for a whole fan-out: notification rows, outbox messages, the event's counts.
+
+    Known users are found once (a join the planner can hash, deduplicated by id) and kept in
+    id order; each channel numbers its recipients in that order (its sort finds the input
+    already sorted) and cuts them into chunks of `chunk_size`, as before: per channel, in
+    user id order. The counts come from the chunks, not from a re-scan of the notifications,
+    and the skipped users are looked up only when some requested id did not match a distinct
+    known user. The first row carries the counts (message_id NULL); every other row is a message.
+    """
+    # Built from module constants only: channel names and the directory's contact columns.
+    branches = "\n    UNION ALL\n    ".join(_recipients_of(channel) for channel in channels or (None,))
+    if len(channels) == 1:  # one notification per recipient
+        recipients = "(SELECT coalesce(sum(size), 0) FROM chunks)"
+    else:
+        reachable = " OR ".join(f"k.{CONTACT_FIELD[channel]} IS NOT NULL" for channel in channels) or "false"
+        recipients = f"(SELECT count(*) FROM known k WHERE {reachable})"
+    return f"""
+WITH known AS MATERIALIZED (
+    SELECT u.user_id, u.first_name, u.last_name, u.birthday, u.locale, u.timezone,
+           u.email, u.phone, u.push_token
+    FROM {_REQUESTED_IDS} AS r(raw)
+    JOIN directory_users u ON u.user_id = r.raw::uuid
+    GROUP BY u.user_id
+    ORDER BY u.user_id
 ),
 recipients AS MATERIALIZED (
-    SELECT c.channel, u.user_id, u.first_name, u.last_name, u.birthday, u.locale, u.timezone,
-           {_CONTACT_SQL.format(channel="c.channel")} AS contact
-    FROM requested r
-    JOIN directory_users u USING (user_id)
-    CROSS JOIN unnest(%(channels)s::text[]) AS c(channel)
-    WHERE {_CONTACT_SQL.format(channel="c.channel")} IS NOT NULL
+    {branches}
 ),
 inserted AS (
     INSERT INTO notifications (event_id, channel, user_id)
     SELECT %(event_id)s, channel, user_id FROM recipients
 ),
 chunks AS (
-    SELECT channel, gen_random_uuid() AS message_id,
-           json_agg(json_build_object(
-               'user_id', user_id, 'first_name', first_name, 'last_name', last_name,
-               'birthday_date', birthday,
-               'email', CASE WHEN channel = 'email' THEN contact END,
-               'phone', CASE WHEN channel = 'sms' THEN contact END,
-               'push_token', CASE WHEN channel = 'push' THEN contact END,
-               'locale', locale, 'timezone', timezone)) AS users
-    FROM (
-        SELECT *, (row_number() OVER (PARTITION BY channel ORDER BY user_id) - 1) / %(chunk_size)s AS chunk
-        FROM recipients
-    ) numbered
-    GROUP BY channel, chunk
+    SELECT r.channel, gen_random_uuid() AS message_id, json_agg(recipient) AS users, count(*) AS size
+    FROM recipients r,
+         LATERAL (SELECT r.user_id, r.first_name, r.last_name, r.birthday_date, r.email, r.phone,
+                         r.push_token, r.locale, r.timezone) AS recipient
+    GROUP BY r.channel, r.chunk
+),
+stored AS (
+    INSERT INTO outbox (message_id, queue, body)
+    SELECT message_id, %(queues)s::jsonb ->> channel,
+           json_build_object(
+               'schema_version', 1, 'message_id', message_id, 'event_id', %(event_id)s::uuid,
+               'event_type', %(event_type)s::text, 'created_dt', %(created_dt)s::timestamptz,
+               'transport_type', channel, 'priority', %(priority)s::int,
+               'payload', json_build_object('user', users, 'content', %(content)s::json))::text
+    FROM chunks
+    RETURNING message_id, queue, body
+),
+totals AS (
+    SELECT (SELECT count(*) FROM known) AS known, {recipients} AS recipients,
+           (SELECT coalesce(sum(size), 0) FROM chunks) AS notifications
+),
+counted AS (
+    UPDATE events SET
+        recipients = t.recipients,
+        notifications = t.notifications,
+        skipped_users = CASE WHEN t.known = %(requested)s THEN '{{}}'::text[] ELSE ARRAY(
+            SELECT raw FROM {_REQUESTED_IDS} WITH ORDINALITY AS r(raw, n)
+            WHERE NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.user_id = r.raw::uuid)
+            ORDER BY n) END
+    FROM totals t
+    WHERE event_id = %(event_id)s
+    RETURNING events.recipients, events.notifications, events.skipped_users
 )
-INSERT INTO outbox (message_id, queue, body)
-SELECT message_id, %(queues)s::jsonb ->> channel,
-       json_build_object(
-           'schema_version', 1, 'message_id', message_id, 'event_id', %(event_id)s::uuid,
-           'event_type', %(event_type)s::text, 'created_dt', %(created_dt)s::timestamptz,
-           'transport_type', channel, 'priority', %(priority)s::int,
-           'payload', json_build_object('user', users, 'content', %(content)s::json))::text
-FROM chunks
-RETURNING message_id, queue, body
+SELECT NULL::uuid, NULL::text, NULL::text, recipients, notifications, skipped_users FROM counted
+UNION ALL
+SELECT message_id, queue, body, NULL, NULL, NULL FROM stored
 """
 
-_UNKNOWN_USERS_SQL = """
-SELECT raw FROM unnest(%(user_ids)s::text[]) WITH ORDINALITY AS r(raw, n)
+
+_UNKNOWN_USERS_SQL = f"""
+SELECT raw FROM {_REQUESTED_IDS} WITH ORDINALITY AS r(raw, n)
 WHERE NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.user_id = r.raw::uuid)
 ORDER BY n
 """
+
+
+def _joined_ids(user_ids: Sequence[str]) -> str:
+    """The ids as one comma-separated string, for `_REQUESTED_IDS`."""
+    joined = ",".join(map(str, user_ids))
+    if user_ids and (
+        joined.count(",") != len(user_ids) - 1
+        or ",," in joined
+        or joined.startswith(",")
+        or joined.endswith(",")
+        or not joined
+    ):
+        raise ValueError("user ids must be UUID text: not empty, without commas")
+    return joined
+
 
 # Rows another attempt may take: never tried, released for retry, a lease that ran out,
 # or dead-lettered (a DLQ redrive is an operator asking for another try).
@@ -149,11 +220,12 @@ class PostgresStore:
     def create_event(self, event: NewEvent) -> StoredEvent:
         with self._connection() as conn:
             self._insert_event(conn, event, status="queued", schedule_id=None)
+            conn.execute("SELECT set_config('work_mem', %s, true)", (_FAN_OUT_WORK_MEM,))
             rows = conn.execute(
-                _FAN_OUT_SQL,
+                _fan_out_sql(tuple(event.channels)),
                 {
-                    "user_ids": list(event.user_ids),
-                    "channels": [str(channel) for channel in event.channels],
+                    "user_ids": _joined_ids(event.user_ids),
+                    "requested": len(event.user_ids),
                     "event_id": event.event_id,
                     "chunk_size": event.chunk_size,
                     "queues": json.dumps({str(k): v for k, v in event.queue_by_channel.items()}),
@@ -163,29 +235,17 @@ class PostgresStore:
                     "content": _content_json(event.content),
                 },
             ).fetchall()
-            skipped = [row[0] for row in conn.execute(_UNKNOWN_USERS_SQL, {"user_ids": list(event.user_ids)})]
-            counts = conn.execute(
-                """
-                UPDATE events SET
-                    notifications = c.notifications, recipients = c.recipients, skipped_users = %(skipped)s
-                FROM (SELECT count(*) AS notifications, count(DISTINCT user_id) AS recipients
-                      FROM notifications WHERE event_id = %(event_id)s) c
-                WHERE event_id = %(event_id)s
-                RETURNING c.recipients, c.notifications
-                """,
-                {"event_id": event.event_id, "skipped": skipped},
-            ).fetchone()
-            assert counts is not None
+        counts = next(row for row in rows if row[0] is None)
         return StoredEvent(
             event_id=event.event_id,
             status="queued",
-            recipients=counts[0],
-            notifications=counts[1],
-            skipped_users=skipped,
+            recipients=counts[3],
+            notifications=counts[4],
+            skipped_users=list(counts[5]),
             schedule_id=None,
             next_run_at=None,
             request_hash=event.request_hash,
-            outbox=[OutboundMessage(row[0], row[1], row[2].encode()) for row in rows],
+            outbox=[OutboundMessage(row[0], row[1], row[2].encode()) for row in rows if row[0] is not None],
         )
 
     def create_scheduled_event(
@@ -258,13 +318,13 @@ class PostgresStore:
             row = conn.execute(
                 f"""
                 SELECT count(*) FROM directory_users u
-                WHERE u.user_id = ANY(%(user_ids)s::uuid[])
+                WHERE u.user_id IN (SELECT raw::uuid FROM {_REQUESTED_IDS} AS r(raw))
                   AND EXISTS (SELECT 1 FROM unnest(%(channels)s::text[]) AS c(channel)
                               WHERE {_CONTACT_SQL.format(channel="c.channel")} IS NOT NULL)
                 """,
-                {"user_ids": list(dict.fromkeys(user_ids)), "channels": [str(c) for c in channels]},
+                {"user_ids": _joined_ids(user_ids), "channels": [str(c) for c in channels]},
             ).fetchone()
-            skipped = [r[0] for r in conn.execute(_UNKNOWN_USERS_SQL, {"user_ids": list(user_ids)})]
+            skipped = [r[0] for r in conn.execute(_UNKNOWN_USERS_SQL, {"user_ids": _joined_ids(user_ids)})]
         assert row is not None
         return int(row[0]), skipped
 

@@ -58,11 +58,27 @@ class RabbitPublisher:
         self._with_session(lambda _session: None)
 
     def _with_session(self, action: Callable[["_ConfirmingSession"], None]) -> None:
-        """Run `action` on a live session, reconnecting if the last one closed."""
+        """Run `action` on a live session, reconnecting if the last one closed.
+
+        A connection kept between calls can die while nobody listens (broker restart, missed
+        heartbeats while a Lambda is frozen); that shows only once it is used. Then `action`
+        runs once more on a new connection: a message may reach the queue twice, which the
+        delivery ledger absorbs, but none waits for the outbox tick because of a stale socket.
+        """
+        reused = self._session is not None and self._session.usable
+        if not reused:
+            self.close()
         try:
-            if self._session is None or not self._session.usable:
+            try:
+                if self._session is None:
+                    self._session = _ConfirmingSession(self._parameters, self._queues, self._timeout)
+                action(self._session)
+            except (pika.exceptions.AMQPConnectionError, OSError):
+                if not reused:
+                    raise
+                self.close()
                 self._session = _ConfirmingSession(self._parameters, self._queues, self._timeout)
-            action(self._session)
+                action(self._session)
         except (pika.exceptions.AMQPError, OSError, TimeoutError) as error:
             self.close()
             raise BrokerUnavailable(f"rabbitmq: {type(error).__name__}: {error}") from error

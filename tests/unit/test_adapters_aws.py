@@ -1,0 +1,365 @@
+"""The AWS adapters against moto's in-process AWS (the `aws` fixture): nothing leaves the process."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.stub import Stubber
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+
+from notify.adapters import push as push_module
+from notify.adapters import sqs as sqs_module
+from notify.adapters.aws import aws_client, classify_provider_error
+from notify.adapters.email import SesEmailSender
+from notify.adapters.push import SnsPushSender
+from notify.adapters.sms import SnsSmsSender
+from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
+from notify.errors import BrokerUnavailable, PermanentError, RetryableError
+from notify.ports import OutboundMessage, Rendered
+
+REGION = "us-east-1"
+SOURCE = "notifications@cinema.example"
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def client_error(code: str, status: int, message: str = "boom") -> ClientError:
+    response: Any = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return ClientError(response, "SendEmail")
+
+
+# ---- SES ---------------------------------------------------------------------------------------
+
+
+def test_ses_email_sender_sends_subject_html_and_destination() -> None:
+    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SOURCE)
+    sender = SesEmailSender(SOURCE, REGION)
+
+    message_id = sender.send(
+        "alice@example.com", Rendered(text="New episode", subject="Новая серия", html="<p>New</p>")
+    )
+
+    [sent] = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+    assert sent.id == message_id
+    assert sent.source == SOURCE
+    assert sent.subject == "Новая серия"
+    assert sent.body == "<p>New</p>"  # moto keeps the HTML part when there is one
+    assert sent.destinations == {"ToAddresses": ["alice@example.com"]}
+
+
+def test_ses_email_sender_sends_text_only_when_there_is_no_html() -> None:
+    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SOURCE)
+
+    SesEmailSender(SOURCE, REGION).send("bob@example.com", Rendered(text="plain words", subject="Hi"))
+
+    [sent] = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+    assert (sent.subject, sent.body) == ("Hi", "plain words")
+
+
+def test_ses_email_sender_unverified_source_is_permanent_and_names_no_address() -> None:
+    sender = SesEmailSender("unverified@cinema.example", REGION)
+
+    with pytest.raises(PermanentError) as caught:
+        sender.send("alice@example.com", Rendered(text="x", subject="y"))
+
+    assert str(caught.value) == "ses:SendEmail: MessageRejected (HTTP 400)"
+    assert "alice@example.com" not in str(caught.value)
+    assert ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages == []
+
+
+# ---- SNS SMS -----------------------------------------------------------------------------------
+
+
+def test_sns_sms_sender_publishes_to_the_phone_number() -> None:
+    message_id = SnsSmsSender(REGION).send("+79161234567", Rendered(text="Вышла новая серия"))
+
+    assert sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages == {
+        message_id: ("+79161234567", "Вышла новая серия")
+    }
+
+
+def test_sns_sms_sender_with_sender_id_sends_too() -> None:
+    first = SnsSmsSender(REGION, sender_id="CINEMA").send("+447700900123", Rendered(text="one"))
+    second = SnsSmsSender(REGION, sender_id="CINEMA").send("+447700900123", Rendered(text="two"))
+
+    sms = sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages
+    assert first != second
+    assert [sms[first], sms[second]] == [("+447700900123", "one"), ("+447700900123", "two")]
+
+
+# ---- SNS push ----------------------------------------------------------------------------------
+
+
+def test_sns_push_sender_creates_an_application_and_publishes_to_an_endpoint() -> None:
+    sender = SnsPushSender(REGION, platform_application_arn=None)
+
+    message_id = sender.send("fcm-token-1", Rendered(text="Someone liked your comment", subject="Liked"))
+
+    backend = sns_backends[DEFAULT_ACCOUNT_ID][REGION]
+    [application] = backend.applications.values()
+    assert (application.name, application.platform) == ("notify-push", "GCM")
+    [endpoint] = backend.platform_endpoints.values()
+    assert endpoint.token == "fcm-token-1"
+    assert endpoint.application is application
+    payload = json.loads(endpoint.messages[message_id])
+    assert payload["default"] == "Someone liked your comment"
+    notification = {"title": "Liked", "body": "Someone liked your comment"}
+    assert json.loads(payload["GCM"]) == {"notification": notification}
+    assert json.loads(payload["APNS"]) == {"aps": {"alert": notification}}
+
+
+def test_sns_push_sender_reuses_the_application_and_the_endpoint_of_a_token() -> None:
+    sender = SnsPushSender(REGION, platform_application_arn=None)
+
+    first = sender.send("fcm-token-1", Rendered(text="one"))
+    second = sender.send("fcm-token-1", Rendered(text="two"))
+    sender.send("fcm-token-2", Rendered(text="three"))
+
+    backend = sns_backends[DEFAULT_ACCOUNT_ID][REGION]
+    assert len(backend.applications) == 1
+    assert sorted(e.token for e in backend.platform_endpoints.values()) == ["fcm-token-1", "fcm-token-2"]
+    [endpoint] = [e for e in backend.platform_endpoints.values() if e.token == "fcm-token-1"]
+    assert [json.loads(endpoint.messages[m])["default"] for m in (first, second)] == ["one", "two"]
+
+
+def test_sns_push_sender_uses_the_configured_application() -> None:
+    arn = boto3.client("sns", region_name=REGION).create_platform_application(
+        Name="prod-fcm", Platform="GCM", Attributes={"PlatformCredential": "key"}
+    )["PlatformApplicationArn"]
+
+    SnsPushSender(REGION, platform_application_arn=arn).send("tok", Rendered(text="hi"))
+
+    backend = sns_backends[DEFAULT_ACCOUNT_ID][REGION]
+    assert list(backend.applications) == [arn]
+    [endpoint] = backend.platform_endpoints.values()
+    assert endpoint.application.arn == arn
+
+
+@pytest.fixture
+def stubbed_sns(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    client = boto3.client("sns", region_name=REGION)
+    monkeypatch.setattr(push_module, "aws_client", lambda service, region: client)
+    with Stubber(client) as stubber:
+        yield stubber
+
+
+def test_sns_push_sender_disabled_endpoint_is_permanent(stubbed_sns: Stubber) -> None:
+    arn = f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:app/GCM/notify-push"
+    endpoint = f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:endpoint/GCM/notify-push/1"
+    stubbed_sns.add_response("create_platform_endpoint", {"EndpointArn": endpoint})
+    stubbed_sns.add_client_error("publish", service_error_code="EndpointDisabled", http_status_code=400)
+
+    with pytest.raises(PermanentError, match=r"^sns:Publish\(push\): EndpointDisabled$"):
+        SnsPushSender(REGION, arn).send("secret-token", Rendered(text="hi"))
+    stubbed_sns.assert_no_pending_responses()
+
+
+def test_sns_push_sender_throttled_publish_is_retryable(stubbed_sns: Stubber) -> None:
+    arn = f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:app/GCM/notify-push"
+    endpoint = f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:endpoint/GCM/notify-push/1"
+    stubbed_sns.add_response("create_platform_endpoint", {"EndpointArn": endpoint})
+    stubbed_sns.add_client_error("publish", service_error_code="Throttling", http_status_code=400)
+
+    with pytest.raises(RetryableError, match="Throttling") as caught:
+        SnsPushSender(REGION, arn).send("secret-token", Rendered(text="hi"))
+    assert "secret-token" not in str(caught.value)
+
+
+# ---- error classification ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("Throttling", 400),
+        ("ThrottlingException", 400),
+        ("TooManyRequestsException", 429),
+        ("ServiceUnavailable", 503),
+        ("InternalFailure", 500),
+        ("SomethingNew", 502),
+    ],
+)
+def test_classify_provider_error_throttling_and_5xx_are_retryable(code: str, status: int) -> None:
+    error = classify_provider_error(
+        client_error(code, status, "rate exceeded for alice@example.com"), "ses:X"
+    )
+    assert type(error) is RetryableError
+    assert str(error) == f"ses:X: {code} (HTTP {status})"
+    assert "alice@example.com" not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("MessageRejected", 400), ("InvalidParameterValue", 400), ("AccessDenied", 403), ("NotFound", 404)],
+)
+def test_classify_provider_error_rejections_and_4xx_are_permanent(code: str, status: int) -> None:
+    error = classify_provider_error(
+        client_error(code, status, "Address blacklisted: +79161234567 alice@example.com"), "sns:Publish"
+    )
+    assert type(error) is PermanentError
+    assert str(error) == f"sns:Publish: {code} (HTTP {status})"
+    assert "+79161234567" not in str(error)
+    assert "alice@example.com" not in str(error)
+
+
+def test_classify_provider_error_without_status_is_permanent() -> None:
+    error = classify_provider_error(ClientError({"Error": {"Code": "MessageRejected"}}, "SendEmail"), "ses")
+    assert type(error) is PermanentError
+    assert "HTTP 400" in str(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        EndpointConnectionError(endpoint_url="https://email.us-east-1.amazonaws.com/?to=alice@example.com"),
+        ReadTimeoutError(endpoint_url="https://sns.us-east-1.amazonaws.com/+79161234567"),
+        ConnectionResetError("peer alice@example.com"),
+    ],
+)
+def test_classify_provider_error_transport_failures_are_retryable(error: Exception) -> None:
+    classified = classify_provider_error(error, "ses:SendEmail")
+    assert type(classified) is RetryableError
+    assert str(classified) == f"ses:SendEmail: {type(error).__name__}"
+
+
+# ---- SQS ---------------------------------------------------------------------------------------
+
+
+def create_queue(name: str) -> str:
+    url: str = boto3.client("sqs", region_name=REGION).create_queue(QueueName=name)["QueueUrl"]
+    return url
+
+
+def drain(url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    received: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        received.extend(batch)
+    return received
+
+
+def outbound(queue: str, index: int, size: int = 0) -> OutboundMessage:
+    import uuid
+
+    body = json.dumps({"n": index, "pad": "x" * size})
+    return OutboundMessage(uuid.uuid4(), queue, body.encode())
+
+
+@pytest.fixture
+def batch_sizes() -> list[int]:
+    """How many entries each SendMessageBatch call carried."""
+    sizes: list[int] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sizes.append(len(params["Entries"]))
+
+    aws_client("sqs", REGION).meta.events.register("provide-client-params.sqs.SendMessageBatch", record)
+    return sizes
+
+
+def test_sqs_publisher_puts_every_message_on_its_queue_in_batches_of_ten(batch_sizes: list[int]) -> None:
+    email_url = create_queue("notify-email-high")
+    sms_url = create_queue("notify-sms-low")
+    emails = [outbound("notify-email-high", i) for i in range(23)]
+    sms = [outbound("notify-sms-low", i) for i in range(2)]
+
+    SqsPublisher(REGION).publish(emails + sms)
+
+    assert sorted(batch_sizes) == [2, 3, 10, 10]
+    assert sorted(m["Body"] for m in drain(email_url)) == sorted(m.body.decode() for m in emails)
+    assert sorted(m["Body"] for m in drain(sms_url)) == sorted(m.body.decode() for m in sms)
+
+
+def test_sqs_publisher_splits_batches_by_size(batch_sizes: list[int]) -> None:
+    url = create_queue("notify-push-normal")
+    big = [outbound("notify-push-normal", i, size=100_000) for i in range(3)]
+
+    SqsPublisher(REGION).publish(big)
+
+    assert batch_sizes == [2, 1]
+    assert len(drain(url)) == 3
+
+
+def test_sqs_publisher_with_a_queue_url_base(batch_sizes: list[int]) -> None:
+    url = create_queue("notify-email-normal")
+    base = url.rsplit("/", 1)[0] + "/"
+
+    SqsPublisher(REGION, queue_url_base=base).publish([outbound("notify-email-normal", 1)])
+
+    [received] = drain(url)
+    assert json.loads(received["Body"]) == {"n": 1, "pad": ""}
+    assert batch_sizes == [1]
+
+
+def test_sqs_publisher_missing_queue_is_broker_unavailable() -> None:
+    url = create_queue("notify-email-high")
+    publisher = SqsPublisher(REGION)
+
+    with pytest.raises(BrokerUnavailable, match="QueueDoesNotExist"):
+        publisher.publish([outbound("notify-email-high", 1), outbound("notify-sms-high", 2)])
+    # At least once: what went out before the failure is published again later; delivery deduplicates.
+    assert [json.loads(m["Body"])["n"] for m in drain(url)] == [1]
+
+
+def test_sqs_publisher_check_raises_broker_unavailable_when_sqs_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = boto3.client("sqs", region_name=REGION)
+    monkeypatch.setattr(sqs_module, "aws_client", lambda service, region: client)
+    with Stubber(client) as stubber:
+        stubber.add_response("list_queues", {"QueueUrls": []}, {"MaxResults": 1})
+        stubber.add_client_error("list_queues", service_error_code="ServiceUnavailable", http_status_code=503)
+        publisher = SqsPublisher(REGION)
+
+        publisher.check()
+        with pytest.raises(BrokerUnavailable, match="sqs: ClientError"):
+            publisher.check()
+        stubber.assert_no_pending_responses()
+
+
+def test_sqs_retry_delay_defer_hides_the_message() -> None:
+    url = create_queue("notify-email-high")
+    sqs = boto3.client("sqs", region_name=REGION)
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    [first] = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"]
+
+    SqsRetryDelay(REGION).defer(arn, first["ReceiptHandle"], 600)
+
+    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+
+
+def test_sqs_retry_delay_defer_zero_makes_it_visible_again() -> None:
+    url = create_queue("notify-sms-normal")
+    sqs = boto3.client("sqs", region_name=REGION)
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    [first] = sqs.receive_message(QueueUrl=url, VisibilityTimeout=600)["Messages"]
+    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+
+    SqsRetryDelay(REGION).defer(arn, first["ReceiptHandle"], 0)
+
+    [again] = sqs.receive_message(QueueUrl=url)["Messages"]
+    assert again["Body"] == "hello"
+
+
+def test_sqs_retry_delay_defer_on_a_missing_queue_leaves_others_alone() -> None:
+    url = create_queue("notify-push-high")
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    [first] = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"]
+    missing = f"arn:aws:sqs:{REGION}:{DEFAULT_ACCOUNT_ID}:notify-gone-high"
+
+    SqsRetryDelay(REGION).defer(
+        missing, first["ReceiptHandle"], 600
+    )  # swallowed: the queue's own timeout rules
+
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["hello"]

@@ -1,0 +1,194 @@
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from notify import bootstrap
+from notify.bootstrap import Services
+from notify.channels import Channel
+from notify.entrypoints.queue import deliver_body, handle_sqs_batch, retry_delay_s
+from notify.errors import PermanentError, RetryableError
+from notify.settings import Settings
+from tests.fakes import FakeLambdaContext, FakeLedger, FakeRetryDelay, FakeSender
+from tests.unit.builders import load_event, messages_of
+
+
+class Installed:
+    """The fakes wired into the installed Services."""
+
+    def __init__(self) -> None:
+        self.ledger = FakeLedger()
+        self.senders = {channel: FakeSender() for channel in Channel}
+        self.retry_delay = FakeRetryDelay()
+        self.services = Services(Settings(max_receives=5))
+        self.services.store = self.ledger  # type: ignore[assignment]
+        self.services.retry_delay = self.retry_delay  # type: ignore[assignment]
+        for channel, sender in self.senders.items():
+            self.services._senders[channel] = sender
+
+    def seed(self, sqs_event: dict[str, Any]) -> None:
+        """Ledger rows for every recipient of the batch, as ingest would have stored them."""
+        for message in messages_of(sqs_event):
+            self.ledger.add(
+                message.event_id, message.transport_type, [u.user_id for u in message.payload.user]
+            )
+
+
+@pytest.fixture
+def installed() -> Iterator[Installed]:
+    wired = Installed()
+    bootstrap.install(wired.services)
+    yield wired
+    bootstrap.install(None)
+
+
+def sent_addresses(sender: FakeSender) -> list[str]:
+    return [address for address, _ in sender.sent]
+
+
+def test_handle_sqs_batch_delivers_both_good_records(installed: Installed) -> None:
+    event = load_event("sqs_email")
+    installed.seed(event)
+
+    response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": []}
+    assert sent_addresses(installed.senders[Channel.EMAIL]) == ["alice@example.com", "boris@example.ru"]
+    subjects = [rendered.subject for _, rendered in installed.senders[Channel.EMAIL].sent]
+    assert subjects == [
+        "New episode: «The Long Night», season 2, episode 5",
+        "Новая серия: «The Long Night», сезон 2, серия 5",
+    ]
+    assert set(installed.ledger.statuses().values()) == {"sent"}
+    assert installed.retry_delay.calls == []
+
+
+def test_handle_sqs_batch_redelivered_batch_sends_nothing_twice(installed: Installed) -> None:
+    event = load_event("sqs_email")
+    installed.seed(event)
+    handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
+
+    response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": []}
+    assert len(installed.senders[Channel.EMAIL].sent) == 2
+
+
+def test_handle_sqs_batch_retryable_record_is_reported_and_deferred(installed: Installed) -> None:
+    event = load_event("sqs_email")
+    installed.seed(event)
+    installed.senders[Channel.EMAIL].fail_addresses["boris@example.ru"] = RetryableError("ses: Throttling")
+    failing = event["Records"][1]
+
+    response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": failing["messageId"]}]}
+    # The record was received 3 times: the backoff of the third attempt.
+    assert installed.retry_delay.calls == [(failing["eventSourceARN"], failing["receiptHandle"], 40)]
+    assert sent_addresses(installed.senders[Channel.EMAIL]) == ["alice@example.com"]
+    [boris] = messages_of(event)[1].payload.user
+    assert installed.ledger.statuses()[boris.user_id] == "retrying"
+
+
+def test_handle_sqs_batch_final_receive_marks_retries_exhausted(installed: Installed) -> None:
+    event = load_event("sqs_email")
+    installed.seed(event)
+    installed.services.settings.max_receives = 3
+    installed.senders[Channel.EMAIL].fail_addresses["boris@example.ru"] = RetryableError("ses: Throttling")
+
+    response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
+
+    assert [item["itemIdentifier"] for item in response["batchItemFailures"]] == [
+        event["Records"][1]["messageId"]
+    ]
+    [boris] = messages_of(event)[1].payload.user
+    row = next(row for (_, _, user), row in installed.ledger.rows.items() if user == boris.user_id)
+    assert (row.status, row.reason) == ("failed", "retries_exhausted")
+
+
+def test_handle_sqs_batch_malformed_body_is_reported_as_a_failure(installed: Installed) -> None:
+    event = load_event("sqs_email")
+    installed.seed(event)
+    event["Records"][0]["body"] = '{"schema_version": 1, "message_id": "nope"}'
+
+    response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert sent_addresses(installed.senders[Channel.EMAIL]) == ["boris@example.ru"]
+    assert installed.retry_delay.calls == []  # a permanent failure is not backed off
+
+
+def test_handle_sqs_batch_message_for_another_channel_is_a_failure(installed: Installed) -> None:
+    event = load_event("sqs_email")
+    installed.seed(event)
+    sms = load_event("sqs_sms")
+    event["Records"][0]["body"] = sms["Records"][0]["body"]
+
+    response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert installed.senders[Channel.SMS].sent == []
+
+
+@pytest.mark.parametrize(
+    ("channel", "addresses"),
+    [
+        (Channel.SMS, ["+447700900123", "+79161234567"]),
+        (Channel.PUSH, ["fcm-token-boris-0001"]),
+    ],
+)
+def test_handle_sqs_batch_delivers_on_each_channel(
+    installed: Installed, channel: Channel, addresses: list[str]
+) -> None:
+    event = load_event(f"sqs_{channel.value}")
+    installed.seed(event)
+
+    response = handle_sqs_batch(event, FakeLambdaContext(), channel)  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": []}
+    assert sent_addresses(installed.senders[channel]) == addresses
+    for other in set(Channel) - {channel}:
+        assert installed.senders[other].sent == []
+
+
+def test_send_email_function_handles_the_sample_event(installed: Installed) -> None:
+    from functions.send_email.app import lambda_handler
+
+    event = load_event("sqs_email")
+    installed.seed(event)
+
+    response = lambda_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": []}
+    assert sent_addresses(installed.senders[Channel.EMAIL]) == ["alice@example.com", "boris@example.ru"]
+
+
+def test_deliver_body_rejects_malformed_json_as_permanent(installed: Installed) -> None:
+    with pytest.raises(PermanentError, match="malformed message"):
+        deliver_body(b"not json", channel=Channel.EMAIL, attempt=1)
+    assert installed.senders[Channel.EMAIL].sent == []
+
+
+def test_deliver_body_reports_what_it_did(installed: Installed) -> None:
+    event = load_event("sqs_sms")
+    installed.seed(event)
+
+    report = deliver_body(event["Records"][0]["body"].encode(), channel=Channel.SMS, attempt=1)
+
+    assert report.sent == [u.user_id for u in messages_of(event)[0].payload.user]
+    assert json.loads(event["Records"][0]["body"])["transport_type"] == "sms"
+
+
+@pytest.mark.parametrize(
+    ("attempt", "delay"),
+    [(0, 10), (1, 10), (2, 20), (3, 40), (4, 80), (6, 320), (7, 640), (8, 900), (50, 900)],
+)
+def test_retry_delay_s_grows_and_is_capped(attempt: int, delay: int) -> None:
+    assert retry_delay_s(attempt) == delay
+
+
+def test_retry_delay_s_is_monotonic_with_custom_base_and_cap() -> None:
+    delays = [retry_delay_s(attempt, base_s=5, cap_s=60) for attempt in range(1, 10)]
+    assert delays == [5, 10, 20, 40, 60, 60, 60, 60, 60]
+    assert delays == sorted(delays)
