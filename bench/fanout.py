@@ -14,7 +14,6 @@ Target: ratio >= 0.3; 0.5 is the goal beyond it.
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -26,52 +25,22 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "src") not in sys.path:  # runnable without installing the package
-    sys.path.insert(0, str(ROOT / "src"))
+for path in (ROOT / "src", ROOT):  # runnable without installing the package
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 import pika  # noqa: E402
 import psycopg  # noqa: E402
 
 from notify.adapters.postgres import PostgresStore  # noqa: E402
-from notify.adapters.rabbitmq import RabbitPublisher, topology  # noqa: E402
+from notify.adapters.rabbitmq import RabbitPublisher  # noqa: E402
 from notify.channels import EventType, all_queue_names  # noqa: E402
 from notify.ingest import accept_event  # noqa: E402
 from notify.models import DirectoryMovie, EventRequest  # noqa: E402
 from notify.settings import Settings  # noqa: E402
+from tests.scratch import RABBITMQ_URL, scratch_database, scratch_queue_prefix  # noqa: E402
 
-ADMIN_DSN = os.environ.get("NOTIFY_BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-RABBITMQ_URL = os.environ.get("NOTIFY_BENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 COPY_TABLE = "bench_copy_notifications"
-
-
-def _dsn_for(database: str) -> str:
-    base, _, _ = ADMIN_DSN.rpartition("/")
-    return f"{base}/{database}"
-
-
-@contextmanager
-def bench_database() -> Iterator[str]:
-    name = f"notify_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _dsn_for(name)
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def bench_queues() -> Iterator[str]:
-    """A queue prefix of this run's own; its queues are deleted at the end."""
-    prefix = f"bench{uuid.uuid4().hex[:10]}"
-    try:
-        yield prefix
-    finally:
-        with amqp_channel() as channel:
-            for queue in all_queue_names(prefix):
-                for name, _ in topology(queue):
-                    channel.queue_delete(name)
 
 
 @contextmanager
@@ -177,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     chunk_size = Settings().message_chunk_size
     user_ids = [str(uuid.uuid4()) for _ in range(args.recipients)]
 
-    with bench_database() as dsn, bench_queues() as prefix:
+    with scratch_database("notify_bench") as dsn, scratch_queue_prefix("bench") as prefix:
         print(f"database {dsn.rpartition('/')[2]}, queue prefix {prefix}, chunk size {chunk_size}")
         store = PostgresStore(dsn)
         publisher = RabbitPublisher(RABBITMQ_URL, all_queue_names(prefix))

@@ -595,9 +595,7 @@ def test_apply_schema_concurrently_is_harmless(store: PostgresStore, pg_dsn: str
 
 
 def test_unreachable_database_raises_storage_unavailable() -> None:
-    store = PostgresStore("postgresql://postgres@127.0.0.1:1/notify?connect_timeout=1")
-    # The pool waits 10 s for a connection before giving up; a test need not wait that long.
-    store.pool.timeout = 1.0
+    store = PostgresStore("postgresql://postgres@127.0.0.1:1/notify?connect_timeout=1", connect_timeout_s=1.0)
     started = time.monotonic()
     try:
         with pytest.raises(StorageUnavailable):

@@ -31,8 +31,8 @@ from notify.models import (
 from notify.ports import OutboundMessage
 from notify.settings import Settings
 from notify.worker import QueueWorker
-from tests.conftest import RABBITMQ_URL
 from tests.fakes import FakeSender
+from tests.scratch import RABBITMQ_URL
 
 pytestmark = pytest.mark.integration
 
@@ -486,3 +486,15 @@ def test_event_is_delivered_end_to_end_once_per_recipient_and_channel(
     for name in all_queue_names(queue_prefix):
         for queue in (name, name + RETRY_SUFFIX, name + DEAD_LETTER_SUFFIX):
             assert ready(amqp, queue) == 0, queue
+
+
+def test_rabbit_publisher_check_notices_a_connection_that_died_unseen(queue_prefix: str) -> None:
+    publisher = RabbitPublisher(RABBITMQ_URL, all_queue_names(queue_prefix), confirm_timeout_s=3)
+    publisher.check()
+    session = publisher._session
+    assert session is not None
+    # Closing the socket under pika: the session still looks usable until it is used.
+    session._connection._transport._sock.shutdown(socket.SHUT_RDWR)
+    publisher.check()  # reconnects once and answers
+    assert publisher._session is not session
+    publisher.close()

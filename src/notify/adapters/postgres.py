@@ -169,9 +169,10 @@ _CLAIMABLE = """(
 class PostgresStore:
     """Implements EventStore, Outbox, Directory, DeliveryLedger and HealthProbe."""
 
-    def __init__(self, dsn: str, max_connections: int = 4) -> None:
+    def __init__(self, dsn: str, max_connections: int = 4, connect_timeout_s: float = 10.0) -> None:
         self._dsn = dsn
         self._max_connections = max_connections
+        self._connect_timeout_s = connect_timeout_s
         self._pool: ConnectionPool | None = None
 
     # ---- connections ---------------------------------------------------------------------------
@@ -186,7 +187,7 @@ class PostgresStore:
                 kwargs={"options": "-c timezone=UTC"},
                 check=ConnectionPool.check_connection,
                 open=True,
-                timeout=10,
+                timeout=self._connect_timeout_s,
             )
             atexit.register(self.close)
         return self._pool

@@ -55,7 +55,7 @@ class RabbitPublisher:
             self._with_session(lambda session: session.publish(messages, self._timeout))
 
     def check(self) -> None:
-        self._with_session(lambda _session: None)
+        self._with_session(lambda session: session.ping(self._timeout))
 
     def _with_session(self, action: Callable[["_ConfirmingSession"], None]) -> None:
         """Run `action` on a live session, reconnecting if the last one closed.
@@ -129,6 +129,12 @@ class _ConfirmingSession:
 
     def _on_declared(self, _frame: Any) -> None:
         self._declared += 1
+
+    def ping(self, timeout: float) -> None:
+        """One round trip to the broker: a cached connection may have died unnoticed."""
+        answered: list[Any] = []
+        self._channel.queue_declare(self._queues[0], passive=True, callback=answered.append)
+        self._run_until(lambda: bool(answered), timeout)
 
     def _on_failure(self, _source: Any, reason: Any = None) -> None:
         self._failure = (
