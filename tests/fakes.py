@@ -1,5 +1,6 @@
 """Fakes for the ports: in-memory, recording what they were given, failing on request."""
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,16 @@ from notify.models import (
     NotificationView,
     Recipient,
 )
-from notify.ports import NewEvent, NewSchedule, OutboundMessage, Rendered, StoredEvent
+from notify.ports import (
+    DueSchedule,
+    FiredBatch,
+    Firing,
+    NewEvent,
+    NewSchedule,
+    OutboundMessage,
+    Rendered,
+    StoredEvent,
+)
 
 
 @dataclass
@@ -185,6 +195,28 @@ class FakeEventStore(FakeLedger):
     clock: Callable[[], datetime] = _utcnow
     down: bool = False
     new_message_id: Callable[[], uuid.UUID] = uuid.uuid4
+
+    firings: list[Firing] = field(default_factory=list)
+
+    # ---- schedules (the tick's claim and plan; occurrences are not fanned out here) -------------
+
+    def fire_due(
+        self, now: datetime, limit: int, plan: Callable[[list[DueSchedule]], list[Firing]], chunk_size: int
+    ) -> FiredBatch:
+        due = [
+            DueSchedule(s.schedule_id, s.event_type, s.priority, s.cron, s.timezone, s.next_run_at)
+            for s in self.schedules.values()
+            if s.next_run_at is not None and s.next_run_at <= now
+        ][:limit]
+        if not due:
+            return FiredBatch(claimed=0, sent=0, skipped_late=0)
+        firings = plan(due)
+        for firing in firings:
+            schedule = self.schedules[firing.schedule_id]
+            self.schedules[firing.schedule_id] = dataclasses.replace(schedule, next_run_at=firing.next_run_at)
+        self.firings.extend(firings)
+        sent = sum(1 for firing in firings if firing.send)
+        return FiredBatch(claimed=len(due), sent=sent, skipped_late=len(firings) - sent)
 
     # ---- health --------------------------------------------------------------------------------
 

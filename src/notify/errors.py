@@ -30,6 +30,10 @@ class IdempotencyConflict(NotifyError):
     """The Idempotency-Key was used before with another body (409)."""
 
 
+class StateConflict(NotifyError):
+    """The thing exists but its state does not allow the change (409)."""
+
+
 class DuplicateIdempotencyKey(NotifyError):
     """Storage saw the key inserted concurrently; the caller re-reads the first answer."""
 

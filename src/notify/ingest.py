@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from notify.channels import EVENT_CHANNELS, queue_name, tier_for
+from notify.cron import next_run
 from notify.errors import (
     DuplicateIdempotencyKey,
     FieldProblem,
@@ -23,7 +24,6 @@ from notify.ports import (
     StoredEvent,
 )
 from notify.relay import publish_outbox
-from notify.schedule import next_run
 
 
 def request_fingerprint(request: EventRequest) -> str:

@@ -32,7 +32,7 @@ def _zone_name(value: str) -> str:
 
 def _cron(value: str) -> str:
     # Imported here so that the models stay importable without the scheduling module's deps.
-    from notify.schedule import check_cron
+    from notify.cron import check_cron
 
     check_cron(value)
     return value
@@ -101,6 +101,47 @@ class NotificationView(BaseModel):
 class NotificationPage(BaseModel):
     items: list[NotificationView]
     next_cursor: str | None
+
+
+# ---- Schedules ---------------------------------------------------------------------------------
+
+ScheduleState = Literal["active", "paused", "done", "cancelled"]
+
+
+class LastRun(BaseModel):
+    event_id: uuid.UUID
+    created_dt: datetime
+    recipients: int
+    notifications: int
+
+
+class ScheduleView(BaseModel):
+    schedule_id: uuid.UUID
+    event_type: EventType
+    priority: int
+    cron: str | None
+    timezone: str
+    start_dt: datetime | None
+    state: ScheduleState
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+    runs: int
+    skipped_runs: int
+    users: int
+    created_at: datetime
+    next_runs: list[datetime] = Field(default_factory=list)
+    last_run: LastRun | None = None
+
+
+class SchedulePage(BaseModel):
+    items: list[ScheduleView]
+    next_cursor: str | None
+
+
+class SchedulePatch(StrictModel):
+    state: Literal["active", "paused"] | None = None
+    cron: CronText | None = None
+    timezone: ZoneName | None = None
 
 
 # ---- Directory ---------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Ports: small interfaces named for capabilities. Adapters implement them; the domain uses them."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -14,6 +14,8 @@ from notify.models import (
     EventView,
     NotificationPage,
     Recipient,
+    SchedulePage,
+    ScheduleView,
 )
 
 
@@ -49,9 +51,42 @@ class NewSchedule:
     cron: str | None
     timezone: str
     start_dt: datetime | None
-    next_run_at: datetime
+    next_run_at: datetime | None
     user_ids: Sequence[str]
     content_ids: Sequence[str]
+
+
+@dataclass(frozen=True)
+class DueSchedule:
+    """A schedule whose next run has come, as the tick claims it."""
+
+    schedule_id: uuid.UUID
+    event_type: EventType
+    priority: int
+    cron: str | None
+    timezone: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class Firing:
+    """What the tick does with one due schedule: send an occurrence (or skip a stale one) and
+    move the schedule on (`next_run_at` None: it has run its course)."""
+
+    schedule_id: uuid.UUID
+    occurrence_at: datetime
+    send: bool
+    next_run_at: datetime | None
+    event_id: uuid.UUID
+    queue_by_channel: dict[Channel, str]
+
+
+@dataclass(frozen=True)
+class FiredBatch:
+    claimed: int
+    sent: int
+    skipped_late: int
+    outbox: list[OutboundMessage] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -100,6 +135,40 @@ class EventStore(Protocol):
     def notifications_page(
         self, event_id: uuid.UUID, status: str | None, limit: int, cursor: str | None
     ) -> NotificationPage | None: ...
+
+
+class ScheduleStore(Protocol):
+    def fire_due(
+        self,
+        now: datetime,
+        limit: int,
+        plan: Callable[[list[DueSchedule]], list[Firing]],
+        chunk_size: int,
+    ) -> FiredBatch:
+        """In one transaction: claim up to `limit` due schedules (skipping those another tick
+        holds), let `plan` decide, store the occurrences' events, notifications and messages,
+        and move the schedules on."""
+        ...
+
+    def list_schedules(
+        self, event_type: str | None, state: str | None, limit: int, cursor: str | None
+    ) -> SchedulePage: ...
+
+    def get_schedule(self, schedule_id: uuid.UUID) -> ScheduleView | None: ...
+
+    def update_schedule(
+        self,
+        schedule_id: uuid.UUID,
+        *,
+        state: str,
+        cron: str | None,
+        timezone: str,
+        next_run_at: datetime | None,
+    ) -> None: ...
+
+    def cancel_schedule(self, schedule_id: uuid.UUID) -> bool:
+        """Stop a schedule and every notification of its occurrences not yet sent; False if unknown."""
+        ...
 
 
 class Outbox(Protocol):

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     max_receives: int = Field(default=5, ge=1)
     claim_lease_seconds: int = Field(default=900, ge=1)
     outbox_grace_seconds: int = Field(default=30, ge=0)
+    schedule_max_lateness_seconds: int = Field(
+        default=3600, ge=0, description="An occurrence older than this when the tick sees it is skipped."
+    )
+    tick_batch_size: int = Field(default=1000, ge=1)
 
 
 @lru_cache(maxsize=1)

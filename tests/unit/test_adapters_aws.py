@@ -242,7 +242,7 @@ def drain(url: str) -> list[dict[str, Any]]:
     sqs = boto3.client("sqs", region_name=REGION)
     received: list[dict[str, Any]] = []
     while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        received.extend(batch)
+        received.extend(dict(message) for message in batch)
     return received
 
 

@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS schedules (
     state        text NOT NULL DEFAULT 'active',
     next_run_at  timestamptz,
     last_run_at  timestamptz,
+    runs         integer NOT NULL DEFAULT 0,
+    skipped_runs integer NOT NULL DEFAULT 0,
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
@@ -54,8 +56,11 @@ CREATE TABLE IF NOT EXISTS events (
     idempotency_key  text UNIQUE,
     request_hash     text,
     occurrence_key   text UNIQUE,
+    next_run_at      timestamptz,  -- as answered when the event was accepted (idempotent replays)
     received_at      timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX IF NOT EXISTS events_by_schedule ON events (schedule_id, created_dt DESC)
+    WHERE schedule_id IS NOT NULL;
 
 -- One row per recipient and channel. No foreign key to events: 100,000-row fan-outs
 -- would pay a trigger per row, and rows are only ever written together with their event.

@@ -13,7 +13,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import BaseModel
 
 from notify.bootstrap import services
-from notify.errors import FieldProblem, IdempotencyConflict, InvalidInput, NotFound, RetryableError
+from notify.channels import EventType
+from notify.errors import (
+    FieldProblem,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    RetryableError,
+    StateConflict,
+)
 from notify.ingest import accept_event
 from notify.models import (
     DirectoryMovie,
@@ -22,8 +30,13 @@ from notify.models import (
     EventRequest,
     EventView,
     NotificationPage,
+    SchedulePage,
+    SchedulePatch,
+    ScheduleState,
+    ScheduleView,
     Upserted,
 )
+from notify.scheduling import cancel_schedule, change_schedule, describe_schedule
 
 logger = Logger(service="notify")
 app = APIGatewayRestResolver(enable_validation=True)
@@ -60,6 +73,11 @@ def _invalid_input(error: InvalidInput) -> Response[Any]:
 @app.exception_handler(NotFound)
 def _not_found(error: NotFound) -> Response[Any]:
     return _errors(HTTPStatus.NOT_FOUND, [FieldProblem(("path",), str(error))])
+
+
+@app.exception_handler(StateConflict)
+def _state_conflict(error: StateConflict) -> Response[Any]:
+    return _errors(HTTPStatus.CONFLICT, [FieldProblem(("path",), str(error))])
 
 
 @app.exception_handler(IdempotencyConflict)
@@ -120,6 +138,32 @@ def list_notifications(
     if page is None:
         raise NotFound(f"no event {event_id}")
     return page
+
+
+@app.get("/schedules")
+def list_schedules(
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    event_type: Annotated[EventType | None, Query()] = None,
+    state: Annotated[ScheduleState | None, Query()] = None,
+) -> SchedulePage:
+    return services().store.list_schedules(event_type, state, limit, cursor)
+
+
+@app.get("/schedules/<schedule_id>")
+def get_schedule(schedule_id: uuid.UUID) -> ScheduleView:
+    return describe_schedule(schedule_id, schedules=services().store)
+
+
+@app.patch("/schedules/<schedule_id>")
+def patch_schedule(schedule_id: uuid.UUID, patch: SchedulePatch) -> ScheduleView:
+    return change_schedule(schedule_id, patch, now=datetime.now(UTC), schedules=services().store)
+
+
+@app.delete("/schedules/<schedule_id>", responses={204: {"description": "Cancelled"}})
+def delete_schedule(schedule_id: uuid.UUID) -> Response[None]:
+    cancel_schedule(schedule_id, schedules=services().store)
+    return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
 
 
 @app.put("/directory/users")

@@ -1,6 +1,6 @@
 """The EventBridge minute tick."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from notify.bootstrap import services
 from notify.ticking import TickReport, run_tick
@@ -10,7 +10,12 @@ def tick_now() -> TickReport:
     ctx = services()
     return run_tick(
         now=datetime.now(UTC),
+        schedules=ctx.store,
         outbox=ctx.store,
         publisher=ctx.publisher,
         outbox_grace_s=ctx.settings.outbox_grace_seconds,
+        max_lateness=timedelta(seconds=ctx.settings.schedule_max_lateness_seconds),
+        queue_prefix=ctx.settings.queue_prefix,
+        chunk_size=ctx.settings.message_chunk_size,
+        batch_size=ctx.settings.tick_batch_size,
     )

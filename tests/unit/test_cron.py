@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notify.schedule import check_cron, next_run
+from notify.cron import check_cron, next_run
 
 
 def test_next_run_reads_cron_in_the_given_timezone() -> None:

@@ -1,0 +1,1 @@
+"""LocalStack plugin: run Lambda functions as host processes instead of Docker containers."""

@@ -1,0 +1,137 @@
+"""Recurring and delayed sends: what the tick fires, and how schedules are changed.
+
+A schedule keeps its next run in an indexed column, so a tick touches only what is due.
+Each occurrence gets a key (schedule + due moment) that storage refuses to store twice.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aws_lambda_powertools import Logger
+
+from notify.channels import EVENT_CHANNELS, queue_name, tier_for
+from notify.cron import latest_run, next_run, upcoming_runs
+from notify.errors import NotFound, StateConflict
+from notify.models import SchedulePatch, ScheduleView
+from notify.ports import DueSchedule, Firing, Outbox, Publisher, ScheduleStore
+from notify.relay import publish_outbox
+
+logger = Logger(child=True)
+
+UPCOMING_RUNS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class FireReport:
+    sent: int
+    skipped_late: int
+
+
+def plan_firings(
+    due: list[DueSchedule],
+    *,
+    now: datetime,
+    max_lateness: timedelta,
+    queue_prefix: str,
+    new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+) -> list[Firing]:
+    """Decide, for each due schedule, which occurrence to send and when it runs next.
+
+    After missed ticks only the most recent due moment is sent, once; one older than
+    `max_lateness` is skipped (and counted) rather than sent late.
+    """
+    firings = []
+    for schedule in due:
+        if schedule.cron is None:  # a delayed one-shot
+            occurrence, following = schedule.due_at, None
+        else:
+            occurrence = max(schedule.due_at, latest_run(schedule.cron, schedule.timezone, now))
+            following = next_run(schedule.cron, schedule.timezone, now)
+        tier = tier_for(schedule.priority)
+        firings.append(
+            Firing(
+                schedule_id=schedule.schedule_id,
+                occurrence_at=occurrence,
+                send=now - occurrence <= max_lateness,
+                next_run_at=following,
+                event_id=new_id(),
+                queue_by_channel={
+                    channel: queue_name(channel, tier, queue_prefix)
+                    for channel in EVENT_CHANNELS[schedule.event_type]
+                },
+            )
+        )
+    return firings
+
+
+def fire_due_schedules(
+    *,
+    now: datetime,
+    schedules: ScheduleStore,
+    outbox: Outbox,
+    publisher: Publisher,
+    max_lateness: timedelta,
+    queue_prefix: str,
+    chunk_size: int,
+    batch_size: int = 1000,
+    max_batches: int = 100,
+) -> FireReport:
+    sent = skipped = 0
+    for _ in range(max_batches):
+        batch = schedules.fire_due(
+            now,
+            batch_size,
+            lambda due: plan_firings(due, now=now, max_lateness=max_lateness, queue_prefix=queue_prefix),
+            chunk_size,
+        )
+        sent += batch.sent
+        skipped += batch.skipped_late
+        if batch.outbox:
+            publish_outbox(batch.outbox, publisher=publisher, outbox=outbox, now=now)
+        if batch.claimed < batch_size:
+            break
+    if sent or skipped:
+        logger.info("schedules fired", extra={"sent": sent, "skipped_late": skipped})
+    return FireReport(sent=sent, skipped_late=skipped)
+
+
+def describe_schedule(schedule_id: uuid.UUID, *, schedules: ScheduleStore) -> ScheduleView:
+    view = schedules.get_schedule(schedule_id)
+    if view is None:
+        raise NotFound(f"no schedule {schedule_id}")
+    if view.cron and view.next_run_at and view.state == "active":
+        later = upcoming_runs(view.cron, view.timezone, view.next_run_at, UPCOMING_RUNS_SHOWN - 1)
+        view.next_runs = [view.next_run_at, *later]
+    elif view.next_run_at and view.state == "active":
+        view.next_runs = [view.next_run_at]
+    return view
+
+
+def change_schedule(
+    schedule_id: uuid.UUID, patch: SchedulePatch, *, now: datetime, schedules: ScheduleStore
+) -> ScheduleView:
+    """Pause, resume, or change the cron or time zone; the next run is worked out afresh."""
+    current = schedules.get_schedule(schedule_id)
+    if current is None:
+        raise NotFound(f"no schedule {schedule_id}")
+    if current.state in ("done", "cancelled"):
+        raise StateConflict(f"schedule {schedule_id} is {current.state}; it cannot change")
+    state = patch.state or current.state
+    cron = patch.cron if patch.cron is not None else current.cron
+    timezone = patch.timezone or current.timezone
+    rescheduled = patch.cron is not None or patch.timezone is not None or (state == "active" != current.state)
+    next_run_at = current.next_run_at
+    if state == "paused":
+        next_run_at = current.next_run_at
+    elif rescheduled and cron is not None:
+        start = max(now, current.start_dt) if current.start_dt else now
+        next_run_at = next_run(cron, timezone, start)
+    schedules.update_schedule(schedule_id, state=state, cron=cron, timezone=timezone, next_run_at=next_run_at)
+    return describe_schedule(schedule_id, schedules=schedules)
+
+
+def cancel_schedule(schedule_id: uuid.UUID, *, schedules: ScheduleStore) -> None:
+    if not schedules.cancel_schedule(schedule_id):
+        raise NotFound(f"no schedule {schedule_id}")
