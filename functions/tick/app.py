@@ -3,12 +3,12 @@
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notify.entrypoints.timer import tick_now
+from notify.logs import service_logger
 
-logger = Logger(service="notify-tick")
+logger = service_logger()
 
 
 @logger.inject_lambda_context

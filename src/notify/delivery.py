@@ -4,14 +4,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aws_lambda_powertools import Logger
-
 from notify.channels import CONTACT_FIELD
 from notify.errors import PermanentError, RetryableError
+from notify.logs import module_logger
 from notify.models import NotificationMessage
 from notify.ports import DeliveryLedger, Renderer, Sender
 
-logger = Logger(child=True)
+logger = module_logger()
 
 
 @dataclass

@@ -7,12 +7,11 @@ A broker outage or a crash between the two leaves them unpublished; the tick cal
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from aws_lambda_powertools import Logger
-
 from notify.errors import BrokerUnavailable
+from notify.logs import module_logger
 from notify.ports import OutboundMessage, Outbox, Publisher
 
-logger = Logger(child=True)
+logger = module_logger()
 
 
 def publish_outbox(

@@ -9,16 +9,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aws_lambda_powertools import Logger
-
 from notify.channels import EVENT_CHANNELS, queue_name, tier_for
 from notify.cron import latest_run, next_run, upcoming_runs
 from notify.errors import NotFound, StateConflict
+from notify.logs import module_logger
 from notify.models import SchedulePatch, ScheduleView
 from notify.ports import DueSchedule, Firing, Outbox, Publisher, ScheduleStore
 from notify.relay import publish_outbox
 
-logger = Logger(child=True)
+logger = module_logger()
 
 UPCOMING_RUNS_SHOWN = 5
 

@@ -17,13 +17,13 @@ from typing import Any
 
 import pika
 import pika.exceptions
-from aws_lambda_powertools import Logger
 
 from notify.adapters.rabbitmq import DEAD_LETTER_SUFFIX, RETRY_SUFFIX, message_properties, topology
 from notify.channels import TIERS_BY_URGENCY, Channel, queue_name
 from notify.errors import PermanentError, RetryableError
+from notify.logs import service_logger
 
-logger = Logger(service="notify-worker")
+logger = service_logger()
 
 Deliver = Callable[..., object]
 

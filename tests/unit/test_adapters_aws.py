@@ -98,8 +98,9 @@ def test_sns_sms_sender_with_sender_id_sends_too() -> None:
 # ---- SNS push ----------------------------------------------------------------------------------
 
 
-def test_sns_push_sender_creates_an_application_and_publishes_to_an_endpoint() -> None:
-    sender = SnsPushSender(REGION, platform_application_arn=None)
+@pytest.mark.parametrize("configured", [None, ""])
+def test_sns_push_sender_creates_an_application_and_publishes_to_an_endpoint(configured: str | None) -> None:
+    sender = SnsPushSender(REGION, platform_application_arn=configured)
 
     message_id = sender.send("fcm-token-1", Rendered(text="Someone liked your comment", subject="Liked"))
 

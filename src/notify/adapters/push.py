@@ -14,11 +14,12 @@ _LOCAL_APPLICATION = "notify-push"
 
 class SnsPushSender:
     """Needs a platform application (FCM/APNs credentials live there). Without a configured ARN,
-    one named `notify-push` is created on first use: that is for the local stack only."""
+    one named `notify-push` is created on first use: that is for the local stack only. An empty ARN
+    (the template parameter's default) counts as none."""
 
     def __init__(self, region: str, platform_application_arn: str | None) -> None:
         self._region = region
-        self._application_arn = platform_application_arn
+        self._application_arn = platform_application_arn or None
         self._lock = threading.Lock()
 
     def _application(self) -> str:

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
@@ -23,6 +22,7 @@ from notify.errors import (
     StateConflict,
 )
 from notify.ingest import accept_event
+from notify.logs import service_logger
 from notify.models import (
     DirectoryMovie,
     DirectoryUser,
@@ -38,7 +38,7 @@ from notify.models import (
 )
 from notify.scheduling import cancel_schedule, change_schedule, describe_schedule
 
-logger = Logger(service="notify")
+logger = service_logger()
 app = APIGatewayRestResolver(enable_validation=True)
 app.enable_swagger(path="/docs", title="Notification service", version="1.0.0")
 

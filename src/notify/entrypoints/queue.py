@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -14,9 +13,10 @@ from notify.bootstrap import services
 from notify.channels import Channel
 from notify.delivery import DeliveryReport, deliver_message
 from notify.errors import PermanentError, RetryableError
+from notify.logs import service_logger
 from notify.models import NotificationMessage
 
-logger = Logger(service="notify")
+logger = service_logger()
 
 
 def retry_delay_s(attempt: int, base_s: int = 10, cap_s: int = 900) -> int:
