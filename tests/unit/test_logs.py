@@ -1,10 +1,10 @@
 """No log line carries an e-mail address, a phone number or a push token in clear."""
 
+import io
 import json
+import logging
 
-import pytest
-
-from notify.logs import MASK, module_logger, redact, service_logger
+from notify.logs import MASK, RedactingFormatter, module_logger, redact, service_logger
 
 
 def test_redact_masks_contacts_in_text_and_under_contact_keys() -> None:
@@ -25,17 +25,25 @@ def test_redact_keeps_ids_and_dates() -> None:
     assert redact(text) == text
 
 
-def test_service_logger_writes_json_without_contacts(capsys: pytest.CaptureFixture[str]) -> None:
-    logger = service_logger()
-    child = module_logger()
+def test_redacting_formatter_writes_json_without_contacts() -> None:
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(RedactingFormatter())
+    logger = logging.getLogger("notify.test_logs")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("delivered to ivan@example.com", extra={"phone": "+12025550123", "sent": 1})
+    finally:
+        logger.removeHandler(handler)
 
-    logger.info("delivered to ivan@example.com", extra={"phone": "+12025550123", "sent": 1})
-    child.warning("retrying +12025550123")
+    line = json.loads(buffer.getvalue())
+    assert "ivan@example.com" not in buffer.getvalue()
+    assert "+12025550123" not in buffer.getvalue()
+    assert line["message"] == f"delivered to {MASK}"
+    assert (line["phone"], line["sent"]) == (MASK, 1)
 
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    text = json.dumps(lines)
-    assert "ivan@example.com" not in text
-    assert "+12025550123" not in text
-    assert lines[0]["message"] == f"delivered to {MASK}"
-    assert lines[0]["sent"] == 1
-    assert lines[-1]["message"] == f"retrying {MASK}"
+
+def test_every_logger_of_the_service_formats_through_redaction() -> None:
+    assert isinstance(service_logger().registered_formatter, RedactingFormatter)
+    assert module_logger().service == service_logger().service
