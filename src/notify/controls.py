@@ -1,0 +1,128 @@
+"""Recipient controls, decided at send time: stale-event expiry, preferences, quiet hours,
+digests and frequency caps. Pure functions of the recipient, the event and `now`.
+
+The order matters and is fixed: an expired notification is never held for a digest nor
+counted against a cap; an opted-out one is never deferred.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from notify.channels import Channel, EventType, Tier
+
+UTC = ZoneInfo("UTC")
+
+VerdictStatus = Literal["send", "skipped", "deferred", "expired", "held"]
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: time
+    end: time
+
+
+DEFAULT_QUIET_HOURS = QuietHours(start=time(22, 0), end=time(8, 0))
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """A user's choices. Absent entries mean "on"; `quiet_hours` None means none at all."""
+
+    channels_off: frozenset[Channel] = frozenset()
+    event_channels_off: frozenset[tuple[EventType, Channel]] = frozenset()
+    quiet_hours: QuietHours | None = DEFAULT_QUIET_HOURS
+
+    def allows(self, event_type: EventType, channel: Channel) -> bool:
+        return channel not in self.channels_off and (event_type, channel) not in self.event_channels_off
+
+
+@dataclass(frozen=True)
+class FrequencyCap:
+    limit: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class ControlRules:
+    max_age: dict[EventType, timedelta] = field(
+        default_factory=lambda: {
+            EventType.COMMENT_LIKED: timedelta(hours=6),
+            EventType.NEW_EPISODE: timedelta(hours=48),
+            EventType.WATCH_LATER_REMINDER: timedelta(hours=24),
+            EventType.NEW_RELEASES_PROMO: timedelta(hours=72),
+        }
+    )
+    caps: dict[tuple[EventType, Channel], FrequencyCap] = field(
+        default_factory=lambda: {
+            (EventType.NEW_RELEASES_PROMO, Channel.EMAIL): FrequencyCap(limit=3, window=timedelta(hours=24)),
+        }
+    )
+    digest_windows: dict[EventType, timedelta] = field(
+        default_factory=lambda: {EventType.COMMENT_LIKED: timedelta(minutes=10)}
+    )
+
+    def cap_for(self, event_type: EventType, channel: Channel) -> FrequencyCap | None:
+        return self.caps.get((event_type, channel))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: VerdictStatus
+    reason: str | None = None
+    deliver_after: datetime | None = None
+
+
+SEND = Verdict("send")
+
+
+def decide(
+    *,
+    event_type: EventType,
+    channel: Channel,
+    tier: Tier,
+    due_at: datetime,
+    now: datetime,
+    user_timezone: str,
+    preferences: Preferences,
+    rules: ControlRules,
+    in_digest: bool = False,
+) -> Verdict:
+    """What to do with one recipient now. Frequency caps are applied after this, by the
+    ledger, because counting must be atomic across concurrent senders."""
+    max_age = rules.max_age.get(event_type)
+    if max_age is not None and now - due_at > max_age:
+        return Verdict("expired", "stale")
+    if not preferences.allows(event_type, channel):
+        return Verdict("skipped", "opted_out")
+    if tier is not Tier.HIGH and preferences.quiet_hours is not None:
+        until = quiet_hours_end(now, user_timezone, preferences.quiet_hours)
+        if until is not None:
+            return Verdict("deferred", "quiet_hours", until)
+    window = rules.digest_windows.get(event_type)
+    if window is not None and not in_digest:
+        return Verdict("held", "digest", now + window)
+    return SEND
+
+
+def quiet_hours_end(now: datetime, timezone: str, quiet: QuietHours) -> datetime | None:
+    """The end of the quiet window `now` falls in, in UTC; None outside the window.
+
+    The window is read on the user's wall clock, so it moves with daylight-saving changes;
+    an end that falls in a skipped hour is read with the offset before the change (PEP 495),
+    i.e. as long after the start as the wall clock says.
+    """
+    if quiet.start == quiet.end:
+        return None
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    clock = local.time().replace(tzinfo=None)
+    wraps = quiet.start > quiet.end  # e.g. 22:00-08:00
+    inside = (clock >= quiet.start or clock < quiet.end) if wraps else (quiet.start <= clock < quiet.end)
+    if not inside:
+        return None
+    end_day = local.date()
+    if wraps and clock >= quiet.start:
+        end_day += timedelta(days=1)
+    return datetime.combine(end_day, quiet.end, tzinfo=zone).astimezone(UTC)
