@@ -198,6 +198,9 @@ class Recipient(BaseModel):
     push_token: str | None = None
     locale: Literal["ru", "en"] = "en"
     timezone: str = "UTC"
+    digest_count: int | None = Field(
+        default=None, description="Set on a digest: how many notifications it stands for."
+    )
 
 
 class Content(BaseModel):

@@ -1,10 +1,13 @@
 """Turning a queue message into the text a person reads: Jinja2 templates per event type, channel, locale."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
 import jinja2
+from babel import Locale
+from babel.dates import format_date
 
 from notify.channels import Channel, EventType
 from notify.errors import PermanentError
@@ -26,7 +29,8 @@ class TemplateRenderer:
             undefined=jinja2.StrictUndefined,
         )
         # Filters, not macros: a macro's output escapes as its caller does, a filter's str is escaped in HTML.
-        env.filters.update(movie=movie_label, movies=movie_labels, greeting=greeting)
+        env.filters.update(movie=movie_label, movies=movie_labels, greeting=greeting, local_date=local_date)
+        env.globals.update(likes=likes_phrase)
         return env
 
     def render(
@@ -77,3 +81,34 @@ def movie_labels(movies: Sequence[Content], locale: str) -> str:
 def greeting(user: Recipient, locale: str) -> str:
     named, plain = _GREETING[locale]
     return named.format(name=user.first_name) if user.first_name else plain
+
+
+def plural(count: int, locale: str, forms: Mapping[str, str]) -> str:
+    """The form of a word for `count` by the locale's CLDR plural rule (Babel): English has
+    `one` and `other`, Russian `one` (1, 21…), `few` (2–4, 22–24…) and `many` (5–20, 25…)."""
+    category = Locale.parse(locale).plural_form(count)
+    return forms.get(category) or forms["other"]
+
+
+_LIKED_BY = {
+    "en": {"one": "{n} person liked", "other": "{n} people liked"},
+    "ru": {
+        "one": "{n} человек оценил",
+        "few": "{n} человека оценили",
+        "many": "{n} человек оценили",
+        "other": "{n} человека оценили",
+    },
+}
+_LIKED_BY_SOMEONE = {"en": "Someone liked", "ru": "Кому-то понравился"}
+
+
+def likes_phrase(user: Recipient, locale: str) -> str:
+    """ "5 people liked" / «5 человек оценили» for a digest, "Someone liked" for a single like."""
+    if user.digest_count is None:
+        return _LIKED_BY_SOMEONE[locale]
+    return plural(user.digest_count, locale, _LIKED_BY[locale]).format(n=user.digest_count)
+
+
+def local_date(value: date, locale: str) -> str:
+    """A date as the reader's locale writes it (24 нояб. 2026 г., Nov 24, 2026)."""
+    return format_date(value, format="medium", locale=locale)

@@ -68,8 +68,8 @@ def test_render_promo_lists_every_movie(renderer: TemplateRenderer) -> None:
     rendered = renderer.render(
         EventType.NEW_RELEASES_PROMO, Channel.EMAIL, recipient(email="a@example.com"), movies
     )
-    assert "- «First» (from 2025-03-14)" in rendered.text
-    assert "- «Second», season 2 (from 2025-03-14)" in rendered.text
+    assert "- «First» (from Mar 14, 2025)" in rendered.text
+    assert "- «Second», season 2 (from Mar 14, 2025)" in rendered.text
     assert rendered.html is not None
     assert rendered.html.count("<li>") == 2
 
@@ -123,3 +123,31 @@ def test_movie_label_includes_season_and_episode_when_set(
     season: int | None, episode: int | None, expected: str
 ) -> None:
     assert movie_label(content(title="T", season=season, episode=episode), "en") == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "locale", "phrase"),
+    [
+        (1, "ru", "1 человек оценил ваш комментарий"),
+        (2, "ru", "2 человека оценили ваш комментарий"),
+        (5, "ru", "5 человек оценили ваш комментарий"),
+        (21, "ru", "21 человек оценил ваш комментарий"),
+        (1, "en", "1 person liked your comment"),
+        (5, "en", "5 people liked your comment"),
+    ],
+)
+def test_render_like_digest_uses_the_locales_plural_forms(
+    renderer: TemplateRenderer, count: int, locale: str, phrase: str
+) -> None:
+    user = recipient(push_token="tok", locale=locale).model_copy(update={"digest_count": count})
+    for channel in (Channel.PUSH, Channel.EMAIL):
+        rendered = renderer.render(EventType.COMMENT_LIKED, channel, user, [content(title="Тьма")])
+        assert phrase in rendered.text
+
+
+def test_render_promo_dates_follow_the_readers_locale(renderer: TemplateRenderer) -> None:
+    movies = [content(title="Тьма", season=None, episode=None)]
+    rendered = renderer.render(
+        EventType.NEW_RELEASES_PROMO, Channel.EMAIL, recipient(email="a@example.com", locale="ru"), movies
+    )
+    assert "«Тьма» (с 14 мар. 2025\u202fг.)" in rendered.text  # CLDR puts a narrow no-break space
