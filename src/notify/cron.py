@@ -51,8 +51,14 @@ def latest_run(expression: str, timezone: str, at_or_before: datetime) -> dateti
     """The most recent moment at or before `at_or_before` that the cron names (UTC)."""
     probe = at_or_before + timedelta(microseconds=1)
     zone = ZoneInfo(timezone)
-    previous: datetime = croniter(expression, probe.astimezone(zone)).get_prev(datetime)
-    return previous.astimezone(UTC)
+    runs = croniter(expression, probe.astimezone(zone))
+    while True:
+        previous: datetime = runs.get_prev(datetime)
+        local = previous.astimezone(zone)
+        # As in next_run: a fixed-hour job has no run in the second pass through a repeated hour.
+        if local.fold == 1 and _fixed_hour(expression) and _exists_twice(local, zone):
+            continue
+        return previous.astimezone(UTC)
 
 
 def upcoming_runs(expression: str, timezone: str, after: datetime, count: int) -> list[datetime]:

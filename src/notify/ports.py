@@ -164,7 +164,9 @@ class ScheduleStore(Protocol):
         cron: str | None,
         timezone: str,
         next_run_at: datetime | None,
-    ) -> None: ...
+    ) -> bool:
+        """Change an active or paused schedule; False if it is not (any more)."""
+        ...
 
     def cancel_schedule(self, schedule_id: uuid.UUID) -> bool:
         """Stop a schedule and every notification of its occurrences not yet sent; False if unknown."""

@@ -42,12 +42,17 @@ def plan_firings(
     `max_lateness` is skipped (and counted) rather than sent late.
     """
     firings = []
+    # Many schedules share a cron and zone (09:00 in Moscow): each pair is evaluated once.
+    runs: dict[tuple[str, str], tuple[datetime, datetime]] = {}
     for schedule in due:
         if schedule.cron is None:  # a delayed one-shot
             occurrence, following = schedule.due_at, None
         else:
-            occurrence = max(schedule.due_at, latest_run(schedule.cron, schedule.timezone, now))
-            following = next_run(schedule.cron, schedule.timezone, now)
+            key = (schedule.cron, schedule.timezone)
+            if key not in runs:
+                runs[key] = (latest_run(*key, now), next_run(*key, now))
+            latest, following = runs[key]
+            occurrence = max(schedule.due_at, latest)
         tier = tier_for(schedule.priority)
         firings.append(
             Firing(
@@ -127,7 +132,10 @@ def change_schedule(
     elif rescheduled and cron is not None:
         start = max(now, current.start_dt) if current.start_dt else now
         next_run_at = next_run(cron, timezone, start)
-    schedules.update_schedule(schedule_id, state=state, cron=cron, timezone=timezone, next_run_at=next_run_at)
+    if not schedules.update_schedule(
+        schedule_id, state=state, cron=cron, timezone=timezone, next_run_at=next_run_at
+    ):
+        raise StateConflict(f"schedule {schedule_id} was cancelled or is done; it cannot change")
     return describe_schedule(schedule_id, schedules=schedules)
 
 

@@ -150,80 +150,77 @@ SELECT message_id, queue, body, NULL, NULL, NULL FROM stored
 
 # The tick's fan-out: many occurrences (events of due schedules) at once, each enriched afresh
 # from the directory. An occurrence already stored (its key is the schedule and due moment)
-# is left out: a retried or overlapping tick never sends one twice.
+# is left out: a retried or overlapping tick never sends one twice. Each event is stored with
+# its counts, so its row is written once. The last row carries the number of events stored
+# (message_id NULL); every other row is a message.
 _OCCURRENCES_SQL = f"""
 WITH occurrence AS (
     SELECT * FROM unnest(%(event_ids)s::uuid[], %(schedule_ids)s::uuid[], %(due)s::timestamptz[],
                          %(keys)s::text[], %(queues)s::jsonb[])
         AS o(event_id, schedule_id, due_at, occurrence_key, queues)
 ),
-new_event AS (
-    INSERT INTO events (event_id, event_type, created_dt, priority, status, schedule_id, content,
-                        occurrence_key)
-    SELECT o.event_id, s.event_type, o.due_at, s.priority, 'queued', s.schedule_id,
-           coalesce((SELECT jsonb_agg(jsonb_build_object(
-                        'movie_id', m.movie_id, 'title', m.title, 'season', m.season,
-                        'episode', m.episode, 'release_date', m.release_date)
-                        ORDER BY array_position(s.content_ids, m.movie_id))
-                     FROM directory_movies m WHERE m.movie_id = ANY(s.content_ids)), '[]'::jsonb),
-           o.occurrence_key
-    FROM occurrence o JOIN schedules s USING (schedule_id)
-    ON CONFLICT (occurrence_key) DO NOTHING
-    RETURNING event_id, schedule_id, event_type, created_dt, priority, content
-),
 recipient AS MATERIALIZED (
-    SELECT e.event_id, c.channel, o.queues ->> c.channel AS queue,
-           (row_number() OVER (PARTITION BY e.event_id, c.channel ORDER BY u.user_id) - 1)
+    SELECT o.event_id, c.channel, o.queues ->> c.channel AS queue,
+           (row_number() OVER (PARTITION BY o.event_id, c.channel ORDER BY u.user_id) - 1)
                / %(chunk_size)s AS chunk,
            u.user_id, u.first_name, u.last_name, u.birthday AS birthday_date,
            CASE WHEN c.channel = 'email' THEN u.email END AS email,
            CASE WHEN c.channel = 'sms' THEN u.phone END AS phone,
            CASE WHEN c.channel = 'push' THEN u.push_token END AS push_token,
            u.locale, u.timezone
-    FROM new_event e
-    JOIN occurrence o USING (event_id)
-    JOIN schedules s ON s.schedule_id = e.schedule_id
+    FROM occurrence o
+    JOIN schedules s USING (schedule_id)
     CROSS JOIN LATERAL (SELECT DISTINCT raw::uuid AS user_id FROM unnest(s.user_ids) AS raw) r
     JOIN directory_users u ON u.user_id = r.user_id
     CROSS JOIN LATERAL jsonb_object_keys(o.queues) AS c(channel)
     WHERE {_CONTACT_SQL.format(channel="c.channel")} IS NOT NULL
 ),
+counted AS (
+    SELECT event_id, count(*) AS notifications, count(DISTINCT user_id) AS recipients
+    FROM recipient GROUP BY event_id
+),
+new_event AS (
+    INSERT INTO events (event_id, event_type, created_dt, priority, status, schedule_id, content,
+                        occurrence_key, recipients, notifications, skipped_users)
+    SELECT o.event_id, s.event_type, o.due_at, s.priority, 'queued', s.schedule_id,
+           coalesce((SELECT jsonb_agg(jsonb_build_object(
+                        'movie_id', m.movie_id, 'title', m.title, 'season', m.season,
+                        'episode', m.episode, 'release_date', m.release_date)
+                        ORDER BY array_position(s.content_ids, m.movie_id))
+                     FROM directory_movies m WHERE m.movie_id = ANY(s.content_ids)), '[]'::jsonb),
+           o.occurrence_key, coalesce(k.recipients, 0), coalesce(k.notifications, 0),
+           ARRAY(SELECT raw FROM unnest(s.user_ids) AS raw
+                 WHERE NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.user_id = raw::uuid))
+    FROM occurrence o JOIN schedules s USING (schedule_id) LEFT JOIN counted k USING (event_id)
+    ON CONFLICT (occurrence_key) DO NOTHING
+    RETURNING event_id, event_type, created_dt, priority, content
+),
 inserted AS (
     INSERT INTO notifications (event_id, channel, user_id)
-    SELECT event_id, channel, user_id FROM recipient
+    SELECT r.event_id, r.channel, r.user_id FROM recipient r JOIN new_event e USING (event_id)
 ),
 chunk AS (
     SELECT r.event_id, r.channel, r.queue, gen_random_uuid() AS message_id, json_agg(u) AS users
     FROM recipient r,
          LATERAL (SELECT r.user_id, r.first_name, r.last_name, r.birthday_date, r.email, r.phone,
                          r.push_token, r.locale, r.timezone) AS u
+    WHERE r.event_id IN (SELECT event_id FROM new_event)
     GROUP BY r.event_id, r.channel, r.queue, r.chunk
+),
+stored AS (
+    INSERT INTO outbox (message_id, queue, body)
+    SELECT c.message_id, c.queue,
+           json_build_object(
+               'schema_version', 1, 'message_id', c.message_id, 'event_id', e.event_id,
+               'event_type', e.event_type, 'created_dt', e.created_dt, 'transport_type', c.channel,
+               'priority', e.priority,
+               'payload', json_build_object('user', c.users, 'content', e.content))::text
+    FROM chunk c JOIN new_event e USING (event_id)
+    RETURNING message_id, queue, body
 )
-INSERT INTO outbox (message_id, queue, body)
-SELECT c.message_id, c.queue,
-       json_build_object(
-           'schema_version', 1, 'message_id', c.message_id, 'event_id', e.event_id,
-           'event_type', e.event_type, 'created_dt', e.created_dt, 'transport_type', c.channel,
-           'priority', e.priority, 'payload', json_build_object('user', c.users, 'content', e.content))::text
-FROM chunk c JOIN new_event e USING (event_id)
-RETURNING message_id, queue, body
-"""
-
-# Counts of the occurrences just stored (a separate statement: it must see their rows).
-_OCCURRENCE_COUNTS_SQL = """
-UPDATE events e SET
-    notifications = c.notifications,
-    recipients = c.recipients,
-    skipped_users = ARRAY(
-        SELECT raw FROM unnest(s.user_ids) AS raw
-        WHERE NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.user_id = raw::uuid))
-FROM (SELECT x.event_id, count(n.user_id) AS notifications, count(DISTINCT n.user_id) AS recipients
-      FROM unnest(%(event_ids)s::uuid[]) AS x(event_id)
-      LEFT JOIN notifications n ON n.event_id = x.event_id
-      GROUP BY x.event_id) c,
-     schedules s
-WHERE e.event_id = c.event_id AND s.schedule_id = e.schedule_id
-RETURNING e.event_id
+SELECT message_id, queue, body FROM stored
+UNION ALL
+SELECT NULL, NULL, count(*)::text FROM new_event
 """
 
 _SCHEDULE_COLUMNS = """
@@ -522,6 +519,9 @@ class PostgresStore:
             sending = [firing for firing in firings if firing.send]
             messages: list[OutboundMessage] = []
             if sending:
+                # The planner cannot see that each schedule has few users and channels: its row
+                # estimates run into millions and JIT compilation would cost more than the work.
+                conn.execute("SELECT set_config('jit', 'off', true)")
                 rows = conn.execute(
                     _OCCURRENCES_SQL,
                     {
@@ -536,9 +536,10 @@ class PostgresStore:
                         "chunk_size": chunk_size,
                     },
                 ).fetchall()
-                messages = [OutboundMessage(row[0], row[1], row[2].encode()) for row in rows]
-                stored = conn.execute(_OCCURRENCE_COUNTS_SQL, {"event_ids": [f.event_id for f in sending]})
-                sent = len(stored.fetchall())
+                messages = [
+                    OutboundMessage(row[0], row[1], row[2].encode()) for row in rows if row[0] is not None
+                ]
+                sent = next(int(row[2]) for row in rows if row[0] is None)
             else:
                 sent = 0
             conn.execute(
@@ -615,16 +616,19 @@ class PostgresStore:
         cron: str | None,
         timezone: str,
         next_run_at: datetime | None,
-    ) -> None:
+    ) -> bool:
         with self._connection() as conn:
-            conn.execute(
+            # A schedule cancelled or finished since it was read stays so.
+            changed = conn.execute(
                 """
                 UPDATE schedules
                 SET state = %s, cron = %s, timezone = %s, next_run_at = %s, updated_at = now()
-                WHERE schedule_id = %s
+                WHERE schedule_id = %s AND state IN ('active', 'paused')
+                RETURNING schedule_id
                 """,
                 (state, cron, timezone, next_run_at, schedule_id),
-            )
+            ).fetchone()
+        return changed is not None
 
     def cancel_schedule(self, schedule_id: uuid.UUID) -> bool:
         with self._connection() as conn:
