@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from notify.channels import CONTACT_FIELD, Channel, EventType
+from notify.controls import FrequencyCap, Verdict
 from notify.errors import BrokerUnavailable, DuplicateIdempotencyKey, NotifyError, StorageUnavailable
 from notify.models import (
     Content,
@@ -17,6 +18,7 @@ from notify.models import (
     NotificationMessage,
     NotificationPage,
     NotificationView,
+    PreferencesDocument,
     Recipient,
 )
 from notify.ports import (
@@ -26,6 +28,7 @@ from notify.ports import (
     NewEvent,
     NewSchedule,
     OutboundMessage,
+    ReleasedBatch,
     Rendered,
     StoredEvent,
 )
@@ -71,13 +74,52 @@ class Row:
     attempts: int = 0
     sent_at: datetime | None = None
     claimed_until: datetime | None = None
+    deliver_after: datetime | None = None
 
 
 @dataclass
 class FakeLedger:
-    """The delivery ledger in memory, with the claim rules of the real one."""
+    """The delivery ledger and the recipient controls' storage in memory, with the claim
+    rules of the real one; frequency caps count reservations in their window."""
 
     rows: dict[tuple[uuid.UUID, Channel, uuid.UUID], Row] = field(default_factory=dict)
+    preferences: dict[uuid.UUID, PreferencesDocument] = field(default_factory=dict)
+    reservations: list[tuple[uuid.UUID, EventType, Channel, datetime]] = field(default_factory=list)
+
+    def preferences_for(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PreferencesDocument]:
+        return {user_id: self.preferences[user_id] for user_id in user_ids if user_id in self.preferences}
+
+    def reserve_sends(
+        self,
+        event_type: EventType,
+        channel: Channel,
+        user_ids: Sequence[uuid.UUID],
+        cap: FrequencyCap,
+        now: datetime,
+    ) -> set[uuid.UUID]:
+        allowed = set()
+        for user_id in dict.fromkeys(user_ids):
+            used = sum(
+                1
+                for who, kind, where, at in self.reservations
+                if (who, kind, where) == (user_id, event_type, channel) and at > now - cap.window
+            )
+            if used < cap.limit:
+                self.reservations.append((user_id, event_type, channel, now))
+                allowed.add(user_id)
+        return allowed
+
+    def record_verdicts(
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        verdicts: Sequence[tuple[uuid.UUID, Verdict]],
+        now: datetime,
+    ) -> None:
+        for user_id, verdict in verdicts:
+            row = self.rows[(event_id, channel, user_id)]
+            row.status, row.reason, row.deliver_after = verdict.status, verdict.reason, verdict.deliver_after
+            row.claimed_until = None
 
     def add(self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID]) -> None:
         for user_id in user_ids:
@@ -197,6 +239,17 @@ class FakeEventStore(FakeLedger):
     new_message_id: Callable[[], uuid.UUID] = uuid.uuid4
 
     firings: list[Firing] = field(default_factory=list)
+
+    def release_waiting(
+        self, now: datetime, limit: int, queue_by_channel_priority: dict[str, str], chunk_size: int
+    ) -> ReleasedBatch:
+        """Deferred rows whose time has come go back to `queued` (no messages are built here)."""
+        released = 0
+        for row in self.rows.values():
+            if row.status == "deferred" and row.deliver_after is not None and row.deliver_after <= now:
+                row.status, row.deliver_after = "queued", None
+                released += 1
+        return ReleasedBatch(notifications=released)
 
     # ---- schedules (the tick's claim and plan; occurrences are not fanned out here) -------------
 

@@ -4,6 +4,7 @@ Everything is built lazily on first use and reused for the life of the execution
 environment (a Lambda container or a worker process); nothing connects at import.
 """
 
+from datetime import timedelta
 from functools import cached_property
 
 from notify.adapters.email import SesEmailSender
@@ -12,10 +13,12 @@ from notify.adapters.push import SnsPushSender
 from notify.adapters.rabbitmq import RabbitPublisher
 from notify.adapters.sms import SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
-from notify.channels import Channel, all_queue_names
+from notify.channels import Channel, EventType, all_queue_names
+from notify.controls import ControlRules, FrequencyCap
 from notify.ports import Publisher, Sender
 from notify.rendering import TemplateRenderer
 from notify.settings import Settings, get_settings
+from notify.unsubscribe import UnsubscribeLinks
 
 
 class Services:
@@ -42,7 +45,30 @@ class Services:
 
     @cached_property
     def renderer(self) -> TemplateRenderer:
-        return TemplateRenderer()
+        return TemplateRenderer(links=self.unsubscribe_links)
+
+    @cached_property
+    def unsubscribe_links(self) -> UnsubscribeLinks:
+        return UnsubscribeLinks(
+            base_url=self.settings.public_base_url,
+            secret=self.settings.unsubscribe_secret,
+            valid_for=timedelta(days=self.settings.unsubscribe_valid_days),
+        )
+
+    @cached_property
+    def rules(self) -> ControlRules:
+        settings = self.settings
+        return ControlRules(
+            max_age={EventType(k): timedelta(seconds=v) for k, v in settings.max_age_seconds.items()},
+            caps={
+                (EventType(event_type), Channel(channel)): FrequencyCap(limit, timedelta(seconds=window))
+                for event_type, per_channel in settings.frequency_caps.items()
+                for channel, (limit, window) in per_channel.items()
+            },
+            digest_windows={
+                EventType(k): timedelta(seconds=v) for k, v in settings.digest_window_seconds.items()
+            },
+        )
 
     def sender(self, channel: Channel) -> Sender:
         if channel not in self._senders:

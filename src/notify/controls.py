@@ -11,6 +11,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from notify.channels import Channel, EventType, Tier
+from notify.models import PreferencesDocument
 
 UTC = ZoneInfo("UTC")
 
@@ -75,6 +76,28 @@ class Verdict:
 
 
 SEND = Verdict("send")
+OVER_CAP = Verdict("skipped", "frequency_cap")
+
+
+def preferences_from_document(document: PreferencesDocument | None) -> Preferences:
+    """The stored document (None: never set) as the rules read it."""
+    if document is None:
+        return Preferences()
+    channels_off = frozenset(channel for channel in Channel if not getattr(document.channels, channel))
+    event_channels_off = frozenset(
+        (event_type, channel)
+        for event_type in EventType
+        for channel in Channel
+        if not getattr(getattr(document, event_type), channel)
+    )
+    quiet = document.quiet_hours
+    return Preferences(
+        channels_off=channels_off,
+        event_channels_off=event_channels_off,
+        quiet_hours=None
+        if quiet is None
+        else QuietHours(start=time.fromisoformat(quiet.start), end=time.fromisoformat(quiet.end)),
+    )
 
 
 def decide(

@@ -96,6 +96,8 @@ class NotificationView(BaseModel):
     attempts: int
     sent_at: datetime | None
     error: str | None
+    deliver_after: datetime | None = None
+    digested_into: uuid.UUID | None = None
 
 
 class NotificationPage(BaseModel):
@@ -142,6 +144,49 @@ class SchedulePatch(StrictModel):
     state: Literal["active", "paused"] | None = None
     cron: CronText | None = None
     timezone: ZoneName | None = None
+
+
+# ---- Recipient preferences -----------------------------------------------------------------------
+
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def _clock(value: str) -> str:
+    if not _CLOCK.match(value):
+        raise ValueError("must be a time of day as HH:MM (00:00 to 23:59)")
+    return value
+
+
+ClockText = Annotated[str, AfterValidator(_clock)]
+
+
+class QuietHoursDocument(StrictModel):
+    start: ClockText
+    end: ClockText
+
+
+class ChannelSwitches(StrictModel):
+    """On/off per channel; what is left out is on."""
+
+    email: bool = True
+    sms: bool = True
+    push: bool = True
+
+
+def _default_quiet_hours() -> QuietHoursDocument:
+    return QuietHoursDocument(start="22:00", end="08:00")
+
+
+class PreferencesDocument(StrictModel):
+    """`GET/PUT /users/{id}/preferences`: per event type and channel, a global switch per
+    channel, and quiet hours (null turns them off). What a PUT leaves out takes the default."""
+
+    new_episode: ChannelSwitches = Field(default_factory=ChannelSwitches)
+    comment_liked: ChannelSwitches = Field(default_factory=ChannelSwitches)
+    new_releases_promo: ChannelSwitches = Field(default_factory=ChannelSwitches)
+    watch_later_reminder: ChannelSwitches = Field(default_factory=ChannelSwitches)
+    channels: ChannelSwitches = Field(default_factory=ChannelSwitches)
+    quiet_hours: QuietHoursDocument | None = Field(default_factory=_default_quiet_hours)
 
 
 # ---- Directory ---------------------------------------------------------------------------------

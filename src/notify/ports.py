@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Protocol
 
 from notify.channels import Channel, EventType
+from notify.controls import FrequencyCap, Verdict
 from notify.models import (
     Content,
     DirectoryMovie,
     DirectoryUser,
     EventView,
     NotificationPage,
+    PreferencesDocument,
     Recipient,
     SchedulePage,
     ScheduleView,
@@ -111,6 +113,7 @@ class Rendered:
     text: str
     subject: str | None = None
     html: str | None = None
+    unsubscribe_url: str | None = None
 
 
 class EventStore(Protocol):
@@ -216,6 +219,56 @@ class DeliveryLedger(Protocol):
     def release_for_retry(
         self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], error: str
     ) -> None: ...
+
+
+class RecipientControls(Protocol):
+    """What the send-time rules need from storage, a whole message at a time."""
+
+    def preferences_for(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PreferencesDocument]: ...
+
+    def reserve_sends(
+        self,
+        event_type: EventType,
+        channel: Channel,
+        user_ids: Sequence[uuid.UUID],
+        cap: FrequencyCap,
+        now: datetime,
+    ) -> set[uuid.UUID]:
+        """Count the sends against the cap atomically; return the users still under it."""
+        ...
+
+    def record_verdicts(
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        verdicts: Sequence[tuple[uuid.UUID, Verdict]],
+        now: datetime,
+    ) -> None: ...
+
+
+class PreferenceStore(Protocol):
+    def get_preferences(self, user_id: uuid.UUID) -> PreferencesDocument | None:
+        """None for an unknown user; the defaults for a user who never set any."""
+        ...
+
+    def put_preferences(self, user_id: uuid.UUID, document: PreferencesDocument) -> bool:
+        """False for an unknown user."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReleasedBatch:
+    notifications: int
+    outbox: list[OutboundMessage] = field(default_factory=list)
+
+
+class WaitingNotifications(Protocol):
+    def release_waiting(
+        self, now: datetime, limit: int, queue_by_channel_priority: dict[str, str], chunk_size: int
+    ) -> ReleasedBatch:
+        """Queue again what was deferred or held until now (digests closed), with its messages
+        stored in the outbox; keys of `queue_by_channel_priority` are "<channel>-<priority>"."""
+        ...
 
 
 class Publisher(Protocol):

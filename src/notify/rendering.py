@@ -13,13 +13,15 @@ from notify.channels import Channel, EventType
 from notify.errors import PermanentError
 from notify.models import Content, Recipient
 from notify.ports import Rendered
+from notify.unsubscribe import UnsubscribeLinks
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
 
 class TemplateRenderer:
-    def __init__(self, template_dir: Path = TEMPLATE_DIR) -> None:
+    def __init__(self, template_dir: Path = TEMPLATE_DIR, links: UnsubscribeLinks | None = None) -> None:
         self._template_dir = template_dir
+        self._links = links
 
     @cached_property
     def _env(self) -> jinja2.Environment:
@@ -33,10 +35,24 @@ class TemplateRenderer:
         env.globals.update(likes=likes_phrase)
         return env
 
+    def render_page(self, name: str, **context: object) -> str:
+        """A web page of the service (HTML, escaped), from templates/pages/<name>.html."""
+        return self._env.get_template(f"pages/{name}.html").render(context)
+
     def render(
         self, event_type: EventType, channel: Channel, user: Recipient, content: Sequence[Content]
     ) -> Rendered:
-        context = {"user": user, "content": list(content), "locale": user.locale}
+        unsubscribe = (
+            self._links.link_for(user.user_id, event_type)
+            if self._links is not None and channel is Channel.EMAIL
+            else None
+        )
+        context = {
+            "user": user,
+            "content": list(content),
+            "locale": user.locale,
+            "unsubscribe_url": unsubscribe,
+        }
         try:
             text_template = self._env.get_template(f"{channel}/{event_type}.{user.locale}.txt")
             blocks = text_template.new_context(context)
@@ -53,7 +69,7 @@ class TemplateRenderer:
             )
         except jinja2.TemplateError as error:
             raise PermanentError(f"template for {event_type}/{channel}/{user.locale}: {error}") from error
-        return Rendered(text=text, subject=subject, html=html)
+        return Rendered(text=text, subject=subject, html=html, unsubscribe_url=unsubscribe)
 
 
 _SEASON_EPISODE = {

@@ -46,6 +46,33 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="An occurrence older than this when the tick sees it is skipped."
     )
     tick_batch_size: int = Field(default=1000, ge=1)
+    public_base_url: str = Field(
+        default="http://127.0.0.1:4566/restapis/notify/v1/_user_request_",
+        description="Where people reach the API (unsubscribe links); the local stack's by default.",
+    )
+    unsubscribe_secret: str = Field(
+        default="local-development-secret-change-me",
+        min_length=16,
+        description="HMAC key of unsubscribe links; set a real one in every deployed stage.",
+    )
+    unsubscribe_valid_days: int = Field(default=90, ge=1)
+    digest_window_seconds: dict[str, int] = Field(
+        default_factory=lambda: {"comment_liked": 600},
+        description="Per event type: how long notifications for one recipient gather into a digest.",
+    )
+    frequency_caps: dict[str, dict[str, tuple[int, int]]] = Field(
+        default_factory=lambda: {"new_releases_promo": {"email": (3, 86400)}},
+        description="Per event type and channel: (at most N sends, per rolling window of S seconds).",
+    )
+    max_age_seconds: dict[str, int] = Field(
+        default_factory=lambda: {
+            "comment_liked": 6 * 3600,
+            "new_episode": 48 * 3600,
+            "watch_later_reminder": 24 * 3600,
+            "new_releases_promo": 72 * 3600,
+        },
+        description="Per event type: a notification older than this is expired, not sent late.",
+    )
 
 
 @lru_cache(maxsize=1)

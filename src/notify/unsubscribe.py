@@ -12,8 +12,9 @@ import hashlib
 import hmac
 import json
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from notify.channels import EventType
@@ -69,3 +70,23 @@ def verify_token(token: str, *, secret: str, now: datetime) -> Unsubscribe:
 
 def unsubscribe_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/unsubscribe?{urlencode({'token': token})}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class UnsubscribeLinks:
+    """Makes the signed link an e-mail carries for its recipient and event type."""
+
+    base_url: str
+    secret: str
+    valid_for: timedelta
+    clock: Callable[[], datetime] = field(default=_utcnow)
+
+    def link_for(self, user_id: uuid.UUID, event_type: EventType) -> str:
+        token = sign_token(
+            Unsubscribe(user_id, event_type), secret=self.secret, now=self.clock(), valid_for=self.valid_for
+        )
+        return unsubscribe_url(self.base_url, token)

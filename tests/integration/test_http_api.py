@@ -517,7 +517,19 @@ def test_list_notifications_walks_every_row_once_with_cursor(api: Api, store: Po
     )
     assert len(items) == 6
     assert all(
-        set(i) == {"user_id", "channel", "status", "reason", "attempts", "sent_at", "error"} for i in items
+        set(i)
+        == {
+            "user_id",
+            "channel",
+            "status",
+            "reason",
+            "attempts",
+            "sent_at",
+            "error",
+            "deliver_after",
+            "digested_into",
+        }
+        for i in items
     )
     assert {(i["status"], i["reason"], i["attempts"], i["sent_at"], i["error"]) for i in items} == {
         ("queued", None, 0, None, None)

@@ -420,7 +420,8 @@ def test_event_is_delivered_end_to_end_once_per_recipient_and_channel(
     request = EventRequest.model_validate(
         {
             "event_type": EventType.NEW_EPISODE,
-            "created_dt": "2025-05-01T10:00:00+00:00",
+            # Now, not a fixed date: the send path expires notifications older than 48 hours.
+            "created_dt": datetime.now(UTC).isoformat(),
             "priority": 8,
             "payload": {
                 "user": [str(u.user_id) for u in users] + [unknown],

@@ -1,5 +1,8 @@
 """The AWS adapters against moto's in-process AWS (the `aws` fixture): nothing leaves the process."""
 
+import email
+import email.message
+import email.policy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -39,6 +42,15 @@ def client_error(code: str, status: int, message: str = "boom") -> ClientError:
 # ---- SES ---------------------------------------------------------------------------------------
 
 
+def sent_mails() -> list[email.message.EmailMessage]:
+    return [
+        email.message_from_string(
+            sent.raw_data, _class=email.message.EmailMessage, policy=email.policy.default
+        )
+        for sent in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+    ]
+
+
 def test_ses_email_sender_sends_subject_html_and_destination() -> None:
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SOURCE)
     sender = SesEmailSender(SOURCE, REGION)
@@ -48,11 +60,17 @@ def test_ses_email_sender_sends_subject_html_and_destination() -> None:
     )
 
     [sent] = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+    [mail] = sent_mails()
     assert sent.id == message_id
     assert sent.source == SOURCE
-    assert sent.subject == "Новая серия"
-    assert sent.body == "<p>New</p>"  # moto keeps the HTML part when there is one
-    assert sent.destinations == {"ToAddresses": ["alice@example.com"]}
+    assert set(sent.destinations) == {"alice@example.com"}  # moto lists Destinations and To: both
+    assert (mail["From"], mail["To"], mail["Subject"]) == (SOURCE, "alice@example.com", "Новая серия")
+    text, html = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    assert text.get_content().strip() == "New episode"
+    assert html.get_content().strip() == "<p>New</p>"
+    assert mail["List-Unsubscribe"] is None
 
 
 def test_ses_email_sender_sends_text_only_when_there_is_no_html() -> None:
@@ -60,8 +78,24 @@ def test_ses_email_sender_sends_text_only_when_there_is_no_html() -> None:
 
     SesEmailSender(SOURCE, REGION).send("bob@example.com", Rendered(text="plain words", subject="Hi"))
 
-    [sent] = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
-    assert (sent.subject, sent.body) == ("Hi", "plain words")
+    [mail] = sent_mails()
+    assert mail["Subject"] == "Hi"
+    assert not mail.is_multipart()
+    assert mail.get_content().strip() == "plain words"
+
+
+def test_ses_email_sender_carries_one_click_unsubscribe_headers() -> None:
+    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SOURCE)
+    link = "https://notify.example/v1/unsubscribe?token=abc.def"
+
+    SesEmailSender(SOURCE, REGION).send(
+        "carol@example.com", Rendered(text="t", subject="s", html="<p>h</p>", unsubscribe_url=link)
+    )
+
+    [mail] = sent_mails()
+    assert mail["List-Unsubscribe"] == f"<{link}>"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail["To"] == "carol@example.com"
 
 
 def test_ses_email_sender_unverified_source_is_permanent_and_names_no_address() -> None:
@@ -70,7 +104,7 @@ def test_ses_email_sender_unverified_source_is_permanent_and_names_no_address() 
     with pytest.raises(PermanentError) as caught:
         sender.send("alice@example.com", Rendered(text="x", subject="y"))
 
-    assert str(caught.value) == "ses:SendEmail: MessageRejected (HTTP 400)"
+    assert str(caught.value) == "ses:SendRawEmail: MessageRejected (HTTP 400)"
     assert "alice@example.com" not in str(caught.value)
     assert ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages == []
 

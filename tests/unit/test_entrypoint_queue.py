@@ -9,6 +9,7 @@ from notify.bootstrap import Services
 from notify.channels import Channel
 from notify.entrypoints.queue import deliver_body, handle_sqs_batch, retry_delay_s
 from notify.errors import PermanentError, RetryableError
+from notify.models import PreferencesDocument
 from notify.settings import Settings
 from tests.fakes import FakeLambdaContext, FakeLedger, FakeRetryDelay, FakeSender
 from tests.unit.builders import load_event, messages_of
@@ -21,7 +22,9 @@ class Installed:
         self.ledger = FakeLedger()
         self.senders = {channel: FakeSender() for channel in Channel}
         self.retry_delay = FakeRetryDelay()
-        self.services = Services(Settings(max_receives=5))
+        # The sample events are dated: no expiry, digests or quiet hours here, so that these
+        # plumbing tests do not depend on the wall clock (the rules have tests of their own).
+        self.services = Services(Settings(max_receives=5, max_age_seconds={}, digest_window_seconds={}))
         self.services.store = self.ledger  # type: ignore[assignment]
         self.services.retry_delay = self.retry_delay  # type: ignore[assignment]
         for channel, sender in self.senders.items():
@@ -33,6 +36,8 @@ class Installed:
             self.ledger.add(
                 message.event_id, message.transport_type, [u.user_id for u in message.payload.user]
             )
+            for user in message.payload.user:
+                self.ledger.preferences[user.user_id] = PreferencesDocument(quiet_hours=None)
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def test_tick_republishes_stranded_outbox_messages(wired: tuple[FakeEventStore, 
 
     report = lambda_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
 
-    assert report == {"occurrences_sent": 0, "occurrences_skipped_late": 0, "republished": 2}
+    assert report == {"occurrences_sent": 0, "occurrences_skipped_late": 0, "released": 0, "republished": 2}
     assert sorted(m.message_id for m in publisher.published) == sorted(m.message_id for m in old)
     assert store.unpublished() == [fresh]
 
@@ -54,5 +54,5 @@ def test_tick_with_the_broker_down_keeps_messages(wired: tuple[FakeEventStore, F
 
     report = lambda_handler(load_event("tick"), FakeLambdaContext())  # type: ignore[arg-type]
 
-    assert report == {"occurrences_sent": 0, "occurrences_skipped_late": 0, "republished": 0}
+    assert report == {"occurrences_sent": 0, "occurrences_skipped_late": 0, "released": 0, "republished": 0}
     assert store.unpublished() == [message]

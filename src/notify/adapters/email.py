@@ -1,9 +1,31 @@
-"""E-mail through Amazon SES (the v1 API, which LocalStack's store keeps)."""
+"""E-mail through Amazon SES (the v1 API, which LocalStack's store keeps).
+
+Mail goes out as a raw MIME message so that the headers a mailbox provider needs for
+one-click unsubscribe (RFC 8058) survive: `List-Unsubscribe` with the HTTPS link and
+`List-Unsubscribe-Post: List-Unsubscribe=One-Click`, and the recipient in `To:`.
+"""
+
+from email.message import EmailMessage
+from email.policy import SMTP
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notify.adapters.aws import aws_client, classify_provider_error
 from notify.ports import Rendered
+
+
+def mime_message(source: str, address: str, message: Rendered) -> bytes:
+    mail = EmailMessage(policy=SMTP)
+    mail["From"] = source
+    mail["To"] = address
+    mail["Subject"] = message.subject or ""
+    if message.unsubscribe_url:
+        mail["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    mail.set_content(message.text)
+    if message.html is not None:
+        mail.add_alternative(message.html, subtype="html")
+    return mail.as_bytes()
 
 
 class SesEmailSender:
@@ -12,15 +34,12 @@ class SesEmailSender:
         self._region = region
 
     def send(self, address: str, message: Rendered) -> str:
-        body = {"Text": {"Data": message.text, "Charset": "UTF-8"}}
-        if message.html is not None:
-            body["Html"] = {"Data": message.html, "Charset": "UTF-8"}
         try:
-            answer = aws_client("ses", self._region).send_email(
+            answer = aws_client("ses", self._region).send_raw_email(
                 Source=self._source,
-                Destination={"ToAddresses": [address]},
-                Message={"Subject": {"Data": message.subject or "", "Charset": "UTF-8"}, "Body": body},
+                Destinations=[address],
+                RawMessage={"Data": mime_message(self._source, address, message)},
             )
         except (ClientError, BotoCoreError) as error:
-            raise classify_provider_error(error, "ses:SendEmail") from error
+            raise classify_provider_error(error, "ses:SendRawEmail") from error
         return str(answer["MessageId"])

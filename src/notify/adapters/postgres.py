@@ -24,6 +24,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from notify.channels import CONTACT_FIELD, Channel, EventType
+from notify.controls import FrequencyCap, Verdict
 from notify.errors import DuplicateIdempotencyKey, FieldProblem, InvalidInput, StorageUnavailable
 from notify.models import (
     DirectoryMovie,
@@ -32,6 +33,7 @@ from notify.models import (
     LastRun,
     NotificationPage,
     NotificationView,
+    PreferencesDocument,
     SchedulePage,
     ScheduleView,
 )
@@ -42,6 +44,7 @@ from notify.ports import (
     NewEvent,
     NewSchedule,
     OutboundMessage,
+    ReleasedBatch,
     StoredEvent,
 )
 
@@ -226,6 +229,129 @@ SELECT NULL, NULL, count(*)::text FROM new_event
 _SCHEDULE_COLUMNS = """
     s.schedule_id, s.event_type, s.priority, s.cron, s.timezone, s.start_dt, s.state, s.next_run_at,
     s.last_run_at, s.runs, s.skipped_runs, cardinality(s.user_ids) AS users, s.created_at
+"""
+
+# Likes waiting for a digest whose window has closed: per recipient, channel and movie, the
+# latest like stands for the group (it is queued with the group's size), the others are
+# folded into it. Rows are locked so that overlapping ticks split the work.
+_CLOSE_DIGESTS_SQL = """
+WITH due AS MATERIALIZED (
+    SELECT n.event_id, n.channel, n.user_id, e.created_dt, e.content -> 0 ->> 'movie_id' AS movie
+    FROM notifications n JOIN events e USING (event_id)
+    WHERE n.status = 'held' AND n.deliver_after <= %(now)s
+    ORDER BY n.deliver_after
+    LIMIT %(limit)s
+    FOR UPDATE OF n SKIP LOCKED
+),
+grouped AS (
+    SELECT channel, user_id, movie, count(*) AS size,
+           (array_agg(event_id ORDER BY created_dt DESC, event_id))[1] AS representative
+    FROM due GROUP BY channel, user_id, movie
+),
+folded AS (
+    UPDATE notifications n
+    SET status = 'digested', reason = 'digest', digested_into = g.representative, deliver_after = NULL
+    FROM due d JOIN grouped g USING (channel, user_id, movie)
+    WHERE n.event_id = d.event_id AND n.channel = d.channel AND n.user_id = d.user_id
+      AND d.event_id <> g.representative
+)
+UPDATE notifications n
+SET status = 'queued', reason = NULL, digest_count = g.size, deliver_after = NULL
+FROM grouped g
+WHERE n.event_id = g.representative AND n.channel = g.channel AND n.user_id = g.user_id
+RETURNING n.event_id, n.channel, n.user_id
+"""
+
+# Deferred notifications (quiet hours) whose moment has come go back to the queue.
+_RELEASE_DEFERRED_SQL = """
+UPDATE notifications n SET status = 'queued', deliver_after = NULL
+WHERE (n.event_id, n.channel, n.user_id) IN (
+    SELECT event_id, channel, user_id FROM notifications
+    WHERE status = 'deferred' AND deliver_after <= %(now)s
+    ORDER BY deliver_after
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED)
+RETURNING n.event_id, n.channel, n.user_id
+"""
+
+# Queue messages for notification rows that already exist (released from a deferral or a
+# digest), enriched afresh from the directory, stored in the outbox.
+_MESSAGES_FOR_ROWS_SQL = """
+WITH picked AS (
+    SELECT * FROM unnest(%(event_ids)s::uuid[], %(channels)s::text[], %(user_ids)s::uuid[])
+        AS p(event_id, channel, user_id)
+),
+recipient AS MATERIALIZED (
+    SELECT p.event_id, p.channel,
+           %(queues)s::jsonb ->> (p.channel || '-' || e.priority) AS queue,
+           (row_number() OVER (PARTITION BY p.event_id, p.channel ORDER BY p.user_id) - 1)
+               / %(chunk_size)s AS chunk,
+           u.user_id, u.first_name, u.last_name, u.birthday AS birthday_date,
+           CASE WHEN p.channel = 'email' THEN u.email END AS email,
+           CASE WHEN p.channel = 'sms' THEN u.phone END AS phone,
+           CASE WHEN p.channel = 'push' THEN u.push_token END AS push_token,
+           u.locale, u.timezone, n.digest_count
+    FROM picked p
+    JOIN events e ON e.event_id = p.event_id
+    JOIN notifications n ON (n.event_id, n.channel, n.user_id) = (p.event_id, p.channel, p.user_id)
+    JOIN directory_users u ON u.user_id = p.user_id
+),
+chunk AS (
+    SELECT r.event_id, r.channel, r.queue, gen_random_uuid() AS message_id, json_agg(u) AS users
+    FROM recipient r,
+         LATERAL (SELECT r.user_id, r.first_name, r.last_name, r.birthday_date, r.email, r.phone,
+                         r.push_token, r.locale, r.timezone, r.digest_count) AS u
+    GROUP BY r.event_id, r.channel, r.queue, r.chunk
+)
+INSERT INTO outbox (message_id, queue, body)
+SELECT c.message_id, c.queue,
+       json_build_object(
+           'schema_version', 1, 'message_id', c.message_id, 'event_id', e.event_id,
+           'event_type', e.event_type, 'created_dt', e.created_dt, 'transport_type', c.channel,
+           'priority', e.priority, 'payload', json_build_object('user', c.users, 'content', e.content))::text
+FROM chunk c JOIN events e USING (event_id)
+RETURNING message_id, queue, body
+"""
+
+# Outcomes other than "send", written for a whole message at once. A like held for a digest
+# joins the window already open for the same recipient, channel and movie, if there is one.
+_RECORD_VERDICTS_SQL = """
+WITH verdict AS (
+    SELECT * FROM unnest(%(user_ids)s::uuid[], %(statuses)s::text[], %(reasons)s::text[],
+                         %(after)s::timestamptz[]) AS v(user_id, status, reason, deliver_after)
+),
+event AS (SELECT event_type, content -> 0 ->> 'movie_id' AS movie FROM events WHERE event_id = %(event_id)s)
+UPDATE notifications n
+SET status = v.status, reason = v.reason, claimed_until = NULL,
+    deliver_after = CASE WHEN v.status = 'held' THEN coalesce((
+        SELECT min(h.deliver_after) FROM notifications h JOIN events he ON he.event_id = h.event_id, event
+        WHERE h.status = 'held' AND h.user_id = v.user_id AND h.channel = n.channel
+          AND h.deliver_after > %(now)s AND he.event_type = event.event_type
+          AND he.content -> 0 ->> 'movie_id' IS NOT DISTINCT FROM event.movie
+    ), v.deliver_after) ELSE v.deliver_after END
+FROM verdict v
+WHERE n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.user_id = v.user_id
+  AND n.status = 'sending'
+"""
+
+# Frequency caps: per recipient a transaction-scoped lock first (taken in one order, so
+# concurrent senders cannot deadlock), then, in a later statement whose snapshot sees every
+# reservation committed before the lock was granted, count and reserve. Two senders cannot
+# both slip under the cap.
+_LOCK_CAP_COUNTERS_SQL = """
+SELECT pg_advisory_xact_lock(
+    hashtextextended(user_id::text || '/' || %(event_type)s || '/' || %(channel)s, 7264002))
+FROM (SELECT DISTINCT unnest(%(user_ids)s::uuid[]) AS user_id ORDER BY 1) ids
+"""
+
+_RESERVE_SENDS_SQL = """
+INSERT INTO frequency_reservations (user_id, event_type, channel, reserved_at)
+SELECT ids.user_id, %(event_type)s, %(channel)s, %(now)s
+FROM (SELECT DISTINCT unnest(%(user_ids)s::uuid[]) AS user_id) ids
+WHERE (SELECT count(*) FROM frequency_reservations r
+       WHERE r.user_id = ids.user_id AND r.event_type = %(event_type)s AND r.channel = %(channel)s
+         AND r.reserved_at > %(since)s) < %(limit)s
+RETURNING user_id
 """
 
 _UNKNOWN_USERS_SQL = f"""
@@ -460,7 +586,8 @@ class PostgresStore:
                 return None
             rows = cur.execute(
                 """
-                SELECT channel, user_id, status, reason, attempts, sent_at, error
+                SELECT channel, user_id, status, reason, attempts, sent_at, error, deliver_after,
+                       digested_into
                 FROM notifications
                 WHERE event_id = %(event_id)s
                   AND (%(status)s::text IS NULL OR status = %(status)s)
@@ -753,6 +880,115 @@ class PostgresStore:
                 (list(movie_ids), list(movie_ids)),
             ).fetchall()
         return [DirectoryMovie(**row) for row in rows]
+
+    # ---- recipient controls --------------------------------------------------------------------
+
+    def get_preferences(self, user_id: uuid.UUID) -> PreferencesDocument | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                """
+                SELECT p.document FROM directory_users u
+                LEFT JOIN user_preferences p USING (user_id) WHERE u.user_id = %s
+                """,
+                (user_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return PreferencesDocument.model_validate(row[0]) if row[0] else PreferencesDocument()
+
+    def put_preferences(self, user_id: uuid.UUID, document: PreferencesDocument) -> bool:
+        with self._connection() as conn:
+            stored = conn.execute(
+                """
+                INSERT INTO user_preferences (user_id, document, updated_at)
+                SELECT user_id, %s, now() FROM directory_users WHERE user_id = %s
+                ON CONFLICT (user_id) DO UPDATE SET document = EXCLUDED.document, updated_at = now()
+                RETURNING user_id
+                """,
+                (Jsonb(document.model_dump(mode="json")), user_id),
+            ).fetchone()
+        return stored is not None
+
+    def preferences_for(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PreferencesDocument]:
+        """Stored documents of those users who have one (the others use the defaults)."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT user_id, document FROM user_preferences WHERE user_id = ANY(%s::uuid[])",
+                (list(user_ids),),
+            ).fetchall()
+        return {row[0]: PreferencesDocument.model_validate(row[1]) for row in rows}
+
+    def record_verdicts(
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        verdicts: Sequence[tuple[uuid.UUID, Verdict]],
+        now: datetime,
+    ) -> None:
+        if not verdicts:
+            return
+        with self._connection() as conn:
+            conn.execute(
+                _RECORD_VERDICTS_SQL,
+                {
+                    "event_id": event_id,
+                    "channel": str(channel),
+                    "now": now,
+                    "user_ids": [user_id for user_id, _ in verdicts],
+                    "statuses": [verdict.status for _, verdict in verdicts],
+                    "reasons": [verdict.reason for _, verdict in verdicts],
+                    "after": [verdict.deliver_after for _, verdict in verdicts],
+                },
+            )
+
+    def reserve_sends(
+        self,
+        event_type: EventType,
+        channel: Channel,
+        user_ids: Sequence[uuid.UUID],
+        cap: FrequencyCap,
+        now: datetime,
+    ) -> set[uuid.UUID]:
+        if not user_ids:
+            return set()
+        parameters = {
+            "event_type": str(event_type),
+            "channel": str(channel),
+            "user_ids": list(user_ids),
+            "since": now - cap.window,
+            "limit": cap.limit,
+            "now": now,
+        }
+        with self._connection() as conn:
+            conn.execute(_LOCK_CAP_COUNTERS_SQL, parameters)
+            rows = conn.execute(_RESERVE_SENDS_SQL, parameters).fetchall()
+        return {row[0] for row in rows}
+
+    def release_waiting(
+        self, now: datetime, limit: int, queue_by_channel_priority: dict[str, str], chunk_size: int
+    ) -> ReleasedBatch:
+        """Close due digest windows and end due deferrals: their notifications are queued again
+        and their messages stored in the outbox, in one transaction."""
+        with self._connection() as conn:
+            conn.execute("SET LOCAL jit = off")
+            released = conn.execute(_CLOSE_DIGESTS_SQL, {"now": now, "limit": limit}).fetchall()
+            released += conn.execute(_RELEASE_DEFERRED_SQL, {"now": now, "limit": limit}).fetchall()
+            if not released:
+                return ReleasedBatch(notifications=0)
+            rows = conn.execute(
+                _MESSAGES_FOR_ROWS_SQL,
+                {
+                    "event_ids": [row[0] for row in released],
+                    "channels": [row[1] for row in released],
+                    "user_ids": [row[2] for row in released],
+                    "queues": Jsonb(queue_by_channel_priority),
+                    "chunk_size": chunk_size,
+                },
+            ).fetchall()
+        return ReleasedBatch(
+            notifications=len(released),
+            outbox=[OutboundMessage(row[0], row[1], row[2].encode()) for row in rows],
+        )
 
     # ---- delivery ledger -----------------------------------------------------------------------
 

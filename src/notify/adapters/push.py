@@ -25,8 +25,11 @@ class SnsPushSender:
     def _application(self) -> str:
         with self._lock:
             if self._application_arn is None:
+                # LocalStack (like SNS for APNs) wants a principal whenever a credential is given.
                 answer = aws_client("sns", self._region).create_platform_application(
-                    Name=_LOCAL_APPLICATION, Platform="GCM", Attributes={"PlatformCredential": "local"}
+                    Name=_LOCAL_APPLICATION,
+                    Platform="GCM",
+                    Attributes={"PlatformPrincipal": "local", "PlatformCredential": "local"},
                 )
                 self._application_arn = str(answer["PlatformApplicationArn"])
             return self._application_arn

@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS events (
     next_run_at      timestamptz,  -- as answered when the event was accepted (idempotent replays)
     received_at      timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE events ADD COLUMN IF NOT EXISTS next_run_at timestamptz;
+ALTER TABLE schedules ADD COLUMN IF NOT EXISTS runs integer NOT NULL DEFAULT 0;
+ALTER TABLE schedules ADD COLUMN IF NOT EXISTS skipped_runs integer NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS events_by_schedule ON events (schedule_id, created_dt DESC)
     WHERE schedule_id IS NOT NULL;
 
@@ -75,8 +78,37 @@ CREATE TABLE IF NOT EXISTS notifications (
     sent_at              timestamptz,
     provider_message_id  text,
     error                text,
+    deliver_after        timestamptz,  -- deferred (quiet hours) or held (digest window) until
+    digest_count         integer,      -- set on a digest: how many notifications it stands for
+    digested_into        uuid,         -- on a notification folded into a digest: the digest's event
     PRIMARY KEY (event_id, channel, user_id)
 );
+-- Existing databases get the recipient-control columns too.
+ALTER TABLE notifications ADD COLUMN IF NOT EXISTS deliver_after timestamptz;
+ALTER TABLE notifications ADD COLUMN IF NOT EXISTS digest_count integer;
+ALTER TABLE notifications ADD COLUMN IF NOT EXISTS digested_into uuid;
+-- The tick's look-ups: what is waiting and due, and an open digest window per recipient.
+CREATE INDEX IF NOT EXISTS notifications_waiting ON notifications (deliver_after)
+    WHERE status IN ('deferred', 'held');
+CREATE INDEX IF NOT EXISTS notifications_held ON notifications (user_id, channel)
+    WHERE status = 'held';
+
+-- A recipient's choices; no row means the defaults (everything on, default quiet hours).
+CREATE TABLE IF NOT EXISTS user_preferences (
+    user_id     uuid PRIMARY KEY,
+    document    jsonb NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- Sends counted against frequency caps (only for capped event types and channels).
+CREATE TABLE IF NOT EXISTS frequency_reservations (
+    user_id      uuid NOT NULL,
+    event_type   text NOT NULL,
+    channel      text NOT NULL,
+    reserved_at  timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS frequency_reservations_by_user
+    ON frequency_reservations (user_id, event_type, channel, reserved_at);
 
 -- Messages stored with their event and published after commit; the tick re-publishes
 -- whatever a crash or a broker outage left behind.

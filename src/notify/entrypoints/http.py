@@ -30,13 +30,16 @@ from notify.models import (
     EventRequest,
     EventView,
     NotificationPage,
+    PreferencesDocument,
     SchedulePage,
     SchedulePatch,
     ScheduleState,
     ScheduleView,
     Upserted,
 )
+from notify.preferences import read_preferences, replace_preferences, unsubscribe
 from notify.scheduling import cancel_schedule, change_schedule, describe_schedule
+from notify.unsubscribe import InvalidToken, verify_token
 
 logger = service_logger()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -73,6 +76,11 @@ def _invalid_input(error: InvalidInput) -> Response[Any]:
 @app.exception_handler(NotFound)
 def _not_found(error: NotFound) -> Response[Any]:
     return _errors(HTTPStatus.NOT_FOUND, [FieldProblem(("path",), str(error))])
+
+
+@app.exception_handler(InvalidToken)
+def _bad_token(error: InvalidToken) -> Response[Any]:
+    return _errors(HTTPStatus.BAD_REQUEST, [FieldProblem(("query", "token"), str(error))])
 
 
 @app.exception_handler(StateConflict)
@@ -164,6 +172,45 @@ def patch_schedule(schedule_id: uuid.UUID, patch: SchedulePatch) -> ScheduleView
 def delete_schedule(schedule_id: uuid.UUID) -> Response[None]:
     cancel_schedule(schedule_id, schedules=services().store)
     return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
+
+
+@app.get("/users/<user_id>/preferences")
+def get_preferences(user_id: uuid.UUID) -> PreferencesDocument:
+    return read_preferences(user_id, store=services().store)
+
+
+@app.put("/users/<user_id>/preferences")
+def put_preferences(user_id: uuid.UUID, document: PreferencesDocument) -> PreferencesDocument:
+    return replace_preferences(user_id, document, store=services().store)
+
+
+_EVENT_NAMES = {
+    EventType.NEW_EPISODE: "new episodes",
+    EventType.COMMENT_LIKED: "likes of your comments",
+    EventType.NEW_RELEASES_PROMO: "new releases",
+    EventType.WATCH_LATER_REMINDER: "movies you saved for later",
+}
+
+
+@app.get("/unsubscribe", include_in_schema=True)
+def unsubscribe_page(token: Annotated[str, Query(max_length=1000)]) -> Response[str]:
+    """A confirmation page; the form posts back for the one-click opt-out (RFC 8058)."""
+    request = verify_token(token, secret=services().settings.unsubscribe_secret, now=datetime.now(UTC))
+    return _html(services().renderer.render_page("unsubscribe", topic=_EVENT_NAMES[request.event_type]))
+
+
+@app.post("/unsubscribe")
+def unsubscribe_now(token: Annotated[str, Query(max_length=1000)]) -> Response[str]:
+    ctx = services()
+    request = unsubscribe(
+        token, secret=ctx.settings.unsubscribe_secret, now=datetime.now(UTC), store=ctx.store
+    )
+    logger.info("unsubscribed by link", extra={"event_type": str(request.event_type)})
+    return _html(ctx.renderer.render_page("unsubscribed", topic=_EVENT_NAMES[request.event_type]))
+
+
+def _html(page: str) -> Response[str]:
+    return Response(status_code=HTTPStatus.OK, content_type=content_types.TEXT_HTML, body=page)
 
 
 @app.put("/directory/users")

@@ -41,6 +41,8 @@ def deliver_body(body: str | bytes, *, channel: Channel, attempt: int) -> Delive
         now=datetime.now(UTC),
         lease_s=ctx.settings.claim_lease_seconds,
         final_attempt=attempt >= ctx.settings.max_receives,
+        controls=ctx.store,
+        rules=ctx.rules,
     )
     logger.info(
         "message delivered",
@@ -50,6 +52,7 @@ def deliver_body(body: str | bytes, *, channel: Channel, attempt: int) -> Delive
             "sent": len(report.sent),
             "failed": len(report.failed),
             "already_handled": len(report.already_handled),
+            "held_back": len(report.held_back),
         },
     )
     return report

@@ -18,4 +18,5 @@ def tick_now() -> TickReport:
         queue_prefix=ctx.settings.queue_prefix,
         chunk_size=ctx.settings.message_chunk_size,
         batch_size=ctx.settings.tick_batch_size,
+        waiting=ctx.store,
     )

@@ -1,0 +1,38 @@
+"""Reading and changing a recipient's preferences, by the API or by a signed unsubscribe link."""
+
+import uuid
+from datetime import datetime
+
+from notify.channels import Channel
+from notify.errors import NotFound
+from notify.models import ChannelSwitches, PreferencesDocument
+from notify.ports import PreferenceStore
+from notify.unsubscribe import Unsubscribe, verify_token
+
+
+def read_preferences(user_id: uuid.UUID, *, store: PreferenceStore) -> PreferencesDocument:
+    document = store.get_preferences(user_id)
+    if document is None:
+        raise NotFound(f"no user {user_id}")
+    return document
+
+
+def replace_preferences(
+    user_id: uuid.UUID, document: PreferencesDocument, *, store: PreferenceStore
+) -> PreferencesDocument:
+    if not store.put_preferences(user_id, document):
+        raise NotFound(f"no user {user_id}")
+    return document
+
+
+def unsubscribe(token: str, *, secret: str, now: datetime, store: PreferenceStore) -> Unsubscribe:
+    """Opt the token's user out of e-mails of the token's event type. A bad token raises
+    InvalidToken and changes nothing."""
+    request = verify_token(token, secret=secret, now=now)
+    current = read_preferences(request.user_id, store=store)
+    switches: ChannelSwitches = getattr(current, request.event_type)
+    changed = current.model_copy(
+        update={request.event_type.value: switches.model_copy(update={Channel.EMAIL.value: False})}
+    )
+    replace_preferences(request.user_id, changed, store=store)
+    return request
