@@ -39,6 +39,7 @@ test-integration: $(STAMP) services  ## integration tests against PostgreSQL and
 bench: $(STAMP) services  ## benchmarks (not run by CI); each prints a JSON line last
 	$(PY) bench/fanout.py
 	$(PY) bench/tick.py
+	$(PY) bench/controls.py
 
 worker: $(STAMP) services  ## run the RabbitMQ worker (BROKER=rabbitmq)
 	NOTIFY_BROKER=rabbitmq $(PY) -m notify.worker

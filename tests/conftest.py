@@ -26,7 +26,8 @@ def store(pg_dsn: str) -> Iterator[PostgresStore]:
     finally:
         with psycopg.connect(pg_dsn, autocommit=True) as conn:
             conn.execute(
-                "TRUNCATE notifications, outbox, events, schedules, directory_users, directory_movies CASCADE"
+                "TRUNCATE notifications, outbox, events, schedules, directory_users, directory_movies,"
+                " user_preferences, frequency_reservations CASCADE"
             )
         store.close()
 

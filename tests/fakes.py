@@ -84,13 +84,16 @@ class FakeLedger:
 
     rows: dict[tuple[uuid.UUID, Channel, uuid.UUID], Row] = field(default_factory=dict)
     preferences: dict[uuid.UUID, PreferencesDocument] = field(default_factory=dict)
-    reservations: list[tuple[uuid.UUID, EventType, Channel, datetime]] = field(default_factory=list)
+    reservations: list[tuple[uuid.UUID, EventType, Channel, datetime, uuid.UUID]] = field(
+        default_factory=list
+    )
 
     def preferences_for(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PreferencesDocument]:
         return {user_id: self.preferences[user_id] for user_id in user_ids if user_id in self.preferences}
 
     def reserve_sends(
         self,
+        event_id: uuid.UUID,
         event_type: EventType,
         channel: Channel,
         user_ids: Sequence[uuid.UUID],
@@ -99,13 +102,16 @@ class FakeLedger:
     ) -> set[uuid.UUID]:
         allowed = set()
         for user_id in dict.fromkeys(user_ids):
+            if any((r[0], r[2], r[4]) == (user_id, channel, event_id) for r in self.reservations):
+                allowed.add(user_id)
+                continue
             used = sum(
                 1
-                for who, kind, where, at in self.reservations
+                for who, kind, where, at, _ in self.reservations
                 if (who, kind, where) == (user_id, event_type, channel) and at > now - cap.window
             )
             if used < cap.limit:
-                self.reservations.append((user_id, event_type, channel, now))
+                self.reservations.append((user_id, event_type, channel, now, event_id))
                 allowed.add(user_id)
         return allowed
 
@@ -239,6 +245,11 @@ class FakeEventStore(FakeLedger):
     new_message_id: Callable[[], uuid.UUID] = uuid.uuid4
 
     firings: list[Firing] = field(default_factory=list)
+
+    def prune_reservations(self, before: datetime) -> int:
+        kept = [r for r in self.reservations if r[3] >= before]
+        pruned, self.reservations = len(self.reservations) - len(kept), kept
+        return pruned
 
     def release_waiting(
         self, now: datetime, limit: int, queue_by_channel_priority: dict[str, str], chunk_size: int

@@ -109,7 +109,7 @@ def screen_recipients(
     cap = rules.cap_for(event_type, channel)
     candidates = [user.user_id for user in recipients if verdicts[user.user_id].status == "send"]
     if cap is not None and candidates:
-        allowed = controls.reserve_sends(event_type, channel, candidates, cap, now)
+        allowed = controls.reserve_sends(message.event_id, event_type, channel, candidates, cap, now)
         for user_id in candidates:
             if user_id not in allowed:
                 verdicts[user_id] = OVER_CAP

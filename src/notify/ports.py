@@ -228,13 +228,15 @@ class RecipientControls(Protocol):
 
     def reserve_sends(
         self,
+        event_id: uuid.UUID,
         event_type: EventType,
         channel: Channel,
         user_ids: Sequence[uuid.UUID],
         cap: FrequencyCap,
         now: datetime,
     ) -> set[uuid.UUID]:
-        """Count the sends against the cap atomically; return the users still under it."""
+        """Count the sends against the cap atomically; return the users still under it. A user
+        who already holds a reservation for this event keeps it (a retried send)."""
         ...
 
     def record_verdicts(
@@ -263,6 +265,8 @@ class ReleasedBatch:
 
 
 class WaitingNotifications(Protocol):
+    def prune_reservations(self, before: datetime) -> int: ...
+
     def release_waiting(
         self, now: datetime, limit: int, queue_by_channel_priority: dict[str, str], chunk_size: int
     ) -> ReleasedBatch:

@@ -29,6 +29,7 @@ def run_tick(
     chunk_size: int = 250,
     batch_size: int = 1000,
     waiting: WaitingNotifications | None = None,
+    reservations_kept_for: timedelta | None = None,
 ) -> TickReport:
     """Send the occurrences that are due and the notifications whose wait is over, then
     whatever an outage left in the outbox."""
@@ -50,6 +51,7 @@ def run_tick(
             publisher=publisher,
             queue_prefix=queue_prefix,
             chunk_size=chunk_size,
+            reservations_kept_for=reservations_kept_for,
         )
         if waiting is not None
         else 0
@@ -73,6 +75,7 @@ def release_waiting(
     chunk_size: int,
     batch_size: int = 1000,
     max_batches: int = 100,
+    reservations_kept_for: timedelta | None = None,
 ) -> int:
     """Send what quiet hours deferred and what digest windows held, now that their time has come.
     Returns how many notifications went back to their queues (a digest counts once)."""
@@ -81,6 +84,8 @@ def release_waiting(
         for channel in Channel
         for priority in range(10)
     }
+    if reservations_kept_for is not None:
+        waiting.prune_reservations(now - reservations_kept_for)
     released = 0
     for _ in range(max_batches):
         batch = waiting.release_waiting(now, batch_size, queues, chunk_size)

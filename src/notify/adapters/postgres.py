@@ -231,12 +231,14 @@ _SCHEDULE_COLUMNS = """
     s.last_run_at, s.runs, s.skipped_runs, cardinality(s.user_ids) AS users, s.created_at
 """
 
-# Likes waiting for a digest whose window has closed: per recipient, channel and movie, the
-# latest like stands for the group (it is queued with the group's size), the others are
-# folded into it. Rows are locked so that overlapping ticks split the work.
+# Notifications waiting for a digest whose window has closed: per recipient, channel, event
+# type and movie (as record_verdicts opened the windows), the latest stands for the group (it
+# is queued with the group's size), the others are folded into it. Rows are locked so that
+# overlapping ticks split the work.
 _CLOSE_DIGESTS_SQL = """
 WITH due AS MATERIALIZED (
-    SELECT n.event_id, n.channel, n.user_id, e.created_dt, e.content -> 0 ->> 'movie_id' AS movie
+    SELECT n.event_id, n.channel, n.user_id, e.created_dt, e.event_type,
+           coalesce(e.content -> 0 ->> 'movie_id', '') AS movie  -- '' (not NULL) joins below
     FROM notifications n JOIN events e USING (event_id)
     WHERE n.status = 'held' AND n.deliver_after <= %(now)s
     ORDER BY n.deliver_after
@@ -244,14 +246,14 @@ WITH due AS MATERIALIZED (
     FOR UPDATE OF n SKIP LOCKED
 ),
 grouped AS (
-    SELECT channel, user_id, movie, count(*) AS size,
+    SELECT channel, user_id, event_type, movie, count(*) AS size,
            (array_agg(event_id ORDER BY created_dt DESC, event_id))[1] AS representative
-    FROM due GROUP BY channel, user_id, movie
+    FROM due GROUP BY channel, user_id, event_type, movie
 ),
 folded AS (
     UPDATE notifications n
     SET status = 'digested', reason = 'digest', digested_into = g.representative, deliver_after = NULL
-    FROM due d JOIN grouped g USING (channel, user_id, movie)
+    FROM due d JOIN grouped g USING (channel, user_id, event_type, movie)
     WHERE n.event_id = d.event_id AND n.channel = d.channel AND n.user_id = d.user_id
       AND d.event_id <> g.representative
 )
@@ -345,13 +347,22 @@ FROM (SELECT DISTINCT unnest(%(user_ids)s::uuid[]) AS user_id ORDER BY 1) ids
 """
 
 _RESERVE_SENDS_SQL = """
-INSERT INTO frequency_reservations (user_id, event_type, channel, reserved_at)
-SELECT ids.user_id, %(event_type)s, %(channel)s, %(now)s
-FROM (SELECT DISTINCT unnest(%(user_ids)s::uuid[]) AS user_id) ids
-WHERE (SELECT count(*) FROM frequency_reservations r
-       WHERE r.user_id = ids.user_id AND r.event_type = %(event_type)s AND r.channel = %(channel)s
-         AND r.reserved_at > %(since)s) < %(limit)s
-RETURNING user_id
+WITH ids AS (SELECT DISTINCT unnest(%(user_ids)s::uuid[]) AS user_id),
+already AS (
+    SELECT r.user_id FROM frequency_reservations r JOIN ids USING (user_id)
+    WHERE r.event_id = %(event_id)s AND r.channel = %(channel)s
+),
+fresh AS (
+    INSERT INTO frequency_reservations (user_id, event_type, channel, event_id, reserved_at)
+    SELECT ids.user_id, %(event_type)s, %(channel)s, %(event_id)s, %(now)s
+    FROM ids
+    WHERE ids.user_id NOT IN (SELECT user_id FROM already)
+      AND (SELECT count(*) FROM frequency_reservations r
+           WHERE r.user_id = ids.user_id AND r.event_type = %(event_type)s AND r.channel = %(channel)s
+             AND r.reserved_at > %(since)s) < %(limit)s
+    RETURNING user_id
+)
+SELECT user_id FROM already UNION SELECT user_id FROM fresh
 """
 
 _UNKNOWN_USERS_SQL = f"""
@@ -775,7 +786,7 @@ class PostgresStore:
                        claimed_until = NULL
                 FROM events e
                 WHERE e.schedule_id = %s AND n.event_id = e.event_id
-                  AND n.status IN ('queued', 'retrying')
+                  AND n.status IN ('queued', 'retrying', 'deferred', 'held')
                 """,
                 (schedule_id,),
             )
@@ -943,6 +954,7 @@ class PostgresStore:
 
     def reserve_sends(
         self,
+        event_id: uuid.UUID,
         event_type: EventType,
         channel: Channel,
         user_ids: Sequence[uuid.UUID],
@@ -952,6 +964,7 @@ class PostgresStore:
         if not user_ids:
             return set()
         parameters = {
+            "event_id": event_id,
             "event_type": str(event_type),
             "channel": str(channel),
             "user_ids": list(user_ids),
@@ -963,6 +976,13 @@ class PostgresStore:
             conn.execute(_LOCK_CAP_COUNTERS_SQL, parameters)
             rows = conn.execute(_RESERVE_SENDS_SQL, parameters).fetchall()
         return {row[0] for row in rows}
+
+    def prune_reservations(self, before: datetime) -> int:
+        """Forget cap reservations older than every cap's window."""
+        with self._connection() as conn:
+            return conn.execute(
+                "DELETE FROM frequency_reservations WHERE reserved_at < %s", (before,)
+            ).rowcount
 
     def release_waiting(
         self, now: datetime, limit: int, queue_by_channel_priority: dict[str, str], chunk_size: int

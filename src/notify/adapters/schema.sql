@@ -107,8 +107,12 @@ CREATE TABLE IF NOT EXISTS frequency_reservations (
     channel      text NOT NULL,
     reserved_at  timestamptz NOT NULL
 );
+ALTER TABLE frequency_reservations ADD COLUMN IF NOT EXISTS event_id uuid;
 CREATE INDEX IF NOT EXISTS frequency_reservations_by_user
     ON frequency_reservations (user_id, event_type, channel, reserved_at);
+-- One reservation per notification: a retried send reuses it instead of taking another slot.
+CREATE UNIQUE INDEX IF NOT EXISTS frequency_reservations_once
+    ON frequency_reservations (user_id, channel, event_id);
 
 -- Messages stored with their event and published after commit; the tick re-publishes
 -- whatever a crash or a broker outage left behind.

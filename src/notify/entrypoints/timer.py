@@ -19,4 +19,5 @@ def tick_now() -> TickReport:
         chunk_size=ctx.settings.message_chunk_size,
         batch_size=ctx.settings.tick_batch_size,
         waiting=ctx.store,
+        reservations_kept_for=max((cap.window for cap in ctx.rules.caps.values()), default=None),
     )

@@ -1,0 +1,405 @@
+"""Recipient-controls benchmark: 100,000 queued notifications through the send path's rule check
+and status update, next to the same notifications marked sent with no rules, in the same run.
+
+Measured in process: `deliver_message` over every queue message of the notifications, with
+PostgreSQL as ledger (and, on the rules side, as controls), a renderer and a sender that do
+no work and no I/O, so that what is timed is the claim, the rule check (one read of
+preferences, one cap reservation, one write of verdicts per message) and the status updates.
+
+The data is what the service would hold on a busy evening (20:00 UTC): 100,000 directory users
+in eight time zones (a third of them in their quiet hours), 10% opted out of something, 30%
+with quiet hours of their own (a sixth of those turned off), a quarter of the promotion's
+recipients with promotions already reserved today (15% at the cap). The notifications are
+stored by the ingest's fan-out (accept_event): a promotion (e-mail, capped at 3 a day), four
+bursts of likes to the same users (held for digests), a high-tier new episode (ignores quiet
+hours) and reminders, a fifth of them from a backlog past their maximum age. The baseline is
+a second copy of the same notifications, stored the same way, delivered without controls.
+
+Each side is repeated (--repeat, median reported), in turns, its rows put back to `queued`
+and the run's reservations removed between repetitions.
+
+Run with `make bench` (or `.venv/bin/python bench/controls.py`); needs PostgreSQL on this
+machine. It creates its own database and removes it at the end. The last line printed is JSON:
+{"bench": "controls", "notifications": N, "rate_per_s": ..., "baseline_rate_per_s": ..., "ratio": ...}.
+Target: ratio >= 0.5.
+"""
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+for path in (ROOT / "src", ROOT):  # runnable without installing the package
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+import psycopg  # noqa: E402
+
+from notify import delivery  # noqa: E402
+from notify.adapters.postgres import PostgresStore  # noqa: E402
+from notify.channels import Channel, EventType  # noqa: E402
+from notify.controls import ControlRules  # noqa: E402
+from notify.delivery import deliver_message  # noqa: E402
+from notify.ingest import accept_event  # noqa: E402
+from notify.models import Content, EventRequest, NotificationMessage, PreferencesDocument, Recipient  # noqa: E402
+from notify.ports import Rendered  # noqa: E402
+from tests.fakes import FakePublisher  # noqa: E402
+from tests.scratch import scratch_database  # noqa: E402
+
+NOW = datetime(2025, 3, 14, 20, 0, tzinfo=UTC)  # a Friday evening
+# (zone, share of users): at NOW it is 23:00 in Moscow, 05:00 in Tokyo, 03:00 in Novosibirsk.
+ZONES = (
+    ("UTC", 20),
+    ("Europe/London", 10),
+    ("Europe/Berlin", 15),
+    ("Europe/Moscow", 25),
+    ("America/New_York", 15),
+    ("America/Los_Angeles", 5),
+    ("Asia/Tokyo", 5),
+    ("Asia/Novosibirsk", 5),
+)
+CUSTOM_QUIET_HOURS: tuple[dict[str, str] | None, ...] = (
+    {"start": "23:00", "end": "07:00"},
+    {"start": "21:00", "end": "09:00"},
+    {"start": "00:00", "end": "06:00"},
+    {"start": "22:30", "end": "07:30"},
+    {"start": "13:00", "end": "14:00"},
+    None,  # off
+)
+OPT_OUTS: tuple[dict[str, Any], ...] = (
+    {"new_releases_promo": {"email": False}},
+    {"new_releases_promo": {"email": False}},
+    {"comment_liked": {"email": False}},
+    {"channels": {"email": False}},
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Who gets what: (event type, priority, created_dt, user ids) per event, and the data."""
+
+    events: list[tuple[EventType, int, datetime, list[str]]]
+    users: list[tuple[str, str, str, str]]  # user_id, email, locale, timezone
+    preferences: list[tuple[str, str]]  # user_id, document (JSON)
+    reservations: list[tuple[str, datetime]]  # user_id, reserved_at (promotion e-mails)
+
+
+def plan(total: int, seed: int = 7) -> Plan:
+    """100,000 notifications: 40% promotion, 20% likes (4 bursts to 5%), 30% new episode, 10% reminders."""
+    rng = random.Random(seed)
+    ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(total)]
+    zones = rng.choices([zone for zone, _ in ZONES], weights=[weight for _, weight in ZONES], k=total)
+    users = [
+        (
+            user_id,
+            f"viewer{n}@cinema.example",
+            "ru" if zone in ("Europe/Moscow", "Asia/Novosibirsk") else "en",
+            zone,
+        )
+        for n, (user_id, zone) in enumerate(zip(ids, zones, strict=True))
+    ]
+    preferences = []
+    for user_id in ids:
+        document: dict[str, Any] = {}
+        if rng.random() < 0.10:
+            document.update(rng.choice(OPT_OUTS))
+        if rng.random() < 0.30:
+            document["quiet_hours"] = rng.choice(CUSTOM_QUIET_HOURS)
+        if document:
+            stored = PreferencesDocument.model_validate(document).model_dump(mode="json")
+            preferences.append((user_id, json.dumps(stored)))
+
+    promo_n, likes_n, episode_n = total * 40 // 100, total * 5 // 100, total * 30 // 100
+    reminder_n = total - promo_n - 4 * likes_n - episode_n
+    shuffled = ids[:]
+    rng.shuffle(shuffled)
+    promo = shuffled[:promo_n]
+    liked = shuffled[promo_n : promo_n + likes_n]
+    episode = shuffled[-episode_n:]
+    reminder = shuffled[promo_n + likes_n : promo_n + likes_n + reminder_n]
+    backlog = reminder_n // 5
+
+    reservations: list[tuple[str, datetime]] = []
+    for user_id in promo:
+        draw = rng.random()
+        earlier = 3 if draw < 0.15 else 2 if draw < 0.20 else 1 if draw < 0.25 else 0
+        reservations.extend((user_id, NOW - timedelta(hours=rng.uniform(1, 23))) for _ in range(earlier))
+
+    events: list[tuple[EventType, int, datetime, list[str]]] = [
+        (EventType.NEW_RELEASES_PROMO, 2, NOW - timedelta(minutes=5), promo),
+        *((EventType.COMMENT_LIKED, 5, NOW - timedelta(minutes=4 - m), liked) for m in range(4)),
+        (EventType.NEW_EPISODE, 8, NOW - timedelta(minutes=1), episode),
+        (EventType.WATCH_LATER_REMINDER, 4, NOW - timedelta(minutes=30), reminder[backlog:]),
+        (EventType.WATCH_LATER_REMINDER, 4, NOW - timedelta(hours=30), reminder[:backlog]),
+    ]
+    return Plan(events=events, users=users, preferences=preferences, reservations=reservations)
+
+
+def load(dsn: str, data: Plan) -> uuid.UUID:
+    movie_id = uuid.uuid4()
+    with psycopg.connect(dsn) as conn:
+        with conn.cursor().copy("COPY directory_users (user_id, email, locale, timezone) FROM STDIN") as copy:
+            for user in data.users:
+                copy.write_row(user)
+        with conn.cursor().copy("COPY user_preferences (user_id, document) FROM STDIN") as copy:
+            for document in data.preferences:
+                copy.write_row(document)
+        with conn.cursor().copy(
+            "COPY frequency_reservations (user_id, event_type, channel, reserved_at) FROM STDIN"
+        ) as copy:
+            for user_id, reserved_at in data.reservations:
+                copy.write_row(
+                    (user_id, EventType.NEW_RELEASES_PROMO.value, Channel.EMAIL.value, reserved_at)
+                )
+        conn.execute(
+            "INSERT INTO directory_movies (movie_id, title, season) VALUES (%s, 'Северное сияние', 2)",
+            (movie_id,),
+        )
+    return movie_id
+
+
+def fan_out(
+    store: PostgresStore, data: Plan, movie_id: uuid.UUID
+) -> tuple[list[uuid.UUID], list[NotificationMessage]]:
+    """Store one copy of the notifications as the ingest does; their event ids and queue messages."""
+    publisher = FakePublisher()
+    event_ids = []
+    for event_type, priority, created_dt, user_ids in data.events:
+        request = EventRequest.model_validate(
+            {
+                "event_type": event_type,
+                "created_dt": created_dt.isoformat(),
+                "priority": priority,
+                "payload": {"user": user_ids, "content": [str(movie_id)]},
+            }
+        )
+        accepted = accept_event(
+            request,
+            now=NOW - timedelta(seconds=1),
+            store=store,
+            outbox=store,
+            directory=store,
+            publisher=publisher,
+            chunk_size=250,
+        )
+        event_ids.append(accepted.event_id)
+    messages = [NotificationMessage.model_validate_json(message.body) for message in publisher.published]
+    return event_ids, messages
+
+
+class NullSender:
+    """A provider that accepts everything at once: no I/O on either side of the comparison."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def send(self, address: str, message: Rendered) -> str:
+        self.sent += 1
+        return "bench"
+
+
+class ConstantRenderer:
+    RENDERED = Rendered(text="bench", subject="bench")
+
+    def render(
+        self, event_type: EventType, channel: Channel, user: Recipient, content: Sequence[Content]
+    ) -> Rendered:
+        return self.RENDERED
+
+
+class RuleClock:
+    """Adds up the time deliver_message spends in its rule check (notify.delivery.screen_recipients)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._screen = delivery.screen_recipients
+
+    def __enter__(self) -> "RuleClock":
+        def timed(*args: Any, **kwargs: Any) -> list[Recipient]:
+            started = time.perf_counter()
+            try:
+                return self._screen(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        delivery.screen_recipients = timed
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        delivery.screen_recipients = self._screen
+
+
+def time_delivery(
+    store: PostgresStore, messages: list[NotificationMessage], *, with_rules: bool
+) -> tuple[float, int]:
+    """Every message through deliver_message; (seconds, recipients sent)."""
+    sender, renderer, rules = NullSender(), ConstantRenderer(), ControlRules()
+    store.check()  # the pool open before the clock starts
+    started = time.perf_counter()
+    for message in messages:
+        deliver_message(
+            message,
+            ledger=store,
+            sender=sender,
+            renderer=renderer,
+            now=NOW,
+            lease_s=900,
+            final_attempt=False,
+            controls=store if with_rules else None,
+            rules=rules if with_rules else None,
+        )
+    return time.perf_counter() - started, sender.sent
+
+
+def outcomes(dsn: str, event_ids: list[uuid.UUID]) -> Counter[tuple[str, str | None]]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            """
+            SELECT status, reason, count(*) FROM notifications
+            WHERE event_id = ANY(%s) GROUP BY status, reason
+            """,
+            (event_ids,),
+        ).fetchall()
+    return Counter({(status, reason): n for status, reason, n in rows})
+
+
+def check_caps(dsn: str) -> None:
+    with psycopg.connect(dsn) as conn:
+        over = conn.execute(
+            """
+            SELECT count(*) FROM (
+                SELECT user_id FROM frequency_reservations WHERE reserved_at > %s
+                GROUP BY user_id HAVING count(*) > 3) o
+            """,
+            (NOW - timedelta(hours=24),),
+        ).fetchone()
+    if over != (0,):
+        raise SystemExit(f"{over[0] if over else '?'} users were sent more than 3 promotions in 24 hours")
+
+
+def reset(dsn: str, event_ids: list[uuid.UUID]) -> None:
+    """Put the notifications back to `queued` and forget the run's reservations."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            """
+            UPDATE notifications SET status = 'queued', reason = NULL, attempts = 0, claimed_until = NULL,
+                   sent_at = NULL, provider_message_id = NULL, error = NULL, deliver_after = NULL,
+                   digest_count = NULL, digested_into = NULL
+            WHERE event_id = ANY(%s)
+            """,
+            (event_ids,),
+        )
+        conn.execute("DELETE FROM frequency_reservations WHERE reserved_at = %s", (NOW,))
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE notifications, frequency_reservations")
+        conn.execute("CHECKPOINT")
+
+
+def describe(counts: Counter[tuple[str, str | None]]) -> str:
+    total = sum(counts.values())
+    return ", ".join(
+        f"{status}{f'/{reason}' if reason else ''} {n:,} ({n / total:.0%})"
+        for (status, reason), n in counts.most_common()
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--notifications", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="measurements of each kind (median reported)")
+    args = parser.parse_args(argv)
+    n = args.notifications
+    data = plan(n)
+
+    with scratch_database("notify_bench") as dsn:
+        print(f"database {dsn.rpartition('/')[2]}")
+        store = PostgresStore(dsn)
+        try:
+            store.apply_schema()
+            started = time.perf_counter()
+            movie_id = load(dsn, data)
+            print(
+                f"loaded {len(data.users):,} users, {len(data.preferences):,} preference documents and "
+                f"{len(data.reservations):,} earlier promotion reservations "
+                f"in {time.perf_counter() - started:.2f} s"
+            )
+            started = time.perf_counter()
+            ruled_events, ruled_messages = fan_out(store, data, movie_id)
+            plain_events, plain_messages = fan_out(store, data, movie_id)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE")
+                conn.execute("CHECKPOINT")
+            stored = sum(outcomes(dsn, ruled_events).values()), sum(outcomes(dsn, plain_events).values())
+            if stored != (n, n):
+                raise SystemExit(f"the fan-out stored {stored} notifications, expected {n} twice")
+            print(
+                f"stored {n:,} notifications twice with the ingest's fan-out ({len(ruled_messages)} messages "
+                f"each) in {time.perf_counter() - started:.2f} s"
+            )
+
+            ruled_s: list[float] = []
+            plain_s: list[float] = []
+            rule_s: list[float] = []
+            for run in range(1, args.repeat + 1):
+                if run > 1:
+                    reset(dsn, ruled_events + plain_events)
+                # Taken in turns, so that whatever else this machine does weighs on both alike.
+                sides = [(True, ruled_messages, ruled_s), (False, plain_messages, plain_s)]
+                for with_rules, messages, times in sides if run % 2 else sides[::-1]:
+                    with RuleClock() as rule_clock:
+                        elapsed, sent = time_delivery(store, messages, with_rules=with_rules)
+                    if with_rules:
+                        rule_s.append(rule_clock.seconds)
+                    times.append(elapsed)
+                    if not with_rules and sent != n:
+                        raise SystemExit(f"the baseline sent {sent:,} notifications, expected {n:,}")
+                ruled, plain = outcomes(dsn, ruled_events), outcomes(dsn, plain_events)
+                if plain != {("sent", None): n} or sum(ruled.values()) != n:
+                    raise SystemExit(f"unexpected outcomes: rules {ruled}, baseline {plain}")
+                if ruled[("queued", None)] or ruled[("sending", None)]:
+                    raise SystemExit(f"notifications left without an outcome: {ruled}")
+                check_caps(dsn)
+                print(
+                    f"run {run}: rules {ruled_s[-1]:.2f} s ({n / ruled_s[-1]:,.0f}/s; the rule check "
+                    f"{rule_s[-1]:.2f} s of it), "
+                    f"no rules {plain_s[-1]:.2f} s ({n / plain_s[-1]:,.0f}/s)"
+                )
+            print(f"outcomes with rules: {describe(ruled)}")
+        finally:
+            store.close()
+
+    rate, baseline_rate = n / statistics.median(ruled_s), n / statistics.median(plain_s)
+    print(
+        f"median of {args.repeat}: {rate:,.0f} notifications/s through the rules, {baseline_rate:,.0f}/s "
+        f"marked sent without them; ratio {rate / baseline_rate:.2f} (target >= 0.5)"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "controls",
+                "notifications": n,
+                "rate_per_s": round(rate),
+                "baseline_rate_per_s": round(baseline_rate),
+                "ratio": round(rate / baseline_rate, 3),
+                "statistic": f"median of {args.repeat}",
+                "held_back_share": round(1 - ruled[("sent", None)] / n, 3),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
