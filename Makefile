@@ -6,10 +6,10 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: help venv services lint test test-unit test-integration bench worker clean
+.PHONY: help venv services lint test test-unit test-integration e2e up down demo bench worker clean
 
 help:  ## list the commands
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || "$$(scripts/find-python313)" -m venv $(VENV)
@@ -27,14 +27,32 @@ lint: $(STAMP)  ## ruff check, ruff format --check, mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: $(STAMP) services lint  ## the whole suite: lint, unit and integration tests
-	$(PY) -m pytest
+test: $(STAMP) services lint  ## the whole suite: lint, unit and integration tests, then `make e2e`
+	$(PY) -m pytest -m "not e2e"
+	@$(MAKE) --no-print-directory e2e
 
 test-unit: $(STAMP)  ## unit tests only (no services needed)
 	$(PY) -m pytest tests/unit
 
 test-integration: $(STAMP) services  ## integration tests against PostgreSQL and RabbitMQ
 	$(PY) -m pytest tests/integration
+
+e2e: $(STAMP) services  ## end-to-end tests on LocalStack (brings the stack up; stops it after if it was down)
+	@scripts/e2e.sh
+
+up:  ## the whole service on LocalStack: installs what is missing, deploys, writes .local/endpoints.json
+	@scripts/local-up.sh
+
+down:  ## stop what `make up` and `make api` started; PostgreSQL and RabbitMQ stay
+	@localstack/sam-api.sh stop || true
+	@localstack/stack.sh stop
+
+demo: $(STAMP)  ## one event of each type through API Gateway, then what SES/SNS on LocalStack delivered
+	@$(PY) scripts/localdev.py demo
+
+.PHONY: api
+api: $(STAMP) up  ## the API through `sam local start-api` on 127.0.0.1:3000 (Docker engine and Lambda image made here)
+	@localstack/sam-api.sh start
 
 bench: $(STAMP) services  ## benchmarks (not run by CI); each prints a JSON line last
 	$(PY) bench/fanout.py

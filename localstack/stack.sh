@@ -11,7 +11,14 @@
 # FILESYSTEM_ROOT, TMPDIR and caches), localstack.log, localstack.pid. Bound to 127.0.0.1 only.
 #
 # Settings (environment): LOCALSTACK_PORT (4566), LOCALSTACK_SERVICES (the list below),
-# LOCALSTACK_DEBUG (0), LOCALSTACK_START_TIMEOUT seconds (90), PYTHON313 (pyenv's 3.13.0).
+# LOCALSTACK_DEBUG (0), LOCALSTACK_START_TIMEOUT seconds (90), PYTHON313 (pyenv's 3.13.0),
+# LOCALSTACK_LAMBDA_EXECUTOR (host; `docker` is LocalStack's stock executor: it needs Docker, the
+# public.ecr.aws/lambda/python:3.13 image, and a way for containers to reach 127.0.0.1:4566 on the host,
+# which LocalStack tells them as the Docker bridge's gateway address),
+# LOCALSTACK_ESM_IDLE_POLL_SEC (1: longest pause of an SQS trigger between polls of an empty queue;
+# LocalStack's default 10 would add up to 10 s to each delivery after a quiet spell; 1 costs LocalStack
+# ~13 % of a core while idle), LOCALSTACK_ESM_BUSY_POLL_SEC (0.1: pause after a poll that found
+# messages; LocalStack's default 1 drains a backlog at 10 messages a second per queue).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -117,7 +124,9 @@ start() {
                 SKIP_SSL_CERT_DOWNLOAD=1 \
                 DISABLE_EVENTS=1 \
                 DEBUG="${LOCALSTACK_DEBUG:-0}" \
-                LAMBDA_RUNTIME_EXECUTOR=host \
+                LAMBDA_RUNTIME_EXECUTOR="${LOCALSTACK_LAMBDA_EXECUTOR:-host}" \
+                LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC="${LOCALSTACK_ESM_IDLE_POLL_SEC:-1}" \
+                LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC="${LOCALSTACK_ESM_BUSY_POLL_SEC:-0.1}" \
                 LAMBDA_HOST_PYTHON_3_13="$RUNTIME_VENV/bin/python" \
                 setsid "$VENV/bin/python" -m localstack.runtime.main
         ) >>"$LOG" 2>&1 </dev/null &

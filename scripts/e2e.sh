@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make e2e`: the end-to-end tests against the stack on LocalStack.
+#   1. `make up`'s script (a fresh machine installs everything; a running stack gets a no-op update)
+#   2. tests/e2e (NOTIFY_E2E_REQUIRED=1: a stack that is not there fails them instead of skipping)
+#   3. localstack/tests: the host executor's own tests, on the same LocalStack
+# If LocalStack was not running before, it is stopped again at the end, pass or fail.
+# Arguments go to the tests/e2e pytest run (e.g. -k dead_letter).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+was_running=0
+if localstack/stack.sh status >/dev/null 2>&1; then was_running=1; fi
+finish() {
+    local status=$?
+    if ((was_running == 0)); then localstack/stack.sh stop || true; fi
+    exit "$status"
+}
+trap finish EXIT
+
+scripts/local-up.sh
+NOTIFY_E2E_REQUIRED=1 .venv/bin/python -m pytest -m e2e tests/e2e "$@"
+.venv/bin/python -m pytest localstack/tests

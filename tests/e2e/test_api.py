@@ -1,0 +1,92 @@
+"""The HTTP API through API Gateway: bad input gets its 4xx (and sends nothing), reads and docs work."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from scripts import localdev
+from tests.e2e.conftest import event
+
+pytestmark = pytest.mark.e2e
+
+
+def errors_at(answer: dict[str, Any], *loc_prefix: object) -> bool:
+    return any(tuple(e["loc"][: len(loc_prefix)]) == loc_prefix for e in answer["errors"])
+
+
+def test_health_and_openapi(api):
+    assert api.request("GET", "/health") == (200, {"status": "ok", "database": "ok", "broker": "ok"})
+    status, spec = api.request("GET", "/openapi.json")
+    assert status == 200
+    assert {"/events", "/events/{event_id}", "/directory/users"} <= set(spec["paths"])
+
+
+def test_malformed_json_is_422(api):
+    status, answer = localdev.http(
+        "POST",
+        f"{api.base_url}/events",
+        b'{"event_type": "new_episode",',
+        {"Content-Type": "application/json"},
+    )
+    assert status == 422, answer
+    assert any("JSON" in e["msg"] for e in answer["errors"])
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"event_type": "no_such_type"}, ("body", "event_type")),
+        ({"priority": 10}, ("body", "priority")),
+        ({"schedule": "every minute"}, ("body", "schedule")),
+        ({"payload": {"user": [], "content": []}}, ("body", "payload", "user")),
+        ({"payload": {"user": ["not-a-uuid"], "content": []}}, ("body", "payload", "user", 0)),
+        ({"unexpected": 1}, ("body", "unexpected")),
+    ],
+)
+def test_invalid_event_is_422_naming_the_field(api, make_users, movie, change, loc):
+    [user] = make_users()
+    status, answer = api.request("POST", "/events", event("new_episode", [user], movie) | change)
+    assert status == 422, answer
+    assert errors_at(answer, *loc), answer
+
+
+def test_unknown_movie_is_422_and_nothing_is_sent(api, make_users):
+    [user] = make_users()
+    unknown = str(uuid.uuid4())
+    body = event("new_episode", [user], {"movie_id": unknown})
+
+    status, answer = api.request("POST", "/events", body)
+
+    assert status == 422, answer
+    assert errors_at(answer, "body", "payload", "content", 0)
+    assert unknown in answer["errors"][0]["msg"]
+    assert localdev.emails_to(user["email"]) == []
+
+
+def test_unknown_and_malformed_event_ids(api):
+    status, answer = api.request("GET", f"/events/{uuid.uuid4()}")
+    assert status == 404, answer
+    status, answer = api.request("GET", f"/events/{uuid.uuid4()}/notifications")
+    assert status == 404, answer
+    status, answer = api.request("GET", "/events/not-a-uuid")
+    assert status == 422, answer
+
+
+def test_a_bad_directory_row_rejects_the_whole_put(api):
+    good = {"user_id": str(uuid.uuid4()), "email": "fine@e2e.example"}
+    bad = {"user_id": str(uuid.uuid4()), "phone": "12345"}
+
+    status, answer = api.request("PUT", "/directory/users", [good, bad])
+
+    assert status == 422, answer
+    assert errors_at(answer, "body", 1, "phone")
+
+
+def test_an_unknown_route_is_refused_by_the_gateway(api):
+    status, _ = api.request("GET", "/no-such-route")
+    assert status in {403, 404}
+    status, _ = api.request("DELETE", "/events")
+    assert status in {403, 404, 405}
