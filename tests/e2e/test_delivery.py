@@ -95,6 +95,27 @@ def test_quiet_hours_defer_all_but_urgent_messages(api, make_users, movie):
     assert len(wait_email(user)) == 1
 
 
+def test_an_opted_out_user_gets_no_email_while_the_others_in_the_event_do(api, make_users, movie):
+    opted_out, other = make_users(2, phone=None, push_token=None)
+    status, body = api.request(
+        "PUT",
+        f"/users/{opted_out['user_id']}/preferences",
+        {"watch_later_reminder": {"email": False}, "quiet_hours": None},
+    )
+    assert status == 200, body
+
+    _, accepted = api.request("POST", "/events", event("watch_later_reminder", [opted_out, other], movie))
+
+    items = {item["user_id"]: item for item in api.wait_settled(accepted["event_id"])}
+    assert (items[opted_out["user_id"]]["status"], items[opted_out["user_id"]]["reason"]) == (
+        "skipped",
+        "opted_out",
+    )
+    assert items[other["user_id"]]["status"] == "sent"
+    assert len(wait_email(other)) == 1
+    assert localdev.emails_to(opted_out["email"]) == []
+
+
 def test_the_unsubscribe_link_of_an_email_works_through_api_gateway(api, endpoints, make_users, movie):
     [user] = make_users(phone=None, push_token=None)
     api.request("POST", "/events", event("new_releases_promo", [user], movie))
