@@ -164,6 +164,12 @@ class FakeLedger:
         for user_id in user_ids:
             row = self.rows[(event_id, channel, user_id)]
             row.status, row.reason, row.error, row.claimed_until = "failed", reason, error, None
+        failed = set(user_ids)
+        self.reservations = [
+            taken
+            for taken in self.reservations
+            if not (taken[4] == event_id and taken[2] == channel and taken[0] in failed)
+        ]
 
     def release_for_retry(
         self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], error: str

@@ -29,6 +29,7 @@ from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel, EventType
 from notify.controls import ControlRules
 from notify.delivery import DeliveryReport, deliver_message
+from notify.errors import PermanentError
 from notify.ingest import accept_event
 from notify.models import (
     DirectoryMovie,
@@ -782,6 +783,26 @@ def test_frequency_cap_skips_an_opted_out_or_expired_send_without_counting_it(
     with psycopg.connect(pg_dsn) as conn:
         counted = conn.execute("SELECT user_id, count(*) FROM frequency_reservations GROUP BY user_id")
         assert dict(counted.fetchall()) == {user.user_id: 3}
+
+
+def test_frequency_cap_gives_back_the_slot_of_a_send_the_provider_rejected(svc: Service, pg_dsn: str) -> None:
+    (user,) = svc.users(email_only())
+    now = at("2025-03-01 12:00")
+    svc.sender.fail_addresses[user.email] = PermanentError("address rejected")
+    rejected = svc.post([user], now=now, event_type=PROMO)
+    svc.deliver(now)
+    del svc.sender.fail_addresses[user.email]
+    later = [svc.post([user], now=now, event_type=PROMO) for _ in range(4)]
+    svc.deliver(now)
+
+    assert svc.statuses(rejected) == {by_email(user): ("failed", "rejected")}
+    assert [svc.statuses(event_id)[by_email(user)] for event_id in later] == [SENT, SENT, SENT, OVER_CAP]
+    assert svc.sent_to() == [user.email] * 3
+    with psycopg.connect(pg_dsn) as conn:
+        counted = conn.execute(
+            "SELECT event_id FROM frequency_reservations WHERE user_id = %s", (user.user_id,)
+        )
+        assert sorted(row[0] for row in counted) == sorted(later[:3])
 
 
 # ---- stale-event expiry -------------------------------------------------------------------------

@@ -1057,15 +1057,27 @@ class PostgresStore:
     def mark_failed(
         self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], reason: str, error: str
     ) -> None:
-        self._set_outcome(event_id, channel, user_ids, "failed", reason, error)
+        # A message that never reached the recipient does not count towards a frequency cap:
+        # its reservation is given back with the status, in one transaction.
+        with self._connection() as conn:
+            self._set_outcome(conn, event_id, channel, user_ids, "failed", reason, error)
+            conn.execute(
+                """
+                DELETE FROM frequency_reservations
+                WHERE event_id = %s AND channel = %s AND user_id = ANY(%s::uuid[])
+                """,
+                (event_id, str(channel), list(user_ids)),
+            )
 
     def release_for_retry(
         self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], error: str
     ) -> None:
-        self._set_outcome(event_id, channel, user_ids, "retrying", None, error)
+        with self._connection() as conn:
+            self._set_outcome(conn, event_id, channel, user_ids, "retrying", None, error)
 
+    @staticmethod
     def _set_outcome(
-        self,
+        conn: psycopg.Connection[Any],
         event_id: uuid.UUID,
         channel: Channel,
         user_ids: Sequence[uuid.UUID],
@@ -1073,15 +1085,14 @@ class PostgresStore:
         reason: str | None,
         error: str,
     ) -> None:
-        with self._connection() as conn:
-            conn.execute(
-                """
-                UPDATE notifications
-                SET status = %s, reason = %s, error = %s, claimed_until = NULL
-                WHERE event_id = %s AND channel = %s AND user_id = ANY(%s::uuid[])
-                """,
-                (status, reason, error[:1000], event_id, str(channel), list(user_ids)),
-            )
+        conn.execute(
+            """
+            UPDATE notifications
+            SET status = %s, reason = %s, error = %s, claimed_until = NULL
+            WHERE event_id = %s AND channel = %s AND user_id = ANY(%s::uuid[])
+            """,
+            (status, reason, error[:1000], event_id, str(channel), list(user_ids)),
+        )
 
 
 def _content_json(content: Sequence[DirectoryMovie]) -> str:
