@@ -787,6 +787,7 @@ def test_frequency_cap_skips_an_opted_out_or_expired_send_without_counting_it(
 
 def test_frequency_cap_gives_back_the_slot_of_a_send_the_provider_rejected(svc: Service, pg_dsn: str) -> None:
     (user,) = svc.users(email_only())
+    assert user.email is not None
     now = at("2025-03-01 12:00")
     svc.sender.fail_addresses[user.email] = PermanentError("address rejected")
     rejected = svc.post([user], now=now, event_type=PROMO)
