@@ -1,9 +1,16 @@
-"""The Lambda layer is built from src/requirements.txt; it must ask for what pyproject.toml asks for."""
+"""Packaging: the layer asks for what pyproject.toml asks for, the template wires every route and
+queue, and the handlers stay thin."""
 
+import ast
+import importlib
+import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
+
+from notify import bootstrap
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,3 +55,27 @@ def test_template_has_a_queue_and_dlq_per_channel_and_tier() -> None:
     for queue in all_queue_names("${QueuePrefix}"):
         assert f'QueueName: !Sub "{queue}"' in template
         assert f'QueueName: !Sub "{queue}-dlq"' in template
+
+
+HANDLERS = ("ingest", "tick", "send_email", "send_sms", "send_push")
+_CLIENT_LIBRARIES = {"boto3", "botocore", "pika", "psycopg", "psycopg_pool"}
+
+
+@pytest.mark.parametrize("function", HANDLERS)
+def test_handler_module_is_thin_and_composes_nothing_at_import(function: str) -> None:
+    """A handler imports no client library itself, and importing it (sockets refused by the
+    unit-test fixture) neither connects nor builds the composition root."""
+    path = ROOT / "functions" / function / "app.py"
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert imported & _CLIENT_LIBRARIES == set()
+
+    name = f"functions.{function}.app"
+    sys.modules.pop(name, None)
+    module = importlib.import_module(name)
+    assert callable(module.lambda_handler)
+    assert bootstrap._current is None
