@@ -91,6 +91,14 @@ class FakeLedger:
     def preferences_for(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PreferencesDocument]:
         return {user_id: self.preferences[user_id] for user_id in user_ids if user_id in self.preferences}
 
+    @staticmethod
+    def _once_key(
+        reservation: tuple[uuid.UUID, EventType, Channel, datetime, uuid.UUID],
+    ) -> tuple[uuid.UUID, Channel, uuid.UUID]:
+        """What makes a reservation unique, as the real table's index `frequency_reservations_once`."""
+        user_id, _, channel, _, event_id = reservation
+        return user_id, channel, event_id
+
     def reserve_sends(
         self,
         event_id: uuid.UUID,
@@ -102,7 +110,7 @@ class FakeLedger:
     ) -> set[uuid.UUID]:
         allowed = set()
         for user_id in dict.fromkeys(user_ids):
-            if any((r[0], r[2], r[4]) == (user_id, channel, event_id) for r in self.reservations):
+            if any(self._once_key(r) == (user_id, channel, event_id) for r in self.reservations):
                 allowed.add(user_id)
                 continue
             used = sum(
@@ -164,12 +172,8 @@ class FakeLedger:
         for user_id in user_ids:
             row = self.rows[(event_id, channel, user_id)]
             row.status, row.reason, row.error, row.claimed_until = "failed", reason, error, None
-        failed = set(user_ids)
-        self.reservations = [
-            taken
-            for taken in self.reservations
-            if not (taken[4] == event_id and taken[2] == channel and taken[0] in failed)
-        ]
+        given_back = {(user_id, channel, event_id) for user_id in user_ids}
+        self.reservations = [r for r in self.reservations if self._once_key(r) not in given_back]
 
     def release_for_retry(
         self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], error: str
