@@ -29,6 +29,7 @@ import json
 import random
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -49,10 +50,11 @@ from notify import delivery  # noqa: E402
 from notify.adapters.postgres import PostgresStore  # noqa: E402
 from notify.channels import Channel, EventType  # noqa: E402
 from notify.controls import ControlRules  # noqa: E402
-from notify.delivery import deliver_message  # noqa: E402
+from notify.dispatch import DispatchPolicy  # noqa: E402
 from notify.ingest import accept_event  # noqa: E402
 from notify.models import Content, EventRequest, NotificationMessage, PreferencesDocument, Recipient  # noqa: E402
 from notify.ports import Rendered  # noqa: E402
+from tests.delivering import deliver  # noqa: E402
 from tests.fakes import FakePublisher  # noqa: E402
 from tests.scratch import scratch_database  # noqa: E402
 
@@ -202,9 +204,11 @@ class NullSender:
 
     def __init__(self) -> None:
         self.sent = 0
+        self._lock = threading.Lock()  # sends run in the delivery's threads
 
     def send(self, address: str, message: Rendered) -> str:
-        self.sent += 1
+        with self._lock:
+            self.sent += 1
         return "bench"
 
 
@@ -247,16 +251,15 @@ def time_delivery(
     store.check()  # the pool open before the clock starts
     started = time.perf_counter()
     for message in messages:
-        deliver_message(
+        deliver(
             message,
-            ledger=store,
-            sender=sender,
-            renderer=renderer,
+            store,
+            sender,
+            renderer,
             now=NOW,
-            lease_s=900,
-            final_attempt=False,
             controls=store if with_rules else None,
-            rules=rules if with_rules else None,
+            rules=rules,
+            dispatch=DispatchPolicy(),
         )
     return time.perf_counter() - started, sender.sent
 

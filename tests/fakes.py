@@ -1,6 +1,8 @@
 """Fakes for the ports: in-memory, recording what they were given, failing on request."""
 
 import dataclasses
+import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +30,8 @@ from notify.ports import (
     NewEvent,
     NewSchedule,
     OutboundMessage,
+    Outcome,
+    Pending,
     ReleasedBatch,
     Rendered,
     StoredEvent,
@@ -51,19 +55,32 @@ class FakePublisher:
 
 @dataclass
 class FakeSender:
-    """Records (address, message); raises the queued errors first, one per send."""
+    """Records (address, message); raises the queued errors first, one per send. Safe to call
+    from the delivery's send threads; `latency_s` makes each send take that long."""
 
     sent: list[tuple[str, Rendered]] = field(default_factory=list)
     errors: list[NotifyError] = field(default_factory=list)
-    fail_addresses: dict[str, NotifyError] = field(default_factory=dict)
+    fail_addresses: dict[str, NotifyError | list[NotifyError]] = field(default_factory=dict)
+    latency_s: float = 0.0
+    calls: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def send(self, address: str, message: Rendered) -> str:
-        if address in self.fail_addresses:
-            raise self.fail_addresses[address]
-        if self.errors:
-            raise self.errors.pop(0)
-        self.sent.append((address, message))
-        return f"fake-{len(self.sent)}"
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        with self._lock:
+            self.calls += 1
+            failure = self.fail_addresses.get(address)
+            if isinstance(failure, list):
+                # a list: one error per call, then the address works
+                if failure:
+                    raise failure.pop(0)
+            elif failure is not None:
+                raise failure
+            if self.errors:
+                raise self.errors.pop(0)
+            self.sent.append((address, message))
+            return f"fake-{len(self.sent)}"
 
 
 @dataclass
@@ -74,6 +91,8 @@ class Row:
     attempts: int = 0
     sent_at: datetime | None = None
     claimed_until: datetime | None = None
+    claim_token: uuid.UUID | None = None
+    provider_id: str | None = None
     deliver_after: datetime | None = None
 
 
@@ -87,6 +106,9 @@ class FakeLedger:
     reservations: list[tuple[uuid.UUID, EventType, Channel, datetime, uuid.UUID]] = field(
         default_factory=list
     )
+    writes: list[int] = field(default_factory=list)  # outcomes per record_outcomes call
+    write_errors: list[NotifyError] = field(default_factory=list)  # raised by the next writes
+    handed_back: list[OutboundMessage] = field(default_factory=list)
 
     def preferences_for(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PreferencesDocument]:
         return {user_id: self.preferences[user_id] for user_id in user_ids if user_id in self.preferences}
@@ -144,8 +166,10 @@ class FakeLedger:
         event_id: uuid.UUID,
         channel: Channel,
         user_ids: Sequence[uuid.UUID],
+        *,
+        token: uuid.UUID,
         now: datetime,
-        lease_s: int,
+        until: datetime,
     ) -> set[uuid.UUID]:
         claimed = set()
         for user_id in user_ids:
@@ -156,31 +180,57 @@ class FakeLedger:
             exhausted = row.status == "failed" and row.reason == "retries_exhausted"
             if row.status in ("queued", "retrying") or expired or exhausted:
                 row.status, row.attempts, row.reason = "sending", row.attempts + 1, None
-                row.claimed_until = now.__class__.fromtimestamp(now.timestamp() + lease_s, now.tzinfo)
+                row.claimed_until, row.claim_token = until, token
                 claimed.add(user_id)
         return claimed
 
-    def mark_sent(
-        self, event_id: uuid.UUID, channel: Channel, user_id: uuid.UUID, now: datetime, provider_id: str
-    ) -> None:
-        row = self.rows[(event_id, channel, user_id)]
-        row.status, row.sent_at, row.error, row.claimed_until = "sent", now, None, None
-
-    def mark_failed(
-        self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], reason: str, error: str
-    ) -> None:
-        for user_id in user_ids:
-            row = self.rows[(event_id, channel, user_id)]
-            row.status, row.reason, row.error, row.claimed_until = "failed", reason, error, None
-        given_back = {(user_id, channel, event_id) for user_id in user_ids}
+    def record_outcomes(
+        self, event_id: uuid.UUID, channel: Channel, token: uuid.UUID, outcomes: Sequence[Outcome]
+    ) -> set[uuid.UUID]:
+        self.writes.append(len(outcomes))
+        if self.write_errors:
+            raise self.write_errors.pop(0)
+        written = set()
+        for outcome in outcomes:
+            row = self.rows[(event_id, channel, outcome.user_id)]
+            if row.claim_token != token or row.status != "sending":
+                continue
+            row.status, row.reason, row.error = outcome.status, outcome.reason, outcome.error
+            row.provider_id = outcome.provider_id or row.provider_id
+            if outcome.status in ("sent", "unconfirmed"):
+                row.sent_at = outcome.at
+            row.claimed_until = row.claim_token = None
+            written.add(outcome.user_id)
+        given_back = {
+            (user_id, channel, event_id)
+            for user_id in written
+            if self.rows[(event_id, channel, user_id)].status == "failed"
+        }
         self.reservations = [r for r in self.reservations if self._once_key(r) not in given_back]
+        return written
 
-    def release_for_retry(
-        self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], error: str
+    def hand_back(
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        token: uuid.UUID,
+        user_ids: Sequence[uuid.UUID],
+        remainder: OutboundMessage,
     ) -> None:
         for user_id in user_ids:
-            row = self.rows[(event_id, channel, user_id)]
-            row.status, row.error, row.claimed_until = "retrying", error, None
+            row = self.rows.get((event_id, channel, user_id))
+            if row is not None and row.claim_token == token and row.status == "sending":
+                row.status, row.claimed_until, row.claim_token = "queued", None, None
+        self.handed_back.append(remainder)
+
+    def pending(self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID]) -> Pending:
+        rows = [self.rows[key] for user_id in user_ids if (key := (event_id, channel, user_id)) in self.rows]
+        sending = [row for row in rows if row.status == "sending"]
+        return Pending(
+            waiting=sum(1 for row in rows if row.status in ("queued", "retrying")),
+            held_by_others=len(sending),
+            held_until=max((row.claimed_until for row in sending if row.claimed_until), default=None),
+        )
 
     def statuses(self) -> dict[uuid.UUID, str]:
         return {user_id: row.status for (_, _, user_id), row in self.rows.items()}
@@ -207,9 +257,10 @@ class FakeLambdaContext:
     aws_request_id: str = "3f1c2e4a-0000-4000-8000-000000000001"
     log_group_name: str = "/aws/lambda/notify-test"
     log_stream_name: str = "2025/01/01/[$LATEST]0123456789abcdef"
+    remaining_ms: int = 60_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+        return self.remaining_ms
 
 
 @dataclass
@@ -484,6 +535,17 @@ class FakeEventStore(FakeLedger):
         return NotificationPage(items=items, next_cursor=f"{page[-1][0]}:{page[-1][1]}" if more else None)
 
     # ---- outbox --------------------------------------------------------------------------------
+
+    def hand_back(
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        token: uuid.UUID,
+        user_ids: Sequence[uuid.UUID],
+        remainder: OutboundMessage,
+    ) -> None:
+        super().hand_back(event_id, channel, token, user_ids, remainder)
+        self.outbox[remainder.message_id] = OutboxRow(remainder, _utcnow())
 
     def mark_published(self, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
         for message_id in message_ids:

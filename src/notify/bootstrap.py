@@ -7,6 +7,7 @@ environment (a Lambda container or a worker process); nothing connects at import
 from datetime import timedelta
 from functools import cached_property
 
+from notify.adapters.aws import ProviderConnection
 from notify.adapters.email import SesEmailSender
 from notify.adapters.postgres import PostgresStore
 from notify.adapters.push import SnsPushSender
@@ -15,6 +16,8 @@ from notify.adapters.sms import SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
 from notify.channels import Channel, EventType, all_queue_names
 from notify.controls import ControlRules, FrequencyCap
+from notify.delivery import DeliveryPolicy
+from notify.dispatch import DispatchPolicy
 from notify.ports import Publisher, Sender
 from notify.rendering import TemplateRenderer
 from notify.settings import Settings, get_settings
@@ -70,20 +73,42 @@ class Services:
             },
         )
 
+    @cached_property
+    def delivery_policy(self) -> DeliveryPolicy:
+        settings = self.settings
+        return DeliveryPolicy(
+            dispatch=DispatchPolicy(
+                concurrency=settings.send_concurrency, safety_margin_s=settings.send_safety_margin_seconds
+            ),
+            rules=self.rules,
+            queue_prefix=settings.queue_prefix,
+        )
+
+    @cached_property
+    def provider_connection(self) -> ProviderConnection:
+        settings = self.settings
+        return ProviderConnection(
+            region=settings.aws_region,
+            read_timeout_s=settings.provider_timeout_seconds,
+            connect_timeout_s=settings.provider_connect_timeout_seconds,
+            # one connection per concurrent send, so no send waits for a pooled connection
+            pool_size=settings.send_concurrency,
+        )
+
     def sender(self, channel: Channel) -> Sender:
         if channel not in self._senders:
             self._senders[channel] = self._build_sender(channel)
         return self._senders[channel]
 
     def _build_sender(self, channel: Channel) -> Sender:
-        region = self.settings.aws_region
+        connection = self.provider_connection
         match channel:
             case Channel.EMAIL:
-                return SesEmailSender(self.settings.email_sender, region)
+                return SesEmailSender(self.settings.email_sender, connection)
             case Channel.SMS:
-                return SnsSmsSender(region)
+                return SnsSmsSender(connection)
             case Channel.PUSH:
-                return SnsPushSender(region, self.settings.push_platform_application_arn)
+                return SnsPushSender(connection, self.settings.push_platform_application_arn)
 
 
 _current: Services | None = None

@@ -1,82 +1,223 @@
-"""Delivering one queue message: claim its recipients, render, send, record each outcome."""
+"""Delivering one queue message: claim its recipients, screen them, send in parallel, record
+each outcome, and hand back what the time left did not reach.
 
+Each attempt claims rows under a token of its own and a lease that ends with the invocation
+(plus a little slack): a process that dies or times out leaves rows that become claimable as
+soon as it is gone, not after a fixed long lease. Every later write names the token, so an
+attempt whose lease ran out cannot overwrite what another attempt recorded. A message is
+acknowledged only when none of its recipients is left unfinished.
+"""
+
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from notify.channels import CONTACT_FIELD, tier_for
+from notify.channels import CONTACT_FIELD, queue_name, tier_for
 from notify.controls import OVER_CAP, ControlRules, Verdict, decide, preferences_from_document
-from notify.errors import PermanentError, RetryableError
+from notify.dispatch import DispatchPolicy, TimeLeft, dispatch
+from notify.errors import PermanentError, ProviderTimeout, RecipientsInFlight, RetryableError
 from notify.logs import module_logger
-from notify.models import NotificationMessage, Recipient
-from notify.ports import DeliveryLedger, RecipientControls, Renderer, Sender
+from notify.models import MessagePayload, NotificationMessage, Recipient
+from notify.ports import (
+    DeliveryLedger,
+    OutboundMessage,
+    Outbox,
+    Outcome,
+    Publisher,
+    RecipientControls,
+    Renderer,
+    Sender,
+)
+from notify.relay import publish_outbox
 
 logger = module_logger()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class DeliveryPorts:
+    ledger: DeliveryLedger
+    sender: Sender
+    renderer: Renderer
+    controls: RecipientControls | None = None
+    outbox: Outbox | None = None
+    publisher: Publisher | None = None
+    clock: Callable[[], datetime] = _utcnow
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    dispatch: DispatchPolicy = field(default_factory=DispatchPolicy)
+    rules: ControlRules = field(default_factory=ControlRules)
+    send_attempts: int = 3  # tries of a transient provider failure within one attempt
+    send_backoff_s: float = 0.2
+    lease_slack_s: float = 5.0
+    queue_prefix: str = "notify"
 
 
 @dataclass
 class DeliveryReport:
     sent: list[uuid.UUID] = field(default_factory=list)
+    unconfirmed: list[uuid.UUID] = field(default_factory=list)
     failed: list[uuid.UUID] = field(default_factory=list)
+    retrying: list[uuid.UUID] = field(default_factory=list)
     already_handled: list[uuid.UUID] = field(default_factory=list)
+    handed_back: list[uuid.UUID] = field(default_factory=list)
     held_back: dict[uuid.UUID, Verdict] = field(default_factory=dict)
+
+    def count(self, outcome: Outcome) -> None:
+        getattr(self, outcome.status).append(outcome.user_id)
 
 
 def deliver_message(
     message: NotificationMessage,
     *,
-    ledger: DeliveryLedger,
-    sender: Sender,
-    renderer: Renderer,
+    ports: DeliveryPorts,
+    policy: DeliveryPolicy,
     now: datetime,
-    lease_s: int,
+    time_left: TimeLeft,
     final_attempt: bool,
-    controls: RecipientControls | None = None,
-    rules: ControlRules | None = None,
 ) -> DeliveryReport:
-    """Send to every recipient of `message` not yet handled.
+    """Send to every recipient of `message` that no attempt has handled.
 
-    A recipient is claimed before sending, so a redelivered or duplicated message never
-    sends twice; a RetryableError releases the rest for the next attempt (or, on the final
-    attempt, marks them failed) and propagates so the message goes back to its queue.
-    With `controls`, the recipient rules are checked for the whole message at once before
-    anything is sent; what they hold back is recorded with its status and reason.
+    Raises RetryableError when recipients were released for a later attempt (the message
+    goes back to its queue with backoff), RecipientsInFlight when another attempt still
+    holds some of them, StorageUnavailable when outcomes could not be recorded.
     """
-    channel = message.transport_type
+    channel, event_id = message.transport_type, message.event_id
     users = {user.user_id: user for user in message.payload.user}
-    claimed = ledger.claim(message.event_id, channel, list(users), now, lease_s)
-    report = DeliveryReport(already_handled=[user_id for user_id in users if user_id not in claimed])
-    pending = [user for user_id, user in users.items() if user_id in claimed]
-    if controls is not None and pending:
-        pending = screen_recipients(message, pending, controls, rules or ControlRules(), now, report)
+    report = DeliveryReport()
+    token = uuid.uuid4()
+    if time_left() < policy.dispatch.safety_margin_s:
+        _hand_back(message, list(users.values()), token, ports, policy, now, report)
+        return report
 
-    for index, user in enumerate(pending):
-        address = getattr(user, CONTACT_FIELD[channel])
-        if not address:
-            ledger.mark_failed(message.event_id, channel, [user.user_id], "no_contact", "no address")
-            report.failed.append(user.user_id)
-            continue
-        try:
-            rendered = renderer.render(message.event_type, channel, user, message.payload.content)
-            provider_id = sender.send(address, rendered)
-        except PermanentError as error:
-            ledger.mark_failed(message.event_id, channel, [user.user_id], "rejected", str(error))
-            report.failed.append(user.user_id)
-            continue
-        except RetryableError as error:
-            unsent = [later.user_id for later in pending[index:]]
-            if final_attempt:
-                ledger.mark_failed(message.event_id, channel, unsent, "retries_exhausted", str(error))
-            else:
-                ledger.release_for_retry(message.event_id, channel, unsent, str(error))
-            logger.warning(
-                "transient provider error; message goes back to its queue",
-                extra={"event_id": str(message.event_id), "channel": channel, "unsent": len(unsent)},
-            )
-            raise
-        ledger.mark_sent(message.event_id, channel, user.user_id, now, provider_id)
-        report.sent.append(user.user_id)
+    until = now + timedelta(seconds=time_left() + policy.lease_slack_s)
+    claimed = ports.ledger.claim(event_id, channel, list(users), token=token, now=now, until=until)
+    report.already_handled = [user_id for user_id in users if user_id not in claimed]
+    pending = [user for user_id, user in users.items() if user_id in claimed]
+    if ports.controls is not None and pending:
+        pending = screen_recipients(message, pending, ports.controls, policy.rules, now, report)
+
+    def send(user: Recipient) -> Outcome:
+        return _send_one(message, user, ports, policy, final_attempt, time_left)
+
+    written, unreached, write_error = dispatch(
+        pending,
+        send,
+        lambda outcomes: ports.ledger.record_outcomes(event_id, channel, token, outcomes),
+        policy=policy.dispatch,
+        time_left=time_left,
+    )
+    for outcome in written:
+        report.count(outcome)
+    if write_error is not None:
+        raise write_error
+    if unreached:
+        _hand_back(message, unreached, token, ports, policy, now, report)
+
+    exhausted = sum(1 for outcome in written if outcome.reason == "retries_exhausted")
+    if exhausted:
+        # Final: the rows are failed, and the message goes on to its dead-letter queue, from
+        # where an operator's redrive tries them once more.
+        raise RetryableError(f"{exhausted} recipient(s) failed on the last attempt")
+    left = ports.ledger.pending(event_id, channel, [u for u in users if u not in set(report.handed_back)])
+    if left.waiting:
+        raise RetryableError(f"{left.waiting} recipient(s) released for a later attempt")
+    if left.held_by_others:
+        wait_s = (left.held_until - now).total_seconds() if left.held_until else 0.0
+        raise RecipientsInFlight(
+            f"{left.held_by_others} recipient(s) held by another attempt",
+            retry_after_s=max(1, int(wait_s) + 1),
+        )
     return report
+
+
+def _send_one(
+    message: NotificationMessage,
+    user: Recipient,
+    ports: DeliveryPorts,
+    policy: DeliveryPolicy,
+    final_attempt: bool,
+    time_left: TimeLeft,
+) -> Outcome:
+    """One recipient, in a worker thread: never raises, every ending is an Outcome."""
+    channel = message.transport_type
+    address = getattr(user, CONTACT_FIELD[channel])
+    if not address:
+        return Outcome(user.user_id, "failed", ports.clock(), "no_contact", "no address")
+    try:
+        rendered = ports.renderer.render(message.event_type, channel, user, message.payload.content)
+    except Exception as error:  # a template bug must not strand the row
+        logger.exception("rendering failed", extra={"event_id": str(message.event_id)})
+        return _not_sent(user, ports, final_attempt, f"render: {type(error).__name__}")
+    attempt = 1
+    while True:
+        try:
+            provider_id = ports.sender.send(address, rendered)
+            return Outcome(user.user_id, "sent", ports.clock(), provider_id=provider_id)
+        except PermanentError as error:
+            return Outcome(user.user_id, "failed", ports.clock(), "rejected", str(error))
+        except ProviderTimeout as error:
+            return Outcome(
+                user.user_id,
+                "unconfirmed",
+                ports.clock(),
+                "provider_timeout",
+                f"{error}: no answer in time, it may have been delivered; not sent again",
+            )
+        except RetryableError as error:
+            delay = policy.send_backoff_s * 2 ** (attempt - 1)
+            if attempt >= policy.send_attempts or time_left() < policy.dispatch.safety_margin_s + delay:
+                return _not_sent(user, ports, final_attempt, str(error))
+        except Exception as error:
+            logger.exception("unexpected send failure", extra={"event_id": str(message.event_id)})
+            return _not_sent(user, ports, final_attempt, f"unexpected: {type(error).__name__}")
+        time.sleep(delay)
+        attempt += 1
+
+
+def _not_sent(user: Recipient, ports: DeliveryPorts, final_attempt: bool, error: str) -> Outcome:
+    if final_attempt:
+        return Outcome(user.user_id, "failed", ports.clock(), "retries_exhausted", error)
+    return Outcome(user.user_id, "retrying", ports.clock(), None, error)
+
+
+def _hand_back(
+    message: NotificationMessage,
+    users: list[Recipient],
+    token: uuid.UUID,
+    ports: DeliveryPorts,
+    policy: DeliveryPolicy,
+    now: datetime,
+    report: DeliveryReport,
+) -> None:
+    """Release the rows this attempt did not reach and queue them again as a smaller message."""
+    remainder = message.model_copy(
+        update={
+            "message_id": uuid.uuid4(),
+            "payload": MessagePayload(user=users, content=message.payload.content),
+        }
+    )
+    outbound = OutboundMessage(
+        remainder.message_id,
+        queue_name(message.transport_type, tier_for(message.priority), policy.queue_prefix),
+        remainder.model_dump_json().encode(),
+    )
+    user_ids = [user.user_id for user in users]
+    ports.ledger.hand_back(message.event_id, message.transport_type, token, user_ids, outbound)
+    report.handed_back.extend(user_ids)
+    logger.info(
+        "out of time; the rest of the message is queued again",
+        extra={"event_id": str(message.event_id), "handed_back": len(user_ids)},
+    )
+    if ports.publisher is not None and ports.outbox is not None:
+        publish_outbox([outbound], publisher=ports.publisher, outbox=ports.outbox, now=now)
 
 
 def screen_recipients(

@@ -39,7 +39,22 @@ class DuplicateIdempotencyKey(NotifyError):
 
 
 class RetryableError(NotifyError):
-    """A transient failure: the message goes back to its queue and is tried again later."""
+    """A transient failure: the message goes back to its queue and is tried again later, after
+    `retry_after_s` when the failure knows when trying again makes sense (else the backoff)."""
+
+    def __init__(self, message: str, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class RecipientsInFlight(RetryableError):
+    """Another attempt still holds some of the message's recipients: the message must not be
+    acknowledged before they are final, so it comes back when that attempt's claim ends."""
+
+
+class ProviderTimeout(NotifyError):
+    """The provider took the request but gave no answer in time: it may have been delivered.
+    Never retried (that could send it twice); the recipient is recorded `unconfirmed`."""
 
 
 class PermanentError(NotifyError):

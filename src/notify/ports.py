@@ -196,29 +196,68 @@ class Directory(Protocol):
     def find_movies(self, movie_ids: Sequence[str]) -> list[DirectoryMovie]: ...
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How one recipient's send ended in one attempt.
+
+    `status`: sent, unconfirmed (the provider may have it: no answer in time), failed, or
+    retrying (a later attempt sends it)."""
+
+    user_id: uuid.UUID
+    status: str
+    at: datetime
+    reason: str | None = None
+    error: str | None = None
+    provider_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A message's recipients that are not final after an attempt (deferred and held rows
+    belong to the tick and are not counted)."""
+
+    waiting: int = 0
+    held_by_others: int = 0
+    held_until: datetime | None = None
+
+
 class DeliveryLedger(Protocol):
-    """Per-recipient delivery state; guards against sending twice."""
+    """Per-recipient delivery state; guards against sending twice. Every write after the claim
+    names the attempt's token and changes only rows that attempt still holds."""
 
     def claim(
         self,
         event_id: uuid.UUID,
         channel: Channel,
         user_ids: Sequence[uuid.UUID],
+        *,
+        token: uuid.UUID,
         now: datetime,
-        lease_s: int,
-    ) -> set[uuid.UUID]: ...
+        until: datetime,
+    ) -> set[uuid.UUID]:
+        """Take the rows no live attempt holds and that are not final; return their users."""
+        ...
 
-    def mark_sent(
-        self, event_id: uuid.UUID, channel: Channel, user_id: uuid.UUID, now: datetime, provider_id: str
-    ) -> None: ...
+    def record_outcomes(
+        self, event_id: uuid.UUID, channel: Channel, token: uuid.UUID, outcomes: Sequence[Outcome]
+    ) -> set[uuid.UUID]:
+        """Write the outcomes of rows the attempt still holds, in one transaction (a failed send
+        gives its frequency-cap slot back); return the users whose outcome was written."""
+        ...
 
-    def mark_failed(
-        self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], reason: str, error: str
-    ) -> None: ...
+    def hand_back(
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        token: uuid.UUID,
+        user_ids: Sequence[uuid.UUID],
+        remainder: OutboundMessage,
+    ) -> None:
+        """Release rows the attempt did not reach and store `remainder`, the message that carries
+        them, in the outbox: one transaction."""
+        ...
 
-    def release_for_retry(
-        self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], error: str
-    ) -> None: ...
+    def pending(self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID]) -> Pending: ...
 
 
 class RecipientControls(Protocol):

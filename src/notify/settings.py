@@ -40,7 +40,25 @@ class Settings(BaseSettings):
     push_platform_application_arn: str | None = None
     message_chunk_size: int = Field(default=250, ge=1, le=1000)
     max_receives: int = Field(default=5, ge=1)
-    claim_lease_seconds: int = Field(default=900, ge=1)
+    send_concurrency: int = Field(
+        default=16, ge=1, le=256, description="Provider calls in flight at once per execution environment."
+    )
+    provider_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long a provider may take to answer a send before it is recorded as unconfirmed.",
+    )
+    provider_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    send_safety_margin_seconds: float = Field(
+        default=8.0,
+        ge=0,
+        description="No new recipient is started with less time left than this; the rest is queued again.",
+    )
+    worker_message_budget_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="The RabbitMQ worker's time for one message (a Lambda's is its remaining time).",
+    )
     outbox_grace_seconds: int = Field(default=30, ge=0)
     schedule_max_lateness_seconds: int = Field(
         default=3600, ge=0, description="An occurrence older than this when the tick sees it is skipped."

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,6 +40,7 @@ class QueueWorker:
         max_attempts: int = 5,
         retry_delay_s: Callable[[int], float] = lambda attempt: min(900, 10 * 2 ** (attempt - 1)),
         idle_wait_s: float = 0.2,
+        message_budget_s: float = 30.0,
     ) -> None:
         self._parameters = pika.URLParameters(url)
         self._deliver = deliver
@@ -48,6 +50,7 @@ class QueueWorker:
         self._max_attempts = max_attempts
         self._retry_delay_s = retry_delay_s
         self._idle_wait_s = idle_wait_s
+        self._message_budget_s = message_budget_s
         self._connection: Any = None
         self._channel: Any = None
         self.stopping = threading.Event()
@@ -85,8 +88,13 @@ class QueueWorker:
         headers = dict(properties.headers or {})
         attempt = int(headers.get("x-attempt", 1))
         message_id = properties.message_id or ""
+        # A worker has no invocation deadline: each message gets a budget of its own, which
+        # bounds its claims' leases as a Lambda's timeout bounds them.
+        deadline = time.monotonic() + self._message_budget_s
         try:
-            self._deliver(body, channel=channel, attempt=attempt)
+            self._deliver(
+                body, channel=channel, attempt=attempt, time_left=lambda: deadline - time.monotonic()
+            )
         except PermanentError as error:
             logger.error(
                 "message cannot be delivered; dead-lettered", extra={"queue": queue, "why": str(error)}
@@ -99,7 +107,9 @@ class QueueWorker:
             if attempt >= self._max_attempts:
                 self._park(amqp, queue + DEAD_LETTER_SUFFIX, body, message_id, headers, None)
             else:
-                delay_ms = str(int(self._retry_delay_s(attempt) * 1000))
+                asked = error.retry_after_s if isinstance(error, RetryableError) else None
+                delay_s = asked if asked is not None else self._retry_delay_s(attempt)
+                delay_ms = str(int(delay_s * 1000))
                 self._park(amqp, queue + RETRY_SUFFIX, body, message_id, headers, delay_ms)
         amqp.basic_ack(method.delivery_tag)
 
@@ -144,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         prefix=settings.queue_prefix,
         max_attempts=settings.max_receives,
         retry_delay_s=retry_delay_s,
+        message_budget_s=settings.worker_message_budget_seconds,
     )
     signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: worker.stopping.set())

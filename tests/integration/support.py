@@ -3,20 +3,22 @@ and a look into the tables."""
 
 import json
 import re
+import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import psycopg
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from psycopg import sql
 
+from notify.adapters.postgres import PostgresStore
 from notify.channels import EVENT_CHANNELS, Channel, EventType
 from notify.entrypoints.http import app
 from notify.models import DirectoryMovie, DirectoryUser, NotificationMessage
-from notify.ports import NewEvent, OutboundMessage
+from notify.ports import NewEvent, OutboundMessage, Outcome, StoredEvent
 from tests.fakes import FakeLambdaContext
 
 CONTEXT = cast(LambdaContext, FakeLambdaContext())
@@ -214,3 +216,96 @@ def parse(messages: Iterable[OutboundMessage]) -> list[NotificationMessage]:
 def message_rows(messages: Iterable[NotificationMessage]) -> list[tuple[Channel, uuid.UUID]]:
     """(channel, user) for every recipient of every message, duplicates kept."""
     return [(m.transport_type, user.user_id) for m in messages for user in m.payload.user]
+
+
+# ---- the delivery ledger, as one attempt uses it ------------------------------------------------
+
+
+def claim_as(
+    store: Any,
+    event_id: uuid.UUID,
+    channel: Channel,
+    user_ids: list[uuid.UUID],
+    now: datetime,
+    lease_s: float = 60,
+) -> tuple[uuid.UUID, set[uuid.UUID]]:
+    """Claim as a new attempt would: (its token, the users it got)."""
+    token = uuid.uuid4()
+    claimed = store.claim(
+        event_id, channel, user_ids, token=token, now=now, until=now + timedelta(seconds=lease_s)
+    )
+    return token, claimed
+
+
+def record_as(
+    store: Any,
+    event_id: uuid.UUID,
+    channel: Channel,
+    token: uuid.UUID,
+    user_ids: list[uuid.UUID],
+    status: str,
+    now: datetime,
+    reason: str | None = None,
+    error: str | None = None,
+    provider_id: str | None = None,
+) -> set[uuid.UUID]:
+    """The same outcome for each of `user_ids`, written by the attempt holding `token`."""
+    outcomes = [Outcome(user_id, status, now, reason, error, provider_id) for user_id in user_ids]
+    written: set[uuid.UUID] = store.record_outcomes(event_id, channel, token, outcomes)
+    return written
+
+
+def stored_event(store: PostgresStore, users: list[DirectoryUser], **kwargs: Any) -> StoredEvent:
+    """Store `users` and create an event for all of them (kwargs go to new_event)."""
+    store.upsert_users(users)
+    return store.create_event(new_event([u.user_id for u in users], **kwargs))
+
+
+def ledger_row(dsn: str, event_id: uuid.UUID, channel: Channel, user_id: uuid.UUID) -> dict[str, object]:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT status, reason, attempts, error, sent_at, provider_message_id, claim_token, claimed_until"
+            " FROM notifications "
+            "WHERE event_id = %s AND channel = %s AND user_id = %s",
+            (event_id, str(channel), user_id),
+        ).fetchone()
+    assert row is not None
+    return dict(
+        zip(
+            (
+                "status",
+                "reason",
+                "attempts",
+                "error",
+                "sent_at",
+                "provider_message_id",
+                "claim_token",
+                "until",
+            ),
+            row,
+            strict=True,
+        )
+    )
+
+
+def run_at_once[T](workers: int, task: Callable[[int], T]) -> list[T]:
+    """Run task(0..workers-1) in threads released together by a barrier; re-raise their errors."""
+    barrier = threading.Barrier(workers)
+    results: list[T | None] = [None] * workers
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = task(index)
+        except BaseException as error:  # noqa: BLE001 - handed back to the test thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    if errors:
+        raise errors[0]
+    return [result for result in results if result is not None]

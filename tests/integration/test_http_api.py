@@ -17,6 +17,7 @@ from notify.models import DirectoryUser, NotificationMessage
 from tests.fakes import FakePublisher
 from tests.integration.conftest import Api, MakeApi
 from tests.integration.support import (
+    claim_as,
     event_body,
     make_movie,
     make_user,
@@ -24,6 +25,7 @@ from tests.integration.support import (
     notification_rows,
     outbox_rows,
     parse,
+    record_as,
     table_counts,
 )
 
@@ -451,9 +453,9 @@ def test_get_event_reports_counts_per_status(api: Api, store: PostgresStore) -> 
     )
     event_id = uuid.UUID(accepted.json["event_id"])
     now = datetime.now(UTC)
-    store.claim(event_id, Channel.EMAIL, [u.user_id for u in users[:3]], now, 60)
-    store.mark_sent(event_id, Channel.EMAIL, users[0].user_id, now, "p-1")
-    store.mark_failed(event_id, Channel.EMAIL, [users[1].user_id], "rejected", "bounced")
+    token, _ = claim_as(store, event_id, Channel.EMAIL, [u.user_id for u in users[:3]], now)
+    record_as(store, event_id, Channel.EMAIL, token, [users[0].user_id], "sent", now, provider_id="p-1")
+    record_as(store, event_id, Channel.EMAIL, token, [users[1].user_id], "failed", now, "rejected", "bounced")
 
     answer = api.get(f"/events/{event_id}")
 
@@ -540,10 +542,9 @@ def test_list_notifications_filters_by_status(api: Api, store: PostgresStore) ->
     users = [make_user(phone=False, push=False) for _ in range(5)]
     event_id = accept(api, store, users, EventType.NEW_RELEASES_PROMO)
     now = datetime.now(UTC)
-    store.claim(uuid.UUID(event_id), Channel.EMAIL, [users[0].user_id, users[1].user_id], now, 60)
-    store.mark_failed(
-        uuid.UUID(event_id), Channel.EMAIL, [users[0].user_id, users[1].user_id], "rejected", "no"
-    )
+    two = [users[0].user_id, users[1].user_id]
+    token, _ = claim_as(store, uuid.UUID(event_id), Channel.EMAIL, two, now)
+    record_as(store, uuid.UUID(event_id), Channel.EMAIL, token, two, "failed", now, "rejected", "no")
 
     failed = [item for page in walk(api, event_id, status="failed", limit="1") for item in page]
     queued = [item for page in walk(api, event_id, status="queued") for item in page]

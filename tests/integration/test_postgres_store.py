@@ -1,12 +1,10 @@
-"""PostgresStore against the real PostgreSQL: fan-out, outbox, delivery ledger, directory, pages."""
+"""PostgresStore against the real PostgreSQL: fan-out, outbox, directory, pages (the delivery
+ledger has tests of its own: test_delivery_ledger.py)."""
 
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import psycopg
 import pytest
@@ -15,10 +13,11 @@ from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel, EventType
 from notify.errors import DuplicateIdempotencyKey, InvalidInput, StorageUnavailable
 from notify.ingest import accept_event
-from notify.models import DirectoryMovie, DirectoryUser, EventAccepted, EventRequest, NotificationMessage
-from notify.ports import NewSchedule, StoredEvent
+from notify.models import DirectoryMovie, EventAccepted, EventRequest, NotificationMessage
+from notify.ports import NewSchedule
 from tests.fakes import FakePublisher
 from tests.integration.support import (
+    claim_as,
     event_body,
     make_movie,
     make_user,
@@ -26,6 +25,9 @@ from tests.integration.support import (
     notification_rows,
     outbox_rows,
     parse,
+    record_as,
+    run_at_once,
+    stored_event,
     table_counts,
 )
 
@@ -33,48 +35,6 @@ pytestmark = pytest.mark.integration
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 LEASE_S = 60
-
-
-def stored_event(store: PostgresStore, users: list[DirectoryUser], **kwargs: Any) -> StoredEvent:
-    """Store `users` and create an event for all of them (kwargs go to new_event)."""
-    store.upsert_users(users)
-    return store.create_event(new_event([u.user_id for u in users], **kwargs))
-
-
-def ledger_row(dsn: str, event_id: uuid.UUID, channel: Channel, user_id: uuid.UUID) -> dict[str, object]:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            "SELECT status, reason, attempts, error, sent_at, provider_message_id FROM notifications "
-            "WHERE event_id = %s AND channel = %s AND user_id = %s",
-            (event_id, str(channel), user_id),
-        ).fetchone()
-    assert row is not None
-    return dict(
-        zip(("status", "reason", "attempts", "error", "sent_at", "provider_message_id"), row, strict=True)
-    )
-
-
-def run_at_once[T](workers: int, task: Callable[[int], T]) -> list[T]:
-    """Run task(0..workers-1) in threads released together by a barrier; re-raise their errors."""
-    barrier = threading.Barrier(workers)
-    results: list[T | None] = [None] * workers
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = task(index)
-        except BaseException as error:  # noqa: BLE001 - handed back to the test thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    if errors:
-        raise errors[0]
-    return [result for result in results if result is not None]
 
 
 # ---- fan-out -----------------------------------------------------------------------------------
@@ -352,109 +312,6 @@ def test_mark_published_records_time_and_clears_lease(store: PostgresStore, pg_d
     assert store.claim_unpublished(far_later, far_later, 100, LEASE_S) == []
 
 
-# ---- delivery ledger ---------------------------------------------------------------------------
-
-
-def test_claim_is_exclusive_when_claimers_race(store: PostgresStore) -> None:
-    users = [make_user(phone=False, push=False) for _ in range(200)]
-    store.upsert_users(users)
-    ids = [u.user_id for u in users]
-    for _ in range(3):
-        event_id = store.create_event(new_event(ids, channels=[Channel.EMAIL])).event_id
-
-        def claim(i: int, event_id: uuid.UUID = event_id) -> set[uuid.UUID]:
-            # Each claimer asks for every recipient, in an order of its own.
-            return store.claim(event_id, Channel.EMAIL, ids[i:] + ids[:i], NOW, LEASE_S)
-
-        claims = run_at_once(6, claim)
-
-        taken = Counter(user_id for claim in claims for user_id in claim)
-        assert set(taken.values()) == {1}
-        assert set(taken) == set(ids)
-
-
-def test_claim_takes_each_recipient_once_then_nothing(store: PostgresStore, pg_dsn: str) -> None:
-    user, other = make_user(), make_user()
-    stored = stored_event(store, [user, other])
-
-    first = store.claim(stored.event_id, Channel.SMS, [user.user_id, uuid.uuid4()], NOW, LEASE_S)
-    second = store.claim(stored.event_id, Channel.SMS, [user.user_id], NOW, LEASE_S)
-
-    assert (first, second) == ({user.user_id}, set())
-    assert ledger_row(pg_dsn, stored.event_id, Channel.SMS, user.user_id)["status"] == "sending"
-    # Neither the other channel nor the other user was touched.
-    assert ledger_row(pg_dsn, stored.event_id, Channel.EMAIL, user.user_id)["status"] == "queued"
-    assert ledger_row(pg_dsn, stored.event_id, Channel.SMS, other.user_id)["status"] == "queued"
-
-
-def test_claim_after_mark_sent_returns_nothing(store: PostgresStore, pg_dsn: str) -> None:
-    user = make_user()
-    stored = stored_event(store, [user])
-    store.claim(stored.event_id, Channel.EMAIL, [user.user_id], NOW, LEASE_S)
-
-    store.mark_sent(stored.event_id, Channel.EMAIL, user.user_id, NOW, "provider-1")
-    long_after = NOW + timedelta(days=1)
-
-    assert store.claim(stored.event_id, Channel.EMAIL, [user.user_id], long_after, LEASE_S) == set()
-    row = ledger_row(pg_dsn, stored.event_id, Channel.EMAIL, user.user_id)
-    assert (row["status"], row["sent_at"], row["provider_message_id"], row["attempts"]) == (
-        "sent",
-        NOW,
-        "provider-1",
-        1,
-    )
-
-
-def test_claim_expired_lease_can_be_claimed_again(store: PostgresStore, pg_dsn: str) -> None:
-    user = make_user()
-    stored = stored_event(store, [user])
-    assert store.claim(stored.event_id, Channel.PUSH, [user.user_id], NOW, LEASE_S) == {user.user_id}
-
-    within = store.claim(
-        stored.event_id, Channel.PUSH, [user.user_id], NOW + timedelta(seconds=LEASE_S), LEASE_S
-    )
-    after = store.claim(
-        stored.event_id, Channel.PUSH, [user.user_id], NOW + timedelta(seconds=LEASE_S + 1), LEASE_S
-    )
-
-    assert (within, after) == (set(), {user.user_id})
-    assert ledger_row(pg_dsn, stored.event_id, Channel.PUSH, user.user_id)["attempts"] == 2
-
-
-def test_claim_retrying_rows_are_claimable(store: PostgresStore, pg_dsn: str) -> None:
-    user = make_user()
-    stored = stored_event(store, [user])
-    store.claim(stored.event_id, Channel.EMAIL, [user.user_id], NOW, LEASE_S)
-
-    store.release_for_retry(stored.event_id, Channel.EMAIL, [user.user_id], "throttled")
-    row = ledger_row(pg_dsn, stored.event_id, Channel.EMAIL, user.user_id)
-
-    assert (row["status"], row["error"]) == ("retrying", "throttled")
-    assert store.claim(stored.event_id, Channel.EMAIL, [user.user_id], NOW, LEASE_S) == {user.user_id}
-    assert ledger_row(pg_dsn, stored.event_id, Channel.EMAIL, user.user_id)["attempts"] == 2
-
-
-@pytest.mark.parametrize(
-    ("reason", "claimable"),
-    [("retries_exhausted", True), ("rejected", False), ("no_contact", False)],
-)
-def test_claim_failed_rows_only_when_retries_ran_out(
-    store: PostgresStore, pg_dsn: str, reason: str, claimable: bool
-) -> None:
-    user = make_user()
-    stored = stored_event(store, [user])
-    store.claim(stored.event_id, Channel.EMAIL, [user.user_id], NOW, LEASE_S)
-    store.mark_failed(stored.event_id, Channel.EMAIL, [user.user_id], reason, "provider said no")
-    row = ledger_row(pg_dsn, stored.event_id, Channel.EMAIL, user.user_id)
-    assert (row["status"], row["reason"], row["error"]) == ("failed", reason, "provider said no")
-
-    claimed = store.claim(stored.event_id, Channel.EMAIL, [user.user_id], NOW + timedelta(days=1), LEASE_S)
-
-    assert claimed == ({user.user_id} if claimable else set())
-    row = ledger_row(pg_dsn, stored.event_id, Channel.EMAIL, user.user_id)
-    assert (row["status"], row["reason"]) == (("sending", None) if claimable else ("failed", reason))
-
-
 # ---- pages of notifications ------------------------------------------------------------------
 
 
@@ -488,9 +345,8 @@ def test_notifications_page_filters_by_status(store: PostgresStore) -> None:
     users = [make_user(phone=False, push=False) for _ in range(7)]
     stored = stored_event(store, users)
     sent = [u.user_id for u in users[::2]]  # 4 of 7
-    store.claim(stored.event_id, Channel.EMAIL, sent, NOW, LEASE_S)
-    for user_id in sent:
-        store.mark_sent(stored.event_id, Channel.EMAIL, user_id, NOW, f"p-{user_id}")
+    token, _ = claim_as(store, stored.event_id, Channel.EMAIL, sent, NOW)
+    record_as(store, stored.event_id, Channel.EMAIL, token, sent, "sent", NOW, provider_id="p-1")
 
     sent_pages = walk(store, stored.event_id, "sent", limit=2)
     queued_pages = walk(store, stored.event_id, "queued", limit=2)

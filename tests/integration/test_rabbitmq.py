@@ -17,6 +17,7 @@ from notify import bootstrap
 from notify.adapters.postgres import PostgresStore
 from notify.adapters.rabbitmq import DEAD_LETTER_SUFFIX, RETRY_SUFFIX, RabbitPublisher
 from notify.channels import Channel, EventType, Tier, all_queue_names, queue_name
+from notify.dispatch import TimeLeft
 from notify.entrypoints.queue import deliver_body
 from notify.errors import BrokerUnavailable, RetryableError
 from notify.ingest import accept_event
@@ -90,7 +91,8 @@ class RecordingDeliver:
         self._errors = list(errors)
         self._always = always
 
-    def __call__(self, body: bytes, *, channel: Channel, attempt: int) -> None:
+    def __call__(self, body: bytes, *, channel: Channel, attempt: int, time_left: TimeLeft) -> None:
+        assert 0 < time_left() <= 30  # the worker's budget for one message
         self.calls.append((body, channel, attempt))
         if self._always is not None:
             raise self._always
@@ -307,9 +309,9 @@ def test_worker_dead_letters_a_permanent_error_at_once(
     publisher.publish([malformed])
     calls: list[int] = []
 
-    def deliver(body: bytes, *, channel: Channel, attempt: int) -> object:
+    def deliver(body: bytes, *, channel: Channel, attempt: int, time_left: TimeLeft) -> object:
         calls.append(attempt)
-        return deliver_body(body, channel=channel, attempt=attempt)  # raises PermanentError
+        return deliver_body(body, channel=channel, attempt=attempt, time_left=time_left)  # PermanentError
 
     worker = make_worker(deliver, retry_delay_s=lambda a: 0.05)
 

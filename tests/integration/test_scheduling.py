@@ -25,7 +25,6 @@ import pytest
 from notify.adapters.postgres import PostgresStore
 from notify.channels import EventType
 from notify.cron import next_run
-from notify.delivery import deliver_message
 from notify.errors import NotFound, StateConflict
 from notify.ingest import accept_event
 from notify.models import DirectoryUser, EventAccepted, EventRequest, NotificationMessage, SchedulePatch
@@ -33,6 +32,7 @@ from notify.ports import DueSchedule, FiredBatch, Firing, OutboundMessage
 from notify.rendering import TemplateRenderer
 from notify.scheduling import change_schedule, describe_schedule
 from notify.ticking import TickReport, run_tick
+from tests.delivering import deliver
 from tests.fakes import FakePublisher, FakeSender
 from tests.integration.conftest import Api
 from tests.integration.support import event_body, make_movie, make_user, parse, table_counts
@@ -194,15 +194,7 @@ def deliver_all(store: PostgresStore, messages: Sequence[OutboundMessage], now: 
     """Run the messages through the delivery path with the store as ledger; what was sent."""
     sender = FakeSender()
     for message in parse(messages):
-        deliver_message(
-            message,
-            ledger=store,
-            sender=sender,
-            renderer=TemplateRenderer(),
-            now=now,
-            lease_s=60,
-            final_attempt=False,
-        )
+        deliver(message, store, sender, TemplateRenderer(), now=now)
     return sender
 
 

@@ -8,7 +8,7 @@ import pytest
 from moto import mock_aws
 
 from notify import bootstrap
-from notify.adapters.aws import aws_client
+from notify.adapters.aws import forget_clients
 
 _AWS_ENDPOINT_VARIABLES = (
     "AWS_ENDPOINT_URL",
@@ -51,7 +51,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     for name in _AWS_ENDPOINT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    aws_client.cache_clear()
+    forget_clients()
     with mock_aws():
         yield
-    aws_client.cache_clear()
+    forget_clients()

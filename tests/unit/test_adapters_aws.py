@@ -17,16 +17,17 @@ from moto.sns.models import sns_backends
 
 from notify.adapters import push as push_module
 from notify.adapters import sqs as sqs_module
-from notify.adapters.aws import aws_client, classify_provider_error
+from notify.adapters.aws import ProviderConnection, aws_client, classify_provider_error, provider_client
 from notify.adapters.email import SesEmailSender
 from notify.adapters.push import SnsPushSender
 from notify.adapters.sms import SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
-from notify.errors import BrokerUnavailable, PermanentError, RetryableError
+from notify.errors import BrokerUnavailable, PermanentError, ProviderTimeout, RetryableError
 from notify.ports import OutboundMessage, Rendered
 
 REGION = "us-east-1"
 SOURCE = "notifications@cinema.example"
+CONNECTION = ProviderConnection(REGION)
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -53,7 +54,7 @@ def sent_mails() -> list[email.message.EmailMessage]:
 
 def test_ses_email_sender_sends_subject_html_and_destination() -> None:
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SOURCE)
-    sender = SesEmailSender(SOURCE, REGION)
+    sender = SesEmailSender(SOURCE, CONNECTION)
 
     message_id = sender.send(
         "alice@example.com", Rendered(text="New episode", subject="Новая серия", html="<p>New</p>")
@@ -76,7 +77,7 @@ def test_ses_email_sender_sends_subject_html_and_destination() -> None:
 def test_ses_email_sender_sends_text_only_when_there_is_no_html() -> None:
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SOURCE)
 
-    SesEmailSender(SOURCE, REGION).send("bob@example.com", Rendered(text="plain words", subject="Hi"))
+    SesEmailSender(SOURCE, CONNECTION).send("bob@example.com", Rendered(text="plain words", subject="Hi"))
 
     [mail] = sent_mails()
     assert mail["Subject"] == "Hi"
@@ -88,7 +89,7 @@ def test_ses_email_sender_carries_one_click_unsubscribe_headers() -> None:
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SOURCE)
     link = "https://notify.example/v1/unsubscribe?token=abc.def"
 
-    SesEmailSender(SOURCE, REGION).send(
+    SesEmailSender(SOURCE, CONNECTION).send(
         "carol@example.com", Rendered(text="t", subject="s", html="<p>h</p>", unsubscribe_url=link)
     )
 
@@ -99,7 +100,7 @@ def test_ses_email_sender_carries_one_click_unsubscribe_headers() -> None:
 
 
 def test_ses_email_sender_unverified_source_is_permanent_and_names_no_address() -> None:
-    sender = SesEmailSender("unverified@cinema.example", REGION)
+    sender = SesEmailSender("unverified@cinema.example", CONNECTION)
 
     with pytest.raises(PermanentError) as caught:
         sender.send("alice@example.com", Rendered(text="x", subject="y"))
@@ -113,7 +114,7 @@ def test_ses_email_sender_unverified_source_is_permanent_and_names_no_address() 
 
 
 def test_sns_sms_sender_publishes_to_the_phone_number() -> None:
-    message_id = SnsSmsSender(REGION).send("+79161234567", Rendered(text="Вышла новая серия"))
+    message_id = SnsSmsSender(CONNECTION).send("+79161234567", Rendered(text="Вышла новая серия"))
 
     assert sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages == {
         message_id: ("+79161234567", "Вышла новая серия")
@@ -121,8 +122,8 @@ def test_sns_sms_sender_publishes_to_the_phone_number() -> None:
 
 
 def test_sns_sms_sender_with_sender_id_sends_too() -> None:
-    first = SnsSmsSender(REGION, sender_id="CINEMA").send("+447700900123", Rendered(text="one"))
-    second = SnsSmsSender(REGION, sender_id="CINEMA").send("+447700900123", Rendered(text="two"))
+    first = SnsSmsSender(CONNECTION, sender_id="CINEMA").send("+447700900123", Rendered(text="one"))
+    second = SnsSmsSender(CONNECTION, sender_id="CINEMA").send("+447700900123", Rendered(text="two"))
 
     sms = sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages
     assert first != second
@@ -134,7 +135,7 @@ def test_sns_sms_sender_with_sender_id_sends_too() -> None:
 
 @pytest.mark.parametrize("configured", [None, ""])
 def test_sns_push_sender_creates_an_application_and_publishes_to_an_endpoint(configured: str | None) -> None:
-    sender = SnsPushSender(REGION, platform_application_arn=configured)
+    sender = SnsPushSender(CONNECTION, platform_application_arn=configured)
 
     message_id = sender.send("fcm-token-1", Rendered(text="Someone liked your comment", subject="Liked"))
 
@@ -152,7 +153,7 @@ def test_sns_push_sender_creates_an_application_and_publishes_to_an_endpoint(con
 
 
 def test_sns_push_sender_reuses_the_application_and_the_endpoint_of_a_token() -> None:
-    sender = SnsPushSender(REGION, platform_application_arn=None)
+    sender = SnsPushSender(CONNECTION, platform_application_arn=None)
 
     first = sender.send("fcm-token-1", Rendered(text="one"))
     second = sender.send("fcm-token-1", Rendered(text="two"))
@@ -170,7 +171,7 @@ def test_sns_push_sender_uses_the_configured_application() -> None:
         Name="prod-fcm", Platform="GCM", Attributes={"PlatformCredential": "key"}
     )["PlatformApplicationArn"]
 
-    SnsPushSender(REGION, platform_application_arn=arn).send("tok", Rendered(text="hi"))
+    SnsPushSender(CONNECTION, platform_application_arn=arn).send("tok", Rendered(text="hi"))
 
     backend = sns_backends[DEFAULT_ACCOUNT_ID][REGION]
     assert list(backend.applications) == [arn]
@@ -181,7 +182,7 @@ def test_sns_push_sender_uses_the_configured_application() -> None:
 @pytest.fixture
 def stubbed_sns(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     client = boto3.client("sns", region_name=REGION)
-    monkeypatch.setattr(push_module, "aws_client", lambda service, region: client)
+    monkeypatch.setattr(push_module, "provider_client", lambda service, connection: client)
     with Stubber(client) as stubber:
         yield stubber
 
@@ -193,7 +194,7 @@ def test_sns_push_sender_disabled_endpoint_is_permanent(stubbed_sns: Stubber) ->
     stubbed_sns.add_client_error("publish", service_error_code="EndpointDisabled", http_status_code=400)
 
     with pytest.raises(PermanentError, match=r"^sns:Publish\(push\): EndpointDisabled$"):
-        SnsPushSender(REGION, arn).send("secret-token", Rendered(text="hi"))
+        SnsPushSender(CONNECTION, arn).send("secret-token", Rendered(text="hi"))
     stubbed_sns.assert_no_pending_responses()
 
 
@@ -204,7 +205,7 @@ def test_sns_push_sender_throttled_publish_is_retryable(stubbed_sns: Stubber) ->
     stubbed_sns.add_client_error("publish", service_error_code="Throttling", http_status_code=400)
 
     with pytest.raises(RetryableError, match="Throttling") as caught:
-        SnsPushSender(REGION, arn).send("secret-token", Rendered(text="hi"))
+        SnsPushSender(CONNECTION, arn).send("secret-token", Rendered(text="hi"))
     assert "secret-token" not in str(caught.value)
 
 
@@ -255,7 +256,6 @@ def test_classify_provider_error_without_status_is_permanent() -> None:
     "error",
     [
         EndpointConnectionError(endpoint_url="https://email.us-east-1.amazonaws.com/?to=alice@example.com"),
-        ReadTimeoutError(endpoint_url="https://sns.us-east-1.amazonaws.com/+79161234567"),
         ConnectionResetError("peer alice@example.com"),
     ],
 )
@@ -398,3 +398,31 @@ def test_sqs_retry_delay_defer_on_a_missing_queue_leaves_others_alone() -> None:
     )  # swallowed: the queue's own timeout rules
 
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["hello"]
+
+
+def test_classify_provider_error_read_timeout_may_have_been_delivered() -> None:
+    error = ReadTimeoutError(endpoint_url="https://sns.us-east-1.amazonaws.com/+79161234567")
+
+    classified = classify_provider_error(error, "sns:Publish")
+
+    assert type(classified) is ProviderTimeout
+    assert str(classified) == "sns:Publish: ReadTimeoutError"
+
+
+def test_classify_provider_error_read_timeout_of_an_idempotent_call_is_retryable() -> None:
+    error = ReadTimeoutError(endpoint_url="https://sns.us-east-1.amazonaws.com/")
+
+    classified = classify_provider_error(error, "sns:CreatePlatformEndpoint", idempotent=True)
+
+    assert type(classified) is RetryableError
+
+
+def test_provider_client_makes_one_attempt_per_call_and_a_connection_per_send() -> None:
+    connection = ProviderConnection(REGION, read_timeout_s=2.5, connect_timeout_s=1.5, pool_size=24)
+
+    config = provider_client("ses", connection).meta.config
+
+    assert config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert (config.read_timeout, config.connect_timeout, config.max_pool_connections) == (2.5, 1.5, 24)
+    assert provider_client("ses", connection) is provider_client("ses", connection)
+    assert aws_client("ses", REGION) is not provider_client("ses", connection)

@@ -1,3 +1,4 @@
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -6,15 +7,22 @@ from typing import Any
 import pytest
 
 from notify.channels import Channel, EventType
-from notify.delivery import DeliveryReport, deliver_message
-from notify.errors import PermanentError, RetryableError
+from notify.delivery import DeliveryReport
+from notify.dispatch import DispatchPolicy
+from notify.errors import (
+    NotifyError,
+    PermanentError,
+    ProviderTimeout,
+    RecipientsInFlight,
+    RetryableError,
+    StorageUnavailable,
+)
 from notify.models import Content, NotificationMessage, Recipient
 from notify.ports import Rendered
 from notify.rendering import TemplateRenderer
-from tests.fakes import FakeLedger, FakeSender
+from tests.delivering import deliver as deliver_with_fakes
+from tests.fakes import FakeLedger, FakePublisher, FakeSender
 from tests.unit.builders import NOW, message, recipient
-
-LEASE_S = 900
 
 
 @dataclass
@@ -28,6 +36,25 @@ class StubRenderer:
         return Rendered(text=str(user.user_id), subject="subject")
 
 
+@dataclass
+class CountingSender(FakeSender):
+    """A FakeSender that records the most sends it ever had in flight at once."""
+
+    in_flight: int = 0
+    most_in_flight: int = 0
+    _gauge: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def send(self, address: str, message: Rendered) -> str:
+        with self._gauge:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return super().send(address, message)
+        finally:
+            with self._gauge:
+                self.in_flight -= 1
+
+
 def emails(*addresses: str) -> list[Recipient]:
     return [recipient(email=address) for address in addresses]
 
@@ -39,17 +66,21 @@ def ledger_for(msg: NotificationMessage) -> FakeLedger:
 
 
 def deliver(
-    msg: NotificationMessage, ledger: FakeLedger, sender: FakeSender, *, final_attempt: bool = False
+    msg: NotificationMessage, ledger: FakeLedger, sender: FakeSender, **options: Any
 ) -> DeliveryReport:
-    return deliver_message(
-        msg,
-        ledger=ledger,
-        sender=sender,
-        renderer=StubRenderer(),
-        now=NOW,
-        lease_s=LEASE_S,
-        final_attempt=final_attempt,
+    return deliver_with_fakes(msg, ledger, sender, StubRenderer(), now=NOW, **options)
+
+
+def hold(ledger: FakeLedger, msg: NotificationMessage, user: Recipient, until: timedelta) -> None:
+    """Another attempt claims `user`'s row, its lease ending `until` from NOW."""
+    assert ledger.claim(
+        msg.event_id, msg.transport_type, [user.user_id], token=uuid.uuid4(), now=NOW, until=NOW + until
     )
+
+
+def row_of(ledger: FakeLedger, msg: NotificationMessage, user: Recipient) -> tuple[str, str | None]:
+    row = ledger.rows[(msg.event_id, msg.transport_type, user.user_id)]
+    return row.status, row.reason
 
 
 def test_deliver_message_sends_each_claimed_recipient_once() -> None:
@@ -63,30 +94,49 @@ def test_deliver_message_sends_each_claimed_recipient_once() -> None:
         "b@example.com",
         "c@example.com",
     ]
-    assert [rendered.text for _, rendered in sender.sent] == [str(u.user_id) for u in msg.payload.user]
-    assert report.sent == [u.user_id for u in msg.payload.user]
-    assert report.failed == report.already_handled == []
+    assert sorted(rendered.text for _, rendered in sender.sent) == sorted(
+        str(u.user_id) for u in msg.payload.user
+    )
+    assert sorted(report.sent) == sorted(u.user_id for u in msg.payload.user)
+    assert report.failed == report.already_handled == report.handed_back == []
     assert set(ledger.statuses().values()) == {"sent"}
     assert all(row.sent_at == NOW and row.attempts == 1 for row in ledger.rows.values())
+    assert all(row.claim_token is None and row.claimed_until is None for row in ledger.rows.values())
 
 
 def test_deliver_message_renders_with_the_real_templates() -> None:
     msg = message(emails("a@example.com"), movies=[Content(movie_id=uuid.uuid4(), title="Dune", season=1)])
     ledger, sender = ledger_for(msg), FakeSender()
-    deliver_message(
-        msg,
-        ledger=ledger,
-        sender=sender,
-        renderer=TemplateRenderer(),
-        now=NOW,
-        lease_s=1,
-        final_attempt=False,
-    )
+
+    deliver_with_fakes(msg, ledger, sender, TemplateRenderer(), now=NOW)
+
     [(address, rendered)] = sender.sent
     assert address == "a@example.com"
     assert rendered.subject == "New episode: «Dune», season 1"
     assert rendered.html is not None
     assert "«Dune», season 1" in rendered.html
+
+
+def test_deliver_message_runs_sends_concurrently_up_to_the_policy() -> None:
+    msg = message(emails(*(f"u{i}@example.com" for i in range(40))))
+    ledger, sender = ledger_for(msg), CountingSender(latency_s=0.02)
+
+    report = deliver(msg, ledger, sender, dispatch=DispatchPolicy(concurrency=8, flush_interval_s=0.05))
+
+    assert len(report.sent) == 40
+    assert sender.most_in_flight == 8
+    assert len(sender.sent) == 40
+
+
+def test_deliver_message_writes_outcomes_in_batches() -> None:
+    msg = message(emails(*(f"u{i}@example.com" for i in range(100))))
+    ledger, sender = ledger_for(msg), FakeSender()
+
+    deliver(msg, ledger, sender, dispatch=DispatchPolicy(concurrency=4, flush_every=25, flush_interval_s=60))
+
+    assert sum(ledger.writes) == 100
+    assert len(ledger.writes) <= 100 // 25 + 4  # each flush carries what has finished by then
+    assert max(ledger.writes) >= 25
 
 
 def test_deliver_message_redelivered_sends_nothing_new() -> None:
@@ -112,15 +162,32 @@ def test_deliver_message_skips_recipients_not_in_the_ledger() -> None:
     assert report.already_handled == [msg.payload.user[0].user_id]
 
 
-def test_deliver_message_does_not_resend_while_another_attempt_holds_the_lease() -> None:
+def test_deliver_message_is_not_acknowledged_while_another_attempt_holds_a_recipient() -> None:
+    msg = message(emails("a@example.com", "b@example.com"))
+    ledger, sender = ledger_for(msg), FakeSender()
+    held, free = msg.payload.user
+    hold(ledger, msg, held, until=timedelta(seconds=20))
+
+    with pytest.raises(RecipientsInFlight) as raised:
+        deliver(msg, ledger, sender)
+
+    assert [address for address, _ in sender.sent] == ["b@example.com"]  # the free one is sent
+    assert row_of(ledger, msg, held) == ("sending", None)
+    assert row_of(ledger, msg, free) == ("sent", None)
+    assert raised.value.retry_after_s == 21  # back when the other attempt's lease has ended
+
+
+def test_deliver_message_acknowledged_once_the_other_attempt_has_finished() -> None:
     msg = message(emails("a@example.com"))
     ledger, sender = ledger_for(msg), FakeSender()
-    assert ledger.claim(msg.event_id, Channel.EMAIL, [msg.payload.user[0].user_id], NOW, LEASE_S)
+    [user] = msg.payload.user
+    hold(ledger, msg, user, until=timedelta(seconds=20))
+    ledger.rows[(msg.event_id, Channel.EMAIL, user.user_id)].status = "sent"  # it finished
 
     report = deliver(msg, ledger, sender)
 
+    assert report.already_handled == [user.user_id]
     assert sender.sent == []
-    assert report.already_handled == [msg.payload.user[0].user_id]
 
 
 def test_deliver_message_permanent_error_fails_only_that_recipient() -> None:
@@ -131,36 +198,49 @@ def test_deliver_message_permanent_error_fails_only_that_recipient() -> None:
     report = deliver(msg, ledger, sender)
 
     bad = msg.payload.user[1].user_id
-    assert [address for address, _ in sender.sent] == ["a@example.com", "c@example.com"]
+    assert sorted(address for address, _ in sender.sent) == ["a@example.com", "c@example.com"]
     assert report.failed == [bad]
     assert len(report.sent) == 2
-    row = ledger.rows[(msg.event_id, Channel.EMAIL, bad)]
-    assert (row.status, row.reason, row.error) == ("failed", "rejected", "ses: MessageRejected")
+    failed = ledger.rows[(msg.event_id, Channel.EMAIL, bad)]
+    assert (failed.status, failed.reason, failed.error) == ("failed", "rejected", "ses: MessageRejected")
     assert [s for u, s in ledger.statuses().items() if u != bad] == ["sent", "sent"]
 
 
-def test_deliver_message_retryable_error_releases_unsent_and_reraises() -> None:
+def test_deliver_message_tries_a_transient_failure_again_within_the_attempt() -> None:
+    msg = message(emails("a@example.com", "b@example.com"))
+    ledger = ledger_for(msg)
+    blips: list[NotifyError] = [RetryableError("ses: ServiceUnavailable"), RetryableError("ses: Throttling")]
+    sender = FakeSender(fail_addresses={"b@example.com": blips})
+
+    report = deliver(msg, ledger, sender)
+
+    assert sorted(address for address, _ in sender.sent) == ["a@example.com", "b@example.com"]
+    assert sender.calls == 4  # a once, b three times
+    assert len(report.sent) == 2
+    assert set(ledger.statuses().values()) == {"sent"}
+
+
+def test_deliver_message_transient_failure_that_persists_releases_the_recipient_and_reraises() -> None:
     msg = message(emails("a@example.com", "b@example.com", "c@example.com"))
     ledger = ledger_for(msg)
     sender = FakeSender(fail_addresses={"b@example.com": RetryableError("ses: Throttling")})
 
-    with pytest.raises(RetryableError, match="Throttling"):
+    with pytest.raises(RetryableError, match="released for a later attempt"):
         deliver(msg, ledger, sender)
 
     first, second, third = (u.user_id for u in msg.payload.user)
-    assert [address for address, _ in sender.sent] == ["a@example.com"]
-    assert ledger.statuses() == {first: "sent", second: "retrying", third: "retrying"}
+    assert sorted(address for address, _ in sender.sent) == ["a@example.com", "c@example.com"]
+    assert ledger.statuses() == {first: "sent", second: "retrying", third: "sent"}
     assert ledger.rows[(msg.event_id, Channel.EMAIL, second)].error == "ses: Throttling"
-    assert ledger.rows[(msg.event_id, Channel.EMAIL, third)].reason is None
 
 
-def test_deliver_message_retry_after_retryable_error_sends_only_the_rest() -> None:
+def test_deliver_message_retry_after_a_released_recipient_sends_only_it() -> None:
     msg = message(emails("a@example.com", "b@example.com", "c@example.com"))
     ledger = ledger_for(msg)
-    sender = FakeSender(errors=[RetryableError("blip")])
+    blips: list[NotifyError] = [RetryableError("blip")] * 3
+    sender = FakeSender(fail_addresses={"b@example.com": blips})
     with pytest.raises(RetryableError):
         deliver(msg, ledger, sender)
-    assert sender.sent == []
 
     report = deliver(msg, ledger, sender)
 
@@ -169,23 +249,58 @@ def test_deliver_message_retry_after_retryable_error_sends_only_the_rest() -> No
         "b@example.com",
         "c@example.com",
     ]
-    assert len(report.sent) == 3
-    assert all(row.attempts == 2 for row in ledger.rows.values())
+    assert report.sent == [msg.payload.user[1].user_id]
+    assert ledger.rows[(msg.event_id, Channel.EMAIL, msg.payload.user[1].user_id)].attempts == 2
 
 
-def test_deliver_message_final_attempt_marks_unsent_retries_exhausted() -> None:
-    msg = message(emails("a@example.com", "b@example.com", "c@example.com"))
+def test_deliver_message_final_attempt_marks_what_still_fails_retries_exhausted() -> None:
+    msg = message(emails("a@example.com", "b@example.com"))
     ledger = ledger_for(msg)
     sender = FakeSender(fail_addresses={"b@example.com": RetryableError("ses: ServiceUnavailable")})
 
-    with pytest.raises(RetryableError):
+    with pytest.raises(RetryableError, match="failed on the last attempt"):  # on to the DLQ
         deliver(msg, ledger, sender, final_attempt=True)
 
-    first, second, third = (u.user_id for u in msg.payload.user)
-    assert ledger.statuses() == {first: "sent", second: "failed", third: "failed"}
-    for user_id in (second, third):
-        row = ledger.rows[(msg.event_id, Channel.EMAIL, user_id)]
-        assert (row.reason, row.error) == ("retries_exhausted", "ses: ServiceUnavailable")
+    first, second = (u.user_id for u in msg.payload.user)
+    assert ledger.statuses() == {first: "sent", second: "failed"}
+    failed = ledger.rows[(msg.event_id, Channel.EMAIL, second)]
+    assert (failed.reason, failed.error) == ("retries_exhausted", "ses: ServiceUnavailable")
+
+
+def test_deliver_message_provider_timeout_is_recorded_unconfirmed_and_not_sent_again() -> None:
+    msg = message(emails("a@example.com", "slow@example.com"))
+    ledger = ledger_for(msg)
+    sender = FakeSender(
+        fail_addresses={"slow@example.com": ProviderTimeout("ses:SendRawEmail: ReadTimeoutError")}
+    )
+
+    report = deliver(msg, ledger, sender)
+
+    slow = msg.payload.user[1].user_id
+    assert sender.calls == 2  # one call each: the timed-out one is not repeated
+    assert report.unconfirmed == [slow]
+    row = ledger.rows[(msg.event_id, Channel.EMAIL, slow)]
+    assert (row.status, row.reason) == ("unconfirmed", "provider_timeout")
+    assert row.error is not None
+    assert "may have been delivered" in row.error
+    assert row.sent_at == NOW
+    again = deliver(msg, ledger, sender)
+    assert again.already_handled == [u.user_id for u in msg.payload.user]
+    assert sender.calls == 2
+
+
+def test_deliver_message_unexpected_exception_releases_the_recipient() -> None:
+    msg = message(emails("a@example.com", "b@example.com"))
+    ledger = ledger_for(msg)
+    sender = FakeSender(fail_addresses={"b@example.com": RuntimeError("bug")})  # type: ignore[dict-item]
+
+    with pytest.raises(RetryableError):
+        deliver(msg, ledger, sender)
+
+    assert row_of(ledger, msg, msg.payload.user[1]) == ("retrying", None)
+    assert ledger.rows[(msg.event_id, Channel.EMAIL, msg.payload.user[1].user_id)].error == (
+        "unexpected: RuntimeError"
+    )
 
 
 def test_deliver_message_recipient_without_address_fails_no_contact() -> None:
@@ -197,8 +312,7 @@ def test_deliver_message_recipient_without_address_fails_no_contact() -> None:
     no_contact = msg.payload.user[0].user_id
     assert [address for address, _ in sender.sent] == ["b@example.com"]
     assert report.failed == [no_contact]
-    row = ledger.rows[(msg.event_id, Channel.EMAIL, no_contact)]
-    assert (row.status, row.reason) == ("failed", "no_contact")
+    assert row_of(ledger, msg, msg.payload.user[0]) == ("failed", "no_contact")
 
 
 @pytest.mark.parametrize(
@@ -219,10 +333,105 @@ def test_deliver_message_uses_the_channels_contact_field(
 def test_deliver_message_reclaims_after_the_lease_runs_out() -> None:
     msg = message(emails("a@example.com"))
     ledger, sender = ledger_for(msg), FakeSender()
-    user_id = msg.payload.user[0].user_id
-    ledger.claim(msg.event_id, Channel.EMAIL, [user_id], NOW - timedelta(seconds=LEASE_S + 1), LEASE_S)
+    [user] = msg.payload.user
+    hold(ledger, msg, user, until=timedelta(seconds=-1))
 
     report = deliver(msg, ledger, sender)
 
-    assert report.sent == [user_id]
+    assert report.sent == [user.user_id]
     assert [address for address, _ in sender.sent] == ["a@example.com"]
+
+
+def test_deliver_message_leases_its_claim_until_the_invocation_ends() -> None:
+    msg = message(emails("a@example.com"))
+    ledger = ledger_for(msg)
+    seen: list[Any] = []
+
+    class Peek(FakeSender):
+        def send(self, address: str, message: Rendered) -> str:
+            row = ledger.rows[(msg.event_id, Channel.EMAIL, msg.payload.user[0].user_id)]
+            seen.append(row.claimed_until)
+            return super().send(address, message)
+
+    deliver(msg, ledger, Peek(), time_left=lambda: 20.0)
+
+    assert seen == [NOW + timedelta(seconds=25)]  # 20 s left + 5 s slack, not a fixed long lease
+
+
+class Clock:
+    """Time left that runs down by `step` seconds each time it is read."""
+
+    def __init__(self, start: float, step: float) -> None:
+        self.left, self.step = start, step
+
+    def __call__(self) -> float:
+        self.left -= self.step
+        return self.left
+
+
+def test_deliver_message_hands_back_what_the_time_left_does_not_reach() -> None:
+    msg = message(emails(*(f"u{i}@example.com" for i in range(30))))
+    ledger, sender, publisher = ledger_for(msg), FakeSender(), FakePublisher()
+
+    report = deliver(
+        msg,
+        ledger,
+        sender,
+        time_left=Clock(start=20.0, step=1.0),
+        dispatch=DispatchPolicy(concurrency=1, safety_margin_s=8.0, flush_interval_s=0.05),
+        publisher=publisher,
+    )
+
+    assert 0 < len(report.sent) < 30
+    assert len(report.sent) + len(report.handed_back) == 30
+    [remainder] = ledger.handed_back
+    carried = NotificationMessage.model_validate_json(remainder.body)
+    assert [u.user_id for u in carried.payload.user] == report.handed_back
+    assert carried.message_id != msg.message_id
+    assert (carried.event_id, carried.transport_type, carried.priority) == (
+        msg.event_id,
+        msg.transport_type,
+        msg.priority,
+    )
+    assert remainder.queue == "notify-email-normal"
+    assert all(row_of(ledger, msg, u) == ("queued", None) for u in carried.payload.user)
+    assert len(sender.sent) == len(report.sent)
+
+
+def test_deliver_message_with_no_time_left_hands_back_the_whole_message_unclaimed() -> None:
+    msg = message(emails("a@example.com", "b@example.com"))
+    ledger, sender = ledger_for(msg), FakeSender()
+
+    report = deliver(msg, ledger, sender, time_left=lambda: 3.0)
+
+    assert sender.sent == []
+    assert sorted(report.handed_back) == sorted(u.user_id for u in msg.payload.user)
+    assert set(ledger.statuses().values()) == {"queued"}
+    assert all(row.attempts == 0 for row in ledger.rows.values())
+    [remainder] = ledger.handed_back
+    assert len(NotificationMessage.model_validate_json(remainder.body).payload.user) == 2
+
+
+def test_deliver_message_writes_again_after_a_dropped_connection() -> None:
+    msg = message(emails("a@example.com", "b@example.com"))
+    ledger, sender = ledger_for(msg), FakeSender()
+    ledger.write_errors = [StorageUnavailable("postgres: OperationalError")]
+
+    report = deliver(msg, ledger, sender)
+
+    assert len(report.sent) == 2
+    assert set(ledger.statuses().values()) == {"sent"}
+    assert len(sender.sent) == 2
+
+
+def test_deliver_message_stops_sending_when_outcomes_cannot_be_recorded() -> None:
+    msg = message(emails(*(f"u{i}@example.com" for i in range(20))))
+    ledger, sender = ledger_for(msg), FakeSender(latency_s=0.01)
+    ledger.write_errors = [StorageUnavailable("postgres: down")] * 50
+
+    with pytest.raises(StorageUnavailable):
+        deliver(msg, ledger, sender, dispatch=DispatchPolicy(concurrency=2, flush_every=1, write_backoff_s=0))
+
+    assert len(sender.sent) < 20  # nothing new started once writes kept failing
+    unsent = [s for s in ledger.statuses().values() if s == "sending"]
+    assert len(unsent) == 20  # nothing recorded: every row waits for its lease to end

@@ -9,14 +9,14 @@ import pytest
 
 from notify.channels import Channel, EventType
 from notify.controls import ControlRules, FrequencyCap, Verdict
-from notify.delivery import DeliveryReport, deliver_message
+from notify.delivery import DeliveryReport
 from notify.errors import RetryableError
 from notify.models import ChannelSwitches, NotificationMessage, PreferencesDocument, Recipient
 from notify.ports import Rendered
+from tests.delivering import deliver as deliver_with_fakes
 from tests.fakes import FakeLedger, FakeSender
 from tests.unit.builders import NOW, message, recipient
 
-LEASE_S = 900
 LIKE = EventType.COMMENT_LIKED
 PROMO = EventType.NEW_RELEASES_PROMO
 PROMO_CAP = FrequencyCap(limit=3, window=timedelta(hours=24))
@@ -64,16 +64,14 @@ def deliver(
     rules: ControlRules | None = None,
     renderer: StubRenderer | None = None,
 ) -> DeliveryReport:
-    return deliver_message(
+    return deliver_with_fakes(
         msg,
-        ledger=ledger,
-        controls=ledger,
-        rules=rules if rules is not None else ControlRules(),
-        sender=sender if sender is not None else FakeSender(),
-        renderer=renderer if renderer is not None else StubRenderer(),
+        ledger,
+        sender if sender is not None else FakeSender(),
+        renderer if renderer is not None else StubRenderer(),
         now=now,
-        lease_s=LEASE_S,
-        final_attempt=False,
+        rules=rules,
+        controls=ledger,
     )
 
 
@@ -282,7 +280,7 @@ def test_deliver_message_with_controls_retry_reuses_its_cap_reservation() -> Non
         ledger.reservations.append(
             (user.user_id, PROMO, Channel.EMAIL, NOW - timedelta(hours=hours), uuid.uuid4())
         )
-    failing = FakeSender(errors=[RetryableError("throttled")])
+    failing = FakeSender(errors=[RetryableError("throttled")] * 3)  # every try of this attempt
 
     with pytest.raises(RetryableError):
         deliver(msg, ledger, failing)
@@ -433,16 +431,7 @@ def test_deliver_message_with_controls_uses_the_default_rules_when_given_none() 
     msg = build([user], created_dt=NOW - timedelta(hours=49))
     ledger = ledger_for(msg)
 
-    report = deliver_message(
-        msg,
-        ledger=ledger,
-        controls=ledger,
-        sender=FakeSender(),
-        renderer=StubRenderer(),
-        now=NOW,
-        lease_s=LEASE_S,
-        final_attempt=False,
-    )
+    report = deliver_with_fakes(msg, ledger, FakeSender(), StubRenderer(), now=NOW, controls=ledger)
 
     assert report.held_back == {user.user_id: Verdict("expired", "stale")}
 
@@ -453,16 +442,7 @@ def test_deliver_message_without_controls_applies_no_rules() -> None:
     ledger, sender = ledger_for(msg), FakeSender()
     ledger.preferences[user.user_id] = opted_out_of(LIKE)
 
-    report = deliver_message(
-        msg,
-        ledger=ledger,
-        sender=sender,
-        renderer=StubRenderer(),
-        now=NOW,
-        lease_s=LEASE_S,
-        final_attempt=False,
-        rules=ControlRules(),
-    )
+    report = deliver_with_fakes(msg, ledger, sender, StubRenderer(), now=NOW)
 
     assert report.sent == [user.user_id]
     assert report.held_back == {}

@@ -1,5 +1,7 @@
 import json
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -9,9 +11,9 @@ from notify.bootstrap import Services
 from notify.channels import Channel
 from notify.entrypoints.queue import deliver_body, handle_sqs_batch, retry_delay_s
 from notify.errors import PermanentError, RetryableError
-from notify.models import PreferencesDocument
+from notify.models import NotificationMessage, PreferencesDocument
 from notify.settings import Settings
-from tests.fakes import FakeLambdaContext, FakeLedger, FakeRetryDelay, FakeSender
+from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher, FakeRetryDelay, FakeSender
 from tests.unit.builders import load_event, messages_of
 
 
@@ -19,7 +21,8 @@ class Installed:
     """The fakes wired into the installed Services."""
 
     def __init__(self) -> None:
-        self.ledger = FakeLedger()
+        self.ledger = FakeEventStore()
+        self.publisher = FakePublisher()
         self.senders = {channel: FakeSender() for channel in Channel}
         self.retry_delay = FakeRetryDelay()
         # The sample events are dated: no expiry, digests or quiet hours here, so that these
@@ -27,6 +30,7 @@ class Installed:
         self.services = Services(Settings(max_receives=5, max_age_seconds={}, digest_window_seconds={}))
         self.services.store = self.ledger  # type: ignore[assignment]
         self.services.retry_delay = self.retry_delay  # type: ignore[assignment]
+        self.services.publisher = self.publisher
         for channel, sender in self.senders.items():
             self.services._senders[channel] = sender
 
@@ -112,6 +116,49 @@ def test_handle_sqs_batch_final_receive_marks_retries_exhausted(installed: Insta
     assert (row.status, row.reason) == ("failed", "retries_exhausted")
 
 
+def test_handle_sqs_batch_record_held_by_another_attempt_comes_back_when_its_lease_ends(
+    installed: Installed,
+) -> None:
+    event = load_event("sqs_email")
+    installed.seed(event)
+    held = messages_of(event)[1]
+    [boris] = held.payload.user
+    until = datetime.now(UTC) + timedelta(seconds=25)
+    installed.ledger.claim(
+        held.event_id, Channel.EMAIL, [boris.user_id], token=uuid.uuid4(), now=datetime.now(UTC), until=until
+    )
+
+    response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
+
+    failing = event["Records"][1]
+    assert response == {"batchItemFailures": [{"itemIdentifier": failing["messageId"]}]}
+    [(_, _, delay)] = installed.retry_delay.calls
+    assert 24 <= delay <= 26  # the other attempt's lease, not the receive count's backoff
+    assert sent_addresses(installed.senders[Channel.EMAIL]) == ["alice@example.com"]
+
+
+def test_handle_sqs_batch_short_of_time_queues_the_messages_again(installed: Installed) -> None:
+    event = load_event("sqs_email")
+    installed.seed(event)
+
+    response = handle_sqs_batch(
+        event,
+        FakeLambdaContext(remaining_ms=3_000),  # type: ignore[arg-type]
+        Channel.EMAIL,
+    )
+
+    assert response == {"batchItemFailures": []}  # acknowledged: each one is queued again
+    assert installed.senders[Channel.EMAIL].sent == []
+    requeued = [NotificationMessage.model_validate_json(m.body) for m in installed.publisher.published]
+    originals = messages_of(event)
+    assert [(m.event_id, m.payload.user) for m in requeued] == [
+        (m.event_id, m.payload.user) for m in originals
+    ]
+    assert {m.queue for m in installed.publisher.published} == {"notify-email-high"}  # priority 8
+    assert set(installed.ledger.statuses().values()) == {"queued"}
+    assert installed.ledger.unpublished() == []
+
+
 def test_handle_sqs_batch_malformed_body_is_reported_as_a_failure(installed: Installed) -> None:
     event = load_event("sqs_email")
     installed.seed(event)
@@ -152,7 +199,7 @@ def test_handle_sqs_batch_delivers_on_each_channel(
     response = handle_sqs_batch(event, FakeLambdaContext(), channel)  # type: ignore[arg-type]
 
     assert response == {"batchItemFailures": []}
-    assert sent_addresses(installed.senders[channel]) == addresses
+    assert sorted(sent_addresses(installed.senders[channel])) == sorted(addresses)  # sent in parallel
     for other in set(Channel) - {channel}:
         assert installed.senders[other].sent == []
 
@@ -171,7 +218,7 @@ def test_send_email_function_handles_the_sample_event(installed: Installed) -> N
 
 def test_deliver_body_rejects_malformed_json_as_permanent(installed: Installed) -> None:
     with pytest.raises(PermanentError, match="malformed message"):
-        deliver_body(b"not json", channel=Channel.EMAIL, attempt=1)
+        deliver_body(b"not json", channel=Channel.EMAIL, attempt=1, time_left=lambda: 30.0)
     assert installed.senders[Channel.EMAIL].sent == []
 
 
@@ -179,9 +226,11 @@ def test_deliver_body_reports_what_it_did(installed: Installed) -> None:
     event = load_event("sqs_sms")
     installed.seed(event)
 
-    report = deliver_body(event["Records"][0]["body"].encode(), channel=Channel.SMS, attempt=1)
+    report = deliver_body(
+        event["Records"][0]["body"].encode(), channel=Channel.SMS, attempt=1, time_left=lambda: 30.0
+    )
 
-    assert report.sent == [u.user_id for u in messages_of(event)[0].payload.user]
+    assert sorted(report.sent) == sorted(u.user_id for u in messages_of(event)[0].payload.user)
     assert json.loads(event["Records"][0]["body"])["transport_type"] == "sms"
 
 

@@ -10,7 +10,7 @@ from email.policy import SMTP
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from notify.adapters.aws import aws_client, classify_provider_error
+from notify.adapters.aws import ProviderConnection, classify_provider_error, provider_client
 from notify.ports import Rendered
 
 
@@ -29,13 +29,13 @@ def mime_message(source: str, address: str, message: Rendered) -> bytes:
 
 
 class SesEmailSender:
-    def __init__(self, source: str, region: str) -> None:
+    def __init__(self, source: str, connection: ProviderConnection) -> None:
         self._source = source
-        self._region = region
+        self._connection = connection
 
     def send(self, address: str, message: Rendered) -> str:
         try:
-            answer = aws_client("ses", self._region).send_raw_email(
+            answer = provider_client("ses", self._connection).send_raw_email(
                 Source=self._source,
                 Destinations=[address],
                 RawMessage={"Data": mime_message(self._source, address, message)},

@@ -44,6 +44,8 @@ from notify.ports import (
     NewEvent,
     NewSchedule,
     OutboundMessage,
+    Outcome,
+    Pending,
     ReleasedBatch,
     StoredEvent,
 )
@@ -393,6 +395,37 @@ _CLAIMABLE = """(
     OR (status = 'sending' AND claimed_until < %(now)s)
     OR (status = 'failed' AND reason = 'retries_exhausted')
 )"""
+
+
+# One attempt's outcomes in one statement; only rows that attempt still holds are written (a
+# holder whose lease ran out cannot overwrite another's outcome). A failed send gives its
+# frequency-cap slot back in the same statement.
+_RECORD_OUTCOMES_SQL = """
+WITH outcome AS (
+    SELECT * FROM unnest(
+        %(user_ids)s::uuid[], %(statuses)s::text[], %(ats)s::timestamptz[], %(reasons)s::text[],
+        %(errors)s::text[], %(provider_ids)s::text[]
+    ) AS o (user_id, status, at, reason, error, provider_id)
+),
+written AS (
+    UPDATE notifications n
+    SET status = o.status, reason = o.reason, error = o.error,
+        provider_message_id = coalesce(o.provider_id, n.provider_message_id),
+        sent_at = CASE WHEN o.status IN ('sent', 'unconfirmed') THEN o.at ELSE n.sent_at END,
+        claimed_until = NULL, claim_token = NULL
+    FROM outcome o
+    WHERE n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.user_id = o.user_id
+      AND n.claim_token = %(token)s AND n.status = 'sending'
+    RETURNING n.user_id, n.status
+),
+given_back AS (
+    DELETE FROM frequency_reservations r
+    USING written w
+    WHERE w.status = 'failed' AND r.event_id = %(event_id)s AND r.channel = %(channel)s
+      AND r.user_id = w.user_id
+)
+SELECT user_id FROM written
+"""
 
 
 class PostgresStore:
@@ -1017,21 +1050,24 @@ class PostgresStore:
         event_id: uuid.UUID,
         channel: Channel,
         user_ids: Sequence[uuid.UUID],
+        *,
+        token: uuid.UUID,
         now: datetime,
-        lease_s: int,
+        until: datetime,
     ) -> set[uuid.UUID]:
         with self._connection() as conn:
             rows = conn.execute(
                 f"""
                 UPDATE notifications
                 SET status = 'sending', attempts = attempts + 1, claimed_until = %(until)s,
-                    reason = NULL
+                    claim_token = %(token)s, reason = NULL
                 WHERE event_id = %(event_id)s AND channel = %(channel)s
                   AND user_id = ANY(%(user_ids)s::uuid[]) AND {_CLAIMABLE}
                 RETURNING user_id
                 """,
                 {
-                    "until": now + timedelta(seconds=lease_s),
+                    "until": until,
+                    "token": token,
                     "event_id": event_id,
                     "channel": str(channel),
                     "user_ids": list(user_ids),
@@ -1040,59 +1076,66 @@ class PostgresStore:
             ).fetchall()
         return {row[0] for row in rows}
 
-    def mark_sent(
-        self, event_id: uuid.UUID, channel: Channel, user_id: uuid.UUID, now: datetime, provider_id: str
+    def record_outcomes(
+        self, event_id: uuid.UUID, channel: Channel, token: uuid.UUID, outcomes: Sequence[Outcome]
+    ) -> set[uuid.UUID]:
+        if not outcomes:
+            return set()
+        with self._connection() as conn:
+            rows = conn.execute(
+                _RECORD_OUTCOMES_SQL,
+                {
+                    "event_id": event_id,
+                    "channel": str(channel),
+                    "token": token,
+                    "user_ids": [o.user_id for o in outcomes],
+                    "statuses": [o.status for o in outcomes],
+                    "ats": [o.at for o in outcomes],
+                    "reasons": [o.reason for o in outcomes],
+                    "errors": [o.error[:1000] if o.error else None for o in outcomes],
+                    "provider_ids": [o.provider_id for o in outcomes],
+                },
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def hand_back(
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        token: uuid.UUID,
+        user_ids: Sequence[uuid.UUID],
+        remainder: OutboundMessage,
     ) -> None:
         with self._connection() as conn:
             conn.execute(
                 """
                 UPDATE notifications
-                SET status = 'sent', sent_at = %s, provider_message_id = %s, error = NULL,
-                    reason = NULL, claimed_until = NULL
-                WHERE event_id = %s AND channel = %s AND user_id = %s
+                SET status = 'queued', claimed_until = NULL, claim_token = NULL
+                WHERE event_id = %s AND channel = %s AND user_id = ANY(%s::uuid[])
+                  AND claim_token = %s AND status = 'sending'
                 """,
-                (now, provider_id, event_id, str(channel), user_id),
+                (event_id, str(channel), list(user_ids), token),
+            )
+            conn.execute(
+                "INSERT INTO outbox (message_id, queue, body) VALUES (%s, %s, %s)",
+                (remainder.message_id, remainder.queue, remainder.body.decode()),
             )
 
-    def mark_failed(
-        self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], reason: str, error: str
-    ) -> None:
-        # A message that never reached the recipient does not count towards a frequency cap:
-        # its reservation is given back with the status, in one transaction.
+    def pending(self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID]) -> Pending:
         with self._connection() as conn:
-            self._set_outcome(conn, event_id, channel, user_ids, "failed", reason, error)
-            conn.execute(
+            row = conn.execute(
                 """
-                DELETE FROM frequency_reservations
+                SELECT count(*) FILTER (WHERE status IN ('queued', 'retrying')),
+                       count(*) FILTER (WHERE status = 'sending'),
+                       max(claimed_until) FILTER (WHERE status = 'sending')
+                FROM notifications
                 WHERE event_id = %s AND channel = %s AND user_id = ANY(%s::uuid[])
+                  AND status IN ('queued', 'retrying', 'sending')
                 """,
                 (event_id, str(channel), list(user_ids)),
-            )
-
-    def release_for_retry(
-        self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], error: str
-    ) -> None:
-        with self._connection() as conn:
-            self._set_outcome(conn, event_id, channel, user_ids, "retrying", None, error)
-
-    @staticmethod
-    def _set_outcome(
-        conn: psycopg.Connection[Any],
-        event_id: uuid.UUID,
-        channel: Channel,
-        user_ids: Sequence[uuid.UUID],
-        status: str,
-        reason: str | None,
-        error: str,
-    ) -> None:
-        conn.execute(
-            """
-            UPDATE notifications
-            SET status = %s, reason = %s, error = %s, claimed_until = NULL
-            WHERE event_id = %s AND channel = %s AND user_id = ANY(%s::uuid[])
-            """,
-            (status, reason, error[:1000], event_id, str(channel), list(user_ids)),
-        )
+            ).fetchone()
+        assert row is not None
+        return Pending(waiting=row[0], held_by_others=row[1], held_until=row[2])
 
 
 def _content_json(content: Sequence[DirectoryMovie]) -> str:

@@ -5,7 +5,7 @@ import threading
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from notify.adapters.aws import aws_client, classify_provider_error
+from notify.adapters.aws import ProviderConnection, classify_provider_error, provider_client
 from notify.errors import PermanentError
 from notify.ports import Rendered
 
@@ -17,8 +17,8 @@ class SnsPushSender:
     one named `notify-push` is created on first use: that is for the local stack only. An empty ARN
     (the template parameter's default) counts as none."""
 
-    def __init__(self, region: str, platform_application_arn: str | None) -> None:
-        self._region = region
+    def __init__(self, connection: ProviderConnection, platform_application_arn: str | None) -> None:
+        self._connection = connection
         self._application_arn = platform_application_arn or None
         self._lock = threading.Lock()
 
@@ -26,7 +26,7 @@ class SnsPushSender:
         with self._lock:
             if self._application_arn is None:
                 # LocalStack (like SNS for APNs) wants a principal whenever a credential is given.
-                answer = aws_client("sns", self._region).create_platform_application(
+                answer = provider_client("sns", self._connection).create_platform_application(
                     Name=_LOCAL_APPLICATION,
                     Platform="GCM",
                     Attributes={"PlatformPrincipal": "local", "PlatformCredential": "local"},
@@ -35,7 +35,7 @@ class SnsPushSender:
             return self._application_arn
 
     def send(self, address: str, message: Rendered) -> str:
-        sns = aws_client("sns", self._region)
+        sns = provider_client("sns", self._connection)
         notification = {"title": message.subject or "", "body": message.text}
         payload = {
             "default": message.text,
@@ -43,8 +43,11 @@ class SnsPushSender:
             "APNS": json.dumps({"aps": {"alert": notification}}),
         }
         try:
-            # Idempotent for the same token: returns the existing endpoint.
+            # Idempotent for the same token (it returns the existing endpoint): safe to try again.
             endpoint = sns.create_platform_endpoint(PlatformApplicationArn=self._application(), Token=address)
+        except (ClientError, BotoCoreError) as error:
+            raise classify_provider_error(error, "sns:CreatePlatformEndpoint", idempotent=True) from error
+        try:
             answer = sns.publish(
                 TargetArn=endpoint["EndpointArn"], MessageStructure="json", Message=json.dumps(payload)
             )

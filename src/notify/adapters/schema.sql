@@ -87,6 +87,11 @@ CREATE TABLE IF NOT EXISTS notifications (
 ALTER TABLE notifications ADD COLUMN IF NOT EXISTS deliver_after timestamptz;
 ALTER TABLE notifications ADD COLUMN IF NOT EXISTS digest_count integer;
 ALTER TABLE notifications ADD COLUMN IF NOT EXISTS digested_into uuid;
+-- The attempt that holds a row while it is `sending`: every outcome write names it.
+ALTER TABLE notifications ADD COLUMN IF NOT EXISTS claim_token uuid;
+-- The tick's sweep of rows whose holder died and whose message is gone.
+CREATE INDEX IF NOT EXISTS notifications_sending ON notifications (claimed_until)
+    WHERE status = 'sending';
 -- The tick's look-ups: what is waiting and due, and an open digest window per recipient.
 CREATE INDEX IF NOT EXISTS notifications_waiting ON notifications (deliver_after)
     WHERE status IN ('deferred', 'held');

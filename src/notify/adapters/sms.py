@@ -2,13 +2,13 @@
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from notify.adapters.aws import aws_client, classify_provider_error
+from notify.adapters.aws import ProviderConnection, classify_provider_error, provider_client
 from notify.ports import Rendered
 
 
 class SnsSmsSender:
-    def __init__(self, region: str, sender_id: str | None = None) -> None:
-        self._region = region
+    def __init__(self, connection: ProviderConnection, sender_id: str | None = None) -> None:
+        self._connection = connection
         self._sender_id = sender_id
 
     def send(self, address: str, message: Rendered) -> str:
@@ -16,7 +16,7 @@ class SnsSmsSender:
         if self._sender_id:
             attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": self._sender_id}
         try:
-            answer = aws_client("sns", self._region).publish(
+            answer = provider_client("sns", self._connection).publish(
                 PhoneNumber=address, Message=message.text, MessageAttributes=attributes
             )
         except (ClientError, BotoCoreError) as error:

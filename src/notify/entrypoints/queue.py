@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from notify.bootstrap import services
 from notify.channels import Channel
-from notify.delivery import DeliveryReport, deliver_message
+from notify.delivery import DeliveryPorts, DeliveryReport, deliver_message
+from notify.dispatch import TimeLeft
 from notify.errors import PermanentError, RetryableError
 from notify.logs import service_logger
 from notify.models import NotificationMessage
@@ -24,8 +25,9 @@ def retry_delay_s(attempt: int, base_s: int = 10, cap_s: int = 900) -> int:
     return int(min(cap_s, base_s * 2 ** max(0, attempt - 1)))
 
 
-def deliver_body(body: str | bytes, *, channel: Channel, attempt: int) -> DeliveryReport:
-    """Parse one queue message and deliver it on `channel`; `attempt` counts from 1."""
+def deliver_body(body: str | bytes, *, channel: Channel, attempt: int, time_left: TimeLeft) -> DeliveryReport:
+    """Parse one queue message and deliver it on `channel`; `attempt` counts from 1 and
+    `time_left` says how many seconds the invocation has left."""
     try:
         message = NotificationMessage.model_validate_json(body)
     except ValidationError as error:
@@ -35,14 +37,18 @@ def deliver_body(body: str | bytes, *, channel: Channel, attempt: int) -> Delive
     ctx = services()
     report = deliver_message(
         message,
-        ledger=ctx.store,
-        sender=ctx.sender(channel),
-        renderer=ctx.renderer,
+        ports=DeliveryPorts(
+            ledger=ctx.store,
+            sender=ctx.sender(channel),
+            renderer=ctx.renderer,
+            controls=ctx.store,
+            outbox=ctx.store,
+            publisher=ctx.publisher,
+        ),
+        policy=ctx.delivery_policy,
         now=datetime.now(UTC),
-        lease_s=ctx.settings.claim_lease_seconds,
+        time_left=time_left,
         final_attempt=attempt >= ctx.settings.max_receives,
-        controls=ctx.store,
-        rules=ctx.rules,
     )
     logger.info(
         "message delivered",
@@ -50,9 +56,11 @@ def deliver_body(body: str | bytes, *, channel: Channel, attempt: int) -> Delive
             "event_id": str(message.event_id),
             "channel": str(channel),
             "sent": len(report.sent),
+            "unconfirmed": len(report.unconfirmed),
             "failed": len(report.failed),
             "already_handled": len(report.already_handled),
             "held_back": len(report.held_back),
+            "handed_back": len(report.handed_back),
         },
     )
     return report
@@ -64,14 +72,16 @@ def handle_sqs_batch(
     """Deliver an SQS batch; only the records that failed go back to the queue."""
     processor = BatchProcessor(event_type=EventType.SQS)
 
+    def seconds_left() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
     def record_handler(record: SQSRecord) -> None:
         attempt = int(record.attributes.approximate_receive_count)
         try:
-            deliver_body(record.body, channel=channel, attempt=attempt)
-        except RetryableError:
-            services().retry_delay.defer(
-                record.event_source_arn, record.receipt_handle, retry_delay_s(attempt)
-            )
+            deliver_body(record.body, channel=channel, attempt=attempt, time_left=seconds_left)
+        except RetryableError as error:
+            delay = error.retry_after_s if error.retry_after_s is not None else retry_delay_s(attempt)
+            services().retry_delay.defer(record.event_source_arn, record.receipt_handle, delay)
             raise
 
     return process_partial_response(

@@ -1,0 +1,48 @@
+"""deliver_message wired as the queue entry point wires it, for tests on fakes or the real store."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from notify.controls import ControlRules
+from notify.delivery import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
+from notify.dispatch import DispatchPolicy
+from notify.models import NotificationMessage
+from notify.ports import DeliveryLedger, Outbox, Publisher, RecipientControls, Renderer, Sender
+
+
+def deliver(
+    msg: NotificationMessage,
+    ledger: DeliveryLedger,
+    sender: Sender,
+    renderer: Renderer,
+    *,
+    now: datetime,
+    rules: ControlRules | None = None,
+    controls: RecipientControls | None = None,
+    final_attempt: bool = False,
+    time_left: Callable[[], float] = lambda: 60.0,
+    dispatch: DispatchPolicy | None = None,
+    publisher: Publisher | None = None,
+    outbox: Outbox | None = None,
+) -> DeliveryReport:
+    """One attempt at `msg` at the moment `now` (outcomes are stamped with it too)."""
+    return deliver_message(
+        msg,
+        ports=DeliveryPorts(
+            ledger=ledger,
+            sender=sender,
+            renderer=renderer,
+            controls=controls,
+            outbox=outbox,
+            publisher=publisher,
+            clock=lambda: now,
+        ),
+        policy=DeliveryPolicy(
+            dispatch=dispatch or DispatchPolicy(concurrency=4, flush_interval_s=0.05, write_backoff_s=0),
+            rules=rules if rules is not None else ControlRules(),
+            send_backoff_s=0,
+        ),
+        now=now,
+        time_left=time_left,
+        final_attempt=final_attempt,
+    )
