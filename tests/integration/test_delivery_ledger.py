@@ -10,6 +10,7 @@ import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel
+from notify.models import NotificationMessage
 from notify.ports import OutboundMessage, Outcome, Pending
 from tests.integration.support import (
     claim_as,
@@ -227,3 +228,31 @@ def test_pending_counts_what_is_not_final(store: PostgresStore) -> None:
         waiting=2, held_by_others=2, held_until=NOW + timedelta(seconds=30)
     )
     assert store.pending(stored.event_id, EMAIL, ids[:1]) == Pending(0, 0, None)
+
+
+def test_release_waiting_requeues_rows_an_attempt_abandoned(store: PostgresStore, pg_dsn: str) -> None:
+    users = [make_user(phone=False, push=False) for _ in range(3)]
+    stored = stored_event(store, users, channels=[EMAIL])
+    dead, recent, finished = (u.user_id for u in users)
+    token, _ = claim_as(store, stored.event_id, EMAIL, [dead, recent, finished], NOW, lease_s=10)
+    record_as(store, stored.event_id, EMAIL, token, [finished], "sent", NOW)
+    # `recent`: its holder's lease was renewed by a later attempt that is still within its grace
+    claim_as(store, stored.event_id, EMAIL, [recent], NOW + timedelta(seconds=11), lease_s=10)
+    queues = {f"email-{priority}": "notify-email-normal" for priority in range(10)}
+
+    swept = store.release_waiting(NOW + timedelta(seconds=75), 100, queues, chunk_size=250)
+
+    assert swept.notifications == 1
+    [message] = swept.outbox
+    carried = NotificationMessage.model_validate_json(message.body)
+    assert (message.queue, carried.event_id, [u.user_id for u in carried.payload.user]) == (
+        "notify-email-normal",
+        stored.event_id,
+        [dead],
+    )
+    assert carried.payload.user[0].email == users[0].email
+    row = ledger_row(pg_dsn, stored.event_id, EMAIL, dead)
+    assert (row["status"], row["claim_token"]) == ("retrying", None)
+    assert ledger_row(pg_dsn, stored.event_id, EMAIL, recent)["status"] == "sending"
+    assert ledger_row(pg_dsn, stored.event_id, EMAIL, finished)["status"] == "sent"
+    assert message.message_id in outbox_rows(pg_dsn)

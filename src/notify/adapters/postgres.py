@@ -278,8 +278,24 @@ WHERE (n.event_id, n.channel, n.user_id) IN (
 RETURNING n.event_id, n.channel, n.user_id
 """
 
+# Rows left `sending` by an attempt that died (its lease ended a while ago) and whose message
+# is gone: dead-lettered after its receives ran out, or acknowledged by a crashed handler. A
+# live redelivery claims such rows first; the sweep is the net under it.
+_ABANDONED_AFTER = timedelta(seconds=60)
+_REQUEUE_ABANDONED_SQL = """
+UPDATE notifications n SET status = 'retrying', claim_token = NULL, claimed_until = NULL,
+    error = 'abandoned by an attempt that did not finish; queued again'
+WHERE (n.event_id, n.channel, n.user_id) IN (
+    SELECT event_id, channel, user_id FROM notifications
+    WHERE status = 'sending' AND claimed_until < %(before)s
+    ORDER BY claimed_until
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED)
+RETURNING n.event_id, n.channel, n.user_id
+"""
+
 # Queue messages for notification rows that already exist (released from a deferral or a
-# digest), enriched afresh from the directory, stored in the outbox.
+# digest, or abandoned), enriched afresh from the directory, stored in the outbox.
 _MESSAGES_FOR_ROWS_SQL = """
 WITH picked AS (
     SELECT * FROM unnest(%(event_ids)s::uuid[], %(channels)s::text[], %(user_ids)s::uuid[])
@@ -1020,12 +1036,15 @@ class PostgresStore:
     def release_waiting(
         self, now: datetime, limit: int, queue_by_channel_priority: dict[str, str], chunk_size: int
     ) -> ReleasedBatch:
-        """Close due digest windows and end due deferrals: their notifications are queued again
-        and their messages stored in the outbox, in one transaction."""
+        """Close due digest windows, end due deferrals and take back abandoned sends: their
+        notifications are queued again and their messages stored in the outbox, in one transaction."""
         with self._connection() as conn:
             conn.execute("SET LOCAL jit = off")
             released = conn.execute(_CLOSE_DIGESTS_SQL, {"now": now, "limit": limit}).fetchall()
             released += conn.execute(_RELEASE_DEFERRED_SQL, {"now": now, "limit": limit}).fetchall()
+            released += conn.execute(
+                _REQUEUE_ABANDONED_SQL, {"before": now - _ABANDONED_AFTER, "limit": limit}
+            ).fetchall()
             if not released:
                 return ReleasedBatch(notifications=0)
             rows = conn.execute(
