@@ -310,7 +310,8 @@ class WaitingNotifications(Protocol):
         self, now: datetime, limit: int, queue_by_channel_priority: dict[str, str], chunk_size: int
     ) -> ReleasedBatch:
         """Queue again what was deferred or held until now (digests closed) and what an attempt
-        that died left `sending`, with its messages stored in the outbox; keys of `queue_by_channel_priority` are "<channel>-<priority>"."""
+        that died left `sending`, with its messages stored in the outbox; keys of
+        `queue_by_channel_priority` are "<channel>-<priority>"."""
         ...
 
 

@@ -17,7 +17,8 @@ from notify.adapters.aws import ProviderConnection, forget_clients
 from notify.adapters.email import SesEmailSender
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel
-from notify.errors import ProviderTimeout, RetryableError, StorageUnavailable
+from notify.dispatch import DispatchPolicy
+from notify.errors import ProviderTimeout, RetryableError
 from notify.models import DirectoryUser, NotificationMessage
 from notify.ports import Rendered
 from notify.rendering import TemplateRenderer
@@ -65,21 +66,32 @@ def killing_connections(dsn: str, every_s: float) -> Iterator[list[int]]:
 
 
 def test_delivery_with_connections_killed_sends_everyone_once(pg_dsn: str, store: PostgresStore) -> None:
-    users = email_users(300)
+    users = email_users(600)
     messages = messages_for(store, users)
-    victim = PostgresStore(f"{pg_dsn}?application_name={APPLICATION}", max_connections=4)
-    sender = FakeSender(latency_s=0.01)
+    victim = PostgresStore(f"{pg_dsn}?application_name={APPLICATION}", 4, connect_timeout_s=2)
+    sender = FakeSender(latency_s=0.02)
+    # Short leases (2 s left + 5 s slack), so that a row whose outcome could not be written is
+    # taken again soon; the loop plays the queue: a failed message comes back after its delay.
+    policy = DispatchPolicy(concurrency=4, safety_margin_s=0.5, flush_interval_s=0.05, write_backoff_s=0.1)
     try:
-        with killing_connections(pg_dsn, every_s=0.3) as kills:
+        with killing_connections(pg_dsn, every_s=0.7) as kills:
             for message in messages:
-                for _attempt in range(20):  # as the queue would bring the message back
+                deadline = time.monotonic() + 120
+                while True:
                     try:
-                        deliver(message, victim, sender, TemplateRenderer(), now=datetime.now(UTC))
+                        deliver(
+                            message,
+                            victim,
+                            sender,
+                            TemplateRenderer(),
+                            now=datetime.now(UTC),
+                            time_left=lambda: 2.0,
+                            dispatch=policy,
+                        )
                         break
-                    except (StorageUnavailable, RetryableError):
-                        time.sleep(0.05)
-                else:
-                    pytest.fail("the message never got through")
+                    except RetryableError as error:
+                        assert time.monotonic() < deadline, "the message never got through"
+                        time.sleep(min(error.retry_after_s or 0.1, 10))
     finally:
         victim.close()
 
@@ -90,7 +102,7 @@ def test_delivery_with_connections_killed_sends_everyone_once(pg_dsn: str, store
         for m in messages
         for u in m.payload.user
     )
-    assert statuses == {"sent": 300}
+    assert statuses == {"sent": 600}
     # A connection killed after the provider took a message but before its outcome was written
     # is the one case that may send twice (the next attempt finds the row still claimed, then
     # expired). The rows' leases here end with the invocation; count what happened.

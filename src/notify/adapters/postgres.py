@@ -10,7 +10,9 @@ import base64
 import binascii
 import functools
 import json
+import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -444,6 +446,23 @@ SELECT user_id FROM written
 """
 
 
+# A connection that sat idle may have been closed by the server or a proxy: it is checked
+# before it is lent out. One in steady use is not (that would cost a round trip per
+# statement): if it died meanwhile, the statement fails at once and the caller's retry gets
+# a new connection, instead of the pool backing off for seconds between checks.
+_IDLE_BEFORE_CHECK_S = 5.0
+_returned_at: "weakref.WeakKeyDictionary[psycopg.Connection[Any], float]" = weakref.WeakKeyDictionary()
+
+
+def _note_returned(conn: psycopg.Connection[Any]) -> None:
+    _returned_at[conn] = time.monotonic()
+
+
+def _check_if_idle(conn: psycopg.Connection[Any]) -> None:
+    if time.monotonic() - _returned_at.get(conn, 0.0) > _IDLE_BEFORE_CHECK_S:
+        ConnectionPool.check_connection(conn)
+
+
 class PostgresStore:
     """Implements EventStore, Outbox, Directory, DeliveryLedger and HealthProbe."""
 
@@ -463,7 +482,8 @@ class PostgresStore:
                 min_size=1,
                 max_size=self._max_connections,
                 kwargs={"options": "-c timezone=UTC"},
-                check=ConnectionPool.check_connection,
+                check=_check_if_idle,
+                reset=_note_returned,
                 open=True,
                 timeout=self._connect_timeout_s,
             )
