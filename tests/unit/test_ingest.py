@@ -9,7 +9,7 @@ from notify.errors import IdempotencyConflict, InvalidInput
 from notify.ingest import accept_event
 from notify.models import DirectoryMovie, DirectoryUser, EventAccepted, EventRequest, NotificationMessage
 from notify.ports import StoredEvent
-from notify.relay import publish_outbox, republish_unpublished
+from notify.relay import Relayed, publish_outbox, republish_unpublished
 from tests.fakes import FakeEventStore, FakePublisher
 from tests.unit.builders import NOW
 
@@ -236,18 +236,18 @@ def test_accept_event_broker_down_still_accepts_and_relay_publishes_later(store:
 
     # Still down at the next tick: nothing goes out, nothing is lost.
     later = NOW + timedelta(seconds=60)
-    assert republish_unpublished(publisher=publisher, outbox=store, now=later, grace_s=30) == 0
+    assert republish_unpublished(publisher=publisher, outbox=store, now=later, grace_s=30).published == 0
     assert len(store.unpublished()) == 3
 
     publisher.down = False
     # The lease of the failed attempt has to run out first.
-    assert republish_unpublished(publisher=publisher, outbox=store, now=later, grace_s=30) == 0
+    assert republish_unpublished(publisher=publisher, outbox=store, now=later, grace_s=30).published == 0
     much_later = later + timedelta(seconds=61)
-    assert republish_unpublished(publisher=publisher, outbox=store, now=much_later, grace_s=30) == 3
+    assert republish_unpublished(publisher=publisher, outbox=store, now=much_later, grace_s=30).published == 3
 
     assert sorted(m.message_id for m in publisher.published) == sorted(m.message_id for m in stranded)
     assert store.unpublished() == []
-    assert republish_unpublished(publisher=publisher, outbox=store, now=much_later, grace_s=30) == 0
+    assert republish_unpublished(publisher=publisher, outbox=store, now=much_later, grace_s=30).published == 0
     assert len(publisher.published) == 3
 
 
@@ -256,12 +256,16 @@ def test_republish_unpublished_leaves_messages_younger_than_the_grace(store: Fak
     publisher = FakePublisher()
 
     assert (
-        republish_unpublished(publisher=publisher, outbox=store, now=NOW + timedelta(seconds=10), grace_s=30)
+        republish_unpublished(
+            publisher=publisher, outbox=store, now=NOW + timedelta(seconds=10), grace_s=30
+        ).published
         == 0
     )
     assert publisher.published == []
     assert (
-        republish_unpublished(publisher=publisher, outbox=store, now=NOW + timedelta(seconds=31), grace_s=30)
+        republish_unpublished(
+            publisher=publisher, outbox=store, now=NOW + timedelta(seconds=31), grace_s=30
+        ).published
         == 3
     )
 
@@ -274,17 +278,19 @@ def test_republish_unpublished_works_in_batches(store: FakeEventStore) -> None:
         publisher=publisher, outbox=store, now=NOW + timedelta(minutes=5), grace_s=30, batch_size=2
     )
 
-    assert count == 3
+    assert count == Relayed(published=3)
     assert len(publisher.published) == 3
 
 
-def test_publish_outbox_reports_whether_it_published(store: FakeEventStore) -> None:
+def test_publish_outbox_reports_what_became_of_the_messages(store: FakeEventStore) -> None:
     accept(request(), store, FakePublisher(down=True))
     messages = store.unpublished()
 
-    assert publish_outbox(messages, publisher=FakePublisher(down=True), outbox=store, now=NOW) is False
+    assert publish_outbox(messages, publisher=FakePublisher(down=True), outbox=store, now=NOW) == Relayed(
+        left=3
+    )
     assert len(store.unpublished()) == 3
-    assert publish_outbox(messages, publisher=FakePublisher(), outbox=store, now=NOW) is True
+    assert publish_outbox(messages, publisher=FakePublisher(), outbox=store, now=NOW) == Relayed(published=3)
     assert store.unpublished() == []
 
 
