@@ -9,7 +9,8 @@ import pytest
 from functions.tick.app import lambda_handler
 from notify import bootstrap
 from notify.bootstrap import Services
-from notify.ports import OutboundMessage
+from notify.errors import StorageUnavailable, TickIncomplete
+from notify.ports import FiredBatch, OutboundMessage
 from notify.settings import Settings
 from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher, OutboxRow
 from tests.unit.builders import load_event
@@ -85,4 +86,25 @@ def test_tick_parks_a_message_the_broker_refuses_and_relays_the_ones_behind_it(
     assert (again["republished"], again["parked"]) == (0, 0)  # parked: never retried by itself
     assert [m.message_id for m in publisher.published] == [m.message_id for m in behind]
     assert store.parked() == {refused.message_id: "fake: larger than 262144 bytes"}
+    assert store.unpublished() == []
+
+
+def test_tick_relays_even_when_another_step_fails_then_raises(
+    wired: tuple[FakeEventStore, FakePublisher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, publisher = wired
+    old = stranded(store, timedelta(minutes=5))
+
+    def broken(*args: object, **kwargs: object) -> FiredBatch:
+        raise StorageUnavailable("postgres: OperationalError")
+
+    monkeypatch.setattr(store, "fire_due", broken)
+    monkeypatch.setattr(store, "release_waiting", broken)
+
+    with pytest.raises(TickIncomplete) as failed:
+        lambda_handler(load_event("tick"), FakeLambdaContext())  # type: ignore[arg-type]
+
+    assert failed.value.steps == ["schedules", "waiting"]
+    assert isinstance(failed.value.__cause__, StorageUnavailable)
+    assert [m.message_id for m in publisher.published] == [old.message_id]
     assert store.unpublished() == []
