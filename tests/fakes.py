@@ -32,6 +32,8 @@ from notify.ports import (
     OutboundMessage,
     Outcome,
     Pending,
+    PublishOutcome,
+    Refused,
     ReleasedBatch,
     Rendered,
     StoredEvent,
@@ -40,13 +42,31 @@ from notify.ports import (
 
 @dataclass
 class FakePublisher:
-    published: list[OutboundMessage] = field(default_factory=list)
-    down: bool = False
+    """Records what the broker took and what it refused; refuses like a broker does: a message
+    over `max_bytes`, or one for a queue in `unroutable`."""
 
-    def publish(self, messages: Sequence[OutboundMessage]) -> None:
+    published: list[OutboundMessage] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    down: bool = False
+    max_bytes: int | None = None
+    unroutable: set[str] = field(default_factory=set)
+
+    def publish(self, messages: Sequence[OutboundMessage]) -> PublishOutcome:
         if self.down:
             raise BrokerUnavailable("fake broker is down")
-        self.published.extend(messages)
+        outcome = PublishOutcome()
+        for message in messages:
+            if self.max_bytes is not None and len(message.body) > self.max_bytes:
+                outcome.refused.append(
+                    Refused(message.message_id, f"fake: larger than {self.max_bytes} bytes")
+                )
+            elif message.queue in self.unroutable:
+                outcome.refused.append(Refused(message.message_id, f"fake: no queue {message.queue}"))
+            else:
+                self.published.append(message)
+                outcome.published.append(message.message_id)
+        self.refused.extend(outcome.refused)
+        return outcome
 
     def check(self) -> None:
         if self.down:
@@ -269,6 +289,8 @@ class OutboxRow:
     created_at: datetime
     published_at: datetime | None = None
     claimed_until: datetime | None = None
+    parked_at: datetime | None = None
+    error: str | None = None
 
 
 @dataclass
@@ -304,6 +326,7 @@ class FakeEventStore(FakeLedger):
     clock: Callable[[], datetime] = _utcnow
     down: bool = False
     new_message_id: Callable[[], uuid.UUID] = uuid.uuid4
+    max_message_bytes: int = 240_000
 
     firings: list[Firing] = field(default_factory=list)
 
@@ -419,22 +442,15 @@ class FakeEventStore(FakeLedger):
                 recipients.add(user.user_id)
             rows += len(reachable)
             for start in range(0, len(reachable), event.chunk_size):
-                chunk = reachable[start : start + event.chunk_size]
-                message = NotificationMessage(
-                    message_id=self.new_message_id(),
-                    event_id=event.event_id,
-                    event_type=event.event_type,
-                    created_dt=event.created_dt,
-                    transport_type=channel,
-                    priority=event.priority,
-                    payload=MessagePayload(
-                        user=[_recipient(user, channel) for user in chunk], content=content
-                    ),
-                )
-                outbound = OutboundMessage(
-                    message.message_id, event.queue_by_channel[channel], message.model_dump_json().encode()
-                )
-                messages.append(outbound)
+                chunk = [_recipient(user, channel) for user in reachable[start : start + event.chunk_size]]
+                for piece in self._fitting(event, channel, chunk, content):
+                    messages.append(
+                        OutboundMessage(
+                            piece.message_id,
+                            event.queue_by_channel[channel],
+                            piece.model_dump_json().encode(),
+                        )
+                    )
         skipped = self._unknown(event.user_ids)
         self._insert_event(event, "queued", None, len(recipients), rows, skipped)
         for outbound in messages:
@@ -450,6 +466,18 @@ class FakeEventStore(FakeLedger):
             request_hash=event.request_hash,
             outbox=messages,
         )
+
+    def _fitting(
+        self, event: NewEvent, channel: Channel, chunk: list[Recipient], content: list[Content]
+    ) -> list[NotificationMessage]:
+        """A chunk's messages, cut further (in order) where one would exceed `max_message_bytes`."""
+        pieces: list[list[Recipient]] = [[]]
+        for recipient in chunk:
+            candidate = _message(event, channel, [*pieces[-1], recipient], content, uuid.UUID(int=0))
+            if pieces[-1] and len(candidate.model_dump_json().encode()) > self.max_message_bytes:
+                pieces.append([])
+            pieces[-1].append(recipient)
+        return [_message(event, channel, piece, content, self.new_message_id()) for piece in pieces if piece]
 
     def create_scheduled_event(
         self, event: NewEvent, schedule: NewSchedule, recipients: int, skipped_users: list[str]
@@ -552,6 +580,15 @@ class FakeEventStore(FakeLedger):
             row = self.outbox[message_id]
             row.published_at, row.claimed_until = now, None
 
+    def park(self, refused: Sequence[Refused], now: datetime) -> None:
+        for refusal in refused:
+            row = self.outbox[refusal.message_id]
+            if row.published_at is None:
+                row.parked_at, row.error, row.claimed_until = now, refusal.error, None
+
+    def parked_count(self) -> int:
+        return sum(1 for row in self.outbox.values() if row.parked_at is not None)
+
     def claim_unpublished(
         self, now: datetime, older_than: datetime, limit: int, lease_s: int
     ) -> list[OutboundMessage]:
@@ -560,6 +597,7 @@ class FakeEventStore(FakeLedger):
                 row
                 for row in self.outbox.values()
                 if row.published_at is None
+                and row.parked_at is None
                 and row.created_at < older_than
                 and (row.claimed_until is None or row.claimed_until < now)
             ),
@@ -570,7 +608,13 @@ class FakeEventStore(FakeLedger):
         return [row.message for row in due]
 
     def unpublished(self) -> list[OutboundMessage]:
-        return [row.message for row in self.outbox.values() if row.published_at is None]
+        """Waiting for the relay: neither published nor parked."""
+        return [
+            row.message for row in self.outbox.values() if row.published_at is None and row.parked_at is None
+        ]
+
+    def parked(self) -> dict[uuid.UUID, str | None]:
+        return {message_id: row.error for message_id, row in self.outbox.items() if row.parked_at is not None}
 
     # ---- directory -----------------------------------------------------------------------------
 
@@ -587,6 +631,20 @@ class FakeEventStore(FakeLedger):
     def find_movies(self, movie_ids: Sequence[str]) -> list[DirectoryMovie]:
         wanted = list(dict.fromkeys(uuid.UUID(raw) for raw in movie_ids))
         return [self.movies[movie_id] for movie_id in wanted if movie_id in self.movies]
+
+
+def _message(
+    event: NewEvent, channel: Channel, users: list[Recipient], content: list[Content], message_id: uuid.UUID
+) -> NotificationMessage:
+    return NotificationMessage(
+        message_id=message_id,
+        event_id=event.event_id,
+        event_type=event.event_type,
+        created_dt=event.created_dt,
+        transport_type=channel,
+        priority=event.priority,
+        payload=MessagePayload(user=users, content=content),
+    )
 
 
 def _recipient(user: DirectoryUser, channel: Channel) -> Recipient:

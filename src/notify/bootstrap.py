@@ -31,7 +31,11 @@ class Services:
 
     @cached_property
     def store(self) -> PostgresStore:
-        store = PostgresStore(self.settings.database_url, self.settings.database_pool_max)
+        store = PostgresStore(
+            self.settings.database_url,
+            self.settings.database_pool_max,
+            max_message_bytes=self.settings.max_message_bytes,
+        )
         if self.settings.apply_schema:
             store.apply_schema()
         return store

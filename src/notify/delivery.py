@@ -30,7 +30,7 @@ from notify.ports import (
     Renderer,
     Sender,
 )
-from notify.relay import publish_outbox
+from notify.relay import publish_after_commit
 
 logger = module_logger()
 
@@ -217,7 +217,7 @@ def _hand_back(
         extra={"event_id": str(message.event_id), "handed_back": len(user_ids)},
     )
     if ports.publisher is not None and ports.outbox is not None:
-        publish_outbox([outbound], publisher=ports.publisher, outbox=ports.outbox, now=now)
+        publish_after_commit([outbound], publisher=ports.publisher, outbox=ports.outbox, now=now)
 
 
 def screen_recipients(

@@ -67,3 +67,12 @@ class BrokerUnavailable(RetryableError):
 
 class StorageUnavailable(RetryableError):
     """The database did not answer."""
+
+
+class TickIncomplete(NotifyError):
+    """Some steps of the tick failed (each logged); the others ran. Raised at the end so that
+    the invocation shows as failed."""
+
+    def __init__(self, steps: Sequence[str]) -> None:
+        super().__init__("tick steps failed: " + ", ".join(steps))
+        self.steps = list(steps)

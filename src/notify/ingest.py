@@ -23,7 +23,7 @@ from notify.ports import (
     Publisher,
     StoredEvent,
 )
-from notify.relay import publish_outbox
+from notify.relay import publish_after_commit
 
 
 def request_fingerprint(request: EventRequest) -> str:
@@ -88,8 +88,9 @@ def accept_event(
             raise IdempotencyConflict("the first request with this key is still in flight") from race
         return _replay(earlier, fingerprint)
 
+    # Committed: the event is accepted whatever publishing does now (the outbox relay delivers).
     if stored.outbox:
-        publish_outbox(stored.outbox, publisher=publisher, outbox=outbox, now=now)
+        publish_after_commit(stored.outbox, publisher=publisher, outbox=outbox, now=now)
     return _answer(stored)
 
 

@@ -15,7 +15,7 @@ from notify.errors import NotFound, StateConflict
 from notify.logs import module_logger
 from notify.models import SchedulePatch, ScheduleView
 from notify.ports import DueSchedule, Firing, Outbox, Publisher, ScheduleStore
-from notify.relay import publish_outbox
+from notify.relay import Relayed, publish_after_commit
 
 logger = module_logger()
 
@@ -26,6 +26,7 @@ UPCOMING_RUNS_SHOWN = 5
 class FireReport:
     sent: int
     skipped_late: int
+    parked: int = 0
 
 
 def plan_firings(
@@ -83,6 +84,7 @@ def fire_due_schedules(
     max_batches: int = 100,
 ) -> FireReport:
     sent = skipped = 0
+    relayed = Relayed()
     for _ in range(max_batches):
         batch = schedules.fire_due(
             now,
@@ -93,12 +95,12 @@ def fire_due_schedules(
         sent += batch.sent
         skipped += batch.skipped_late
         if batch.outbox:
-            publish_outbox(batch.outbox, publisher=publisher, outbox=outbox, now=now)
+            relayed += publish_after_commit(batch.outbox, publisher=publisher, outbox=outbox, now=now)
         if batch.claimed < batch_size:
             break
     if sent or skipped:
         logger.info("schedules fired", extra={"sent": sent, "skipped_late": skipped})
-    return FireReport(sent=sent, skipped_late=skipped)
+    return FireReport(sent=sent, skipped_late=skipped, parked=relayed.parked)
 
 
 def describe_schedule(schedule_id: uuid.UUID, *, schedules: ScheduleStore) -> ScheduleView:

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     email_sender: str = "notifications@cinema.example"
     push_platform_application_arn: str | None = None
     message_chunk_size: int = Field(default=250, ge=1, le=1000)
+    max_message_bytes: int = Field(
+        default=240_000,
+        ge=16_384,
+        description="Queue messages are written to fit this (SQS takes 262,144 bytes per message).",
+    )
     max_receives: int = Field(default=5, ge=1)
     send_concurrency: int = Field(
         default=16, ge=1, le=256, description="Provider calls in flight at once per execution environment."

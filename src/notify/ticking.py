@@ -1,12 +1,17 @@
 """What the minute tick does. Scheduling code takes `now`; it never reads the clock itself."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from notify.channels import Channel, queue_name, tier_for
+from notify.errors import TickIncomplete
+from notify.logs import module_logger
 from notify.ports import Outbox, Publisher, ScheduleStore, WaitingNotifications
-from notify.relay import publish_outbox, republish_unpublished
-from notify.scheduling import fire_due_schedules
+from notify.relay import Relayed, publish_after_commit, republish_unpublished
+from notify.scheduling import FireReport, fire_due_schedules
+
+logger = module_logger()
 
 
 @dataclass(frozen=True)
@@ -15,6 +20,13 @@ class TickReport:
     occurrences_skipped_late: int
     released: int
     republished: int
+    parked: int = 0  # messages the broker refused for good during this tick, set aside in the outbox
+
+
+@dataclass(frozen=True)
+class ReleaseReport:
+    released: int
+    parked: int = 0
 
 
 def run_tick(
@@ -31,38 +43,70 @@ def run_tick(
     waiting: WaitingNotifications | None = None,
     reservations_kept_for: timedelta | None = None,
 ) -> TickReport:
-    """Send the occurrences that are due and the notifications whose wait is over, then
-    whatever an outage left in the outbox."""
-    fired = fire_due_schedules(
-        now=now,
-        schedules=schedules,
-        outbox=outbox,
-        publisher=publisher,
-        max_lateness=max_lateness,
-        queue_prefix=queue_prefix,
-        chunk_size=chunk_size,
-        batch_size=batch_size,
+    """Re-publish whatever an outage left in the outbox, then send the occurrences that are due
+    and the notifications whose wait is over.
+
+    The steps are independent: one that fails is logged and the others still run (the relay
+    first, so that nothing earlier can keep it from running); the tick then raises
+    TickIncomplete, after logging what it did."""
+    failed: list[str] = []
+    first_error: Exception | None = None
+
+    def step[T](name: str, run: Callable[[], T], empty: T) -> T:
+        nonlocal first_error
+        try:
+            return run()
+        except Exception as error:  # noqa: BLE001 - one failing step must not stop the others
+            logger.error("tick step failed", extra={"step": name, "error": type(error).__name__})
+            failed.append(name)
+            first_error = first_error or error
+            return empty
+
+    relayed = step(
+        "relay",
+        lambda: republish_unpublished(publisher=publisher, outbox=outbox, now=now, grace_s=outbox_grace_s),
+        Relayed(),
     )
-    released = (
-        release_waiting(
+    fired = step(
+        "schedules",
+        lambda: fire_due_schedules(
             now=now,
-            waiting=waiting,
+            schedules=schedules,
             outbox=outbox,
             publisher=publisher,
+            max_lateness=max_lateness,
             queue_prefix=queue_prefix,
             chunk_size=chunk_size,
-            reservations_kept_for=reservations_kept_for,
-        )
-        if waiting is not None
-        else 0
+            batch_size=batch_size,
+        ),
+        FireReport(sent=0, skipped_late=0),
     )
-    republished = republish_unpublished(publisher=publisher, outbox=outbox, now=now, grace_s=outbox_grace_s)
-    return TickReport(
+    released = ReleaseReport(released=0)
+    if waiting is not None:
+        released = step(
+            "waiting",
+            lambda: release_waiting(
+                now=now,
+                waiting=waiting,
+                outbox=outbox,
+                publisher=publisher,
+                queue_prefix=queue_prefix,
+                chunk_size=chunk_size,
+                reservations_kept_for=reservations_kept_for,
+            ),
+            released,
+        )
+    report = TickReport(
         occurrences_sent=fired.sent,
         occurrences_skipped_late=fired.skipped_late,
-        released=released,
-        republished=republished,
+        released=released.released,
+        republished=relayed.published,
+        parked=relayed.parked + fired.parked + released.parked,
     )
+    if failed:
+        logger.error("tick incomplete", extra={"failed_steps": failed, **asdict(report)})
+        raise TickIncomplete(failed) from first_error
+    return report
 
 
 def release_waiting(
@@ -76,9 +120,9 @@ def release_waiting(
     batch_size: int = 1000,
     max_batches: int = 100,
     reservations_kept_for: timedelta | None = None,
-) -> int:
+) -> ReleaseReport:
     """Send what quiet hours deferred and what digest windows held, now that their time has come.
-    Returns how many notifications went back to their queues (a digest counts once)."""
+    Reports how many notifications went back to their queues (a digest counts once)."""
     queues = {
         f"{channel}-{priority}": queue_name(channel, tier_for(priority), queue_prefix)
         for channel in Channel
@@ -87,11 +131,12 @@ def release_waiting(
     if reservations_kept_for is not None:
         waiting.prune_reservations(now - reservations_kept_for)
     released = 0
+    relayed = Relayed()
     for _ in range(max_batches):
         batch = waiting.release_waiting(now, batch_size, queues, chunk_size)
         if batch.outbox:
-            publish_outbox(batch.outbox, publisher=publisher, outbox=outbox, now=now)
+            relayed += publish_after_commit(batch.outbox, publisher=publisher, outbox=outbox, now=now)
         released += batch.notifications
         if batch.notifications == 0:
             break
-    return released
+    return ReleaseReport(released=released, parked=relayed.parked)

@@ -18,7 +18,10 @@ def errors_at(answer: dict[str, Any], *loc_prefix: object) -> bool:
 
 
 def test_health_and_openapi(api):
-    assert api.request("GET", "/health") == (200, {"status": "ok", "database": "ok", "broker": "ok"})
+    status, health = api.request("GET", "/health")
+    assert (status, health["status"], health["database"], health["broker"]) == (200, "ok", "ok", "ok")
+    # Other tests (the fault suite's oversized-outbox) may leave parked messages on the stack.
+    assert isinstance(health["outbox"]["parked"], int)
     status, spec = api.request("GET", "/openapi.json")
     assert status == 200
     assert {"/events", "/events/{event_id}", "/directory/users"} <= set(spec["paths"])

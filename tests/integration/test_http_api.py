@@ -684,7 +684,10 @@ def test_put_directory_users_not_a_list_is_4xx(api: Api) -> None:
 def test_health_ok_when_database_and_broker_answer(api: Api) -> None:
     answer = api.get("/health")
 
-    assert (answer.status, answer.json) == (200, {"status": "ok", "database": "ok", "broker": "ok"})
+    assert (answer.status, answer.json) == (
+        200,
+        {"status": "ok", "database": "ok", "broker": "ok", "outbox": {"parked": 0}},
+    )
 
 
 def test_health_broker_down_is_503(make_api: MakeApi) -> None:

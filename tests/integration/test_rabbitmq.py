@@ -5,7 +5,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pika
@@ -29,8 +29,9 @@ from notify.models import (
     NotificationMessage,
     Recipient,
 )
-from notify.ports import OutboundMessage
+from notify.ports import OutboundMessage, PublishOutcome, Refused
 from notify.settings import Settings
+from notify.ticking import run_tick
 from notify.worker import QueueWorker
 from tests.fakes import FakeSender
 from tests.scratch import RABBITMQ_URL
@@ -210,6 +211,69 @@ def test_publisher_reconnects_when_the_broker_dropped_an_idle_connection(
 
     assert publisher._session is not session
     assert [body for _, body in drain(amqp, queue)] == [before.body, after.body]
+
+
+def test_publisher_reports_a_returned_message_refused_and_publishes_the_others(
+    publisher: RabbitPublisher, queue_prefix: str, amqp: Any
+) -> None:
+    queue = queue_name(Channel.EMAIL, Tier.HIGH, queue_prefix)
+    before, nowhere, after = message(queue), message(f"{queue_prefix}-no-such-queue"), message(queue)
+
+    outcome = publisher.publish([before, nowhere, after])
+
+    assert outcome == PublishOutcome(
+        published=[before.message_id, after.message_id],
+        refused=[Refused(nowhere.message_id, "rabbitmq: returned 312 NO_ROUTE")],
+    )
+    assert [body for _, body in drain(amqp, queue)] == [before.body, after.body]
+    # The channel stays usable: the next publish goes out on the same session.
+    session = publisher._session
+    publisher.publish([message(queue)])
+    assert publisher._session is session
+
+
+def test_publisher_refuses_a_message_over_its_limit_without_sending_it(queue_prefix: str, amqp: Any) -> None:
+    publisher = RabbitPublisher(RABBITMQ_URL, all_queue_names(queue_prefix), max_message_bytes=1_000)
+    queue = queue_name(Channel.SMS, Tier.NORMAL, queue_prefix)
+    small, large = message(queue), message(queue, b"x" * 1_001)
+    try:
+        outcome = publisher.publish([large, small])
+    finally:
+        publisher.close()
+
+    assert outcome == PublishOutcome(
+        published=[small.message_id], refused=[Refused(large.message_id, "rabbitmq: larger than 1000 bytes")]
+    )
+    assert [body for _, body in drain(amqp, queue)] == [small.body]
+
+
+def test_relay_on_rabbitmq_parks_an_unroutable_message_and_relays_the_ones_behind_it(
+    publisher: RabbitPublisher, store: PostgresStore, pg_dsn: str, queue_prefix: str, amqp: Any
+) -> None:
+    queue = queue_name(Channel.PUSH, Tier.LOW, queue_prefix)
+    created = datetime.now(UTC) - timedelta(minutes=5)
+    unroutable = uuid.uuid4()
+    behind = [uuid.uuid4() for _ in range(3)]
+    with psycopg.connect(pg_dsn) as conn:
+        for n, (message_id, target) in enumerate(
+            [(unroutable, f"{queue_prefix}-gone"), *((m, queue) for m in behind)]
+        ):
+            conn.execute(
+                "INSERT INTO outbox (message_id, queue, body, created_at) VALUES (%s, %s, %s, %s)",
+                (message_id, target, f'{{"n": {n}}}', created + timedelta(seconds=n)),
+            )
+    now = datetime.now(UTC)
+
+    report = run_tick(now=now, schedules=store, outbox=store, publisher=publisher, outbox_grace_s=30)
+
+    assert (report.republished, report.parked) == (3, 1)
+    assert sorted(props.message_id for props, _ in drain(amqp, queue)) == sorted(map(str, behind))
+    with psycopg.connect(pg_dsn) as conn:
+        rows = conn.execute("SELECT message_id, published_at, parked_at, error FROM outbox").fetchall()
+    assert {row[0]: (row[1], row[2], row[3]) for row in rows} == {
+        unroutable: (None, now, "rabbitmq: returned 312 NO_ROUTE"),
+        **{message_id: (now, None, None) for message_id in behind},
+    }
 
 
 # ---- QueueWorker: tiers ------------------------------------------------------------------------

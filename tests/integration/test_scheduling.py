@@ -25,7 +25,7 @@ import pytest
 from notify.adapters.postgres import PostgresStore
 from notify.channels import EventType
 from notify.cron import next_run
-from notify.errors import NotFound, StateConflict
+from notify.errors import NotFound, StateConflict, TickIncomplete
 from notify.ingest import accept_event
 from notify.models import DirectoryUser, EventAccepted, EventRequest, NotificationMessage, SchedulePatch
 from notify.ports import DueSchedule, FiredBatch, Firing, OutboundMessage
@@ -627,8 +627,9 @@ def test_tick_retried_after_a_crash_mid_transaction_sends_once(svc: Service, sto
     counts = table_counts(svc.dsn)
 
     # The tick dies after its occurrence's rows are written, as it moves the schedule on.
-    with crash_on_schedule_update(svc.dsn), pytest.raises(psycopg.errors.RaiseException, match="crash"):
+    with crash_on_schedule_update(svc.dsn), pytest.raises(TickIncomplete, match="schedules") as crashed:
         svc.tick(now)
+    assert isinstance(crashed.value.__cause__, psycopg.errors.RaiseException)
     assert table_counts(svc.dsn) == counts
     assert svc.publisher.published == []
     assert svc.schedule_row(schedule_id)["next_run_at"] == now

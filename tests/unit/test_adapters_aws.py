@@ -23,7 +23,7 @@ from notify.adapters.push import SnsPushSender
 from notify.adapters.sms import SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
 from notify.errors import BrokerUnavailable, PermanentError, ProviderTimeout, RetryableError
-from notify.ports import OutboundMessage, Rendered
+from notify.ports import OutboundMessage, PublishOutcome, Refused, Rendered
 
 REGION = "us-east-1"
 SOURCE = "notifications@cinema.example"
@@ -334,14 +334,82 @@ def test_sqs_publisher_with_a_queue_url_base(batch_sizes: list[int]) -> None:
     assert batch_sizes == [1]
 
 
-def test_sqs_publisher_missing_queue_is_broker_unavailable() -> None:
+def test_sqs_publisher_missing_queue_is_an_outage_that_leaves_its_messages() -> None:
     url = create_queue("notify-email-high")
     publisher = SqsPublisher(REGION)
+    first, second = outbound("notify-email-high", 1), outbound("notify-sms-high", 2)
 
-    with pytest.raises(BrokerUnavailable, match="QueueDoesNotExist"):
-        publisher.publish([outbound("notify-email-high", 1), outbound("notify-sms-high", 2)])
-    # At least once: what went out before the failure is published again later; delivery deduplicates.
+    outcome = publisher.publish([first, second])
+
+    # What went out is published; the message for the missing queue is neither published nor
+    # refused: it stays in the outbox and the relay tries again (a queue can be mid-deploy).
+    assert outcome == PublishOutcome(published=[first.message_id])
     assert [json.loads(m["Body"])["n"] for m in drain(url)] == [1]
+    with pytest.raises(BrokerUnavailable, match="QueueDoesNotExist"):
+        publisher.publish([second])
+
+
+def test_sqs_publisher_refuses_a_message_over_the_sqs_limit_and_publishes_the_others(
+    batch_sizes: list[int],
+) -> None:
+    url = create_queue("notify-push-high")
+    before, oversized, after = (
+        outbound("notify-push-high", 1),
+        outbound("notify-push-high", 2, size=270_000),
+        outbound("notify-push-high", 3),
+    )
+
+    outcome = SqsPublisher(REGION).publish([before, oversized, after])
+
+    assert outcome.published == [before.message_id, after.message_id]
+    assert outcome.refused == [Refused(oversized.message_id, "sqs: larger than 262144 bytes")]
+    assert sorted(json.loads(m["Body"])["n"] for m in drain(url)) == [1, 3]
+    assert batch_sizes == [2]  # never sent: it would hold up the batch it is in
+
+
+def test_sqs_publisher_message_the_queue_refuses_is_reported_and_the_batch_goes_on() -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="notify-email-low", Attributes={"MaximumMessageSize": "1024"})[
+        "QueueUrl"
+    ]
+    messages = [outbound("notify-email-low", 1), outbound("notify-email-low", 2, size=2_000)]
+    messages += [outbound("notify-email-low", n) for n in range(3, 6)]
+
+    outcome = SqsPublisher(REGION).publish(messages)
+
+    [refused] = outcome.refused
+    assert refused.message_id == messages[1].message_id
+    assert refused.error.startswith("sqs InvalidParameterValue: ")
+    assert "1024 bytes" in refused.error
+    assert sorted(outcome.published) == sorted(m.message_id for i, m in enumerate(messages) if i != 1)
+    assert sorted(json.loads(m["Body"])["n"] for m in drain(url)) == [1, 3, 4, 5]
+
+
+def test_sqs_publisher_entry_failures_refuse_sender_faults_and_leave_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = boto3.client("sqs", region_name=REGION)
+    monkeypatch.setattr(sqs_module, "aws_client", lambda service, region: client)
+    ok, bad, busy = (outbound("notify-sms-normal", n) for n in range(3))
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "send_message_batch",
+            {
+                "Successful": [{"Id": "0", "MessageId": "m-0", "MD5OfMessageBody": "x"}],
+                "Failed": [
+                    {"Id": "1", "SenderFault": True, "Code": "InvalidMessageContents", "Message": "bad char"},
+                    {"Id": "2", "SenderFault": False, "Code": "InternalError", "Message": "try later"},
+                ],
+            },
+        )
+
+        outcome = SqsPublisher(REGION, queue_url_base="https://sqs.example/000000000000/").publish(
+            [ok, bad, busy]
+        )
+
+    assert outcome == PublishOutcome(
+        published=[ok.message_id], refused=[Refused(bad.message_id, "sqs InvalidMessageContents: bad char")]
+    )
 
 
 def test_sqs_publisher_check_raises_broker_unavailable_when_sqs_fails(

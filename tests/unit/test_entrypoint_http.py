@@ -162,7 +162,10 @@ def test_get_event_shows_the_accepted_event() -> None:
 @pytest.mark.usefixtures("installed")
 def test_health_is_ok_when_store_and_broker_answer() -> None:
     status, body = call(load_event("api_health"))
-    assert (status, body) == (200, {"status": "ok", "database": "ok", "broker": "ok"})
+    assert (status, body) == (
+        200,
+        {"status": "ok", "database": "ok", "broker": "ok", "outbox": {"parked": 0}},
+    )
 
 
 @pytest.mark.usefixtures("installed")
@@ -172,4 +175,9 @@ def test_health_is_degraded_when_the_broker_is_down(publisher: FakePublisher) ->
     status, body = call(load_event("api_health"))
 
     assert status == 503
-    assert body == {"status": "degraded", "database": "ok", "broker": "unavailable: BrokerUnavailable"}
+    assert body == {
+        "status": "degraded",
+        "database": "ok",
+        "broker": "unavailable: BrokerUnavailable",
+        "outbox": {"parked": 0},
+    }

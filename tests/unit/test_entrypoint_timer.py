@@ -1,5 +1,6 @@
 """The minute tick, driven by the EventBridge scheduled event in events/tick.json."""
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -8,7 +9,8 @@ import pytest
 from functions.tick.app import lambda_handler
 from notify import bootstrap
 from notify.bootstrap import Services
-from notify.ports import OutboundMessage
+from notify.errors import StorageUnavailable, TickIncomplete
+from notify.ports import FiredBatch, OutboundMessage
 from notify.settings import Settings
 from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher, OutboxRow
 from tests.unit.builders import load_event
@@ -26,8 +28,6 @@ def wired() -> Iterator[tuple[FakeEventStore, FakePublisher]]:
 
 
 def stranded(store: FakeEventStore, age: timedelta, queue: str = "notify-email-high") -> OutboundMessage:
-    import uuid
-
     message = OutboundMessage(uuid.uuid4(), queue, b"{}")
     store.outbox[message.message_id] = OutboxRow(message, created_at=datetime.now(UTC) - age)
     return message
@@ -42,7 +42,13 @@ def test_tick_republishes_stranded_outbox_messages(wired: tuple[FakeEventStore, 
 
     report = lambda_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
 
-    assert report == {"occurrences_sent": 0, "occurrences_skipped_late": 0, "released": 0, "republished": 2}
+    assert report == {
+        "occurrences_sent": 0,
+        "occurrences_skipped_late": 0,
+        "released": 0,
+        "republished": 2,
+        "parked": 0,
+    }
     assert sorted(m.message_id for m in publisher.published) == sorted(m.message_id for m in old)
     assert store.unpublished() == [fresh]
 
@@ -54,5 +60,51 @@ def test_tick_with_the_broker_down_keeps_messages(wired: tuple[FakeEventStore, F
 
     report = lambda_handler(load_event("tick"), FakeLambdaContext())  # type: ignore[arg-type]
 
-    assert report == {"occurrences_sent": 0, "occurrences_skipped_late": 0, "released": 0, "republished": 0}
+    assert report == {
+        "occurrences_sent": 0,
+        "occurrences_skipped_late": 0,
+        "released": 0,
+        "republished": 0,
+        "parked": 0,
+    }
     assert store.unpublished() == [message]
+
+
+def test_tick_parks_a_message_the_broker_refuses_and_relays_the_ones_behind_it(
+    wired: tuple[FakeEventStore, FakePublisher],
+) -> None:
+    store, publisher = wired
+    publisher.max_bytes = 262_144
+    refused = OutboundMessage(uuid.uuid4(), "notify-email-high", b"x" * 300_000)
+    store.outbox[refused.message_id] = OutboxRow(refused, created_at=datetime.now(UTC) - timedelta(minutes=9))
+    behind = [stranded(store, timedelta(minutes=5)), stranded(store, timedelta(minutes=4))]
+
+    report = lambda_handler(load_event("tick"), FakeLambdaContext())  # type: ignore[arg-type]
+    again = lambda_handler(load_event("tick"), FakeLambdaContext())  # type: ignore[arg-type]
+
+    assert (report["republished"], report["parked"]) == (2, 1)
+    assert (again["republished"], again["parked"]) == (0, 0)  # parked: never retried by itself
+    assert [m.message_id for m in publisher.published] == [m.message_id for m in behind]
+    assert store.parked() == {refused.message_id: "fake: larger than 262144 bytes"}
+    assert store.unpublished() == []
+
+
+def test_tick_relays_even_when_another_step_fails_then_raises(
+    wired: tuple[FakeEventStore, FakePublisher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, publisher = wired
+    old = stranded(store, timedelta(minutes=5))
+
+    def broken(*args: object, **kwargs: object) -> FiredBatch:
+        raise StorageUnavailable("postgres: OperationalError")
+
+    monkeypatch.setattr(store, "fire_due", broken)
+    monkeypatch.setattr(store, "release_waiting", broken)
+
+    with pytest.raises(TickIncomplete) as failed:
+        lambda_handler(load_event("tick"), FakeLambdaContext())  # type: ignore[arg-type]
+
+    assert failed.value.steps == ["schedules", "waiting"]
+    assert isinstance(failed.value.__cause__, StorageUnavailable)
+    assert [m.message_id for m in publisher.published] == [old.message_id]
+    assert store.unpublished() == []

@@ -1,15 +1,16 @@
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from notify.channels import Channel, EventType
-from notify.errors import IdempotencyConflict, InvalidInput
+from notify.errors import IdempotencyConflict, InvalidInput, StorageUnavailable
 from notify.ingest import accept_event
 from notify.models import DirectoryMovie, DirectoryUser, EventAccepted, EventRequest, NotificationMessage
-from notify.ports import StoredEvent
-from notify.relay import publish_outbox, republish_unpublished
+from notify.ports import OutboundMessage, PublishOutcome, StoredEvent
+from notify.relay import Relayed, publish_outbox, republish_unpublished
 from tests.fakes import FakeEventStore, FakePublisher
 from tests.unit.builders import NOW
 
@@ -236,19 +237,61 @@ def test_accept_event_broker_down_still_accepts_and_relay_publishes_later(store:
 
     # Still down at the next tick: nothing goes out, nothing is lost.
     later = NOW + timedelta(seconds=60)
-    assert republish_unpublished(publisher=publisher, outbox=store, now=later, grace_s=30) == 0
+    assert republish_unpublished(publisher=publisher, outbox=store, now=later, grace_s=30).published == 0
     assert len(store.unpublished()) == 3
 
     publisher.down = False
     # The lease of the failed attempt has to run out first.
-    assert republish_unpublished(publisher=publisher, outbox=store, now=later, grace_s=30) == 0
+    assert republish_unpublished(publisher=publisher, outbox=store, now=later, grace_s=30).published == 0
     much_later = later + timedelta(seconds=61)
-    assert republish_unpublished(publisher=publisher, outbox=store, now=much_later, grace_s=30) == 3
+    assert republish_unpublished(publisher=publisher, outbox=store, now=much_later, grace_s=30).published == 3
 
     assert sorted(m.message_id for m in publisher.published) == sorted(m.message_id for m in stranded)
     assert store.unpublished() == []
-    assert republish_unpublished(publisher=publisher, outbox=store, now=much_later, grace_s=30) == 0
+    assert republish_unpublished(publisher=publisher, outbox=store, now=much_later, grace_s=30).published == 0
     assert len(publisher.published) == 3
+
+
+class FailingMarkStore(FakeEventStore):
+    """A store that commits events but cannot record that their messages went out."""
+
+    def mark_published(self, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
+        raise StorageUnavailable("postgres: OperationalError")
+
+
+class ExplodingPublisher(FakePublisher):
+    def publish(self, messages: Sequence[OutboundMessage]) -> PublishOutcome:
+        raise RuntimeError("something nobody expected")
+
+
+@pytest.mark.parametrize(
+    ("make_store", "publisher"),
+    [(FailingMarkStore, FakePublisher()), (FakeEventStore, ExplodingPublisher())],
+    ids=["mark_published fails", "publish raises anything"],
+)
+def test_accept_event_answers_once_committed_whatever_publishing_does(
+    store: FakeEventStore, make_store: type[FakeEventStore], publisher: FakePublisher
+) -> None:
+    failing = make_store(users=store.users, movies=store.movies, clock=lambda: NOW)
+
+    answer = accept(request(), failing, publisher)
+
+    assert (answer.status, answer.recipients, answer.notifications) == ("queued", 2, 4)
+    assert answer.event_id in failing.events
+    assert len(failing.unpublished()) == 3  # left for the relay
+    assert len(failing.rows) == 4
+
+
+def test_accept_event_cuts_messages_to_fit_the_store_limit(store: FakeEventStore) -> None:
+    long = [DirectoryUser(user_id=uuid.uuid4(), push_token=f"{n}" + "t" * 4000) for n in range(6)]
+    store.upsert_users(long)
+    store.max_message_bytes = 10_000
+    publisher = FakePublisher()
+
+    accept(request(payload={"user": [str(u.user_id) for u in long]}), store, publisher)
+
+    assert [len(m.payload.user) for m in bodies(publisher)] == [2, 2, 2]
+    assert max(len(m.body) for m in publisher.published) <= 10_000
 
 
 def test_republish_unpublished_leaves_messages_younger_than_the_grace(store: FakeEventStore) -> None:
@@ -256,12 +299,16 @@ def test_republish_unpublished_leaves_messages_younger_than_the_grace(store: Fak
     publisher = FakePublisher()
 
     assert (
-        republish_unpublished(publisher=publisher, outbox=store, now=NOW + timedelta(seconds=10), grace_s=30)
+        republish_unpublished(
+            publisher=publisher, outbox=store, now=NOW + timedelta(seconds=10), grace_s=30
+        ).published
         == 0
     )
     assert publisher.published == []
     assert (
-        republish_unpublished(publisher=publisher, outbox=store, now=NOW + timedelta(seconds=31), grace_s=30)
+        republish_unpublished(
+            publisher=publisher, outbox=store, now=NOW + timedelta(seconds=31), grace_s=30
+        ).published
         == 3
     )
 
@@ -274,17 +321,19 @@ def test_republish_unpublished_works_in_batches(store: FakeEventStore) -> None:
         publisher=publisher, outbox=store, now=NOW + timedelta(minutes=5), grace_s=30, batch_size=2
     )
 
-    assert count == 3
+    assert count == Relayed(published=3)
     assert len(publisher.published) == 3
 
 
-def test_publish_outbox_reports_whether_it_published(store: FakeEventStore) -> None:
+def test_publish_outbox_reports_what_became_of_the_messages(store: FakeEventStore) -> None:
     accept(request(), store, FakePublisher(down=True))
     messages = store.unpublished()
 
-    assert publish_outbox(messages, publisher=FakePublisher(down=True), outbox=store, now=NOW) is False
+    assert publish_outbox(messages, publisher=FakePublisher(down=True), outbox=store, now=NOW) == Relayed(
+        left=3
+    )
     assert len(store.unpublished()) == 3
-    assert publish_outbox(messages, publisher=FakePublisher(), outbox=store, now=NOW) is True
+    assert publish_outbox(messages, publisher=FakePublisher(), outbox=store, now=NOW) == Relayed(published=3)
     assert store.unpublished() == []
 
 

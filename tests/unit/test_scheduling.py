@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from notify.channels import Channel, EventType
-from notify.ports import DueSchedule, FiredBatch, Firing, OutboundMessage
+from notify.ports import DueSchedule, FiredBatch, Firing, OutboundMessage, Refused
 from notify.scheduling import FireReport, fire_due_schedules, plan_firings
 from tests.fakes import FakePublisher
 
@@ -189,6 +189,7 @@ class BatchStore:
     calls: list[int] = field(default_factory=list)
     planned: list[Firing] = field(default_factory=list)
     published: list[uuid.UUID] = field(default_factory=list)
+    parked: list[Refused] = field(default_factory=list)
     due_at: datetime = NOW
     cron: str | None = "*/5 * * * *"
 
@@ -208,6 +209,12 @@ class BatchStore:
 
     def mark_published(self, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
         self.published.extend(message_ids)
+
+    def park(self, refused: Sequence[Refused], now: datetime) -> None:
+        self.parked.extend(refused)
+
+    def parked_count(self) -> int:
+        return len(self.parked)
 
     def claim_unpublished(
         self, now: datetime, older_than: datetime, limit: int, lease_s: int

@@ -48,6 +48,7 @@ from notify.ports import (
     OutboundMessage,
     Outcome,
     Pending,
+    Refused,
     ReleasedBatch,
     StoredEvent,
 )
@@ -63,9 +64,85 @@ _CONTACT_SQL = (
 # contains a comma; _joined_ids checks that the split gives back the list.
 _REQUESTED_IDS = "unnest(string_to_array(%(user_ids)s, ','))"
 
+# Queue messages are written to fit this (SQS takes 262,144 bytes; room is left for the request).
+DEFAULT_MAX_MESSAGE_BYTES = 240_000
+
 # Memory for the fan-out's sorts and its chunk aggregation (hash operations get
 # hash_mem_multiplier times this), so that a 100,000-user event stays off temporary files.
 _FAN_OUT_WORK_MEM = "64MB"
+
+
+_RECIPIENT_COLUMNS = (
+    "user_id",
+    "first_name",
+    "last_name",
+    "birthday_date",
+    "email",
+    "phone",
+    "push_token",
+    "locale",
+    "timezone",
+)
+_LONGEST_CHANNEL = max(Channel, key=len)
+
+
+def _message_body_sql(event: str, message_id: str, channel: str, users: str) -> str:
+    """The queue message's JSON (NotificationMessage, schema_version 1) for `event`'s columns."""
+    return f"""json_build_object(
+        'schema_version', 1, 'message_id', {message_id}, 'event_id', {event}.event_id,
+        'event_type', {event}.event_type, 'created_dt', {event}.created_dt, 'transport_type', {channel},
+        'priority', {event}.priority,
+        'payload', json_build_object('user', {users}, 'content', {event}.content))::text"""
+
+
+def _outbox_messages_sql(recipients: str, columns: Sequence[str] = _RECIPIENT_COLUMNS) -> str:
+    """CTEs that cut recipients into queue messages and store them in the outbox, for the three
+    places that write messages (an event's fan-out, the tick's occurrences, released rows).
+
+    Expects `recipients` (event_id, channel, queue, chunk, and `columns`: chunks numbered by count)
+    and `envelope` (event_id, event_type, created_dt, priority, content as json: the events the
+    messages are for). Defines `chunk` (one row per count chunk, with its `size`) and `stored`
+    (message_id, queue, body). A chunk whose message would exceed `max_bytes` (long push tokens,
+    long names) is cut again by bytes: its recipients are numbered by a running sum of their JSON
+    lengths, and each piece holds at most `room - widest - 2` bytes before its last recipient,
+    so its array stays under `room`. Only oversized chunks pay for that.
+    """
+    fields = ", ".join(f"r.{column}" for column in columns)
+    placeholder = _message_body_sql(
+        "e", "'00000000-0000-0000-0000-000000000000'::uuid", f"'{_LONGEST_CHANNEL}'::text", "'[]'::json"
+    )
+    length = "octet_length(x.u::text)"
+    key = "c.event_id, c.channel, c.chunk"
+    return f"""
+chunk AS (
+    SELECT r.event_id, r.channel, r.queue, r.chunk, json_agg(u) AS users, count(*) AS size
+    FROM {recipients} r, LATERAL (SELECT {fields}) AS u
+    GROUP BY r.event_id, r.channel, r.queue, r.chunk
+),
+room AS (  -- bytes a message of each event leaves for its recipients' array
+    SELECT e.event_id, %(max_bytes)s - octet_length({placeholder}) + 2 AS room FROM envelope e
+),
+piece AS (
+    SELECT c.event_id, c.channel, c.queue, c.users
+    FROM chunk c JOIN room USING (event_id) WHERE octet_length(c.users::text) <= room.room
+    UNION ALL
+    SELECT event_id, channel, queue, json_agg(u ORDER BY n)
+    FROM (
+        SELECT c.event_id, c.channel, c.queue, c.chunk, x.u, x.n,
+               (sum({length} + 4) OVER (PARTITION BY {key} ORDER BY x.n) - {length} - 4)
+                   / greatest(room.room - max({length}) OVER (PARTITION BY {key}) - 2, 1) AS part
+        FROM chunk c JOIN room USING (event_id), json_array_elements(c.users) WITH ORDINALITY AS x(u, n)
+        WHERE octet_length(c.users::text) > room.room
+    ) cut
+    GROUP BY event_id, channel, queue, chunk, part
+),
+message AS (SELECT gen_random_uuid() AS message_id, p.* FROM piece p),
+stored AS (
+    INSERT INTO outbox (message_id, queue, body)
+    SELECT m.message_id, m.queue, {_message_body_sql("e", "m.message_id", "m.channel", "m.users")}
+    FROM message m JOIN envelope e USING (event_id)
+    RETURNING message_id, queue, body
+)"""
 
 
 def _recipients_of(channel: Channel | None) -> str:
@@ -74,7 +151,9 @@ def _recipients_of(channel: Channel | None) -> str:
         f"k.{field}" if channel is not None and field == CONTACT_FIELD[channel] else f"NULL::text AS {field}"
         for field in CONTACT_FIELD.values()
     )
-    return f"""SELECT {f"'{channel}'" if channel else "NULL"}::text AS channel,
+    name = f"'{channel}'" if channel else "NULL"
+    return f"""SELECT {name}::text AS channel,
+           %(event_id)s::uuid AS event_id, %(queues)s::jsonb ->> {name} AS queue,
            (row_number() OVER (ORDER BY k.user_id) - 1) / %(chunk_size)s AS chunk,
            k.user_id, k.first_name, k.last_name, k.birthday AS birthday_date, {contacts},
            k.locale, k.timezone
@@ -95,7 +174,7 @@ def _fan_out_sql(channels: tuple[Channel, ...]) -> str:
     # Built from module constants only: channel names and the directory's contact columns.
     branches = "\n    UNION ALL\n    ".join(_recipients_of(channel) for channel in channels or (None,))
     if len(channels) == 1:  # one notification per recipient
-        recipients = "(SELECT coalesce(sum(size), 0) FROM chunks)"
+        recipients = "(SELECT coalesce(sum(size), 0) FROM chunk)"
     else:
         reachable = " OR ".join(f"k.{CONTACT_FIELD[channel]} IS NOT NULL" for channel in channels) or "false"
         recipients = f"(SELECT count(*) FROM known k WHERE {reachable})"
@@ -115,27 +194,14 @@ inserted AS (
     INSERT INTO notifications (event_id, channel, user_id)
     SELECT %(event_id)s, channel, user_id FROM recipients
 ),
-chunks AS (
-    SELECT r.channel, gen_random_uuid() AS message_id, json_agg(recipient) AS users, count(*) AS size
-    FROM recipients r,
-         LATERAL (SELECT r.user_id, r.first_name, r.last_name, r.birthday_date, r.email, r.phone,
-                         r.push_token, r.locale, r.timezone) AS recipient
-    GROUP BY r.channel, r.chunk
-),
-stored AS (
-    INSERT INTO outbox (message_id, queue, body)
-    SELECT message_id, %(queues)s::jsonb ->> channel,
-           json_build_object(
-               'schema_version', 1, 'message_id', message_id, 'event_id', %(event_id)s::uuid,
-               'event_type', %(event_type)s::text, 'created_dt', %(created_dt)s::timestamptz,
-               'transport_type', channel, 'priority', %(priority)s::int,
-               'payload', json_build_object('user', users, 'content', %(content)s::json))::text
-    FROM chunks
-    RETURNING message_id, queue, body
-),
+envelope AS (
+    SELECT %(event_id)s::uuid AS event_id, %(event_type)s::text AS event_type,
+           %(created_dt)s::timestamptz AS created_dt, %(priority)s::int AS priority,
+           %(content)s::json AS content
+),{_outbox_messages_sql("recipients")},
 totals AS (
     SELECT (SELECT count(*) FROM known) AS known, {recipients} AS recipients,
-           (SELECT coalesce(sum(size), 0) FROM chunks) AS notifications
+           (SELECT coalesce(sum(size), 0) FROM chunk) AS notifications
 ),
 counted AS (
     UPDATE events SET
@@ -206,25 +272,9 @@ inserted AS (
     INSERT INTO notifications (event_id, channel, user_id)
     SELECT r.event_id, r.channel, r.user_id FROM recipient r JOIN new_event e USING (event_id)
 ),
-chunk AS (
-    SELECT r.event_id, r.channel, r.queue, gen_random_uuid() AS message_id, json_agg(u) AS users
-    FROM recipient r,
-         LATERAL (SELECT r.user_id, r.first_name, r.last_name, r.birthday_date, r.email, r.phone,
-                         r.push_token, r.locale, r.timezone) AS u
-    WHERE r.event_id IN (SELECT event_id FROM new_event)
-    GROUP BY r.event_id, r.channel, r.queue, r.chunk
-),
-stored AS (
-    INSERT INTO outbox (message_id, queue, body)
-    SELECT c.message_id, c.queue,
-           json_build_object(
-               'schema_version', 1, 'message_id', c.message_id, 'event_id', e.event_id,
-               'event_type', e.event_type, 'created_dt', e.created_dt, 'transport_type', c.channel,
-               'priority', e.priority,
-               'payload', json_build_object('user', c.users, 'content', e.content))::text
-    FROM chunk c JOIN new_event e USING (event_id)
-    RETURNING message_id, queue, body
-)
+envelope AS (SELECT event_id, event_type, created_dt, priority, content FROM new_event),
+fresh AS (SELECT * FROM recipient WHERE event_id IN (SELECT event_id FROM new_event)),
+{_outbox_messages_sql("fresh")}
 SELECT message_id, queue, body FROM stored
 UNION ALL
 SELECT NULL, NULL, count(*)::text FROM new_event
@@ -298,7 +348,7 @@ RETURNING n.event_id, n.channel, n.user_id
 
 # Queue messages for notification rows that already exist (released from a deferral or a
 # digest, or abandoned), enriched afresh from the directory, stored in the outbox.
-_MESSAGES_FOR_ROWS_SQL = """
+_MESSAGES_FOR_ROWS_SQL = f"""
 WITH picked AS (
     SELECT * FROM unnest(%(event_ids)s::uuid[], %(channels)s::text[], %(user_ids)s::uuid[])
         AS p(event_id, channel, user_id)
@@ -318,21 +368,11 @@ recipient AS MATERIALIZED (
     JOIN notifications n ON (n.event_id, n.channel, n.user_id) = (p.event_id, p.channel, p.user_id)
     JOIN directory_users u ON u.user_id = p.user_id
 ),
-chunk AS (
-    SELECT r.event_id, r.channel, r.queue, gen_random_uuid() AS message_id, json_agg(u) AS users
-    FROM recipient r,
-         LATERAL (SELECT r.user_id, r.first_name, r.last_name, r.birthday_date, r.email, r.phone,
-                         r.push_token, r.locale, r.timezone, r.digest_count) AS u
-    GROUP BY r.event_id, r.channel, r.queue, r.chunk
-)
-INSERT INTO outbox (message_id, queue, body)
-SELECT c.message_id, c.queue,
-       json_build_object(
-           'schema_version', 1, 'message_id', c.message_id, 'event_id', e.event_id,
-           'event_type', e.event_type, 'created_dt', e.created_dt, 'transport_type', c.channel,
-           'priority', e.priority, 'payload', json_build_object('user', c.users, 'content', e.content))::text
-FROM chunk c JOIN events e USING (event_id)
-RETURNING message_id, queue, body
+envelope AS (
+    SELECT event_id, event_type, created_dt, priority, content
+    FROM events WHERE event_id IN (SELECT event_id FROM picked)
+),{_outbox_messages_sql("recipient", (*_RECIPIENT_COLUMNS, "digest_count"))}
+SELECT message_id, queue, body FROM stored
 """
 
 # Outcomes other than "send", written for a whole message at once. A like held for a digest
@@ -466,8 +506,15 @@ def _check_if_idle(conn: psycopg.Connection[Any]) -> None:
 class PostgresStore:
     """Implements EventStore, Outbox, Directory, DeliveryLedger and HealthProbe."""
 
-    def __init__(self, dsn: str, max_connections: int = 4, connect_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        max_connections: int = 4,
+        connect_timeout_s: float = 10.0,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    ) -> None:
         self._dsn = dsn
+        self._max_message_bytes = max_message_bytes
         self._max_connections = max_connections
         self._connect_timeout_s = connect_timeout_s
         self._pool: ConnectionPool | None = None
@@ -527,6 +574,7 @@ class PostgresStore:
                     "requested": len(event.user_ids),
                     "event_id": event.event_id,
                     "chunk_size": event.chunk_size,
+                    "max_bytes": self._max_message_bytes,
                     "queues": json.dumps({str(k): v for k, v in event.queue_by_channel.items()}),
                     "event_type": str(event.event_type),
                     "created_dt": event.created_dt,
@@ -741,6 +789,7 @@ class PostgresStore:
                             for f in sending
                         ],
                         "chunk_size": chunk_size,
+                        "max_bytes": self._max_message_bytes,
                     },
                 ).fetchall()
                 messages = [
@@ -870,6 +919,23 @@ class PostgresStore:
                 (now, list(message_ids)),
             )
 
+    def park(self, refused: Sequence[Refused], now: datetime) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                """
+                UPDATE outbox o SET parked_at = %s, error = r.error, claimed_until = NULL
+                FROM unnest(%s::uuid[], %s::text[]) AS r(message_id, error)
+                WHERE o.message_id = r.message_id AND o.published_at IS NULL
+                """,
+                (now, [r.message_id for r in refused], [r.error[:1000] for r in refused]),
+            )
+
+    def parked_count(self) -> int:
+        with self._connection() as conn:
+            row = conn.execute("SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL").fetchone()
+        assert row is not None
+        return int(row[0])
+
     def claim_unpublished(
         self, now: datetime, older_than: datetime, limit: int, lease_s: int
     ) -> list[OutboundMessage]:
@@ -879,7 +945,7 @@ class PostgresStore:
                 UPDATE outbox SET claimed_until = %(until)s
                 WHERE message_id IN (
                     SELECT message_id FROM outbox
-                    WHERE published_at IS NULL AND created_at < %(older_than)s
+                    WHERE published_at IS NULL AND parked_at IS NULL AND created_at < %(older_than)s
                       AND (claimed_until IS NULL OR claimed_until < %(now)s)
                     ORDER BY created_at
                     LIMIT %(limit)s
@@ -1075,6 +1141,7 @@ class PostgresStore:
                     "user_ids": [row[2] for row in released],
                     "queues": Jsonb(queue_by_channel_priority),
                     "chunk_size": chunk_size,
+                    "max_bytes": self._max_message_bytes,
                 },
             ).fetchall()
         return ReleasedBatch(

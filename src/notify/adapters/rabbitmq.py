@@ -1,10 +1,13 @@
 """RabbitMQ: durable queues named as the SQS ones, persistent messages, publisher confirms.
 
 Publishing uses pika's asynchronous connection driven to completion per batch, so a batch
-of messages costs one wait for confirms instead of one per message.
+of messages costs one wait for confirms instead of one per message. Every publish is
+`mandatory`: a message no queue takes comes back (basic.return) before its confirm, and is
+reported refused, not published; so is a nacked one.
 """
 
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,10 +17,13 @@ from pika.adapters.select_connection import IOLoop
 from pika.spec import Basic
 
 from notify.errors import BrokerUnavailable
-from notify.ports import OutboundMessage
+from notify.ports import OutboundMessage, PublishOutcome, Refused
 
 RETRY_SUFFIX = "-retry"
 DEAD_LETTER_SUFFIX = "-dlq"
+# RabbitMQ closes the channel on a message over its max_message_size (16 MiB by default since 4.0,
+# 128 MiB before), failing everything behind it; such a message is refused before it is sent.
+RABBITMQ_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
 def topology(queue: str) -> list[tuple[str, dict[str, Any]]]:
@@ -44,20 +50,38 @@ def message_properties(message_id: str, headers: dict[str, Any] | None = None, *
 
 
 class RabbitPublisher:
-    def __init__(self, url: str, queues: Sequence[str], confirm_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        queues: Sequence[str],
+        confirm_timeout_s: float = 30.0,
+        max_message_bytes: int = RABBITMQ_MAX_MESSAGE_BYTES,
+    ) -> None:
         self._parameters = pika.URLParameters(url)
         self._queues = list(queues)
         self._timeout = confirm_timeout_s
+        self._max_message_bytes = max_message_bytes
         self._session: _ConfirmingSession | None = None
 
-    def publish(self, messages: Sequence[OutboundMessage]) -> None:
-        if messages:
-            self._with_session(lambda session: session.publish(messages, self._timeout))
+    def publish(self, messages: Sequence[OutboundMessage]) -> PublishOutcome:
+        too_large = [
+            Refused(m.message_id, f"rabbitmq: larger than {self._max_message_bytes} bytes")
+            for m in messages
+            if len(m.body) > self._max_message_bytes
+        ]
+        refused_ids = {r.message_id for r in too_large}
+        sendable = [m for m in messages if m.message_id not in refused_ids]
+        outcome = PublishOutcome(refused=too_large)
+        if sendable:
+            sent = self._with_session(lambda session: session.publish(sendable, self._timeout))
+            outcome.published.extend(sent.published)
+            outcome.refused.extend(sent.refused)
+        return outcome
 
     def check(self) -> None:
         self._with_session(lambda session: session.ping(self._timeout))
 
-    def _with_session(self, action: Callable[["_ConfirmingSession"], None]) -> None:
+    def _with_session[T](self, action: Callable[["_ConfirmingSession"], T]) -> T:
         """Run `action` on a live session, reconnecting if the last one closed.
 
         A connection kept between calls can die while nobody listens (broker restart, missed
@@ -72,13 +96,13 @@ class RabbitPublisher:
             try:
                 if self._session is None:
                     self._session = _ConfirmingSession(self._parameters, self._queues, self._timeout)
-                action(self._session)
+                return action(self._session)
             except (pika.exceptions.AMQPConnectionError, OSError):
                 if not reused:
                     raise
                 self.close()
                 self._session = _ConfirmingSession(self._parameters, self._queues, self._timeout)
-                action(self._session)
+                return action(self._session)
         except (pika.exceptions.AMQPError, OSError, TimeoutError) as error:
             self.close()
             raise BrokerUnavailable(f"rabbitmq: {type(error).__name__}: {error}") from error
@@ -99,8 +123,9 @@ class _ConfirmingSession:
         self._declared = 0
         self._queues = queues
         self._next_tag = 0
-        self._unconfirmed: set[int] = set()
-        self._nacked = 0
+        self._unconfirmed: dict[int, uuid.UUID] = {}  # delivery tag -> message id
+        self._outcome = PublishOutcome()
+        self._returned: dict[str, str] = {}  # message id -> why no queue took it
         self._ioloop.activate_poller()  # what IOLoop.start() would do; we poll it ourselves
         self._connection = pika.SelectConnection(
             parameters,
@@ -121,6 +146,7 @@ class _ConfirmingSession:
     def _on_channel(self, channel: Any) -> None:
         self._channel = channel
         channel.add_on_close_callback(self._on_failure)
+        channel.add_on_return_callback(self._on_return)
         channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=self._declare)
 
     def _declare(self, _frame: Any) -> None:
@@ -141,31 +167,45 @@ class _ConfirmingSession:
             reason if isinstance(reason, BaseException) else pika.exceptions.AMQPError(str(reason))
         )
 
+    def _on_return(self, _channel: Any, method: Any, properties: Any, _body: bytes) -> None:
+        # Comes before the message's confirm: the broker routed it nowhere.
+        self._returned[str(properties.message_id)] = (
+            f"rabbitmq: returned {method.reply_code} {method.reply_text}"
+        )
+
     def _on_confirm(self, frame: Any) -> None:
         method = frame.method
         tags = (
-            {tag for tag in self._unconfirmed if tag <= method.delivery_tag}
+            [tag for tag in self._unconfirmed if tag <= method.delivery_tag]
             if method.multiple
-            else {method.delivery_tag}
+            else [method.delivery_tag]
         )
-        if isinstance(method, Basic.Nack):
-            self._nacked += len(tags)
-        self._unconfirmed -= tags
+        for tag in tags:
+            message_id = self._unconfirmed.pop(tag, None)
+            if message_id is None:
+                continue
+            returned = self._returned.pop(str(message_id), None)
+            if isinstance(method, Basic.Nack):
+                self._outcome.refused.append(Refused(message_id, "rabbitmq: nacked by the broker"))
+            elif returned is not None:
+                self._outcome.refused.append(Refused(message_id, returned))
+            else:
+                self._outcome.published.append(message_id)
 
-    def publish(self, messages: Sequence[OutboundMessage], timeout: float) -> None:
+    def publish(self, messages: Sequence[OutboundMessage], timeout: float) -> PublishOutcome:
+        self._outcome, self._returned = PublishOutcome(), {}
         for message in messages:
             self._channel.basic_publish(
                 exchange="",
                 routing_key=message.queue,
                 body=message.body,
                 properties=message_properties(str(message.message_id)),
+                mandatory=True,
             )
             self._next_tag += 1
-            self._unconfirmed.add(self._next_tag)
+            self._unconfirmed[self._next_tag] = message.message_id
         self._run_until(lambda: not self._unconfirmed, timeout)
-        if self._nacked:
-            nacked, self._nacked = self._nacked, 0
-            raise pika.exceptions.AMQPError(f"broker refused {nacked} message(s)")
+        return self._outcome
 
     def _run_until(self, done: Callable[[], bool], timeout: float) -> None:
         deadline = time.monotonic() + timeout

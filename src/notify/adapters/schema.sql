@@ -130,6 +130,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     published_at  timestamptz
 );
 CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (created_at) WHERE published_at IS NULL;
+-- A message the broker refused for good (too large, unroutable) is parked with the broker's error:
+-- the relay never claims it again; an operator sees it (GET /health, the tick's report) and
+-- decides (fix and clear parked_at, or delete it).
+ALTER TABLE outbox ADD COLUMN IF NOT EXISTS parked_at timestamptz;
+ALTER TABLE outbox ADD COLUMN IF NOT EXISTS error text;
+CREATE INDEX IF NOT EXISTS outbox_parked ON outbox (parked_at) WHERE parked_at IS NOT NULL;
 -- Message bodies are large, repetitive JSON: lz4 compresses them several times faster than
 -- the default pglz. Kept as is where the server has no lz4 (or no per-column compression).
 DO $$

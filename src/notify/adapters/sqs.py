@@ -2,20 +2,43 @@
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notify.adapters.aws import aws_client
 from notify.errors import BrokerUnavailable
-from notify.ports import OutboundMessage
+from notify.ports import OutboundMessage, PublishOutcome, Refused
 
 _MAX_BATCH_ENTRIES = 10
 _MAX_BATCH_BYTES = 250_000  # under SQS's 256 KiB per request, leaving room for the envelope
+# SQS's classic limit per message. Queues made since 2025 take up to 1 MiB (LocalStack's do), but
+# messages are written to fit NOTIFY_MAX_MESSAGE_BYTES, so anything larger is a foreign row.
+SQS_MAX_MESSAGE_BYTES = 262_144
+# Error codes by which SQS refuses the request for what the messages are (both spellings: the
+# JSON protocol's and the query protocol's). Anything else is an outage.
+_REFUSALS = frozenset(
+    {
+        "InvalidParameterValue",
+        "MessageTooLong",
+        "BatchRequestTooLong",
+        "InvalidMessageContents",
+        "AWS.SimpleQueueService.BatchRequestTooLong",
+        "AWS.SimpleQueueService.MessageTooLong",
+        "AWS.SimpleQueueService.InvalidMessageContents",
+    }
+)
 
 
 class SqsPublisher:
-    def __init__(self, region: str, queue_url_base: str | None = None) -> None:
+    """Reports per message: published, or refused by SQS for what it is (too large, invalid
+    characters: SenderFault); a missing queue or an unreachable endpoint is an outage."""
+
+    def __init__(
+        self, region: str, queue_url_base: str | None = None, max_message_bytes: int = SQS_MAX_MESSAGE_BYTES
+    ) -> None:
         self._region = region
+        self._max_message_bytes = max_message_bytes
         self._queue_url_base = queue_url_base
         self._urls: dict[str, str] = {}
 
@@ -33,27 +56,59 @@ class SqsPublisher:
         except (ClientError, BotoCoreError) as error:
             raise BrokerUnavailable(f"sqs: {type(error).__name__}") from error
 
-    def publish(self, messages: Sequence[OutboundMessage]) -> None:
+    def publish(self, messages: Sequence[OutboundMessage]) -> PublishOutcome:
         by_queue: dict[str, list[OutboundMessage]] = defaultdict(list)
+        outcome = PublishOutcome()
         for message in messages:
-            by_queue[message.queue].append(message)
+            if len(message.body) > self._max_message_bytes:
+                # Sent, it would only come back refused; refused here, it holds up no batch.
+                outcome.refused.append(
+                    Refused(message.message_id, f"sqs: larger than {self._max_message_bytes} bytes")
+                )
+            else:
+                by_queue[message.queue].append(message)
         sqs = aws_client("sqs", self._region)
         try:
             for queue, queued in by_queue.items():
                 url = self._queue_url(queue)
                 for batch in _batches(queued):
-                    answer = sqs.send_message_batch(
-                        QueueUrl=url,
-                        Entries=[
-                            {"Id": str(index), "MessageBody": message.body.decode()}
-                            for index, message in enumerate(batch)
-                        ],
-                    )
-                    if answer.get("Failed"):
-                        codes = sorted({failure["Code"] for failure in answer["Failed"]})
-                        raise BrokerUnavailable(f"sqs:SendMessageBatch to {queue} failed: {codes}")
+                    _send(sqs, url, batch, outcome)
         except (ClientError, BotoCoreError) as error:
-            raise BrokerUnavailable(f"sqs: {type(error).__name__}") from error
+            if not (outcome.published or outcome.refused):
+                raise BrokerUnavailable(f"sqs: {type(error).__name__} {_code(error)}".rstrip()) from error
+            # What went out stays published; the rest is left in the outbox for the relay.
+        return outcome
+
+
+def _code(error: Exception) -> str:
+    return str(error.response.get("Error", {}).get("Code", "")) if isinstance(error, ClientError) else ""
+
+
+def _send(sqs: Any, url: str, batch: Sequence[OutboundMessage], outcome: PublishOutcome) -> None:
+    """One SendMessageBatch; a request the queue refuses as a whole is tried again message by
+    message, so that only the message at fault is refused."""
+    try:
+        answer = sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(index), "MessageBody": m.body.decode()} for index, m in enumerate(batch)],
+        )
+    except ClientError as error:
+        if _code(error) not in _REFUSALS:
+            raise
+        if len(batch) > 1:
+            for message in batch:
+                _send(sqs, url, [message], outcome)
+            return
+        detail = str(error.response.get("Error", {}).get("Message", ""))
+        outcome.refused.append(Refused(batch[0].message_id, f"sqs {_code(error)}: {detail}"[:500]))
+        return
+    for entry in answer.get("Successful", []):
+        outcome.published.append(batch[int(entry["Id"])].message_id)
+    for failure in answer.get("Failed", []):
+        # A fault of the sender (the message itself) is permanent; any other is left for later.
+        if failure.get("SenderFault"):
+            reason = f"sqs {failure.get('Code')}: {failure.get('Message', '')}"[:500]
+            outcome.refused.append(Refused(batch[int(failure["Id"])].message_id, reason))
 
 
 def _batches(messages: Sequence[OutboundMessage]) -> Iterator[list[OutboundMessage]]:

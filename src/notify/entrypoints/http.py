@@ -1,5 +1,6 @@
 """The HTTP API behind API Gateway (REST, v1): routes are thin, each calls one domain function."""
 
+import contextlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -234,10 +235,13 @@ def health() -> Response[Any]:
         except Exception as error:  # noqa: BLE001 - health reports any failure, whatever its type
             checks[name] = f"unavailable: {type(error).__name__}"
     healthy = all(value == "ok" for value in checks.values())
-    return _json(
-        HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE,
-        {"status": "ok" if healthy else "degraded", **checks},
-    )
+    answer: dict[str, Any] = {"status": "ok" if healthy else "degraded", **checks}
+    if checks["database"] == "ok":
+        # Messages the broker refused for good, waiting in the outbox for an operator. The database
+        # just answered; should it fail now, the answer goes without the count.
+        with contextlib.suppress(Exception):
+            answer["outbox"] = {"parked": ctx.store.parked_count()}
+    return _json(HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE, answer)
 
 
 @app.get("/openapi.json", include_in_schema=False)
