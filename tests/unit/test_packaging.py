@@ -81,3 +81,26 @@ def test_handler_module_is_thin_and_composes_nothing_at_import(
     module = importlib.import_module(name)
     assert callable(module.lambda_handler)
     assert bootstrap._current is None
+
+
+class _RefLoader(_CfnLoader):
+    """_CfnLoader that keeps `!Ref Name` as {"Ref": "Name"}."""
+
+
+_RefLoader.add_constructor("!Ref", lambda loader, node: {"Ref": loader.construct_scalar(node)})  # type: ignore[arg-type]
+
+
+def test_template_caps_each_senders_tiers_so_low_cannot_take_all_of_it() -> None:
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_RefLoader)  # noqa: S506 - safe subclass
+    defaults = {name: spec.get("Default") for name, spec in template["Parameters"].items()}
+    for function in ("SendEmailFunction", "SendSmsFunction", "SendPushFunction"):
+        events = template["Resources"][function]["Properties"]["Events"]
+        caps = {
+            name: defaults[event["Properties"]["ScalingConfig"]["MaximumConcurrency"]["Ref"]]
+            for name, event in events.items()
+        }
+        assert caps["Low"] < caps["Normal"] < caps["High"], function
+        assert caps["Low"] >= 2  # SQS event sources take 2 at the least
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["NOTIFY_SEND_CONCURRENCY"] == {"Ref": "SendConcurrency"}
+    assert defaults["SendConcurrency"] >= 16
