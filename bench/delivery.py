@@ -163,6 +163,7 @@ def on_stack(args: argparse.Namespace) -> dict[str, Any]:
         "lost": counts["lost"],
         "duplicates": counts["duplicates"],
         "unrecorded_emails": counts["unrecorded"],
+        "unfinished": sum(1 for s in statuses.values() if s in localdev.PENDING_STATUSES),
         "seconds": round(seconds, 1),
         "ceiling_by_threads": {str(t): round(c, 1) for t, c in ceilings.items()},
     }
