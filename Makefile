@@ -54,10 +54,12 @@ demo: $(STAMP)  ## one event of each type through API Gateway, then what SES/SNS
 api: $(STAMP) up  ## the API through `sam local start-api` on 127.0.0.1:3000 (Docker engine and Lambda image made here)
 	@localstack/sam-api.sh start
 
-bench: $(STAMP) services  ## benchmarks (not run by CI); each prints a JSON line last
+bench: $(STAMP) services  ## benchmarks (not run by CI; delivery and priority bring the stack up); each prints a JSON line last
 	$(PY) bench/fanout.py
 	$(PY) bench/tick.py
 	$(PY) bench/controls.py
+	$(PY) bench/delivery.py
+	$(PY) bench/priority.py
 
 worker: $(STAMP) services  ## run the RabbitMQ worker (BROKER=rabbitmq)
 	NOTIFY_BROKER=rabbitmq $(PY) -m notify.worker

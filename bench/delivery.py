@@ -1,0 +1,332 @@
+"""Delivery benchmark: how fast one large event is sent, on the deployed stack and in one execution
+environment with provider latency, each against the ceiling it could reach.
+
+Part 1, on the deployed local stack (brought up first when LocalStack is down; the API key header
+of bench/stack.py once the stack has keys): --recipients e-mail-only users (default 20,000) PUT
+through the API in batches of 1,000, in a time zone where it is about noon, so that the default
+quiet hours hold nothing back and no preferences are needed; one movie; then one `POST /events`
+(new_episode, priority 8, every user) and the stack's database polled until every row is final.
+rate_per_s = recipients / (POST → the last row final). After a grace period (--grace, 10 s) the SES
+store is read once: lost = recipients whose row is not final and sent (or unconfirmed) or whose
+message is not in the store; duplicates = e-mails beyond the first per address.
+The ceiling, measured in the same run on the same LocalStack: one process calling `send_raw_email`
+from 8 and from 32 threads (a client configured like the service's provider client), --ceiling
+messages each (3,000), the message the service sends for this event (the real TemplateRenderer
+and notify.adapters.email.mime_message; same size); ses_ceiling_per_s = the better of the two,
+ratio = rate_per_s / ses_ceiling_per_s. Target ratio >= 0.5, goal 0.8.
+
+Part 2, in process (--skip-stack runs only this): the real send path with 50 ms of provider
+latency: 16 queue messages of 250 recipients (4,000) stored by the ingest's fan-out in a scratch
+database, each through notify.entrypoints.queue.deliver_body one after the other, as one execution
+environment takes a batch: the real PostgresStore as ledger and controls, the real renderer, a
+sender whose send() sleeps --latency-ms and answers an id. C = the deployed default
+NOTIFY_SEND_CONCURRENCY (Settings().send_concurrency); env_rate_per_s = recipients / seconds
+(median of --repeat), env_ratio = env_rate_per_s / (C / latency). Target env_ratio >= 0.6.
+--sweep measures C in 8, 16, 32, 64 (the figures that chose the default).
+
+Run with `make bench` (or `.venv/bin/python bench/delivery.py`); part 1 needs the stack (`make up`),
+part 2 PostgreSQL. Everything made is removed at the end: users, the movie, the event and its rows
+and outbox messages, the e-mails in the SES store, the scratch database. The last line printed is
+JSON: {"bench": "delivery", "recipients", "rate_per_s", "ses_ceiling_per_s", "ratio", "lost",
+"duplicates", "latency_ms", "concurrency", "env_rate_per_s", "env_ratio", ...}.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+for path in (ROOT / "src", ROOT):  # runnable without installing the package
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the service's per-message logs stay quiet
+
+import boto3  # noqa: E402
+import psycopg  # noqa: E402
+
+from bench.stack import StackRun, delivery_counts, ensure_stack, quiet_free_timezone, ratio  # noqa: E402
+from notify import bootstrap  # noqa: E402
+from notify.adapters.aws import ProviderConnection  # noqa: E402
+from notify.adapters.email import mime_message  # noqa: E402
+from notify.adapters.postgres import PostgresStore  # noqa: E402
+from notify.channels import Channel, EventType  # noqa: E402
+from notify.entrypoints.queue import deliver_body  # noqa: E402
+from notify.ingest import accept_event  # noqa: E402
+from notify.models import Content, EventRequest, Recipient  # noqa: E402
+from notify.ports import Publisher, Rendered, Sender  # noqa: E402
+from notify.settings import Settings  # noqa: E402
+from scripts import localdev  # noqa: E402
+from tests.fakes import FakePublisher  # noqa: E402
+from tests.scratch import scratch_database  # noqa: E402
+
+CEILING_THREADS = (8, 32)
+SWEEP = (8, 16, 32, 64)
+
+
+# ---- part 1: the deployed stack ------------------------------------------------------------------
+
+
+def service_like_email(endpoints: dict[str, Any], address: str) -> bytes:
+    """The raw e-mail the service sends for a new episode, rendered by its own composition."""
+    settings = Settings(public_base_url=endpoints["api_url"])
+    user = Recipient(user_id=uuid.uuid4(), first_name="Bench", last_name="bench0", email=address)
+    content = Content(movie_id=uuid.uuid4(), title="Bench Film 0123456789", season=1, episode=2)
+    rendered = bootstrap.Services(settings).renderer.render(
+        EventType.NEW_EPISODE, Channel.EMAIL, user, [content]
+    )
+    return mime_message(endpoints["email_sender"], address, rendered)
+
+
+def ses_ceiling(endpoints: dict[str, Any], threads: int, messages: int) -> float:
+    """send_raw_email from `threads` threads of this process; e-mails per second. Its e-mails are
+    removed from the store afterwards."""
+    tag = uuid.uuid4().hex[:10]
+    source = endpoints["email_sender"]
+    addresses = [f"ceiling-{tag}-{n}@bench.example" for n in range(messages)]
+    sample = service_like_email(endpoints, addresses[0])
+    bodies = [sample.replace(addresses[0].encode(), address.encode()) for address in addresses]
+    client = boto3.client(
+        "ses",
+        endpoint_url=endpoints["localstack_url"],
+        region_name=endpoints["region"],
+        aws_access_key_id="test",
+        aws_secret_access_key="test",  # noqa: S106 - LocalStack's fake credentials
+        config=ProviderConnection(region=endpoints["region"], pool_size=threads).config(),
+    )
+
+    def send(n: int) -> str:
+        answer = client.send_raw_email(
+            Source=source, Destinations=[addresses[n]], RawMessage={"Data": bodies[n]}
+        )
+        return str(answer["MessageId"])
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        ids = list(pool.map(send, range(threads)))  # connections open before the clock starts
+        started = time.perf_counter()
+        ids += pool.map(send, range(messages))
+        elapsed = time.perf_counter() - started
+    for message_id in ids:
+        localdev.http("DELETE", f"{endpoints['localstack_url']}/_aws/ses?id={message_id}")
+    return messages / elapsed
+
+
+def on_stack(args: argparse.Namespace) -> dict[str, Any]:
+    endpoints = ensure_stack()
+    ceilings = {}
+    for threads in CEILING_THREADS:
+        ceilings[threads] = ses_ceiling(endpoints, threads, args.ceiling)
+        print(f"SES ceiling: send_raw_email from {threads} threads: {ceilings[threads]:.0f}/s", flush=True)
+    ceiling = max(ceilings.values())
+
+    run = StackRun(endpoints)
+    try:
+        zone = quiet_free_timezone(datetime.now(UTC))
+        started = time.monotonic()
+        users = run.put_users(args.recipients, zone)
+        movie_id = run.put_movie()
+        print(
+            f"PUT {len(users):,} users ({zone}) through the API in {time.monotonic() - started:.1f} s",
+            flush=True,
+        )
+        event_id, posted = run.post_event("new_episode", 8, users, movie_id)
+        print(f"POST /events → {event_id}; waiting for {len(users):,} rows to be final", flush=True)
+        finished, statuses = run.wait_final(event_id, len(users), args.timeout)
+        seconds = finished - posted
+        rate = len(users) / seconds
+        print(f"every row final {seconds:.1f} s after the POST: {rate:.0f}/s", flush=True)
+        time.sleep(args.grace)
+        counts = delivery_counts(
+            statuses, run.emails_per_address(), {u["user_id"]: u["email"] for u in users}
+        )
+        outcome: dict[str, int] = {}
+        for status in statuses.values():
+            outcome[status] = outcome.get(status, 0) + 1
+        print(f"rows: {outcome}; {counts}", flush=True)
+    finally:
+        run.clean_up()
+    return {
+        "recipients": len(users),
+        "rate_per_s": round(rate, 1),
+        "ses_ceiling_per_s": round(ceiling, 1),
+        "ratio": ratio(rate, ceiling),
+        "lost": counts["lost"],
+        "duplicates": counts["duplicates"],
+        "unrecorded_emails": counts["unrecorded"],
+        "unfinished": sum(1 for s in statuses.values() if s in localdev.PENDING_STATUSES),
+        "seconds": round(seconds, 1),
+        "ceiling_by_threads": {str(t): round(c, 1) for t, c in ceilings.items()},
+    }
+
+
+# ---- part 2: one execution environment with provider latency --------------------------------------
+
+
+class SleepingSender:
+    """A provider that takes `latency_s` to accept each message."""
+
+    def __init__(self, latency_s: float) -> None:
+        self.latency_s = latency_s
+        self.sent = 0
+        self._lock = threading.Lock()
+
+    def send(self, address: str, message: Rendered) -> str:
+        time.sleep(self.latency_s)
+        with self._lock:
+            self.sent += 1
+        return f"bench-{uuid.uuid4()}"
+
+
+class BenchServices(bootstrap.Services):
+    """The real composition (store, renderer, policies from Settings) with a sleeping sender and a
+    publisher that keeps what it is given (nothing is handed back while time is plenty)."""
+
+    def __init__(self, settings: Settings, sender: Sender) -> None:
+        super().__init__(settings)
+        self._senders[Channel.EMAIL] = sender
+
+    @cached_property
+    def publisher(self) -> Publisher:
+        return FakePublisher()
+
+
+def load_users(dsn: str, count: int) -> tuple[list[str], str]:
+    user_ids = [str(uuid.uuid4()) for _ in range(count)]
+    movie_id = str(uuid.uuid4())
+    with psycopg.connect(dsn) as conn:
+        with conn.cursor().copy("COPY directory_users (user_id, first_name, email) FROM STDIN") as copy:
+            for n, user_id in enumerate(user_ids):
+                copy.write_row((user_id, f"Viewer{n}", f"viewer{n}@cinema.example"))
+        conn.execute(
+            "INSERT INTO directory_movies (movie_id, title, season, episode) VALUES (%s, 'Bench', 1, 2)",
+            (movie_id,),
+        )
+    return user_ids, movie_id
+
+
+def time_environment(
+    dsn: str, store: PostgresStore, user_ids: list[str], movie_id: str, concurrency: int, latency_s: float
+) -> float:
+    """One event's messages through deliver_body in one environment; recipients per second."""
+    fanned = FakePublisher()
+    request = EventRequest.model_validate(
+        {
+            "event_type": EventType.NEW_EPISODE,
+            "created_dt": datetime.now(UTC).isoformat(),
+            "priority": 8,
+            "payload": {"user": user_ids, "content": [movie_id]},
+        }
+    )
+    accepted = accept_event(
+        request,
+        now=datetime.now(UTC),
+        store=store,
+        outbox=store,
+        directory=store,
+        publisher=fanned,
+        chunk_size=250,
+    )
+    sender = SleepingSender(latency_s)
+    services = BenchServices(Settings(database_url=dsn, send_concurrency=concurrency), sender)
+    bootstrap.install(services)
+    time_left: Callable[[], float] = lambda: 900.0  # noqa: E731 - a Lambda with time to spare
+    try:
+        services.store.check()  # the pool open and the renderer warm before the clock starts
+        services.renderer.render(
+            EventType.NEW_EPISODE,
+            Channel.EMAIL,
+            Recipient(user_id=uuid.uuid4(), email="w@x.example"),
+            [Content(movie_id=uuid.uuid4(), title="warm")],
+        )
+        started = time.perf_counter()
+        for message in fanned.published:
+            deliver_body(message.body, channel=Channel.EMAIL, attempt=1, time_left=time_left)
+        elapsed = time.perf_counter() - started
+    finally:
+        bootstrap.install(None)
+        services.store.close()
+    with psycopg.connect(dsn) as conn:
+        sent = conn.execute(
+            "SELECT count(*) FROM notifications WHERE event_id = %s AND status = 'sent'",
+            (accepted.event_id,),
+        ).fetchone()
+    if sent != (len(user_ids),) or sender.sent != len(user_ids):
+        raise SystemExit(f"{sent} rows sent and {sender.sent} sends, expected {len(user_ids)}")
+    return len(user_ids) / elapsed
+
+
+def in_process(args: argparse.Namespace) -> dict[str, Any]:
+    latency_s = args.latency_ms / 1000
+    default = args.concurrency or Settings().send_concurrency
+    levels = SWEEP if args.sweep else (default,)
+    rates: dict[int, float] = {}
+    with scratch_database("notify_bench") as dsn:
+        store = PostgresStore(dsn)
+        try:
+            store.apply_schema()
+            user_ids, movie_id = load_users(dsn, args.env_recipients)
+            for concurrency in levels:
+                runs = [
+                    time_environment(dsn, store, user_ids, movie_id, concurrency, latency_s)
+                    for _ in range(args.repeat)
+                ]
+                rates[concurrency] = statistics.median(runs)
+                ideal = concurrency / latency_s
+                print(
+                    f"one environment, C={concurrency}, {args.latency_ms} ms per send: "
+                    f"{', '.join(f'{r:.0f}' for r in runs)} recipients/s "
+                    f"(ideal {ideal:.0f}/s, ratio {ratio(rates[concurrency], ideal)})",
+                    flush=True,
+                )
+        finally:
+            store.close()
+    if default not in rates:
+        raise SystemExit(f"the default concurrency {default} was not measured")
+    result: dict[str, Any] = {
+        "latency_ms": args.latency_ms,
+        "concurrency": default,
+        "env_rate_per_s": round(rates[default], 1),
+        "env_ratio": ratio(rates[default], default / latency_s),
+        "env_recipients": args.env_recipients,
+    }
+    if args.sweep:
+        result["sweep_env_rate_per_s"] = {str(c): round(r, 1) for c, r in rates.items()}
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--recipients", type=int, default=20_000)
+    parser.add_argument("--ceiling", type=int, default=3000, help="send_raw_email calls per thread count")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for every row final")
+    parser.add_argument("--grace", type=float, default=10, help="seconds before duplicates are counted")
+    parser.add_argument("--skip-stack", action="store_true", help="only part 2 (in process)")
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--env-recipients", type=int, default=4000, help="part 2: 16 messages of 250")
+    parser.add_argument("--concurrency", type=int, help="part 2's C (default: Settings().send_concurrency)")
+    parser.add_argument("--sweep", action="store_true", help="part 2 for C in 8, 16, 32, 64")
+    parser.add_argument("--repeat", type=int, default=3, help="part 2 measurements (median reported)")
+    args = parser.parse_args(argv)
+
+    result: dict[str, Any] = {"bench": "delivery"}
+    if not args.skip_stack:
+        result |= on_stack(args)
+    result |= in_process(args)
+    result["statistic"] = f"part 1 one run; part 2 median of {args.repeat}"
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

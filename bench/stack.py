@@ -1,0 +1,255 @@
+"""What the benchmarks on the deployed local stack share: the stack up (brought up when it is down),
+the API key header, users and a movie put through the API in batches, events posted, rows polled
+until final in the stack's database, e-mails counted per address in LocalStack's SES store, and
+the clean-up of everything a run made. The HTTP, store and polling helpers are scripts/localdev.py's.
+"""
+
+import math
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+for path in (ROOT / "src", ROOT):  # runnable without installing the package
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+import psycopg  # noqa: E402
+
+from scripts import localdev  # noqa: E402
+
+USERS_PER_PUT = 1000
+# Statuses of a row that was handed to the provider: `unconfirmed` is a send whose answer was lost
+# (the fault suite counts it as sent when the store holds its message).
+SENT_STATUSES = frozenset({"sent", "unconfirmed"})
+
+
+# ---- pure arithmetic (tests/unit/test_bench_stack.py) ------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) with linear interpolation between the closest ranks."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def ratio(value: float, baseline: float) -> float:
+    return round(value / baseline, 3) if baseline > 0 else 0.0
+
+
+def quiet_free_timezone(now: datetime) -> str:
+    """A zone where it is about noon at `now`, so that the default quiet hours (22:00–08:00 local)
+    hold nothing back for hours: the run's users need no preferences of their own."""
+    offset = 12 - now.astimezone(UTC).hour  # -11 … +12 hours from UTC
+    if offset == 0:
+        return "UTC"
+    # Etc/GMT signs are POSIX-style, the opposite of the offset: Etc/GMT-3 is UTC+3.
+    return f"Etc/GMT{-offset:+d}"
+
+
+def delivery_counts(
+    statuses: dict[str, str], emails: Counter[str], address_of: dict[str, str]
+) -> dict[str, int]:
+    """lost: recipients whose row is not final-and-sent or whose message is not in the store;
+    duplicates: e-mails beyond the first per address; unrecorded: recipients with an e-mail whose
+    row does not say it was sent."""
+    lost = duplicates = unrecorded = 0
+    for user_id, address in address_of.items():
+        got = emails.get(address, 0)
+        sent = statuses.get(user_id) in SENT_STATUSES
+        lost += not (sent and got)
+        duplicates += max(0, got - 1)
+        unrecorded += bool(got and not sent)
+    return {"lost": lost, "duplicates": duplicates, "unrecorded": unrecorded}
+
+
+# ---- the stack ---------------------------------------------------------------------------------
+
+
+def api_headers(endpoints: dict[str, Any] | None = None) -> dict[str, str]:
+    """The API key, once the stack has keys: NOTIFY_API_KEY (or endpoints.json's "api_key") sent as
+    `Authorization: Bearer …`; NOTIFY_API_KEY_HEADER names another header (e.g. x-api-key), which
+    then carries the bare key. Nothing is sent while neither is set."""
+    key = os.environ.get("NOTIFY_API_KEY") or (endpoints or {}).get("api_key")
+    if not key:
+        return {}
+    header = os.environ.get("NOTIFY_API_KEY_HEADER", "Authorization")
+    return {header: f"Bearer {key}" if header.lower() == "authorization" else str(key)}
+
+
+def _api_healthy(endpoints: dict[str, Any]) -> bool:
+    status, _ = localdev.http("GET", f"{endpoints['api_url']}/health", headers=api_headers(endpoints))
+    return status == 200
+
+
+def _localstack_answers() -> bool:
+    status, _ = localdev.http("GET", f"{localdev.LOCALSTACK_URL}/_localstack/health", timeout=3)
+    return status == 200
+
+
+def ensure_stack() -> dict[str, Any]:
+    """The endpoints of a healthy stack. When LocalStack is not running, `make up`'s script brings
+    it up; a running LocalStack whose API does not answer is reported, never redeployed (someone
+    else may be using it)."""
+    try:
+        endpoints = localdev.load_endpoints()
+        if _api_healthy(endpoints):
+            return endpoints
+    except (FileNotFoundError, OSError):
+        pass
+    status = subprocess.run([ROOT / "localstack" / "stack.sh", "status"], capture_output=True, check=False)
+    try:
+        answers = _localstack_answers()
+    except OSError:
+        answers = False
+    if status.returncode != 0 and not answers:
+        print("bench: LocalStack is not running; bringing the stack up (scripts/local-up.sh)", flush=True)
+        subprocess.run([ROOT / "scripts" / "local-up.sh"], check=True)
+    endpoints = localdev.load_endpoints()
+    try:
+        localdev.wait_for(lambda: _api_healthy(endpoints), timeout=60, interval=1, what="GET /health")
+    except TimeoutError as error:
+        message = f"bench: LocalStack runs but the API does not answer ({error}); try `make up`"
+        raise SystemExit(message) from error
+    return endpoints
+
+
+@dataclass
+class StackRun:
+    """Users, a movie and events of one benchmark run on the stack; clean_up() removes them."""
+
+    endpoints: dict[str, Any]
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+    users: list[dict[str, Any]] = field(default_factory=list)
+    movies: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def api(self) -> str:
+        return str(self.endpoints["api_url"])
+
+    @property
+    def dsn(self) -> str:
+        return str(self.endpoints["database_url"])
+
+    def _call(self, method: str, path: str, body: Any, expect: int) -> Any:
+        status, answer = localdev.http(
+            method, f"{self.api}{path}", body, headers=api_headers(self.endpoints), timeout=60
+        )
+        if status != expect:
+            raise SystemExit(f"{method} {path} answered {status}: {answer}")
+        return answer
+
+    def put_users(self, count: int, timezone: str, kind: str = "bench") -> list[dict[str, Any]]:
+        """`count` e-mail-only users, PUT /directory/users in batches of USERS_PER_PUT."""
+        made = [
+            {
+                "user_id": str(uuid.uuid4()),
+                "first_name": "Bench",
+                "last_name": f"{kind}{n}",
+                "email": f"{kind}-{self.tag}-{n}@bench.example",
+                "locale": "en",
+                "timezone": timezone,
+            }
+            for n in range(count)
+        ]
+        for start in range(0, count, USERS_PER_PUT):
+            batch = made[start : start + USERS_PER_PUT]
+            self.users.extend(batch)  # recorded first: a failed PUT may have stored some
+            answer = self._call("PUT", "/directory/users", batch, 200)
+            if answer != {"upserted": len(batch)}:
+                raise SystemExit(f"PUT /directory/users: {answer}")
+        return made
+
+    def put_movie(self) -> str:
+        movie_id = str(uuid.uuid4())
+        self.movies.append(movie_id)
+        self._call(
+            "PUT",
+            "/directory/movies",
+            [{"movie_id": movie_id, "title": f"Bench Film {self.tag}", "season": 1, "episode": 2}],
+            200,
+        )
+        return movie_id
+
+    def post_event(
+        self, event_type: str, priority: int, users: Sequence[dict[str, Any]], movie_id: str
+    ) -> tuple[str, float]:
+        """POST /events; (event id, time.monotonic() just before the request)."""
+        body = {
+            "event_type": event_type,
+            "created_dt": datetime.now(UTC).isoformat(),
+            "priority": priority,
+            "payload": {"user": [u["user_id"] for u in users], "content": [movie_id]},
+        }
+        started = time.monotonic()
+        answer = self._call("POST", "/events", body, 202)
+        self.events.append(answer["event_id"])
+        return answer["event_id"], started
+
+    def statuses(self, event_id: str) -> dict[str, str]:
+        """user id → status of the event's e-mail rows, read from the stack's database."""
+        with psycopg.connect(self.dsn) as conn:
+            rows = conn.execute(
+                "SELECT user_id::text, status FROM notifications WHERE event_id = %s AND channel = 'email'",
+                (event_id,),
+            ).fetchall()
+        return dict(rows)
+
+    def wait_final(self, event_id: str, expected: int, timeout: float) -> tuple[float, dict[str, str]]:
+        """Poll until all `expected` rows are final; (time.monotonic() then, statuses). On timeout
+        the statuses so far are returned, with the time of giving up."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.statuses(event_id)
+            pending = sum(1 for s in found.values() if s in localdev.PENDING_STATUSES)
+            if (len(found) >= expected and not pending) or time.monotonic() > deadline:
+                return time.monotonic(), found
+            time.sleep(0.25)
+
+    def emails_per_address(self) -> Counter[str]:
+        """How many e-mails LocalStack's SES store holds for each of the run's addresses."""
+        mine = {u["email"] for u in self.users}
+        counts: Counter[str] = Counter()
+        for mail in localdev.ses_messages(self.endpoints["localstack_url"]):
+            for address in mail.get("Destination", {}).get("ToAddresses", []):
+                if address in mine:
+                    counts[address] += 1
+        return counts
+
+    def clean_up(self) -> None:
+        """Remove the run's rows from the stack's database and its e-mails from the SES store."""
+        user_ids = [u["user_id"] for u in self.users]
+        statements: list[tuple[str, Iterable[str]]] = [
+            ("DELETE FROM notifications WHERE event_id = ANY(%s::uuid[])", self.events),
+            # published messages only: an unpublished one is still the relay's
+            (
+                "DELETE FROM outbox WHERE published_at IS NOT NULL AND body LIKE ANY(%s::text[])",
+                [f"%{event_id}%" for event_id in self.events],
+            ),
+            ("DELETE FROM events WHERE event_id = ANY(%s::uuid[])", self.events),
+            ("DELETE FROM frequency_reservations WHERE user_id = ANY(%s::uuid[])", user_ids),
+            ("DELETE FROM user_preferences WHERE user_id = ANY(%s::uuid[])", user_ids),
+            ("DELETE FROM directory_users WHERE user_id = ANY(%s::uuid[])", user_ids),
+            ("DELETE FROM directory_movies WHERE movie_id = ANY(%s::uuid[])", self.movies),
+        ]
+        try:
+            with psycopg.connect(self.dsn, autocommit=True) as conn:
+                for statement, ids in statements:
+                    if ids:
+                        conn.execute(statement, (list(ids),))
+        except psycopg.Error as error:
+            print(f"bench clean-up: {error}", file=sys.stderr)
+        localdev.forget_deliveries(self.users, self.endpoints["localstack_url"])
