@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     )
     max_receives: int = Field(default=5, ge=1)
     send_concurrency: int = Field(
-        default=16, ge=1, le=256, description="Provider calls in flight at once per execution environment."
+        default=32, ge=1, le=256, description="Provider calls in flight at once per execution environment."
     )
     provider_timeout_seconds: float = Field(
         default=5.0,
