@@ -101,13 +101,15 @@ class Faults:
         return rows[0][0] if rows else None
 
     def settle(self, event_ids: list[str], timeout: float, tick: bool = True) -> tuple[float, dict[str, int]]:
-        """Wait until no row of the events is queued, sending or retrying (or `timeout`); meanwhile,
-        with `tick`, the tick runs every 15 s as well as on the EventBridge minute (its sweeps sooner,
-        not another path)."""
+        """Wait until no row of the events is queued, sending or retrying (or `timeout`, or 90 s in which
+        no row became final: a lease, a redelivery and a tick sweep all fit in that); meanwhile, with
+        `tick`, the tick runs every 15 s as well as on the EventBridge minute (its sweeps sooner, not
+        another path)."""
         return settle_rows(
             self.database_url,
             event_ids,
             timeout,
+            stall_s=90,
             meanwhile=lambda: (
                 stack.invoke_tick(self.lambda_, self.endpoints["tick_function"]) if tick else None
             ),
