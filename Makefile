@@ -28,7 +28,7 @@ lint: $(STAMP)  ## ruff check, ruff format --check, mypy
 	$(VENV)/bin/mypy
 
 test: $(STAMP) services lint  ## the whole suite: lint, unit and integration tests, then `make e2e`
-	$(PY) -m pytest -m "not e2e"
+	$(PY) -m pytest -m "not e2e and not faults"
 	@$(MAKE) --no-print-directory e2e
 
 test-unit: $(STAMP)  ## unit tests only (no services needed)
@@ -37,7 +37,7 @@ test-unit: $(STAMP)  ## unit tests only (no services needed)
 test-integration: $(STAMP) services  ## integration tests against PostgreSQL and RabbitMQ
 	$(PY) -m pytest tests/integration
 
-e2e: $(STAMP) services  ## end-to-end tests on LocalStack (brings the stack up; stops it after if it was down)
+e2e: $(STAMP) services  ## end-to-end tests, then the fault suite, on LocalStack (brings the stack up; stops it after if it was down)
 	@scripts/e2e.sh
 
 up:  ## the whole service on LocalStack: installs what is missing, deploys, writes .local/endpoints.json

@@ -24,6 +24,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 LOCAL="$ROOT/.local"
+# A worktree may share another checkout's .local through a symlink: use the real path, which is what
+# the running LocalStack's command line (checked by our_pid) names.
+if [[ -L "$LOCAL" ]]; then LOCAL="$(readlink -f "$LOCAL")"; fi
 VENV="$LOCAL/localstack-venv"
 RUNTIME_VENV="$LOCAL/lambda-python3.13"
 STATE="$LOCAL/localstack"

@@ -656,11 +656,11 @@ def _descends_from(pid: int, ancestor: int) -> bool:
     return False
 
 
-def memory() -> dict[str, Any]:
-    """Resident memory of LocalStack (the process localstack/stack.sh started) and of each function
-    process its host executor runs (its descendants whose environment names a Lambda function)."""
+def function_processes() -> dict[str, list[int]]:
+    """The pids of the function processes LocalStack's host executor runs, by function name: its
+    descendants whose environment names a Lambda function (one per execution environment)."""
     pid = int((ROOT / ".local" / "localstack.pid").read_text())
-    functions: dict[str, list[float]] = {}
+    functions: dict[str, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -673,7 +673,17 @@ def memory() -> dict[str, Any]:
         for variable in environ:
             if variable.startswith(b"AWS_LAMBDA_FUNCTION_NAME="):
                 name = variable.split(b"=", 1)[1].decode()
-                functions.setdefault(name, []).append(_rss_mb(int(entry.name)))
+                functions.setdefault(name, []).append(int(entry.name))
+    return functions
+
+
+def memory() -> dict[str, Any]:
+    """Resident memory of LocalStack (the process localstack/stack.sh started) and of each function
+    process its host executor runs."""
+    pid = int((ROOT / ".local" / "localstack.pid").read_text())
+    functions: dict[str, list[float]] = {}
+    for name, pids in function_processes().items():
+        functions[name] = [_rss_mb(process) for process in pids]
     return {
         "localstack_rss_mb": _rss_mb(pid),
         "function_processes": {name: sorted(sizes) for name, sizes in sorted(functions.items())},

@@ -12,10 +12,16 @@ deadline; none sleeps a fixed time.
 
 from __future__ import annotations
 
+import email.parser
+import email.utils
 import os
 import random
+import re
+import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +31,9 @@ import pytest
 from scripts import localdev
 
 REQUIRED = os.environ.get("NOTIFY_E2E_REQUIRED") == "1"
+# How long after an event settled a late duplicate still counts: two of the local stack's visibility
+# timeouts (5 s), so a copy of a message redelivered while the first was being sent has arrived.
+GRACE_S = 10.0
 
 
 class Api:
@@ -37,6 +46,7 @@ class Api:
         self.movies: list[str] = []
         self.events: list[str] = []
         self.schedules: list[str] = []
+        self.settled_at = 0.0  # time.monotonic() when wait_settled last returned
 
     def request(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
@@ -58,6 +68,7 @@ class Api:
             timeout=timeout,
             what=f"every notification of {event_id} past queued/sending/retrying",
         )
+        self.settled_at = time.monotonic()
         return settled[event_id]
 
 
@@ -83,7 +94,7 @@ def api(endpoints: dict[str, Any]) -> Iterator[Api]:
     api = Api(endpoints["api_url"])
     yield api
     _remove(endpoints["database_url"], api)
-    localdev.forget_deliveries(api.contacts, endpoints["localstack_url"])
+    forget_deliveries(api.contacts, endpoints["localstack_url"])
 
 
 def _remove(database_url: str, api: Api) -> None:
@@ -128,6 +139,29 @@ def unique_user(**fields: Any) -> dict[str, Any]:
         "locale": "en",
     }
     return user | fields
+
+
+def zone_where_it_is(hour: int) -> str:
+    """A time zone (Etc/GMT±N) where the local hour is `hour` now."""
+    offset = (hour - datetime.now(UTC).hour) % 24
+    offset = offset - 24 if offset > 14 else offset
+    return f"Etc/GMT{-offset:+d}" if offset else "UTC"  # Etc/GMT-3 is UTC+3
+
+
+def put_users(api: Api, count: int, batch: int = 1000, **fields: Any) -> list[dict[str, Any]]:
+    """`count` e-mail-only users through PUT /directory/users, `batch` per request, in a time zone where
+    it is 14:00 (outside the default quiet hours, so no per-user preference call is needed)."""
+    users = [
+        unique_user(phone=None, push_token=None, timezone=zone_where_it_is(14), **fields)
+        for _ in range(count)
+    ]
+    for start in range(0, count, batch):
+        rows = users[start : start + batch]
+        status, body = api.request("PUT", "/directory/users", rows)
+        assert (status, body) == (200, {"upserted": len(rows)})
+        api.users.extend(u["user_id"] for u in rows)
+        api.contacts.extend(rows)
+    return users
 
 
 @pytest.fixture
@@ -223,3 +257,156 @@ def wait_push(user: dict[str, Any], count: int = 1, timeout: float = 60) -> list
         timeout=timeout,
         what=f"{count} push message(s) to {user['push_token']} in /_aws/sns/platform-endpoint-messages",
     )
+
+
+# ---- counting deliveries: once each, after settlement and a grace period -----------------------
+
+CONTACT = {"email": "email", "sms": "phone", "push": "push_token"}
+_TO = re.compile(r"^To:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.MULTILINE | re.IGNORECASE)
+
+
+def _email_recipients(message: dict[str, Any]) -> list[str]:
+    """A stored e-mail's recipients, read from the raw message's To: header only (fast enough for
+    tens of thousands of messages, which localdev.ses_messages' full MIME parse is not)."""
+    raw = message.get("RawData")
+    if not raw:
+        return list(message.get("Destination", {}).get("ToAddresses", []))
+    head = raw.split("\n\n", 1)[0].split("\r\n\r\n", 1)[0]
+    found = _TO.search(head)
+    if found is None:
+        return []
+    value = str(email.parser.HeaderParser().parsestr(f"To: {found.group(1)}\n\n")["To"] or "")
+    return [address for _, address in email.utils.getaddresses([value]) if address]
+
+
+def delivery_counts(
+    channel: str, contacts: Iterable[str], localstack_url: str = localdev.LOCALSTACK_URL
+) -> Counter[str]:
+    """How many messages LocalStack's store holds for each contact (address, phone number or device
+    token) on `channel`; one read of the store."""
+    wanted = set(contacts)
+    counts: Counter[str] = Counter()
+    if channel == "email":
+        _, body = localdev.http("GET", f"{localstack_url}/_aws/ses", timeout=120)
+        for message in body.get("messages", []) if isinstance(body, dict) else []:
+            for address in _email_recipients(message):
+                if address in wanted:
+                    counts[address] += 1
+        return counts
+    stored = (
+        localdev.sms_messages(localstack_url) if channel == "sms" else localdev.push_messages(localstack_url)
+    )
+    for contact, messages in stored.items():
+        if contact in wanted:
+            counts[contact] += len(messages)
+    return counts
+
+
+def counts_after_grace(
+    users: list[dict[str, Any]], channels: Iterable[str], settled_at: float, grace_s: float = GRACE_S
+) -> dict[str, Counter[str]]:
+    """Per channel, the users' messages in LocalStack's stores, counted once `grace_s` has passed since
+    `settled_at` (time.monotonic() when their events settled): a late duplicate is then counted."""
+    time.sleep(max(0.0, settled_at + grace_s - time.monotonic()))
+    return {
+        channel: delivery_counts(channel, [u[CONTACT[channel]] for u in users if u.get(CONTACT[channel])])
+        for channel in channels
+    }
+
+
+def assert_delivered_once(
+    api: Api, users: list[dict[str, Any]], channels: Iterable[str] = ("email",)
+) -> None:
+    """Exactly one message per user and channel, counted a grace period after the last settlement
+    (Api.wait_settled) instead of at the first arrival."""
+    channels = list(channels)
+    counts = counts_after_grace(users, channels, api.settled_at)
+    wrong = {
+        (channel, user[CONTACT[channel]]): counts[channel][user[CONTACT[channel]]]
+        for channel in channels
+        for user in users
+        if user.get(CONTACT[channel]) and counts[channel][user[CONTACT[channel]]] != 1
+    }
+    assert not wrong, f"not exactly one message after a {GRACE_S:g} s grace period: {wrong}"
+
+
+def forget_deliveries(users: list[dict[str, Any]], localstack_url: str = localdev.LOCALSTACK_URL) -> None:
+    """localdev.forget_deliveries, with the e-mails found by their To: header and deleted 8 at a time
+    (a test with ten thousand recipients leaves ten thousand)."""
+    addresses = {u["email"] for u in users if u.get("email")}
+    if addresses:
+        _, body = localdev.http("GET", f"{localstack_url}/_aws/ses", timeout=120)
+        ids = [
+            m["Id"]
+            for m in (body.get("messages", []) if isinstance(body, dict) else [])
+            if addresses & set(_email_recipients(m))
+        ]
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: localdev.http("DELETE", f"{localstack_url}/_aws/ses?id={i}"), ids))
+    others = [{**u, "email": None} for u in users if u.get("phone") or u.get("push_token")]
+    if others:
+        localdev.forget_deliveries(others, localstack_url)
+
+
+# ---- rows in the stack's database ---------------------------------------------------------------
+
+
+def row_statuses(database_url: str, event_ids: list[str]) -> dict[str, int]:
+    """How many of the events' notification rows are in each status."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT status, count(*) FROM notifications WHERE event_id = ANY(%s::uuid[]) GROUP BY status",
+            (event_ids,),
+        ).fetchall()
+    return {status: count for status, count in rows}
+
+
+def settle_rows(
+    database_url: str,
+    event_ids: list[str],
+    timeout: float,
+    *,
+    stall_s: float | None = None,
+    meanwhile: Callable[[], None] | None = None,
+    every_s: float = 15,
+    interval: float = 0.5,
+) -> tuple[float, dict[str, int]]:
+    """Wait until no row of the events is queued, sending or retrying, or `timeout` passed, or (with
+    `stall_s`) no row became final for that long; `meanwhile` runs every `every_s`. Answers
+    (time.monotonic() at the end, the statuses then); the caller judges them."""
+    start = time.monotonic()
+    next_call = start + every_s
+    last_final, last_progress = -1, start
+    while True:
+        counts = row_statuses(database_url, event_ids)
+        now = time.monotonic()
+        unfinished = sum(n for status, n in counts.items() if status in localdev.PENDING_STATUSES)
+        final = sum(counts.values()) - unfinished
+        if final != last_final:
+            last_final, last_progress = final, now
+        if counts and not unfinished:
+            return now, counts
+        if now - start > timeout or (stall_s is not None and now - last_progress > stall_s):
+            return now, counts
+        if meanwhile is not None and now > next_call:
+            meanwhile()
+            next_call = now + every_s
+        time.sleep(interval)
+
+
+# ---- lines for the terminal summary (shown whatever -s says) ------------------------------------
+
+_LINES = pytest.StashKey[list[tuple[str, str]]]()
+
+
+def report_line(config: pytest.Config, section: str, line: str) -> None:
+    config.stash.setdefault(_LINES, []).append((section, line))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    lines, config.stash[_LINES] = config.stash.get(_LINES, []), []
+    for section in dict.fromkeys(section for section, _ in lines):
+        terminalreporter.section(section)
+        for name, line in lines:
+            if name == section:
+                terminalreporter.write_line(line)

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from notify.bootstrap import Services
 from notify.models import DirectoryMovie, DirectoryUser
 from notify.settings import Settings
 from scripts import localdev
-from tests.e2e.conftest import event, unique_user, wait_email, wait_push, wait_sms
+from tests.e2e.conftest import counts_after_grace, event, unique_user, wait_email, wait_push, wait_sms
 from tests.fakes import FakeLambdaContext
 from tests.scratch import scratch_database, scratch_queue_prefix
 from tests.unit.builders import load_event
@@ -117,4 +118,14 @@ def test_rabbitmq_broker_and_worker_deliver_through_localstack(rabbit_stack):
         return channels if len(channels) == 3 else None
 
     assert localdev.wait_for(sent, timeout=30, what="three notifications sent") == ["email", "push", "sms"]
+    counts = counts_after_grace([user], ["email", "sms", "push"], time.monotonic())
+    assert [
+        counts["email"][user["email"]],
+        counts["sms"][user["phone"]],
+        counts["push"][user["push_token"]],
+    ] == [
+        1,
+        1,
+        1,
+    ]
     assert rabbit_stack["worker"].poll() is None  # the worker keeps running

@@ -33,7 +33,7 @@ from psycopg.types.json import Jsonb
 from notify.adapters.postgres import PostgresStore
 from notify.channels import all_queue_names
 from scripts import localdev
-from tests.e2e.conftest import REQUIRED, Api, event, wait_email, wait_push, wait_sms
+from tests.e2e.conftest import REQUIRED, Api, assert_delivered_once, event, wait_email, wait_push, wait_sms
 from tests.scratch import RABBITMQ_URL, scratch_database, scratch_queue_prefix
 
 # The first test also waits for what the session prepares: on a new machine the Docker engine's install
@@ -437,6 +437,7 @@ def test_post_through_sam_local_is_delivered_by_the_stack(
         ("push", "sent"),
         ("sms", "sent"),
     ]
+    assert_delivered_once(api, [user], ("email", "sms", "push"))
     # the same event read through both
     assert sam_api.request("GET", f"/events/{accepted['event_id']}") == api.request(
         "GET", f"/events/{accepted['event_id']}"

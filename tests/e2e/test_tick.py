@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from scripts import localdev
-from tests.e2e.conftest import event, wait_email
+from tests.e2e.conftest import assert_delivered_once, event, wait_email
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +49,7 @@ def test_the_tick_function_sends_a_delayed_event_when_it_is_due(api, aws, endpoi
     [mail] = wait_email(user)
     assert movie["title"] in mail["Subject"]
     assert [i["status"] for i in api.wait_settled(event_id)] == ["sent"]
+    assert_delivered_once(api, [user])
     status, view = api.request("GET", f"/schedules/{schedule_id}")
     assert status == 200, view
     assert (view["state"], view["runs"]) == ("done", 1)
@@ -76,3 +77,4 @@ def test_the_eventbridge_rule_runs_the_tick_every_minute(api, aws, endpoints, ma
     )
     wait_email(user, timeout=30)
     assert [i["status"] for i in api.wait_settled(event_id)] == ["sent"]
+    assert_delivered_once(api, [user])

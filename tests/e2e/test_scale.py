@@ -1,0 +1,60 @@
+"""One event to 10,000 e-mail recipients through API Gateway: every row `sent`, exactly one e-mail per
+address in LocalStack's SES store, counted a grace period after the event settled.
+
+The directory gets the users in ten PUTs of 1,000 (in a time zone where it is daytime, so no
+preference call per user is needed); the test reports how long POST → every row final took."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+
+from scripts import localdev
+from tests.e2e.conftest import (
+    counts_after_grace,
+    event,
+    put_users,
+    report_line,
+    settle_rows,
+)
+
+pytestmark = pytest.mark.e2e
+
+RECIPIENTS = 10_000
+DEADLINE_S = 600  # ~60 e-mails/s today would need ~170 s
+STALL_S = 180  # no row became final for this long: stop waiting (stranded rows stay stranded)
+
+
+@pytest.mark.timeout(DEADLINE_S + 300)
+def test_one_event_to_ten_thousand_email_recipients(api, endpoints, movie, request):
+    users = put_users(api, RECIPIENTS)
+
+    started = time.monotonic()
+    status, accepted = api.request("POST", "/events", event("new_episode", users, movie, priority=8))
+    assert status == 202, accepted
+    assert (accepted["recipients"], accepted["notifications"]) == (RECIPIENTS, RECIPIENTS)
+    settled_at, statuses = settle_rows(
+        endpoints["database_url"], [accepted["event_id"]], DEADLINE_S, stall_s=STALL_S, interval=2
+    )
+    took = settled_at - started
+    counts = counts_after_grace(users, ["email"], settled_at)["email"]
+    missing = sum(1 for u in users if counts[u["email"]] == 0)
+    duplicates = sum(max(0, counts[u["email"]] - 1) for u in users)
+    with psycopg.connect(endpoints["database_url"]) as conn:
+        first, last = conn.execute(
+            "SELECT min(sent_at), max(sent_at) FROM notifications WHERE event_id = %s",
+            (accepted["event_id"],),
+        ).fetchone() or (None, None)
+    span = (last - first).total_seconds() if first and last else 0.0
+    ended = "rows final" if not set(statuses) & localdev.PENDING_STATUSES else "gave up waiting"
+    line = (
+        f"scale: {RECIPIENTS} e-mail recipients, POST → {ended} {took:.0f} s;"
+        f" sent_at span {span:.0f} s ({statuses.get('sent', 0) / max(span, 1):.0f} e-mails/s);"
+        f" rows {dict(sorted(statuses.items()))}; store: {missing} without an e-mail, {duplicates} duplicates"
+    )
+    report_line(request.config, "scale", line)
+
+    assert statuses == {"sent": RECIPIENTS}, line
+    assert (missing, duplicates) == (0, 0), line

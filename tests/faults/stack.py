@@ -1,0 +1,104 @@
+"""Changing the deployed stack for one scenario, and putting it back.
+
+`function_configuration` is the only way a scenario changes a function (environment variables,
+timeout): it records the configuration as it found it and restores it in a `finally`, so the stack
+is left as `make up` deployed it even when the scenario fails or is interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+from scripts import localdev
+
+
+def _wait_updated(client: Any, name: str, timeout: float = 60) -> None:
+    def done() -> bool:
+        config = client.get_function_configuration(FunctionName=name)
+        status = config.get("LastUpdateStatus", "Successful")
+        if status == "Failed":
+            raise RuntimeError(f"{name}: update failed: {config.get('LastUpdateStatusReason')}")
+        return bool(status == "Successful" and config.get("State", "Active") == "Active")
+
+    localdev.wait_for(done, timeout=timeout, interval=0.2, what=f"{name} LastUpdateStatus Successful")
+
+
+@contextmanager
+def function_configuration(
+    client: Any, name: str, *, environment: dict[str, str] | None = None, timeout: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """The function `name` with `environment` added to its variables (all others kept) and/or another
+    Timeout, for the block; then the configuration it had, whatever happened in between."""
+    _wait_updated(client, name)
+    original = client.get_function_configuration(FunctionName=name)
+    variables = dict(original.get("Environment", {}).get("Variables", {}))
+    change: dict[str, Any] = {}
+    if environment is not None:
+        change["Environment"] = {"Variables": variables | environment}
+    if timeout is not None:
+        change["Timeout"] = timeout
+    try:
+        client.update_function_configuration(FunctionName=name, **change)
+        _wait_updated(client, name)
+        yield client.get_function_configuration(FunctionName=name)
+    finally:
+        restore: dict[str, Any] = {"Environment": {"Variables": variables}, "Timeout": original["Timeout"]}
+        for attempt in range(5):
+            try:
+                _wait_updated(client, name)
+                client.update_function_configuration(FunctionName=name, **restore)
+                _wait_updated(client, name)
+                break
+            except Exception:
+                if attempt == 4:
+                    raise
+                time.sleep(2)
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (connections to it are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def kill_function_processes(function_name: str) -> list[int]:
+    """SIGKILL every host process of the function (each is one execution environment)."""
+    killed = []
+    for pid in localdev.function_processes().get(function_name, []):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        except ProcessLookupError:
+            pass
+    return killed
+
+
+def terminate_backends(database_url: str, application_name: str) -> int:
+    """pg_terminate_backend for every connection to the stack's database with this application_name
+    (the functions get it through PGAPPNAME, which libpq reads)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = %s AND pid <> pg_backend_pid()",
+            (application_name,),
+        ).fetchall()
+    return sum(1 for (done,) in rows if done)
+
+
+def invoke_tick(client: Any, tick_function: str, wait: bool = False) -> None:
+    """Run the tick now, as the EventBridge minute rule would (asynchronously unless `wait`)."""
+    answer = client.invoke(
+        FunctionName=tick_function, InvocationType="RequestResponse" if wait else "Event", Payload=b"{}"
+    )
+    if wait and "FunctionError" in answer:
+        raise RuntimeError(f"tick failed: {answer['Payload'].read()[:2000]!r}")

@@ -1,0 +1,281 @@
+"""The seven fault scenarios of issue 10, each against the deployed local stack and its PostgreSQL.
+
+Each makes users of its own, posts one `new_episode` event (priority 8: the high queues, which quiet
+hours do not hold back), breaks one thing while it is delivered, and ends with `faults.account`, which
+prints the scenario's line; then `check` asserts nobody was lost and no more duplicates than the fault
+can explain (a process that died, or an answer lost, after the provider accepted).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+
+from scripts import localdev
+from tests.faults import stack
+from tests.faults.conftest import Faults, check
+from tests.faults.proxy import FaultPolicy, FaultProxy
+
+pytestmark = pytest.mark.faults
+
+
+def concurrency(faults: Faults) -> int:
+    """How many sends one execution environment of send-email has in flight at most."""
+    config = faults.lambda_.get_function_configuration(FunctionName=faults.functions["send_email"])
+    return int(config.get("Environment", {}).get("Variables", {}).get("NOTIFY_SEND_CONCURRENCY", "16"))
+
+
+def provider_through(proxy: FaultProxy, **more: str) -> dict[str, str]:
+    return {"AWS_ENDPOINT_URL_SES": proxy.url, "AWS_ENDPOINT_URL_SNS": proxy.url, **more}
+
+
+def test_sender_killed(faults: Faults) -> None:
+    """SIGKILL every send-email process once some rows of the event are sent and others are not."""
+    users = faults.users(500)
+    in_flight = concurrency(faults)
+    status, answer = faults.post(users)
+    assert status == 202, answer
+    event_id = answer["event_id"]
+
+    def midway() -> dict[str, int] | None:
+        counts = faults.statuses([event_id])
+        return counts if counts.get("sent", 0) >= 25 else None
+
+    at_kill = localdev.wait_for(midway, timeout=60, interval=0.05, what="the first sends")
+    killed = stack.kill_function_processes(faults.functions["send_email"])
+    result = faults.account("sender-killed", users, [event_id], settle_timeout=150)
+
+    assert killed, "no send-email process to kill"
+    assert at_kill.get("sent", 0) < len(users), f"everything was sent before the kill: {at_kill}"
+    check(result, allowed_duplicates=len(killed) * in_flight)
+
+
+def test_db_dropped(faults: Faults) -> None:
+    """pg_terminate_backend on send-email's connections (PGAPPNAME) every 0.4 s while it sends."""
+    users = faults.users(400)
+    app = f"notify-faults-{uuid.uuid4().hex[:8]}"
+    function = faults.functions["send_email"]
+    with stack.function_configuration(faults.lambda_, function, environment={"PGAPPNAME": app}):
+        in_flight = concurrency(faults)
+        status, answer = faults.post(users)
+        assert status == 202, answer
+        event_id = answer["event_id"]
+        terminated = 0
+        until = time.monotonic() + 30
+        while time.monotonic() < until:
+            terminated += stack.terminate_backends(faults.database_url, app)
+            if not set(faults.statuses([event_id])) & localdev.PENDING_STATUSES:
+                break
+            time.sleep(0.4)
+        result = faults.account("db-dropped", users, [event_id], settle_timeout=120)
+
+    assert terminated, "no connection of send-email was terminated"
+    # A connection dropped under an outcome write loses that write after the provider accepted.
+    check(result, allowed_duplicates=terminated * in_flight)
+
+
+def test_provider_flaky(faults: Faults) -> None:
+    """30 % of SES/SNS send calls answered 503 ServiceUnavailable or 400 Throttling, never forwarded."""
+    users = faults.users(200)
+    function = faults.functions["send_email"]
+    with (
+        FaultProxy(FaultPolicy(fail_rate=0.3)) as proxy,
+        stack.function_configuration(faults.lambda_, function, environment=provider_through(proxy)),
+    ):
+        status, answer = faults.post(users)
+        assert status == 202, answer
+        result = faults.account("provider-flaky", users, [answer["event_id"]], settle_timeout=150)
+
+    assert proxy.sends("fail"), "the proxy failed no send"
+    check(result, allowed_duplicates=0)  # a refused call was never accepted
+
+
+def test_provider_hangs(faults: Faults) -> None:
+    """10 % of send calls forwarded (the provider accepts them), their answers held 4 s past the
+    service's 2 s read timeout (NOTIFY_PROVIDER_TIMEOUT_SECONDS)."""
+    users = faults.users(100)
+    function = faults.functions["send_email"]
+    with (
+        FaultProxy(FaultPolicy(hold_rate=0.1, hold_s=4.0)) as proxy,
+        stack.function_configuration(
+            faults.lambda_,
+            function,
+            environment=provider_through(proxy, NOTIFY_PROVIDER_TIMEOUT_SECONDS="2"),
+        ),
+    ):
+        status, answer = faults.post(users)
+        assert status == 202, answer
+        result = faults.account("provider-hangs", users, [answer["event_id"]], settle_timeout=150)
+
+    assert proxy.sends("hold"), "the proxy held no answer"
+    check(result, allowed_duplicates=proxy.sends("hold"))  # each held answer was an accepted send
+
+
+def _stored_unpublished(faults: Faults, users: list[dict[str, Any]]) -> tuple[int, Any, str]:
+    """POST /events while ingest cannot reach SQS (its endpoint a closed port): (status, answer,
+    event id); the event and its outbox messages are stored, not published."""
+    ingest = faults.functions["ingest"]
+    unreachable = {"AWS_ENDPOINT_URL_SQS": f"http://127.0.0.1:{stack.closed_port()}"}
+    with stack.function_configuration(faults.lambda_, ingest, environment=unreachable):
+        status, answer = faults.post(users)
+    event_id = answer.get("event_id") if isinstance(answer, dict) else None
+    event_id = event_id or faults.event_of(users[0])
+    assert event_id, f"POST /events answered {status} {answer} and stored nothing"
+    if event_id not in faults.api.events:
+        faults.api.events.append(event_id)
+    published = [m[3] for m in _outbox_of(faults, event_id)]
+    assert published, "the event left no outbox message"
+    assert published == [None] * len(published), f"published although SQS was unreachable: {published}"
+    return status, answer, event_id
+
+
+def _outbox_of(faults: Faults, event_id: str) -> list[tuple[str, str, str, Any]]:
+    return [
+        (str(message_id), queue, body, published_at)
+        for message_id, queue, body, published_at in faults.sql(
+            "SELECT message_id, queue, body, published_at FROM outbox WHERE position(%s in body) > 0",
+            (event_id,),
+        )
+    ]
+
+
+def test_double_delivery(faults: Faults) -> None:
+    """The same SQS record handed to two send-email invocations at once (through the Lambda API, with
+    a real receipt handle from a scratch queue no trigger reads), 30 ms of provider latency per send
+    so that both are at work together."""
+    users = faults.users(150)
+    _, _, event_id = _stored_unpublished(faults, users)
+    [(message_id, _, body, _)] = _outbox_of(faults, event_id)
+    # the relay must not publish it as well: this scenario delivers it by hand, twice
+    faults.sql("UPDATE outbox SET published_at = now() WHERE message_id = %s", (message_id,))
+    sqs = localdev.aws("sqs", faults.endpoints["localstack_url"])
+    queue_url = sqs.create_queue(QueueName=f"notify-faults-{uuid.uuid4().hex[:10]}")["QueueUrl"]
+    function = faults.functions["send_email"]
+    try:
+        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        sqs.send_message(QueueUrl=queue_url, MessageBody=body)
+        [message] = sqs.receive_message(QueueUrl=queue_url, AttributeNames=["All"], VisibilityTimeout=300)[
+            "Messages"
+        ]
+        record = {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message["Attributes"],
+            "messageAttributes": {},
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": arn,
+            "awsRegion": faults.endpoints["region"],
+        }
+        with (
+            FaultProxy(FaultPolicy(latency_s=0.03)) as proxy,
+            stack.function_configuration(faults.lambda_, function, environment=provider_through(proxy)),
+        ):
+            _concurrently(faults, function, [{"Records": []}] * 2)  # two warm environments
+            answers = _concurrently(faults, function, [{"Records": [record]}] * 2)
+            result = faults.account("double-delivery", users, [event_id], settle_timeout=90)
+    finally:
+        sqs.delete_queue(QueueUrl=queue_url)
+
+    assert all(a["StatusCode"] == 200 for a in answers), answers
+    overlap = min(a["ended"] for a in answers) - max(a["started"] for a in answers)
+    assert overlap > 0, f"the two invocations did not overlap: {answers}"
+    check(result, allowed_duplicates=0)
+
+
+def _concurrently(faults: Faults, function: str, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Invoke `function` once per payload, all at the same time; each answer with its start and end."""
+    answers: list[dict[str, Any]] = [{} for _ in payloads]
+    start = threading.Barrier(len(payloads))
+
+    def one(index: int, payload: dict[str, Any]) -> None:
+        client = localdev.aws("lambda", faults.endpoints["localstack_url"])
+        start.wait()
+        started = time.monotonic()
+        answer = client.invoke(FunctionName=function, Payload=json.dumps(payload).encode())
+        answers[index] = {
+            "StatusCode": answer["StatusCode"],
+            "FunctionError": answer.get("FunctionError"),
+            "Payload": answer["Payload"].read()[:500].decode("utf-8", "replace"),
+            "started": started,
+            "ended": time.monotonic(),
+        }
+
+    threads = [threading.Thread(target=one, args=(i, p)) for i, p in enumerate(payloads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return answers
+
+
+def test_broker_down(faults: Faults) -> None:
+    """POST /events while ingest cannot reach SQS: 202, and the tick's relay delivers it afterwards."""
+    users = faults.users(50)
+    status, answer, event_id = _stored_unpublished(faults, users)
+    # the relay takes messages older than its 30 s grace; the tick runs every 15 s meanwhile
+    result = faults.account("broker-down", users, [event_id], settle_timeout=120)
+
+    assert status == 202, answer
+    check(result, allowed_duplicates=0)
+
+
+def test_oversized_outbox(faults: Faults) -> None:
+    """An outbox message over the queue's MaximumMessageSize (SQS and LocalStack 2026.3: 1 MiB by
+    default, no longer 256 KiB), older than everything else, ahead of a real event's unpublished
+    messages: the tick relays those and parks the refused one with its error."""
+    queue = "notify-email-high"
+    sqs = localdev.aws("sqs", faults.endpoints["localstack_url"])
+    limit = int(
+        sqs.get_queue_attributes(
+            QueueUrl=faults.endpoints["queues"][queue], AttributeNames=["MaximumMessageSize"]
+        )["Attributes"]["MaximumMessageSize"]
+    )
+    blocker = str(uuid.uuid4())
+    parked: tuple[Any, ...] = ()
+    missing = ""
+    body = json.dumps({"schema_version": 1, "faults": "oversized-outbox", "padding": "x" * (limit + 1024)})
+    faults.sql(
+        "INSERT INTO outbox (message_id, queue, body, created_at)"
+        " VALUES (%s, %s, %s, now() - interval '2 minutes')",
+        (blocker, queue, body),
+    )
+    try:
+        users = faults.users(30)
+        _, _, event_id = _stored_unpublished(faults, users)
+        # the outage began a minute ago (past the relay's 30 s grace), after the refused message
+        faults.sql(
+            "UPDATE outbox SET created_at = now() - interval '1 minute'"
+            " WHERE position(%s in body) > 0 AND published_at IS NULL",
+            (event_id,),
+        )
+        # One tick, nothing else: the relay's 60 s claim on a failed batch would let a second tick
+        # within the minute slip past the refused message and hide that one tick stopped at it.
+        stack.invoke_tick(faults.lambda_, faults.endpoints["tick_function"], wait=True)
+        unrelayed = [m for m in _outbox_of(faults, event_id) if m[3] is None]
+        result = faults.account("oversized-outbox", users, [event_id], settle_timeout=60, tick=False)
+        try:
+            [parked] = faults.sql(
+                "SELECT published_at, parked_at, error FROM outbox WHERE message_id = %s", (blocker,)
+            )
+        except psycopg.errors.UndefinedColumn as error:
+            missing = str(error).splitlines()[0]
+    finally:
+        faults.sql("DELETE FROM outbox WHERE message_id = %s", (blocker,))
+
+    check(result, allowed_duplicates=0)
+    assert not unrelayed, f"{result}: {len(unrelayed)} ordinary message(s) not marked published by the tick"
+    assert parked, f"the outbox has no parked_at/error: {missing}"
+    published_at, parked_at, reason = parked
+    assert published_at is None, "a message SQS refuses was marked published"
+    assert parked_at is not None, "the refused message is not parked"
+    assert reason, "the parked message does not say why"
