@@ -36,13 +36,16 @@ def function_configuration(
     client: Any, name: str, *, environment: dict[str, str] | None = None, timeout: int | None = None
 ) -> Iterator[dict[str, Any]]:
     """The function `name` with `environment` added to its variables (all others kept) and/or another
-    Timeout, for the block; then the configuration it had, whatever happened in between."""
+    Timeout, for the block; then what it had, whatever happened in between.
+
+    The restore undoes only this block's own change, on the configuration as it is then: a deploy
+    that ran meanwhile (another engineer's `make up` on the shared stack) keeps what it set."""
     _wait_updated(client, name)
     original = client.get_function_configuration(FunctionName=name)
-    variables = dict(original.get("Environment", {}).get("Variables", {}))
+    before = dict(original.get("Environment", {}).get("Variables", {}))
     change: dict[str, Any] = {}
     if environment is not None:
-        change["Environment"] = {"Variables": variables | environment}
+        change["Environment"] = {"Variables": before | environment}
     if timeout is not None:
         change["Timeout"] = timeout
     try:
@@ -50,17 +53,39 @@ def function_configuration(
         _wait_updated(client, name)
         yield client.get_function_configuration(FunctionName=name)
     finally:
-        restore: dict[str, Any] = {"Environment": {"Variables": variables}, "Timeout": original["Timeout"]}
         for attempt in range(5):
             try:
                 _wait_updated(client, name)
-                client.update_function_configuration(FunctionName=name, **restore)
+                _undo(client, name, before, environment or {}, original["Timeout"], timeout)
                 _wait_updated(client, name)
                 break
             except Exception:
                 if attempt == 4:
                     raise
                 time.sleep(2)
+
+
+def _undo(
+    client: Any,
+    name: str,
+    before: dict[str, str],
+    added: dict[str, str],
+    timeout_before: int,
+    timeout_set: int | None,
+) -> None:
+    now = client.get_function_configuration(FunctionName=name)
+    variables = dict(now.get("Environment", {}).get("Variables", {}))
+    for key, value in added.items():
+        if variables.get(key) != value:
+            continue  # changed since by someone else: theirs
+        if key in before:
+            variables[key] = before[key]
+        else:
+            del variables[key]
+    restore: dict[str, Any] = {"Environment": {"Variables": variables}}
+    if timeout_set is not None and now["Timeout"] == timeout_set:
+        restore["Timeout"] = timeout_before
+    client.update_function_configuration(FunctionName=name, **restore)
 
 
 def closed_port() -> int:
