@@ -544,7 +544,18 @@ class PostgresStore:
             with self.pool.connection() as conn:
                 yield conn
         except (psycopg.OperationalError, PoolTimeout) as error:
+            if isinstance(error, psycopg.OperationalError):
+                # Connections die together (a server restart, a failover, terminated backends):
+                # check the idle ones now, so that the caller's retry gets a live one.
+                self._discard_dead_connections()
             raise StorageUnavailable(f"postgres: {type(error).__name__}") from error
+
+    def _discard_dead_connections(self) -> None:
+        try:
+            if self._pool is not None and not self._pool.closed:
+                self._pool.check()
+        except (psycopg.Error, PoolTimeout):
+            return
 
     def close(self) -> None:
         if self._pool is not None:
