@@ -26,7 +26,7 @@ class DispatchPolicy:
     safety_margin_s: float = 8.0
     flush_every: int = 50
     flush_interval_s: float = 0.25
-    write_attempts: int = 4
+    write_attempts: int = 8
     write_backoff_s: float = 0.25
 
 
@@ -55,7 +55,7 @@ def dispatch[Job](
         nonlocal write_error, last_flush
         if buffer and write_error is None:
             try:
-                _write_with_retries(write, list(buffer), policy)
+                _write_with_retries(write, list(buffer), policy, time_left)
                 written.extend(buffer)
                 buffer.clear()
             except StorageUnavailable as error:
@@ -88,14 +88,19 @@ def dispatch[Job](
 
 
 def _write_with_retries(
-    write: Callable[[Sequence[Outcome]], Iterable[object]], outcomes: list[Outcome], policy: DispatchPolicy
+    write: Callable[[Sequence[Outcome]], Iterable[object]],
+    outcomes: list[Outcome],
+    policy: DispatchPolicy,
+    time_left: TimeLeft,
 ) -> None:
+    # Giving up means these recipients are sent again once the lease ends: keep trying for as
+    # long as the invocation lasts, up to `write_attempts`.
     for attempt in range(1, policy.write_attempts + 1):
         try:
             write(outcomes)
             return
         except StorageUnavailable as error:
-            if attempt == policy.write_attempts:
+            if attempt == policy.write_attempts or time_left() < policy.write_backoff_s * attempt + 1:
                 raise
             logger.warning(
                 "outcome write failed; trying again",
