@@ -126,7 +126,8 @@ def deliver_message(
         # Final: the rows are failed, and the message goes on to its dead-letter queue, from
         # where an operator's redrive tries them once more.
         raise RetryableError(f"{exhausted} recipient(s) failed on the last attempt")
-    left = ports.ledger.pending(event_id, channel, [u for u in users if u not in set(report.handed_back)])
+    handed_back = set(report.handed_back)
+    left = ports.ledger.pending(event_id, channel, [u for u in users if u not in handed_back])
     if left.waiting:
         raise RetryableError(f"{left.waiting} recipient(s) released for a later attempt")
     if left.held_by_others:

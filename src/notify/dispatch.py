@@ -7,6 +7,7 @@ falls under the safety margin: what was not started is returned, for the caller 
 """
 
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -33,13 +34,14 @@ class DispatchPolicy:
 def dispatch[Job](
     jobs: Sequence[Job],
     send: Callable[[Job], Outcome],
-    write: Callable[[Sequence[Outcome]], Iterable[object]],
+    write: Callable[[Sequence[Outcome]], Iterable[uuid.UUID]],
     *,
     policy: DispatchPolicy,
     time_left: TimeLeft,
 ) -> tuple[list[Outcome], list[Job], StorageUnavailable | None]:
     """Send every job that can start in time; return (outcomes written, jobs not started, the
-    storage error that stopped the writes, if one did).
+    storage error that stopped the writes, if one did). `write` answers whose outcomes it wrote:
+    one whose claim another attempt took over is not, and is not returned.
 
     A write that fails is retried a few times (a dropped connection comes back from the pool
     anew); if it keeps failing no new send starts, because every send whose outcome cannot be
@@ -55,8 +57,8 @@ def dispatch[Job](
         nonlocal write_error, last_flush
         if buffer and write_error is None:
             try:
-                _write_with_retries(write, list(buffer), policy, time_left)
-                written.extend(buffer)
+                recorded = _write_with_retries(write, list(buffer), policy, time_left)
+                written.extend(outcome for outcome in buffer if outcome.user_id in recorded)
                 buffer.clear()
             except StorageUnavailable as error:
                 write_error = error
@@ -88,22 +90,23 @@ def dispatch[Job](
 
 
 def _write_with_retries(
-    write: Callable[[Sequence[Outcome]], Iterable[object]],
+    write: Callable[[Sequence[Outcome]], Iterable[uuid.UUID]],
     outcomes: list[Outcome],
     policy: DispatchPolicy,
     time_left: TimeLeft,
-) -> None:
+) -> set[uuid.UUID]:
     # Giving up means these recipients are sent again once the lease ends: keep trying for as
     # long as the invocation lasts, up to `write_attempts`.
-    for attempt in range(1, policy.write_attempts + 1):
+    attempt = 1
+    while True:
         try:
-            write(outcomes)
-            return
+            return set(write(outcomes))
         except StorageUnavailable as error:
-            if attempt == policy.write_attempts or time_left() < policy.write_backoff_s * attempt + 1:
+            if attempt >= policy.write_attempts or time_left() < policy.write_backoff_s * attempt + 1:
                 raise
             logger.warning(
                 "outcome write failed; trying again",
                 extra={"attempt": attempt, "outcomes": len(outcomes), "error": str(error)},
             )
             time.sleep(policy.write_backoff_s * attempt)
+            attempt += 1

@@ -435,3 +435,22 @@ def test_deliver_message_stops_sending_when_outcomes_cannot_be_recorded() -> Non
     assert len(sender.sent) < 20  # nothing new started once writes kept failing
     unsent = [s for s in ledger.statuses().values() if s == "sending"]
     assert len(unsent) == 20  # nothing recorded: every row waits for its lease to end
+
+
+def test_deliver_message_reports_only_outcomes_the_ledger_wrote() -> None:
+    msg = message(emails("a@example.com", "b@example.com"))
+    ledger = ledger_for(msg)
+    taken_over = msg.payload.user[1]
+
+    class TakenOver(FakeSender):
+        def send(self, address: str, message: Rendered) -> str:
+            if address == "b@example.com":
+                # this attempt's lease ran out and another attempt sent and recorded it meanwhile
+                row = ledger.rows[(msg.event_id, Channel.EMAIL, taken_over.user_id)]
+                row.status, row.claim_token, row.provider_id = "sent", None, "other-attempt"
+            return super().send(address, message)
+
+    report = deliver(msg, ledger, TakenOver())
+
+    assert report.sent == [msg.payload.user[0].user_id]
+    assert ledger.rows[(msg.event_id, Channel.EMAIL, taken_over.user_id)].provider_id == "other-attempt"
