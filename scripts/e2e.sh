@@ -2,10 +2,10 @@
 # `make e2e`: the end-to-end tests against the stack on LocalStack.
 #   1. `make up`'s script (a fresh machine installs everything; a running stack gets a no-op update)
 #   2. tests/e2e (NOTIFY_E2E_REQUIRED=1: a stack that is not there fails them instead of skipping)
-#   3. tests/faults: the fault suite on the same stack (each scenario breaks one thing while an event is
+#   3. localstack/tests: the host executor's own tests, on the same LocalStack
+#   4. tests/faults: the fault suite on the same stack (each scenario breaks one thing while an event is
 #      delivered, restores the stack, and prints `faults: <scenario>: recipients N, sent N, lost 0,
 #      duplicates D` in pytest's summary)
-#   4. localstack/tests: the host executor's own tests, on the same LocalStack
 # If LocalStack was not running before, it is stopped again at the end, pass or fail.
 # Arguments go to the tests/e2e pytest run (e.g. -k dead_letter).
 set -euo pipefail
@@ -23,7 +23,9 @@ trap finish EXIT
 scripts/local-up.sh
 status=0
 NOTIFY_E2E_REQUIRED=1 .venv/bin/python -m pytest -m e2e tests/e2e "$@" || status=$?
-# The fault suite runs even when an e2e test failed: its lines are the point of a red run too.
-NOTIFY_E2E_REQUIRED=1 .venv/bin/python -m pytest -m faults tests/faults || status=$?
+# The host executor's own tests give their functions 3 s: they run before the fault suite, whose
+# killed processes, proxies and settling ticks leave LocalStack busy for a while after it.
 .venv/bin/python -m pytest localstack/tests || status=$?
+# The fault suite runs even when a test before it failed: its lines are the point of a red run too.
+NOTIFY_E2E_REQUIRED=1 .venv/bin/python -m pytest -m faults tests/faults || status=$?
 exit "$status"
