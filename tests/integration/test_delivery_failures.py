@@ -69,7 +69,7 @@ def test_delivery_with_connections_killed_sends_everyone_once(pg_dsn: str, store
     # taken again soon; the loop plays the queue: a failed message comes back after its delay.
     policy = DispatchPolicy(concurrency=4, safety_margin_s=0.5, flush_interval_s=0.05, write_backoff_s=0.1)
     try:
-        with killing_connections(pg_dsn, every_s=0.7) as kills:
+        with killing_connections(pg_dsn, every_s=0.3) as kills:
             for message in messages:
                 deadline = time.monotonic() + 120
                 while True:
@@ -98,6 +98,6 @@ def test_delivery_with_connections_killed_sends_everyone_once(pg_dsn: str, store
         for u in m.payload.user
     )
     assert statuses == {"sent": 600}
-    # A write that fails is retried on a live connection (the store drops the dead ones), and
+    # A write that fails is retried at once on a connection of its own (outside the pool), and
     # one that committed before its connection died is not written twice: no send repeats.
     assert per_address == {u.email: 1 for u in users}

@@ -10,6 +10,7 @@ import base64
 import binascii
 import functools
 import json
+import threading
 import time
 import uuid
 import weakref
@@ -503,6 +504,52 @@ def _check_if_idle(conn: psycopg.Connection[Any]) -> None:
         ConnectionPool.check_connection(conn)
 
 
+class _WriterConnections:
+    """One connection per thread, outside the pool, for writes that must land while the
+    database is failing: outcomes of sends the provider already accepted.
+
+    The pool answers an outage with backoff between its reconnection attempts and a wait of
+    seconds for a connection; an outcome write that waits that long outlives the invocation
+    and its recipients are sent again. Here a failed write closes its connection and the
+    caller's retry connects anew at once.
+    """
+
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+        self._connect = connect
+        self._local = threading.local()
+        self._opened: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is not None and (conn.broken or conn.closed):
+            conn = None
+        if conn is not None and time.monotonic() - _returned_at.get(conn, 0.0) > _IDLE_BEFORE_CHECK_S:
+            try:
+                ConnectionPool.check_connection(conn)
+            except psycopg.Error:
+                conn.close()
+                conn = None
+        try:
+            if conn is None:
+                conn = self._local.conn = self._connect()
+                self._opened.add(conn)
+            with conn.transaction():
+                yield conn
+        except psycopg.OperationalError:
+            if conn is not None:
+                conn.close()
+            self._local.conn = None
+            raise
+        finally:
+            if conn is not None:
+                _note_returned(conn)
+
+    def close(self) -> None:
+        for conn in list(self._opened):
+            conn.close()
+
+
 class PostgresStore:
     """Implements EventStore, Outbox, Directory, DeliveryLedger and HealthProbe."""
 
@@ -518,6 +565,7 @@ class PostgresStore:
         self._max_connections = max_connections
         self._connect_timeout_s = connect_timeout_s
         self._pool: ConnectionPool | None = None
+        self._writers = _WriterConnections(self._connect_directly)
 
     # ---- connections ---------------------------------------------------------------------------
 
@@ -550,6 +598,23 @@ class PostgresStore:
                 self._discard_dead_connections()
             raise StorageUnavailable(f"postgres: {type(error).__name__}") from error
 
+    def _connect_directly(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(
+            self._dsn,
+            autocommit=True,
+            options="-c timezone=UTC",
+            connect_timeout=max(2, int(self._connect_timeout_s)),
+        )
+
+    @contextmanager
+    def _writer_connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """This thread's own connection in a transaction (see `_WriterConnections`)."""
+        try:
+            with self._writers.transaction() as conn:
+                yield conn
+        except psycopg.OperationalError as error:
+            raise StorageUnavailable(f"postgres: {type(error).__name__}") from error
+
     def _discard_dead_connections(self) -> None:
         try:
             if self._pool is not None and not self._pool.closed:
@@ -558,6 +623,7 @@ class PostgresStore:
             return
 
     def close(self) -> None:
+        self._writers.close()
         if self._pool is not None:
             self._pool.close()
             self._pool = None
@@ -1198,7 +1264,7 @@ class PostgresStore:
     ) -> set[uuid.UUID]:
         if not outcomes:
             return set()
-        with self._connection() as conn:
+        with self._writer_connection() as conn:
             rows = conn.execute(
                 _RECORD_OUTCOMES_SQL,
                 {
