@@ -1,8 +1,9 @@
 """deliver_message wired as the queue entry point wires it, for tests on fakes or the real store."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from notify.channels import Tier
 from notify.controls import ControlRules
 from notify.delivery import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
 from notify.dispatch import DispatchPolicy
@@ -22,6 +23,7 @@ def deliver(
     final_attempt: bool = False,
     time_left: Callable[[], float] = lambda: 60.0,
     dispatch: DispatchPolicy | None = None,
+    tier_concurrency: Mapping[Tier, int] | None = None,
     publisher: Publisher | None = None,
     outbox: Outbox | None = None,
 ) -> DeliveryReport:
@@ -41,6 +43,7 @@ def deliver(
             dispatch=dispatch or DispatchPolicy(concurrency=4, flush_interval_s=0.05, write_backoff_s=0),
             rules=rules if rules is not None else ControlRules(),
             send_backoff_s=0,
+            tier_concurrency=tier_concurrency or {},
         ),
         now=now,
         time_left=time_left,

@@ -14,7 +14,7 @@ from notify.adapters.push import SnsPushSender
 from notify.adapters.rabbitmq import RabbitPublisher
 from notify.adapters.sms import SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
-from notify.channels import Channel, EventType, all_queue_names
+from notify.channels import Channel, EventType, Tier, all_queue_names
 from notify.controls import ControlRules, FrequencyCap
 from notify.delivery import DeliveryPolicy
 from notify.dispatch import DispatchPolicy
@@ -86,6 +86,7 @@ class Services:
             ),
             rules=self.rules,
             queue_prefix=settings.queue_prefix,
+            tier_concurrency={Tier.LOW: settings.low_tier_send_concurrency},
         )
 
     @cached_property

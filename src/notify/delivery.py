@@ -8,13 +8,14 @@ attempt whose lease ran out cannot overwrite what another attempt recorded. A me
 acknowledged only when none of its recipients is left unfinished.
 """
 
+import dataclasses
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from notify.channels import CONTACT_FIELD, queue_name, tier_for
+from notify.channels import CONTACT_FIELD, Tier, queue_name, tier_for
 from notify.controls import OVER_CAP, ControlRules, Verdict, decide, preferences_from_document
 from notify.dispatch import DispatchPolicy, TimeLeft, dispatch
 from notify.errors import PermanentError, ProviderTimeout, RecipientsInFlight, RetryableError
@@ -58,6 +59,15 @@ class DeliveryPolicy:
     send_backoff_s: float = 0.2
     lease_slack_s: float = 5.0
     queue_prefix: str = "notify"
+    # A tier may send with fewer calls in flight than `dispatch.concurrency`: a drained backlog
+    # of promotions then leaves the provider and the cores to the tiers above it.
+    tier_concurrency: Mapping[Tier, int] = field(default_factory=dict)
+
+    def dispatch_for(self, tier: Tier) -> DispatchPolicy:
+        concurrency = self.tier_concurrency.get(tier)
+        if concurrency is None or concurrency == self.dispatch.concurrency:
+            return self.dispatch
+        return dataclasses.replace(self.dispatch, concurrency=concurrency)
 
 
 @dataclass
@@ -111,7 +121,7 @@ def deliver_message(
         pending,
         send,
         lambda outcomes: ports.ledger.record_outcomes(event_id, channel, token, outcomes),
-        policy=policy.dispatch,
+        policy=policy.dispatch_for(tier_for(message.priority)),
         time_left=time_left,
     )
     for outcome in written:

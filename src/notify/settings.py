@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(
         default=32, ge=1, le=256, description="Provider calls in flight at once per execution environment."
     )
+    low_tier_send_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Provider calls in flight at once for low-tier messages (priority 0-2): they yield.",
+    )
     provider_timeout_seconds: float = Field(
         default=5.0,
         gt=0,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from notify.channels import Channel, EventType
+from notify.channels import Channel, EventType, Tier
 from notify.delivery import DeliveryReport
 from notify.dispatch import DispatchPolicy
 from notify.errors import (
@@ -126,6 +126,23 @@ def test_deliver_message_runs_sends_concurrently_up_to_the_policy() -> None:
     assert len(report.sent) == 40
     assert sender.most_in_flight == 8
     assert len(sender.sent) == 40
+
+
+@pytest.mark.parametrize(("priority", "most_in_flight"), [(1, 3), (5, 8), (9, 8)])
+def test_deliver_message_low_tier_sends_with_its_own_concurrency(priority: int, most_in_flight: int) -> None:
+    msg = message(emails(*(f"u{i}@example.com" for i in range(40)))).model_copy(update={"priority": priority})
+    ledger, sender = ledger_for(msg), CountingSender(latency_s=0.02)
+
+    report = deliver(
+        msg,
+        ledger,
+        sender,
+        dispatch=DispatchPolicy(concurrency=8, flush_interval_s=0.05),
+        tier_concurrency={Tier.LOW: 3},
+    )
+
+    assert len(report.sent) == len(sender.sent) == 40
+    assert sender.most_in_flight == most_in_flight
 
 
 def test_deliver_message_writes_outcomes_in_batches() -> None:

@@ -104,3 +104,5 @@ def test_template_caps_each_senders_tiers_so_low_cannot_take_all_of_it() -> None
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["NOTIFY_SEND_CONCURRENCY"] == {"Ref": "SendConcurrency"}
     assert defaults["SendConcurrency"] >= 16
+    assert variables["NOTIFY_LOW_TIER_SEND_CONCURRENCY"] == {"Ref": "LowTierSendConcurrency"}
+    assert defaults["LowTierSendConcurrency"] < defaults["SendConcurrency"]
