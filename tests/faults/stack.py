@@ -127,3 +127,22 @@ def invoke_tick(client: Any, tick_function: str, wait: bool = False) -> None:
     )
     if wait and "FunctionError" in answer:
         raise RuntimeError(f"tick failed: {answer['Payload'].read()[:2000]!r}")
+
+
+def timeouts_since(endpoints: dict[str, Any], function_name: str, since_ms: int) -> int:
+    """How many invocations of the function timed out since `since_ms` (epoch ms): Lambda writes
+    `Task timed out after …` to the function's log group, and the runtime is stopped there."""
+    logs = localdev.aws("logs", endpoints["localstack_url"], endpoints["region"])
+    group = f"/aws/lambda/{function_name}"
+    count, token = 0, None
+    while True:
+        page = logs.filter_log_events(
+            logGroupName=group,
+            startTime=since_ms,
+            filterPattern='"Task timed out"',
+            **({"nextToken": token} if token else {}),
+        )
+        count += sum(1 for e in page["events"] if "Task timed out" in e["message"])
+        token = page.get("nextToken")
+        if not token:
+            return count

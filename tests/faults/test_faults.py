@@ -1,4 +1,5 @@
-"""The seven fault scenarios of issue 10, each against the deployed local stack and its PostgreSQL.
+"""The fault scenarios of issue 10 (its seven, and sender-timed-out beside sender-killed), each
+against the deployed local stack and its PostgreSQL.
 
 Each makes users of its own, posts one `new_episode` event (priority 8: the high queues, which quiet
 hours do not hold back), breaks one thing while it is delivered, and ends with `faults.account`, which
@@ -54,6 +55,33 @@ def test_sender_killed(faults: Faults) -> None:
     assert killed, "no send-email process to kill"
     assert at_kill.get("sent", 0) < len(users), f"everything was sent before the kill: {at_kill}"
     check(result, allowed_duplicates=len(killed) * in_flight)
+
+
+def test_sender_timed_out(faults: Faults) -> None:
+    """send-email deployed with a 3 s timeout and no safety margin, every send 1 s slow (the proxy):
+    a message of 120 recipients cannot finish in one invocation, which is stopped mid-send."""
+    users = faults.users(120)
+    function = faults.functions["send_email"]
+    since_ms = int(time.time() * 1000)
+    with (
+        FaultProxy(FaultPolicy(latency_s=1.0)) as proxy,
+        stack.function_configuration(
+            faults.lambda_,
+            function,
+            environment=provider_through(proxy, NOTIFY_SEND_SAFETY_MARGIN_SECONDS="0"),
+            timeout=3,
+        ),
+    ):
+        in_flight = concurrency(faults)
+        status, answer = faults.post(users)
+        assert status == 202, answer
+        result = faults.account("sender-timed-out", users, [answer["event_id"]], settle_timeout=180)
+    timed_out = stack.timeouts_since(faults.endpoints, function, since_ms)
+
+    assert timed_out, "no invocation timed out: the scenario proved nothing"
+    # A stopped invocation loses the outcomes of the sends in flight and of those not yet written
+    # (written every 50 outcomes or 0.25 s): only those may be sent again.
+    check(result, allowed_duplicates=timed_out * (in_flight + 50))
 
 
 def test_db_dropped(faults: Faults) -> None:
