@@ -62,7 +62,7 @@ bench: $(STAMP) services  ## benchmarks (not run by CI; delivery and priority br
 	$(PY) bench/priority.py
 
 worker: $(STAMP) services  ## run the RabbitMQ worker (BROKER=rabbitmq)
-	NOTIFY_BROKER=rabbitmq $(PY) -m notify.worker
+	NOTIFY_BROKER=rabbitmq $(PY) -m notify.entrypoints.worker
 
 clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -48,12 +48,13 @@ import psycopg  # noqa: E402
 
 from notify import delivery  # noqa: E402
 from notify.adapters.postgres import PostgresStore  # noqa: E402
+from notify.bootstrap import control_rules  # noqa: E402
 from notify.channels import Channel, EventType  # noqa: E402
-from notify.controls import ControlRules  # noqa: E402
 from notify.dispatch import DispatchPolicy  # noqa: E402
 from notify.ingest import accept_event  # noqa: E402
 from notify.models import Content, EventRequest, NotificationMessage, PreferencesDocument, Recipient  # noqa: E402
 from notify.ports import Rendered  # noqa: E402
+from notify.settings import Settings  # noqa: E402
 from tests.delivering import deliver  # noqa: E402
 from tests.fakes import FakePublisher  # noqa: E402
 from tests.scratch import scratch_database  # noqa: E402
@@ -247,7 +248,7 @@ def time_delivery(
     store: PostgresStore, messages: list[NotificationMessage], *, with_rules: bool
 ) -> tuple[float, int]:
     """Every message through deliver_message; (seconds, recipients sent)."""
-    sender, renderer, rules = NullSender(), ConstantRenderer(), ControlRules()
+    sender, renderer, rules = NullSender(), ConstantRenderer(), control_rules(Settings())
     store.check()  # the pool open before the clock starts
     started = time.perf_counter()
     for message in messages:

@@ -43,7 +43,7 @@ from notify.adapters.rabbitmq import RabbitPublisher  # noqa: E402
 from notify.channels import EventType, all_queue_names  # noqa: E402
 from notify.cron import latest_run, next_run  # noqa: E402
 from notify.settings import Settings  # noqa: E402
-from notify.ticking import run_tick  # noqa: E402
+from notify.tick import run_tick  # noqa: E402
 from tests.scratch import RABBITMQ_URL, scratch_database, scratch_queue_prefix  # noqa: E402
 
 ZONES = ("UTC", "Europe/Moscow", "America/New_York")

@@ -3,12 +3,14 @@
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from notify.bootstrap import control_rules
 from notify.channels import Tier
 from notify.controls import ControlRules
 from notify.delivery import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
 from notify.dispatch import DispatchPolicy
 from notify.models import NotificationMessage
 from notify.ports import DeliveryLedger, Outbox, Publisher, RecipientControls, Renderer, Sender
+from notify.settings import Settings
 
 
 def deliver(
@@ -41,7 +43,8 @@ def deliver(
         ),
         policy=DeliveryPolicy(
             dispatch=dispatch or DispatchPolicy(concurrency=4, flush_interval_s=0.05, write_backoff_s=0),
-            rules=rules if rules is not None else ControlRules(),
+            rules=rules if rules is not None else control_rules(Settings()),
+            queue_prefix="notify",
             send_backoff_s=0,
             tier_concurrency=tier_concurrency or {},
         ),

@@ -5,7 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notify.entrypoints.timer import tick_now
+from notify.entrypoints.tick import tick_now
 from notify.logs import service_logger
 
 logger = service_logger()

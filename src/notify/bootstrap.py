@@ -64,18 +64,7 @@ class Services:
 
     @cached_property
     def rules(self) -> ControlRules:
-        settings = self.settings
-        return ControlRules(
-            max_age={EventType(k): timedelta(seconds=v) for k, v in settings.max_age_seconds.items()},
-            caps={
-                (EventType(event_type), Channel(channel)): FrequencyCap(limit, timedelta(seconds=window))
-                for event_type, per_channel in settings.frequency_caps.items()
-                for channel, (limit, window) in per_channel.items()
-            },
-            digest_windows={
-                EventType(k): timedelta(seconds=v) for k, v in settings.digest_window_seconds.items()
-            },
-        )
+        return control_rules(self.settings)
 
     @cached_property
     def delivery_policy(self) -> DeliveryPolicy:
@@ -114,6 +103,21 @@ class Services:
                 return SnsSmsSender(connection)
             case Channel.PUSH:
                 return SnsPushSender(connection, self.settings.push_platform_application_arn)
+
+
+def control_rules(settings: Settings) -> ControlRules:
+    """The recipient controls as configured (expiry, caps, digest windows)."""
+    return ControlRules(
+        max_age={EventType(k): timedelta(seconds=v) for k, v in settings.max_age_seconds.items()},
+        caps={
+            (EventType(event_type), Channel(channel)): FrequencyCap(limit, timedelta(seconds=window))
+            for event_type, per_channel in settings.frequency_caps.items()
+            for channel, (limit, window) in per_channel.items()
+        },
+        digest_windows={
+            EventType(k): timedelta(seconds=v) for k, v in settings.digest_window_seconds.items()
+        },
+    )
 
 
 _current: Services | None = None

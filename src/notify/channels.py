@@ -53,9 +53,5 @@ def queue_name(channel: Channel, tier: Tier, prefix: str = "notify") -> str:
     return f"{prefix}-{channel}-{tier}"
 
 
-def dead_letter_queue_name(channel: Channel, tier: Tier, prefix: str = "notify") -> str:
-    return f"{queue_name(channel, tier, prefix)}-dlq"
-
-
 def all_queue_names(prefix: str = "notify") -> list[str]:
     return [queue_name(channel, tier, prefix) for channel in Channel for tier in TIERS_BY_URGENCY]

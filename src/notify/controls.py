@@ -5,7 +5,7 @@ The order matters and is fixed: an expired notification is never held for a dige
 counted against a cap; an opted-out one is never deferred.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -47,22 +47,12 @@ class FrequencyCap:
 
 @dataclass(frozen=True)
 class ControlRules:
-    max_age: dict[EventType, timedelta] = field(
-        default_factory=lambda: {
-            EventType.COMMENT_LIKED: timedelta(hours=6),
-            EventType.NEW_EPISODE: timedelta(hours=48),
-            EventType.WATCH_LATER_REMINDER: timedelta(hours=24),
-            EventType.NEW_RELEASES_PROMO: timedelta(hours=72),
-        }
-    )
-    caps: dict[tuple[EventType, Channel], FrequencyCap] = field(
-        default_factory=lambda: {
-            (EventType.NEW_RELEASES_PROMO, Channel.EMAIL): FrequencyCap(limit=3, window=timedelta(hours=24)),
-        }
-    )
-    digest_windows: dict[EventType, timedelta] = field(
-        default_factory=lambda: {EventType.COMMENT_LIKED: timedelta(minutes=10)}
-    )
+    """The service's rules, all of them given: they come from the settings (bootstrap), whose
+    defaults are the one place the service's default rules are written."""
+
+    max_age: dict[EventType, timedelta]
+    caps: dict[tuple[EventType, Channel], FrequencyCap]
+    digest_windows: dict[EventType, timedelta]
 
     def cap_for(self, event_type: EventType, channel: Channel) -> FrequencyCap | None:
         return self.caps.get((event_type, channel))

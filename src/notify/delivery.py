@@ -53,12 +53,12 @@ class DeliveryPorts:
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    dispatch: DispatchPolicy = field(default_factory=DispatchPolicy)
-    rules: ControlRules = field(default_factory=ControlRules)
+    dispatch: DispatchPolicy
+    rules: ControlRules
+    queue_prefix: str
     send_attempts: int = 3  # tries of a transient provider failure within one attempt
     send_backoff_s: float = 0.2
     lease_slack_s: float = 5.0
-    queue_prefix: str = "notify"
     # A tier may send with fewer calls in flight than `dispatch.concurrency`: a drained backlog
     # of promotions then leaves the provider and the cores to the tiers above it.
     tier_concurrency: Mapping[Tier, int] = field(default_factory=dict)

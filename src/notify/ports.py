@@ -363,9 +363,3 @@ class Renderer(Protocol):
     def render(
         self, event_type: EventType, channel: Channel, user: Recipient, content: Sequence[Content]
     ) -> Rendered: ...
-
-
-class HealthProbe(Protocol):
-    def check(self) -> None:
-        """Raise if the dependency does not answer."""
-        ...

@@ -1,5 +1,5 @@
 """The RabbitMQ path end to end: the ingest function's code with BROKER=rabbitmq publishes to RabbitMQ,
-the worker (`python -m notify.worker`, a subprocess) delivers through SES and SNS on LocalStack.
+the worker (`python -m notify.entrypoints.worker`, a subprocess) delivers through SES and SNS on LocalStack.
 
 It has a database and queue names of its own, so the deployed stack's SQS path is not involved."""
 
@@ -65,7 +65,7 @@ def rabbit_stack(endpoints) -> Iterator[dict[str, Any]]:
             "PYTHONPATH": str(ROOT / "src"),
         }
         worker = subprocess.Popen(
-            [sys.executable, "-m", "notify.worker"],
+            [sys.executable, "-m", "notify.entrypoints.worker"],
             cwd=ROOT,
             env=environment,
             stdout=subprocess.PIPE,

@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
@@ -26,6 +26,7 @@ import pytest
 
 from notify.adapters.email import mime_message
 from notify.adapters.postgres import PostgresStore
+from notify.bootstrap import control_rules
 from notify.channels import Channel, EventType
 from notify.controls import ControlRules
 from notify.delivery import DeliveryReport
@@ -41,7 +42,8 @@ from notify.models import (
 )
 from notify.ports import Rendered
 from notify.rendering import TemplateRenderer
-from notify.ticking import TickReport, run_tick
+from notify.settings import Settings
+from notify.tick import TickReport, run_tick
 from notify.unsubscribe import Unsubscribe, UnsubscribeLinks, sign_token
 from tests.delivering import deliver
 from tests.fakes import FakeSender
@@ -95,7 +97,7 @@ class Service:
         self.store = store
         self.api = api
         self.publisher = api.publisher
-        self.rules = rules if rules is not None else ControlRules()
+        self.rules = rules if rules is not None else control_rules(Settings())
         self.sender = FakeSender()
         self.renderer = TemplateRenderer(
             links=UnsubscribeLinks(base_url=BASE_URL, secret=SECRET, valid_for=timedelta(days=30))
@@ -628,7 +630,9 @@ def test_digest_folds_five_likes_into_one_message_with_the_plural(svc: Service) 
 
 
 def test_digest_window_is_set_per_event_type(store: PostgresStore, api: Api) -> None:
-    svc = Service(store, api, ControlRules(digest_windows={LIKE: timedelta(minutes=30)}))
+    svc = Service(
+        store, api, replace(control_rules(Settings()), digest_windows={LIKE: timedelta(minutes=30)})
+    )
     (user,) = svc.users(email_only(locale="ru"))
     start = at("2025-03-01 12:00")
     for minute in (0, 5):
@@ -690,7 +694,12 @@ def test_digest_of_likes_without_content_is_one_message(svc: Service) -> None:
 
 def test_digest_groups_only_notifications_of_the_same_event_type(store: PostgresStore, api: Api) -> None:
     svc = Service(
-        store, api, ControlRules(digest_windows={LIKE: timedelta(minutes=10), EPISODE: timedelta(minutes=10)})
+        store,
+        api,
+        replace(
+            control_rules(Settings()),
+            digest_windows={LIKE: timedelta(minutes=10), EPISODE: timedelta(minutes=10)},
+        ),
     )
     (user,) = svc.users(email_only())
     start = at("2025-03-01 12:00")

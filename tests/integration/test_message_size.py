@@ -11,7 +11,7 @@ from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel, EventType, Tier, queue_name, tier_for
 from notify.models import DirectoryUser, NotificationMessage
 from notify.ports import OutboundMessage
-from notify.ticking import run_tick
+from notify.tick import run_tick
 from tests.fakes import FakePublisher
 from tests.integration.conftest import MakeApi
 from tests.integration.support import event_body, make_user, new_event

@@ -11,7 +11,7 @@ import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import EventType
-from notify.ticking import run_tick
+from notify.tick import run_tick
 from tests.fakes import FakePublisher
 from tests.integration.conftest import MakeApi
 from tests.integration.support import event_body, make_user, notification_rows, outbox_rows

@@ -7,7 +7,7 @@ import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import EventType
-from notify.ticking import run_tick
+from notify.tick import run_tick
 from tests.fakes import FakePublisher
 from tests.integration.conftest import Api, MakeApi
 from tests.integration.support import (

@@ -16,6 +16,8 @@ import pytest
 from notify import bootstrap
 from notify.adapters.postgres import PostgresStore
 from notify.adapters.rabbitmq import DEAD_LETTER_SUFFIX, RETRY_SUFFIX, RabbitPublisher
+from notify.adapters.rabbitmq_consumer import RabbitConsumer
+from notify.backoff import retry_delay_s
 from notify.channels import Channel, EventType, Tier, all_queue_names, queue_name
 from notify.dispatch import TimeLeft
 from notify.entrypoints.queue import deliver_body
@@ -31,8 +33,7 @@ from notify.models import (
 )
 from notify.ports import OutboundMessage, PublishOutcome, Refused
 from notify.settings import Settings
-from notify.ticking import run_tick
-from notify.worker import QueueWorker
+from notify.tick import run_tick
 from tests.fakes import FakeSender
 from tests.scratch import RABBITMQ_URL
 
@@ -102,11 +103,17 @@ class RecordingDeliver:
 
 
 @pytest.fixture
-def make_worker(queue_prefix: str) -> Iterator[Callable[..., QueueWorker]]:
-    workers: list[QueueWorker] = []
+def make_worker(queue_prefix: str) -> Iterator[Callable[..., RabbitConsumer]]:
+    workers: list[RabbitConsumer] = []
 
-    def build(deliver: Any, **options: Any) -> QueueWorker:
-        worker = QueueWorker(RABBITMQ_URL, deliver=deliver, prefix=queue_prefix, **options)
+    def build(deliver: Any, **options: Any) -> RabbitConsumer:
+        defaults: dict[str, Any] = {
+            "channels": tuple(Channel),
+            "max_attempts": 5,
+            "retry_delay_s": retry_delay_s,
+            "message_budget_s": 30.0,
+        }
+        worker = RabbitConsumer(RABBITMQ_URL, deliver=deliver, prefix=queue_prefix, **(defaults | options))
         workers.append(worker)
         return worker
 
@@ -122,7 +129,7 @@ def publisher(queue_prefix: str) -> Iterator[RabbitPublisher]:
     publisher.close()
 
 
-def take_until(worker: QueueWorker, condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+def take_until(worker: RabbitConsumer, condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
     """Drive the worker in this thread until `condition` holds (retries come back after their TTL)."""
 
     def step() -> bool:
@@ -276,11 +283,11 @@ def test_relay_on_rabbitmq_parks_an_unroutable_message_and_relays_the_ones_behin
     }
 
 
-# ---- QueueWorker: tiers ------------------------------------------------------------------------
+# ---- RabbitConsumer: tiers ------------------------------------------------------------------------
 
 
 def test_worker_takes_high_before_normal_before_low(
-    publisher: RabbitPublisher, make_worker: Callable[..., QueueWorker], queue_prefix: str
+    publisher: RabbitPublisher, make_worker: Callable[..., RabbitConsumer], queue_prefix: str
 ) -> None:
     low = message(queue_name(Channel.EMAIL, Tier.LOW, queue_prefix))
     normal = message(queue_name(Channel.SMS, Tier.NORMAL, queue_prefix))
@@ -299,11 +306,11 @@ def test_worker_takes_high_before_normal_before_low(
     ]
 
 
-# ---- QueueWorker: retries and dead letters -----------------------------------------------------
+# ---- RabbitConsumer: retries and dead letters -----------------------------------------------------
 
 
 def test_worker_parks_retryable_failure_in_retry_queue_with_attempt_and_expiration(
-    publisher: RabbitPublisher, make_worker: Callable[..., QueueWorker], queue_prefix: str, amqp: Any
+    publisher: RabbitPublisher, make_worker: Callable[..., RabbitConsumer], queue_prefix: str, amqp: Any
 ) -> None:
     queue = queue_name(Channel.EMAIL, Tier.NORMAL, queue_prefix)
     original = message(queue)
@@ -326,7 +333,7 @@ def test_worker_parks_retryable_failure_in_retry_queue_with_attempt_and_expirati
 
 
 def test_worker_delivers_a_retried_message_after_its_delay(
-    publisher: RabbitPublisher, make_worker: Callable[..., QueueWorker], queue_prefix: str, amqp: Any
+    publisher: RabbitPublisher, make_worker: Callable[..., RabbitConsumer], queue_prefix: str, amqp: Any
 ) -> None:
     queue = queue_name(Channel.SMS, Tier.LOW, queue_prefix)
     original = message(queue)
@@ -343,7 +350,7 @@ def test_worker_delivers_a_retried_message_after_its_delay(
 
 
 def test_worker_dead_letters_after_max_attempts(
-    publisher: RabbitPublisher, make_worker: Callable[..., QueueWorker], queue_prefix: str, amqp: Any
+    publisher: RabbitPublisher, make_worker: Callable[..., RabbitConsumer], queue_prefix: str, amqp: Any
 ) -> None:
     queue = queue_name(Channel.PUSH, Tier.HIGH, queue_prefix)
     original = message(queue)
@@ -366,7 +373,7 @@ def test_worker_dead_letters_after_max_attempts(
 
 
 def test_worker_dead_letters_a_permanent_error_at_once(
-    publisher: RabbitPublisher, make_worker: Callable[..., QueueWorker], queue_prefix: str, amqp: Any
+    publisher: RabbitPublisher, make_worker: Callable[..., RabbitConsumer], queue_prefix: str, amqp: Any
 ) -> None:
     queue = queue_name(Channel.EMAIL, Tier.HIGH, queue_prefix)
     malformed = message(queue, b'{"schema_version": 1, "this is": "not a notification"}')
@@ -392,7 +399,7 @@ def test_worker_dead_letters_a_permanent_error_at_once(
 
 
 def test_worker_retries_an_unexpected_exception_like_a_retryable_one(
-    publisher: RabbitPublisher, make_worker: Callable[..., QueueWorker], queue_prefix: str, amqp: Any
+    publisher: RabbitPublisher, make_worker: Callable[..., RabbitConsumer], queue_prefix: str, amqp: Any
 ) -> None:
     queue = queue_name(Channel.EMAIL, Tier.LOW, queue_prefix)
     original = message(queue)
@@ -409,7 +416,7 @@ def test_worker_retries_an_unexpected_exception_like_a_retryable_one(
 
 
 def test_worker_dead_letters_a_message_on_the_wrong_channel_queue(
-    publisher: RabbitPublisher, make_worker: Callable[..., QueueWorker], queue_prefix: str, amqp: Any
+    publisher: RabbitPublisher, make_worker: Callable[..., RabbitConsumer], queue_prefix: str, amqp: Any
 ) -> None:
     queue = queue_name(Channel.SMS, Tier.NORMAL, queue_prefix)
     push_message = NotificationMessage(
@@ -463,7 +470,7 @@ def test_event_is_delivered_end_to_end_once_per_recipient_and_channel(
     installed: tuple[bootstrap.Services, dict[Channel, FakeSender]],
     store: PostgresStore,
     pg_dsn: str,
-    make_worker: Callable[..., QueueWorker],
+    make_worker: Callable[..., RabbitConsumer],
     queue_prefix: str,
     amqp: Any,
 ) -> None:

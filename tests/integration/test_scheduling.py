@@ -31,7 +31,7 @@ from notify.models import DirectoryUser, EventAccepted, EventRequest, Notificati
 from notify.ports import DueSchedule, FiredBatch, Firing, OutboundMessage
 from notify.rendering import TemplateRenderer
 from notify.scheduling import change_schedule, describe_schedule
-from notify.ticking import TickReport, run_tick
+from notify.tick import TickReport, run_tick
 from tests.delivering import deliver
 from tests.fakes import FakePublisher, FakeSender
 from tests.integration.conftest import Api

@@ -8,7 +8,6 @@ from notify.channels import (
     EventType,
     Tier,
     all_queue_names,
-    dead_letter_queue_name,
     queue_name,
     tier_for,
 )
@@ -44,11 +43,6 @@ def test_queue_name_examples() -> None:
     assert queue_name(Channel.EMAIL, Tier.HIGH) == "notify-email-high"
     assert queue_name(Channel.SMS, Tier.NORMAL) == "notify-sms-normal"
     assert queue_name(Channel.PUSH, Tier.LOW) == "notify-push-low"
-
-
-def test_dead_letter_queue_name_appends_dlq() -> None:
-    assert dead_letter_queue_name(Channel.EMAIL, Tier.LOW) == "notify-email-low-dlq"
-    assert dead_letter_queue_name(Channel.PUSH, Tier.HIGH, prefix="x") == "x-push-high-dlq"
 
 
 def test_all_queue_names_lists_nine_distinct_queues_by_urgency() -> None:

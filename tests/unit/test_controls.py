@@ -4,18 +4,19 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from notify.bootstrap import control_rules
 from notify.channels import Channel, EventType, Tier
 from notify.controls import (
     DEFAULT_QUIET_HOURS,
-    ControlRules,
     Preferences,
     QuietHours,
     Verdict,
     decide,
     quiet_hours_end,
 )
+from notify.settings import Settings
 
-RULES = ControlRules()
+RULES = control_rules(Settings())
 NOON_MOSCOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
 
 

@@ -1,18 +1,20 @@
 """deliver_message with recipient controls: each verdict recorded, the order of the rules, caps."""
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from notify.bootstrap import control_rules
 from notify.channels import Channel, EventType
 from notify.controls import ControlRules, FrequencyCap, Verdict
 from notify.delivery import DeliveryReport
 from notify.errors import RetryableError
 from notify.models import ChannelSwitches, NotificationMessage, PreferencesDocument, Recipient
 from notify.ports import Rendered
+from notify.settings import Settings
 from tests.delivering import deliver as deliver_with_fakes
 from tests.fakes import FakeLedger, FakeSender
 from tests.unit.builders import NOW, message, recipient
@@ -115,7 +117,7 @@ def test_deliver_message_with_controls_expires_a_stale_message() -> None:
 
 
 def test_deliver_message_with_controls_counts_age_per_event_type() -> None:
-    rules = ControlRules(max_age={EventType.NEW_EPISODE: timedelta(minutes=5)})
+    rules = replace(control_rules(Settings()), max_age={EventType.NEW_EPISODE: timedelta(minutes=5)})
     user = person("a@example.com")
     fresh, stale = (
         build([user], created_dt=NOW - timedelta(minutes=5)),
@@ -245,7 +247,13 @@ def test_deliver_message_with_controls_holds_for_the_configured_window() -> None
     msg = build([user])  # a new episode
     ledger = ledger_for(msg)
 
-    deliver(msg, ledger, rules=ControlRules(digest_windows={EventType.NEW_EPISODE: timedelta(minutes=3)}))
+    deliver(
+        msg,
+        ledger,
+        rules=replace(
+            control_rules(Settings()), digest_windows={EventType.NEW_EPISODE: timedelta(minutes=3)}
+        ),
+    )
 
     assert row(ledger, msg, user) == ("held", "digest", NOW + timedelta(minutes=3))
 

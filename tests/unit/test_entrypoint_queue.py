@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from notify import bootstrap
+from notify.backoff import retry_delay_s
 from notify.bootstrap import Services
 from notify.channels import Channel
-from notify.entrypoints.queue import deliver_body, handle_sqs_batch, retry_delay_s
+from notify.entrypoints.queue import deliver_body, handle_sqs_batch
 from notify.errors import PermanentError, RetryableError
 from notify.models import NotificationMessage, PreferencesDocument
 from notify.settings import Settings

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from notify.backoff import retry_delay_s
 from notify.bootstrap import services
 from notify.channels import Channel
 from notify.delivery import DeliveryPorts, DeliveryReport, deliver_message
@@ -18,11 +19,6 @@ from notify.logs import service_logger
 from notify.models import NotificationMessage
 
 logger = service_logger()
-
-
-def retry_delay_s(attempt: int, base_s: int = 10, cap_s: int = 900) -> int:
-    """Exponential backoff: 10 s, 20 s, 40 s, … capped at 15 minutes."""
-    return int(min(cap_s, base_s * 2 ** max(0, attempt - 1)))
 
 
 def deliver_body(body: str | bytes, *, channel: Channel, attempt: int, time_left: TimeLeft) -> DeliveryReport:

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from notify.bootstrap import services
-from notify.ticking import TickReport, run_tick
+from notify.tick import TickReport, run_tick
 
 
 def tick_now() -> TickReport:

@@ -1,5 +1,6 @@
-"""The RabbitMQ worker (`python -m notify.worker`): the design's long-running consumer and the
-stand-in for Lambda's MQ trigger. It hands each message to the same code the send functions run.
+"""RabbitMQ consumption: the loop behind the worker (`python -m notify.entrypoints.worker`), the
+design's long-running consumer and the stand-in for Lambda's MQ trigger. It hands each message
+to the same code the send functions run.
 
 Queues are read strictly by urgency: a normal-tier message is taken only when every
 high-tier queue is empty, a low-tier one only when the normal ones are empty too.
@@ -8,9 +9,7 @@ after the last attempt moved to its dead-letter queue; it is acknowledged only a
 publish is confirmed, so nothing is lost between the two.
 """
 
-import argparse
 import contextlib
-import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -29,18 +28,18 @@ logger = service_logger()
 Deliver = Callable[..., object]
 
 
-class QueueWorker:
+class RabbitConsumer:
     def __init__(
         self,
         url: str,
         *,
         deliver: Deliver,
-        channels: Sequence[Channel] = tuple(Channel),
-        prefix: str = "notify",
-        max_attempts: int = 5,
-        retry_delay_s: Callable[[int], float] = lambda attempt: min(900, 10 * 2 ** (attempt - 1)),
+        channels: Sequence[Channel],
+        prefix: str,
+        max_attempts: int,
+        retry_delay_s: Callable[[int], float],
+        message_budget_s: float,
         idle_wait_s: float = 0.2,
-        message_budget_s: float = 30.0,
     ) -> None:
         self._parameters = pika.URLParameters(url)
         self._deliver = deliver
@@ -137,30 +136,3 @@ class QueueWorker:
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
         self.close()
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    from notify.entrypoints.queue import deliver_body, retry_delay_s
-    from notify.settings import get_settings
-
-    parser = argparse.ArgumentParser(description="Deliver notifications from RabbitMQ.")
-    parser.add_argument("--channels", default="email,sms,push", help="comma-separated channels to serve")
-    args = parser.parse_args(argv)
-    settings = get_settings()
-    worker = QueueWorker(
-        settings.rabbitmq_url,
-        deliver=deliver_body,
-        channels=[Channel(name) for name in args.channels.split(",") if name],
-        prefix=settings.queue_prefix,
-        max_attempts=settings.max_receives,
-        retry_delay_s=retry_delay_s,
-        message_budget_s=settings.worker_message_budget_seconds,
-    )
-    signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: worker.stopping.set())
-    logger.info("worker started", extra={"channels": args.channels})
-    worker.run()
-
-
-if __name__ == "__main__":
-    main()
