@@ -49,7 +49,7 @@ import psycopg  # noqa: E402
 from notify import delivery  # noqa: E402
 from notify.adapters.postgres import PostgresStore  # noqa: E402
 from notify.bootstrap import control_rules  # noqa: E402
-from notify.channels import Channel, EventType  # noqa: E402
+from notify.channels import Channel, EventType, QueueRouter  # noqa: E402
 from notify.dispatch import DispatchPolicy  # noqa: E402
 from notify.ingest import accept_event  # noqa: E402
 from notify.models import Content, EventRequest, NotificationMessage, PreferencesDocument, Recipient  # noqa: E402
@@ -194,6 +194,7 @@ def fan_out(
             directory=store,
             publisher=publisher,
             chunk_size=250,
+            router=QueueRouter("notify"),
         )
         event_ids.append(accepted.event_id)
     messages = [NotificationMessage.model_validate_json(message.body) for message in publisher.published]

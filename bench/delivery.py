@@ -60,7 +60,7 @@ from notify import bootstrap  # noqa: E402
 from notify.adapters.aws import ProviderConnection  # noqa: E402
 from notify.adapters.email import mime_message  # noqa: E402
 from notify.adapters.postgres import PostgresStore  # noqa: E402
-from notify.channels import Channel, EventType  # noqa: E402
+from notify.channels import Channel, EventType, QueueRouter  # noqa: E402
 from notify.entrypoints.queue import deliver_body  # noqa: E402
 from notify.ingest import accept_event  # noqa: E402
 from notify.models import Content, EventRequest, Recipient  # noqa: E402
@@ -235,6 +235,7 @@ def time_environment(
         directory=store,
         publisher=fanned,
         chunk_size=250,
+        router=QueueRouter("notify"),
     )
     sender = SleepingSender(latency_s)
     services = BenchServices(Settings(database_url=dsn, send_concurrency=concurrency), sender)

@@ -34,7 +34,7 @@ import psycopg  # noqa: E402
 
 from notify.adapters.postgres import PostgresStore  # noqa: E402
 from notify.adapters.rabbitmq import RabbitPublisher  # noqa: E402
-from notify.channels import EventType, all_queue_names  # noqa: E402
+from notify.channels import EventType, QueueRouter, all_queue_names  # noqa: E402
 from notify.ingest import accept_event  # noqa: E402
 from notify.models import DirectoryMovie, EventRequest  # noqa: E402
 from notify.settings import Settings  # noqa: E402
@@ -108,7 +108,7 @@ def time_fanout(
         directory=store,
         publisher=publisher,
         chunk_size=chunk_size,
-        queue_prefix=prefix,
+        router=QueueRouter(prefix),
     )
     elapsed = time.perf_counter() - started
     expected = len(request.payload.user)

@@ -40,7 +40,7 @@ import psycopg  # noqa: E402
 from bench.fanout import purge, queued_messages  # noqa: E402
 from notify.adapters.postgres import PostgresStore  # noqa: E402
 from notify.adapters.rabbitmq import RabbitPublisher  # noqa: E402
-from notify.channels import EventType, all_queue_names  # noqa: E402
+from notify.channels import EventType, QueueRouter, all_queue_names  # noqa: E402
 from notify.cron import latest_run, next_run  # noqa: E402
 from notify.settings import Settings  # noqa: E402
 from notify.tick import run_tick  # noqa: E402
@@ -172,7 +172,7 @@ def time_tick(dsn: str, prefix: str, tick_at: datetime, due: int, chunk_size: in
             outbox=store,
             publisher=publisher,
             outbox_grace_s=30,
-            queue_prefix=prefix,
+            router=QueueRouter(prefix),
             chunk_size=chunk_size,
         )
         elapsed = time.perf_counter() - started

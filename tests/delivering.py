@@ -4,7 +4,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from notify.bootstrap import control_rules
-from notify.channels import Tier
+from notify.channels import QueueRouter, Tier
 from notify.controls import ControlRules
 from notify.delivery import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
 from notify.dispatch import DispatchPolicy
@@ -44,7 +44,7 @@ def deliver(
         policy=DeliveryPolicy(
             dispatch=dispatch or DispatchPolicy(concurrency=4, flush_interval_s=0.05, write_backoff_s=0),
             rules=rules if rules is not None else control_rules(Settings()),
-            queue_prefix="notify",
+            router=QueueRouter("notify"),
             send_backoff_s=0,
             tier_concurrency=tier_concurrency or {},
         ),

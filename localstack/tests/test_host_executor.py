@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -331,7 +332,9 @@ def test_memory_limit_kills_function(lam, make_function):
     error, out, logs = invoke(lam, name, {"mb": 300})
     assert error == "Unhandled"
     assert out["errorType"] == "Runtime.OutOfMemory"
-    assert "Max Memory Used: 1" in logs  # >= 128 MB
+    used = re.search(r"Max Memory Used: (\d+) MB", logs)
+    assert used is not None, logs
+    assert int(used.group(1)) >= 128  # killed at the limit, reported as reached (how far past it varies)
     assert invoke(lam, name, {"mb": 1})[0] is None
 
 

@@ -14,7 +14,7 @@ from notify.adapters.push import SnsPushSender
 from notify.adapters.rabbitmq import RabbitPublisher
 from notify.adapters.sms import SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
-from notify.channels import Channel, EventType, Tier, all_queue_names
+from notify.channels import Channel, EventType, QueueRouter, Tier
 from notify.controls import ControlRules, FrequencyCap
 from notify.delivery import DeliveryPolicy
 from notify.dispatch import DispatchPolicy
@@ -43,8 +43,12 @@ class Services:
     @cached_property
     def publisher(self) -> Publisher:
         if self.settings.broker == "rabbitmq":
-            return RabbitPublisher(self.settings.rabbitmq_url, all_queue_names(self.settings.queue_prefix))
+            return RabbitPublisher(self.settings.rabbitmq_url, self.router.all_names())
         return SqsPublisher(self.settings.aws_region, self.settings.sqs_queue_url_base)
+
+    @cached_property
+    def router(self) -> QueueRouter:
+        return QueueRouter(self.settings.queue_prefix)
 
     @cached_property
     def retry_delay(self) -> SqsRetryDelay:
@@ -74,7 +78,7 @@ class Services:
                 concurrency=settings.send_concurrency, safety_margin_s=settings.send_safety_margin_seconds
             ),
             rules=self.rules,
-            queue_prefix=settings.queue_prefix,
+            router=self.router,
             tier_concurrency={Tier.LOW: settings.low_tier_send_concurrency},
         )
 

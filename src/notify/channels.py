@@ -1,5 +1,7 @@
 """Event types, channels and priority tiers: the routing table of the service."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -55,3 +57,36 @@ def queue_name(channel: Channel, tier: Tier, prefix: str = "notify") -> str:
 
 def all_queue_names(prefix: str = "notify") -> list[str]:
     return [queue_name(channel, tier, prefix) for channel in Channel for tier in TIERS_BY_URGENCY]
+
+
+PRIORITIES = range(10)
+
+
+@dataclass(frozen=True)
+class QueueRouter:
+    """Channel and priority → queue name, for one deployment's queue prefix. Built once (the
+    composition root) and handed to everything that routes."""
+
+    prefix: str
+
+    def queue_for(self, channel: Channel, priority: int) -> str:
+        return queue_name(channel, tier_for(priority), self.prefix)
+
+    def queues_for(self, channels: Iterable[Channel], priority: int) -> dict[Channel, str]:
+        return {channel: self.queue_for(channel, priority) for channel in channels}
+
+    def table(self) -> dict[str, str]:
+        """Every route keyed "<channel>-<priority>", for storage that routes rows set-wise."""
+        return {
+            f"{channel}-{priority}": self.queue_for(channel, priority)
+            for channel in Channel
+            for priority in PRIORITIES
+        }
+
+    def queues_by_urgency(self, channels: Iterable[Channel]) -> list[tuple[str, Channel]]:
+        """The queues serving `channels`, the most urgent tier first."""
+        wanted = list(channels)
+        return [(queue_name(c, tier, self.prefix), c) for tier in TIERS_BY_URGENCY for c in wanted]
+
+    def all_names(self) -> list[str]:
+        return all_queue_names(self.prefix)

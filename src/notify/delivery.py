@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from notify.channels import CONTACT_FIELD, Tier, queue_name, tier_for
+from notify.channels import CONTACT_FIELD, QueueRouter, Tier, tier_for
 from notify.controls import OVER_CAP, ControlRules, Verdict, decide, preferences_from_document
 from notify.dispatch import DispatchPolicy, TimeLeft, dispatch
 from notify.errors import PermanentError, ProviderTimeout, RecipientsInFlight, RetryableError
@@ -55,7 +55,7 @@ class DeliveryPorts:
 class DeliveryPolicy:
     dispatch: DispatchPolicy
     rules: ControlRules
-    queue_prefix: str
+    router: QueueRouter
     send_attempts: int = 3  # tries of a transient provider failure within one attempt
     send_backoff_s: float = 0.2
     lease_slack_s: float = 5.0
@@ -217,7 +217,7 @@ def _hand_back(
     )
     outbound = OutboundMessage(
         remainder.message_id,
-        queue_name(message.transport_type, tier_for(message.priority), policy.queue_prefix),
+        policy.router.queue_for(message.transport_type, message.priority),
         remainder.model_dump_json().encode(),
     )
     user_ids = [user.user_id for user in users]

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from notify.channels import EVENT_CHANNELS, queue_name, tier_for
+from notify.channels import EVENT_CHANNELS, QueueRouter
 from notify.cron import next_run
 from notify.errors import (
     DuplicateIdempotencyKey,
@@ -39,7 +39,7 @@ def accept_event(
     directory: Directory,
     publisher: Publisher,
     chunk_size: int,
-    queue_prefix: str = "notify",
+    router: QueueRouter,
     idempotency_key: str | None = None,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
 ) -> EventAccepted:
@@ -61,7 +61,6 @@ def accept_event(
         raise InvalidInput(unknown)
 
     channels = EVENT_CHANNELS[request.event_type]
-    tier = tier_for(request.priority)
     event = NewEvent(
         event_id=new_id(),
         event_type=request.event_type,
@@ -70,7 +69,7 @@ def accept_event(
         user_ids=request.payload.user,
         content=movies,
         channels=channels,
-        queue_by_channel={channel: queue_name(channel, tier, queue_prefix) for channel in channels},
+        queue_by_channel=router.queues_for(channels, request.priority),
         chunk_size=chunk_size,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,

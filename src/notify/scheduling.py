@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from notify.channels import EVENT_CHANNELS, queue_name, tier_for
+from notify.channels import EVENT_CHANNELS, QueueRouter
 from notify.cron import latest_run, next_run, upcoming_runs
 from notify.errors import NotFound, StateConflict
 from notify.logs import module_logger
@@ -34,7 +34,7 @@ def plan_firings(
     *,
     now: datetime,
     max_lateness: timedelta,
-    queue_prefix: str,
+    router: QueueRouter,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
 ) -> list[Firing]:
     """Decide, for each due schedule, which occurrence to send and when it runs next.
@@ -54,7 +54,6 @@ def plan_firings(
                 runs[key] = (latest_run(*key, now), next_run(*key, now))
             latest, following = runs[key]
             occurrence = max(schedule.due_at, latest)
-        tier = tier_for(schedule.priority)
         firings.append(
             Firing(
                 schedule_id=schedule.schedule_id,
@@ -62,10 +61,7 @@ def plan_firings(
                 send=now - occurrence <= max_lateness,
                 next_run_at=following,
                 event_id=new_id(),
-                queue_by_channel={
-                    channel: queue_name(channel, tier, queue_prefix)
-                    for channel in EVENT_CHANNELS[schedule.event_type]
-                },
+                queue_by_channel=router.queues_for(EVENT_CHANNELS[schedule.event_type], schedule.priority),
             )
         )
     return firings
@@ -78,7 +74,7 @@ def fire_due_schedules(
     outbox: Outbox,
     publisher: Publisher,
     max_lateness: timedelta,
-    queue_prefix: str,
+    router: QueueRouter,
     chunk_size: int,
     batch_size: int = 1000,
     max_batches: int = 100,
@@ -89,7 +85,7 @@ def fire_due_schedules(
         batch = schedules.fire_due(
             now,
             batch_size,
-            lambda due: plan_firings(due, now=now, max_lateness=max_lateness, queue_prefix=queue_prefix),
+            lambda due: plan_firings(due, now=now, max_lateness=max_lateness, router=router),
             chunk_size,
         )
         sent += batch.sent

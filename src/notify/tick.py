@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from notify.channels import Channel, queue_name, tier_for
+from notify.channels import QueueRouter
 from notify.errors import TickIncomplete
 from notify.logs import module_logger
 from notify.ports import Outbox, Publisher, ScheduleStore, WaitingNotifications
@@ -12,6 +12,8 @@ from notify.relay import Relayed, publish_after_commit, republish_unpublished
 from notify.scheduling import FireReport, fire_due_schedules
 
 logger = module_logger()
+
+DEFAULT_ROUTER = QueueRouter("notify")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ def run_tick(
     publisher: Publisher,
     outbox_grace_s: int,
     max_lateness: timedelta = timedelta(hours=1),
-    queue_prefix: str = "notify",
+    router: QueueRouter = DEFAULT_ROUTER,
     chunk_size: int = 250,
     batch_size: int = 1000,
     waiting: WaitingNotifications | None = None,
@@ -75,7 +77,7 @@ def run_tick(
             outbox=outbox,
             publisher=publisher,
             max_lateness=max_lateness,
-            queue_prefix=queue_prefix,
+            router=router,
             chunk_size=chunk_size,
             batch_size=batch_size,
         ),
@@ -90,7 +92,7 @@ def run_tick(
                 waiting=waiting,
                 outbox=outbox,
                 publisher=publisher,
-                queue_prefix=queue_prefix,
+                router=router,
                 chunk_size=chunk_size,
                 reservations_kept_for=reservations_kept_for,
             ),
@@ -115,7 +117,7 @@ def release_waiting(
     waiting: WaitingNotifications,
     outbox: Outbox,
     publisher: Publisher,
-    queue_prefix: str,
+    router: QueueRouter,
     chunk_size: int,
     batch_size: int = 1000,
     max_batches: int = 100,
@@ -123,11 +125,7 @@ def release_waiting(
 ) -> ReleaseReport:
     """Send what quiet hours deferred and what digest windows held, now that their time has come.
     Reports how many notifications went back to their queues (a digest counts once)."""
-    queues = {
-        f"{channel}-{priority}": queue_name(channel, tier_for(priority), queue_prefix)
-        for channel in Channel
-        for priority in range(10)
-    }
+    queues = router.table()
     if reservations_kept_for is not None:
         waiting.prune_reservations(now - reservations_kept_for)
     released = 0

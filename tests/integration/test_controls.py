@@ -27,7 +27,7 @@ import pytest
 from notify.adapters.email import mime_message
 from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import control_rules
-from notify.channels import Channel, EventType
+from notify.channels import Channel, EventType, QueueRouter
 from notify.controls import ControlRules
 from notify.delivery import DeliveryReport
 from notify.dispatch import DispatchPolicy
@@ -137,6 +137,7 @@ class Service:
             directory=self.store,
             publisher=self.publisher,
             chunk_size=CHUNK,
+            router=QueueRouter("notify"),
         )
         return accepted.event_id
 

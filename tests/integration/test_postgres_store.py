@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from notify.adapters.postgres import PostgresStore
-from notify.channels import Channel, EventType
+from notify.channels import Channel, EventType, QueueRouter
 from notify.errors import DuplicateIdempotencyKey, InvalidInput, StorageUnavailable
 from notify.ingest import accept_event
 from notify.models import DirectoryMovie, EventAccepted, EventRequest, NotificationMessage
@@ -188,6 +188,7 @@ def test_accept_event_same_key_at_once_creates_one_event(store: PostgresStore, p
             directory=store,
             publisher=publisher,
             chunk_size=250,
+            router=QueueRouter("notify"),
             idempotency_key="same-key",
         )
 

@@ -18,7 +18,7 @@ from notify.adapters.postgres import PostgresStore
 from notify.adapters.rabbitmq import DEAD_LETTER_SUFFIX, RETRY_SUFFIX, RabbitPublisher
 from notify.adapters.rabbitmq_consumer import RabbitConsumer
 from notify.backoff import retry_delay_s
-from notify.channels import Channel, EventType, Tier, all_queue_names, queue_name
+from notify.channels import Channel, EventType, QueueRouter, Tier, all_queue_names, queue_name
 from notify.dispatch import TimeLeft
 from notify.entrypoints.queue import deliver_body
 from notify.errors import BrokerUnavailable, RetryableError
@@ -113,7 +113,9 @@ def make_worker(queue_prefix: str) -> Iterator[Callable[..., RabbitConsumer]]:
             "retry_delay_s": retry_delay_s,
             "message_budget_s": 30.0,
         }
-        worker = RabbitConsumer(RABBITMQ_URL, deliver=deliver, prefix=queue_prefix, **(defaults | options))
+        worker = RabbitConsumer(
+            RABBITMQ_URL, deliver=deliver, router=QueueRouter(queue_prefix), **(defaults | options)
+        )
         workers.append(worker)
         return worker
 
@@ -511,7 +513,7 @@ def test_event_is_delivered_end_to_end_once_per_recipient_and_channel(
         directory=store,
         publisher=svc.publisher,
         chunk_size=2,
-        queue_prefix=queue_prefix,
+        router=QueueRouter(queue_prefix),
     )
     worker = make_worker(deliver_body)
     handled = 0

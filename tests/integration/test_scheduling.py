@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from notify.adapters.postgres import PostgresStore
-from notify.channels import EventType
+from notify.channels import EventType, QueueRouter
 from notify.cron import next_run
 from notify.errors import NotFound, StateConflict, TickIncomplete
 from notify.ingest import accept_event
@@ -91,6 +91,7 @@ class Service:
             directory=self.store,
             publisher=self.publisher,
             chunk_size=CHUNK,
+            router=QueueRouter("notify"),
             idempotency_key=key,
         )
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from notify.channels import Channel, EventType
+from notify.channels import Channel, EventType, QueueRouter
 from notify.errors import IdempotencyConflict, InvalidInput, StorageUnavailable
 from notify.ingest import accept_event
 from notify.models import DirectoryMovie, DirectoryUser, EventAccepted, EventRequest, NotificationMessage
@@ -71,6 +71,7 @@ def accept(
         directory=store,
         publisher=publisher,
         chunk_size=chunk_size,
+        router=QueueRouter("notify"),
         idempotency_key=key,
     )
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notify.channels import Channel, EventType
+from notify.channels import Channel, EventType, QueueRouter
 from notify.ports import DueSchedule, FiredBatch, Firing, OutboundMessage, Refused
 from notify.scheduling import FireReport, fire_due_schedules, plan_firings
 from tests.fakes import FakePublisher
@@ -28,7 +28,7 @@ def due(
 
 
 def plan(*schedules: DueSchedule, now: datetime = NOW, max_lateness: timedelta = HOUR) -> list[Firing]:
-    return plan_firings(list(schedules), now=now, max_lateness=max_lateness, queue_prefix="p")
+    return plan_firings(list(schedules), now=now, max_lateness=max_lateness, router=QueueRouter("p"))
 
 
 # ---- plan_firings -------------------------------------------------------------------------------
@@ -40,7 +40,7 @@ def test_plan_firings_one_shot_sends_its_moment_and_has_no_next_run() -> None:
     event_id = uuid.uuid4()
 
     (firing,) = plan_firings(
-        [schedule], now=NOW, max_lateness=HOUR, queue_prefix="p", new_id=lambda: event_id
+        [schedule], now=NOW, max_lateness=HOUR, router=QueueRouter("p"), new_id=lambda: event_id
     )
 
     assert firing == Firing(
@@ -229,7 +229,7 @@ def fire(store: BatchStore, publisher: FakePublisher, **options: int) -> FireRep
         outbox=store,
         publisher=publisher,
         max_lateness=HOUR,
-        queue_prefix="p",
+        router=QueueRouter("p"),
         chunk_size=250,
         **options,
     )

@@ -19,7 +19,7 @@ import pika
 import pika.exceptions
 
 from notify.adapters.rabbitmq import DEAD_LETTER_SUFFIX, RETRY_SUFFIX, message_properties, topology
-from notify.channels import TIERS_BY_URGENCY, Channel, queue_name
+from notify.channels import Channel, QueueRouter
 from notify.errors import PermanentError, RetryableError
 from notify.logs import service_logger
 
@@ -35,7 +35,7 @@ class RabbitConsumer:
         *,
         deliver: Deliver,
         channels: Sequence[Channel],
-        prefix: str,
+        router: QueueRouter,
         max_attempts: int,
         retry_delay_s: Callable[[int], float],
         message_budget_s: float,
@@ -43,9 +43,7 @@ class RabbitConsumer:
     ) -> None:
         self._parameters = pika.URLParameters(url)
         self._deliver = deliver
-        self._queues = [
-            (queue_name(channel, tier, prefix), channel) for tier in TIERS_BY_URGENCY for channel in channels
-        ]
+        self._queues = router.queues_by_urgency(channels)
         self._max_attempts = max_attempts
         self._retry_delay_s = retry_delay_s
         self._idle_wait_s = idle_wait_s

@@ -116,7 +116,7 @@ def post_event(
         directory=ctx.store,
         publisher=ctx.publisher,
         chunk_size=ctx.settings.message_chunk_size,
-        queue_prefix=ctx.settings.queue_prefix,
+        router=ctx.router,
         idempotency_key=idempotency_key,
     )
     logger.info(

@@ -15,7 +15,7 @@ def tick_now() -> TickReport:
         publisher=ctx.publisher,
         outbox_grace_s=ctx.settings.outbox_grace_seconds,
         max_lateness=timedelta(seconds=ctx.settings.schedule_max_lateness_seconds),
-        queue_prefix=ctx.settings.queue_prefix,
+        router=ctx.router,
         chunk_size=ctx.settings.message_chunk_size,
         batch_size=ctx.settings.tick_batch_size,
         waiting=ctx.store,

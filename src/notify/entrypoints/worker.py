@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from notify.adapters.rabbitmq_consumer import RabbitConsumer
 from notify.backoff import retry_delay_s
-from notify.channels import Channel
+from notify.channels import Channel, QueueRouter
 from notify.entrypoints.queue import deliver_body
 from notify.logs import service_logger
 from notify.settings import get_settings
@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings.rabbitmq_url,
         deliver=deliver_body,
         channels=[Channel(name) for name in args.channels.split(",") if name],
-        prefix=settings.queue_prefix,
+        router=QueueRouter(settings.queue_prefix),
         max_attempts=settings.max_receives,
         retry_delay_s=retry_delay_s,
         message_budget_s=settings.worker_message_budget_seconds,
