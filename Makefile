@@ -22,10 +22,11 @@ venv: $(STAMP)  ## create .venv (Python 3.13) with the service and its dev tools
 services:  ## make sure PostgreSQL and RabbitMQ are running on 127.0.0.1
 	@scripts/services.sh
 
-lint: $(STAMP)  ## ruff check, ruff format --check, mypy
+lint: $(STAMP)  ## ruff check, ruff format --check, mypy, the import contracts (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: $(STAMP) services lint  ## the whole suite: lint, unit and integration tests, then `make e2e`
 	$(PY) -m pytest -m "not e2e and not faults"
