@@ -39,6 +39,7 @@ from notify.models import (
     Upserted,
 )
 from notify.preferences import read_preferences, replace_preferences, unsubscribe
+from notify.queries import find_event, page_notifications, page_schedules
 from notify.scheduling import cancel_schedule, change_schedule, describe_schedule
 from notify.unsubscribe import InvalidToken, verify_token
 
@@ -130,10 +131,7 @@ def post_event(
 
 @app.get("/events/<event_id>")
 def get_event(event_id: uuid.UUID) -> EventView:
-    view = services().store.event_view(event_id)
-    if view is None:
-        raise NotFound(f"no event {event_id}")
-    return view
+    return find_event(event_id, events=services().store)
 
 
 @app.get("/events/<event_id>/notifications")
@@ -143,10 +141,7 @@ def list_notifications(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[str | None, Query(max_length=40)] = None,
 ) -> NotificationPage:
-    page = services().store.notifications_page(event_id, status, limit, cursor)
-    if page is None:
-        raise NotFound(f"no event {event_id}")
-    return page
+    return page_notifications(event_id, status=status, limit=limit, cursor=cursor, events=services().store)
 
 
 @app.get("/schedules")
@@ -156,7 +151,9 @@ def list_schedules(
     event_type: Annotated[EventType | None, Query()] = None,
     state: Annotated[ScheduleState | None, Query()] = None,
 ) -> SchedulePage:
-    return services().store.list_schedules(event_type, state, limit, cursor)
+    return page_schedules(
+        event_type=event_type, state=state, limit=limit, cursor=cursor, schedules=services().store
+    )
 
 
 @app.get("/schedules/<schedule_id>")
