@@ -43,7 +43,7 @@ from notify.adapters.rabbitmq import RabbitPublisher  # noqa: E402
 from notify.channels import EventType, QueueRouter, all_queue_names  # noqa: E402
 from notify.cron import latest_run, next_run  # noqa: E402
 from notify.settings import Settings  # noqa: E402
-from notify.tick import run_tick  # noqa: E402
+from notify.tick import TickPolicy, run_tick  # noqa: E402
 from tests.scratch import RABBITMQ_URL, scratch_database, scratch_queue_prefix  # noqa: E402
 
 ZONES = ("UTC", "Europe/Moscow", "America/New_York")
@@ -171,9 +171,14 @@ def time_tick(dsn: str, prefix: str, tick_at: datetime, due: int, chunk_size: in
             schedules=store,
             outbox=store,
             publisher=publisher,
-            outbox_grace_s=30,
-            router=QueueRouter(prefix),
-            chunk_size=chunk_size,
+            policy=TickPolicy(
+                router=QueueRouter(prefix),
+                outbox_grace_s=30,
+                max_lateness=timedelta(hours=1),
+                chunk_size=chunk_size,
+                batch_size=1000,
+                reservations_kept_for=None,
+            ),
         )
         elapsed = time.perf_counter() - started
     finally:

@@ -21,6 +21,7 @@ from notify.dispatch import DispatchPolicy
 from notify.ports import Publisher, Sender
 from notify.rendering import TemplateRenderer
 from notify.settings import Settings, get_settings
+from notify.tick import TickPolicy
 from notify.unsubscribe import UnsubscribeLinks
 
 
@@ -69,6 +70,19 @@ class Services:
     @cached_property
     def rules(self) -> ControlRules:
         return control_rules(self.settings)
+
+    @cached_property
+    def tick_policy(self) -> TickPolicy:
+        settings = self.settings
+        return TickPolicy(
+            router=self.router,
+            outbox_grace_s=settings.outbox_grace_seconds,
+            max_lateness=timedelta(seconds=settings.schedule_max_lateness_seconds),
+            chunk_size=settings.message_chunk_size,
+            batch_size=settings.tick_batch_size,
+            # a reservation matters only while some cap's window still covers it
+            reservations_kept_for=max((cap.window for cap in self.rules.caps.values()), default=None),
+        )
 
     @cached_property
     def delivery_policy(self) -> DeliveryPolicy:

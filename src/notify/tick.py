@@ -13,8 +13,6 @@ from notify.scheduling import FireReport, fire_due_schedules
 
 logger = module_logger()
 
-DEFAULT_ROUTER = QueueRouter("notify")
-
 
 @dataclass(frozen=True)
 class TickReport:
@@ -31,19 +29,26 @@ class ReleaseReport:
     parked: int = 0
 
 
+@dataclass(frozen=True)
+class TickPolicy:
+    """How the tick works, as configured (bootstrap builds it from the settings)."""
+
+    router: QueueRouter
+    outbox_grace_s: int  # an outbox row younger than this is left to the request that wrote it
+    max_lateness: timedelta  # an occurrence older than this is skipped, not sent late
+    chunk_size: int  # recipients per queue message
+    batch_size: int  # due schedules taken per transaction
+    reservations_kept_for: timedelta | None  # frequency-cap reservations older than this are pruned
+
+
 def run_tick(
     *,
     now: datetime,
     schedules: ScheduleStore,
     outbox: Outbox,
     publisher: Publisher,
-    outbox_grace_s: int,
-    max_lateness: timedelta = timedelta(hours=1),
-    router: QueueRouter = DEFAULT_ROUTER,
-    chunk_size: int = 250,
-    batch_size: int = 1000,
+    policy: TickPolicy,
     waiting: WaitingNotifications | None = None,
-    reservations_kept_for: timedelta | None = None,
 ) -> TickReport:
     """Re-publish whatever an outage left in the outbox, then send the occurrences that are due
     and the notifications whose wait is over.
@@ -66,7 +71,9 @@ def run_tick(
 
     relayed = step(
         "relay",
-        lambda: republish_unpublished(publisher=publisher, outbox=outbox, now=now, grace_s=outbox_grace_s),
+        lambda: republish_unpublished(
+            publisher=publisher, outbox=outbox, now=now, grace_s=policy.outbox_grace_s
+        ),
         Relayed(),
     )
     fired = step(
@@ -76,10 +83,10 @@ def run_tick(
             schedules=schedules,
             outbox=outbox,
             publisher=publisher,
-            max_lateness=max_lateness,
-            router=router,
-            chunk_size=chunk_size,
-            batch_size=batch_size,
+            max_lateness=policy.max_lateness,
+            router=policy.router,
+            chunk_size=policy.chunk_size,
+            batch_size=policy.batch_size,
         ),
         FireReport(sent=0, skipped_late=0),
     )
@@ -92,9 +99,9 @@ def run_tick(
                 waiting=waiting,
                 outbox=outbox,
                 publisher=publisher,
-                router=router,
-                chunk_size=chunk_size,
-                reservations_kept_for=reservations_kept_for,
+                router=policy.router,
+                chunk_size=policy.chunk_size,
+                reservations_kept_for=policy.reservations_kept_for,
             ),
             released,
         )

@@ -49,6 +49,7 @@ from tests.delivering import deliver
 from tests.fakes import FakeSender
 from tests.integration.conftest import Api, MakeApi
 from tests.integration.support import event_body, make_movie, make_user, parse
+from tests.unit.builders import tick_policy
 
 pytestmark = pytest.mark.integration
 
@@ -169,9 +170,8 @@ class Service:
             schedules=self.store,
             outbox=self.store,
             publisher=self.publisher,
-            outbox_grace_s=GRACE_S,
-            chunk_size=CHUNK,
             waiting=self.store,
+            policy=tick_policy(outbox_grace_s=GRACE_S, chunk_size=CHUNK),
         )
 
     def outcomes(self, event_id: uuid.UUID) -> dict[tuple[Channel, uuid.UUID], Outcome]:

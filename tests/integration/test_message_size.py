@@ -15,6 +15,7 @@ from notify.tick import run_tick
 from tests.fakes import FakePublisher
 from tests.integration.conftest import MakeApi
 from tests.integration.support import event_body, make_user, new_event
+from tests.unit.builders import tick_policy
 
 pytestmark = pytest.mark.integration
 
@@ -82,7 +83,11 @@ def test_tick_occurrence_messages_are_cut_to_fit(small_store: PostgresStore, mak
     assert api.post("/events", body).json["status"] == "scheduled"
 
     report = run_tick(
-        now=start, schedules=small_store, outbox=small_store, publisher=publisher, outbox_grace_s=30
+        now=start,
+        schedules=small_store,
+        outbox=small_store,
+        publisher=publisher,
+        policy=tick_policy(outbox_grace_s=30),
     )
 
     assert report.occurrences_sent == 1

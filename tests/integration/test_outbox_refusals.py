@@ -15,6 +15,7 @@ from notify.tick import run_tick
 from tests.fakes import FakePublisher
 from tests.integration.conftest import MakeApi
 from tests.integration.support import event_body, make_user, notification_rows, outbox_rows
+from tests.unit.builders import tick_policy
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +49,13 @@ def parked_rows(dsn: str) -> dict[uuid.UUID, tuple[str, datetime, str, datetime 
 
 
 def tick(store: PostgresStore, publisher: FakePublisher, now: datetime) -> tuple[int, int]:
-    report = run_tick(now=now, schedules=store, outbox=store, publisher=publisher, outbox_grace_s=GRACE_S)
+    report = run_tick(
+        now=now,
+        schedules=store,
+        outbox=store,
+        publisher=publisher,
+        policy=tick_policy(outbox_grace_s=GRACE_S),
+    )
     return report.republished, report.parked
 
 

@@ -18,6 +18,7 @@ from tests.integration.support import (
     outbox_rows,
     parse,
 )
+from tests.unit.builders import tick_policy
 
 pytestmark = pytest.mark.integration
 
@@ -57,14 +58,20 @@ def test_relay_tick_publishes_stranded_messages_exactly_once(stranded: Api, stor
     stored = outbox_rows(stranded.dsn)
     later = datetime.now(UTC) + timedelta(minutes=2)
 
-    first = run_tick(now=later, schedules=store, outbox=store, publisher=publisher, outbox_grace_s=GRACE_S)
+    first = run_tick(
+        now=later,
+        schedules=store,
+        outbox=store,
+        publisher=publisher,
+        policy=tick_policy(outbox_grace_s=GRACE_S),
+    )
     published_first = list(publisher.published)
     second = run_tick(
         now=later + timedelta(minutes=5),
         schedules=store,
         outbox=store,
         publisher=publisher,
-        outbox_grace_s=GRACE_S,
+        policy=tick_policy(outbox_grace_s=GRACE_S),
     )
 
     assert (first.republished, second.republished) == (9, 0)
@@ -88,7 +95,7 @@ def test_relay_tick_leaves_messages_younger_than_the_grace(stranded: Api, store:
         schedules=store,
         outbox=store,
         publisher=stranded.publisher,
-        outbox_grace_s=GRACE_S,
+        policy=tick_policy(outbox_grace_s=GRACE_S),
     )
 
     assert report.republished == 0
@@ -102,7 +109,13 @@ def test_relay_tick_with_broker_still_down_retries_after_the_lease(
     publisher = stranded.publisher
     later = datetime.now(UTC) + timedelta(minutes=2)
 
-    failed = run_tick(now=later, schedules=store, outbox=store, publisher=publisher, outbox_grace_s=GRACE_S)
+    failed = run_tick(
+        now=later,
+        schedules=store,
+        outbox=store,
+        publisher=publisher,
+        policy=tick_policy(outbox_grace_s=GRACE_S),
+    )
     publisher.down = False
     # The failed attempt leased the messages for 60 s: a tick inside the lease leaves them be.
     leased = run_tick(
@@ -110,14 +123,14 @@ def test_relay_tick_with_broker_still_down_retries_after_the_lease(
         schedules=store,
         outbox=store,
         publisher=publisher,
-        outbox_grace_s=GRACE_S,
+        policy=tick_policy(outbox_grace_s=GRACE_S),
     )
     after = run_tick(
         now=later + timedelta(seconds=61),
         schedules=store,
         outbox=store,
         publisher=publisher,
-        outbox_grace_s=GRACE_S,
+        policy=tick_policy(outbox_grace_s=GRACE_S),
     )
 
     assert (failed.republished, leased.republished, after.republished) == (0, 0, 9)
@@ -141,7 +154,7 @@ def test_relay_tick_publishes_only_what_the_api_could_not(make_api: MakeApi, sto
         schedules=store,
         outbox=store,
         publisher=publisher,
-        outbox_grace_s=GRACE_S,
+        policy=tick_policy(outbox_grace_s=GRACE_S),
     )
 
     assert (ok.status, down.status) == (202, 202)

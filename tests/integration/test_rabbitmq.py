@@ -36,6 +36,7 @@ from notify.settings import Settings
 from notify.tick import run_tick
 from tests.fakes import FakeSender
 from tests.scratch import RABBITMQ_URL
+from tests.unit.builders import tick_policy
 
 pytestmark = pytest.mark.integration
 
@@ -273,7 +274,9 @@ def test_relay_on_rabbitmq_parks_an_unroutable_message_and_relays_the_ones_behin
             )
     now = datetime.now(UTC)
 
-    report = run_tick(now=now, schedules=store, outbox=store, publisher=publisher, outbox_grace_s=30)
+    report = run_tick(
+        now=now, schedules=store, outbox=store, publisher=publisher, policy=tick_policy(outbox_grace_s=30)
+    )
 
     assert (report.republished, report.parked) == (3, 1)
     assert sorted(props.message_id for props, _ in drain(amqp, queue)) == sorted(map(str, behind))

@@ -36,6 +36,7 @@ from tests.delivering import deliver
 from tests.fakes import FakePublisher, FakeSender
 from tests.integration.conftest import Api
 from tests.integration.support import event_body, make_movie, make_user, parse, table_counts
+from tests.unit.builders import tick_policy
 
 pytestmark = pytest.mark.integration
 
@@ -118,10 +119,12 @@ class Service:
             schedules=self.store,
             outbox=self.store,
             publisher=self.publisher,
-            outbox_grace_s=GRACE_S,
-            max_lateness=max_lateness,
-            batch_size=batch_size,
-            chunk_size=chunk_size,
+            policy=tick_policy(
+                outbox_grace_s=GRACE_S,
+                max_lateness=max_lateness,
+                batch_size=batch_size,
+                chunk_size=chunk_size,
+            ),
         )
         for message in parse(self.publisher.published[before:]):
             self.published_at.setdefault(message.event_id, now)
@@ -503,7 +506,11 @@ def _tick_in_worker(dsn: str, now: datetime, start_at: float) -> tuple[int, list
         store.check()  # connected before the start line
         time.sleep(max(0.0, start_at - time.time()))
         report = run_tick(
-            now=now, schedules=store, outbox=store, publisher=publisher, outbox_grace_s=GRACE_S, batch_size=4
+            now=now,
+            schedules=store,
+            outbox=store,
+            publisher=publisher,
+            policy=tick_policy(outbox_grace_s=GRACE_S, batch_size=4),
         )
     finally:
         store.close()
@@ -564,7 +571,7 @@ def test_tick_overlapping_a_tick_that_holds_its_claim_skips_those_schedules(
                 schedules=holder,
                 outbox=holder,
                 publisher=first_publisher,
-                outbox_grace_s=GRACE_S,
+                policy=tick_policy(outbox_grace_s=GRACE_S),
             )
             assert holder.claimed.wait(30)
             # Runs while the first tick holds the rows: it must skip them, not wait for them.
@@ -965,7 +972,7 @@ def test_delete_schedule_while_a_tick_holds_its_claim_sends_nothing(
                 schedules=holder,
                 outbox=holder,
                 publisher=tick_publisher,
-                outbox_grace_s=GRACE_S,
+                policy=tick_policy(outbox_grace_s=GRACE_S),
             )
             assert holder.claimed.wait(30)
             delete = pool.submit(api.request, "DELETE", f"/schedules/{doomed}")

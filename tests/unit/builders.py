@@ -2,12 +2,13 @@
 
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from notify.channels import Channel, EventType
+from notify.channels import Channel, EventType, QueueRouter
 from notify.models import Content, MessagePayload, NotificationMessage, Recipient
+from notify.tick import TickPolicy
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 NOW = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
@@ -65,3 +66,23 @@ def message(
 
 def messages_of(sqs_event: dict[str, Any]) -> list[NotificationMessage]:
     return [NotificationMessage.model_validate_json(record["body"]) for record in sqs_event["Records"]]
+
+
+def tick_policy(
+    *,
+    outbox_grace_s: int = 30,
+    max_lateness: timedelta = timedelta(hours=1),
+    router: QueueRouter | None = None,
+    chunk_size: int = 250,
+    batch_size: int = 1000,
+    reservations_kept_for: timedelta | None = None,
+) -> TickPolicy:
+    """The tick's policy as the settings' defaults make it, with what a test changes."""
+    return TickPolicy(
+        router=router or QueueRouter("notify"),
+        outbox_grace_s=outbox_grace_s,
+        max_lateness=max_lateness,
+        chunk_size=chunk_size,
+        batch_size=batch_size,
+        reservations_kept_for=reservations_kept_for,
+    )

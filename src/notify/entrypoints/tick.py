@@ -1,6 +1,6 @@
 """The EventBridge minute tick."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from notify.bootstrap import services
 from notify.tick import TickReport, run_tick
@@ -13,11 +13,6 @@ def tick_now() -> TickReport:
         schedules=ctx.store,
         outbox=ctx.store,
         publisher=ctx.publisher,
-        outbox_grace_s=ctx.settings.outbox_grace_seconds,
-        max_lateness=timedelta(seconds=ctx.settings.schedule_max_lateness_seconds),
-        router=ctx.router,
-        chunk_size=ctx.settings.message_chunk_size,
-        batch_size=ctx.settings.tick_batch_size,
+        policy=ctx.tick_policy,
         waiting=ctx.store,
-        reservations_kept_for=max((cap.window for cap in ctx.rules.caps.values()), default=None),
     )
