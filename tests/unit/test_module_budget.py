@@ -1,5 +1,5 @@
 """Every module of the runtime package stays under 400 lines, so that one concern fits in one
-file. Two modules are over it today and are being split (issue 11); each may only shrink."""
+file. One module is over it today and leaves the runtime package (issue 11); it may only shrink."""
 
 from pathlib import Path
 
@@ -7,7 +7,6 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 BUDGET = 400
 # Over budget when the budget was set, with their size then: a ceiling that only comes down.
 SHRINKING = {
-    "notify/adapters/postgres.py": 1344,  # becomes adapters/postgres/, one module per port
     "notify/generate.py": 1064,  # a dev tool: leaves the runtime package
 }
 

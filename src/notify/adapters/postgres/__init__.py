@@ -1,0 +1,66 @@
+"""PostgreSQL: one repository per port over one shared database (pool and writer connections).
+
+Fan-out work is done set-wise inside the database: one statement turns an event's user ids
+into notification rows and ready-to-publish messages, so a 100,000-user promotion costs a
+handful of round trips. `PostgresStore` is every repository over one database, for the
+callers (tests, benchmarks) that want them all at once.
+"""
+
+from notify.adapters.postgres.controls import PostgresRecipientControls
+from notify.adapters.postgres.database import DEFAULT_MAX_MESSAGE_BYTES, Database
+from notify.adapters.postgres.directory import PostgresDirectory
+from notify.adapters.postgres.events import PostgresEvents
+from notify.adapters.postgres.ledger import PostgresLedger
+from notify.adapters.postgres.outbox import PostgresOutbox
+from notify.adapters.postgres.schedules import PostgresSchedules, occurrence_key
+from notify.adapters.postgres.waiting import PostgresWaiting
+
+__all__ = [
+    "DEFAULT_MAX_MESSAGE_BYTES",
+    "Database",
+    "PostgresDirectory",
+    "PostgresEvents",
+    "PostgresLedger",
+    "PostgresOutbox",
+    "PostgresRecipientControls",
+    "PostgresSchedules",
+    "PostgresStore",
+    "PostgresWaiting",
+    "occurrence_key",
+]
+
+
+class PostgresStore(
+    PostgresEvents,
+    PostgresSchedules,
+    PostgresOutbox,
+    PostgresDirectory,
+    PostgresRecipientControls,
+    PostgresWaiting,
+    PostgresLedger,
+):
+    """Every port at once, over a database of its own."""
+
+    def __init__(
+        self,
+        dsn: str,
+        max_connections: int = 4,
+        connect_timeout_s: float = 10.0,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    ) -> None:
+        super().__init__(
+            Database(dsn, max_connections, connect_timeout_s), max_message_bytes=max_message_bytes
+        )
+
+    @property
+    def database(self) -> Database:
+        return self._db
+
+    def apply_schema(self) -> None:
+        self._db.apply_schema()
+
+    def check(self) -> None:
+        self._db.check()
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,153 @@
+"""Recipient controls: preferences, verdicts other than send, frequency-cap reservations."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from psycopg.types.json import Jsonb
+
+from notify.adapters.postgres.database import Repository
+from notify.channels import Channel, EventType
+from notify.controls import FrequencyCap, Verdict
+from notify.models import (
+    PreferencesDocument,
+)
+
+# Outcomes other than "send", written for a whole message at once. A like held for a digest
+# joins the window already open for the same recipient, channel and movie, if there is one.
+_RECORD_VERDICTS_SQL = """
+WITH verdict AS (
+    SELECT * FROM unnest(%(user_ids)s::uuid[], %(statuses)s::text[], %(reasons)s::text[],
+                         %(after)s::timestamptz[]) AS v(user_id, status, reason, deliver_after)
+),
+event AS (SELECT event_type, content -> 0 ->> 'movie_id' AS movie FROM events WHERE event_id = %(event_id)s)
+UPDATE notifications n
+SET status = v.status, reason = v.reason, claimed_until = NULL,
+    deliver_after = CASE WHEN v.status = 'held' THEN coalesce((
+        SELECT min(h.deliver_after) FROM notifications h JOIN events he ON he.event_id = h.event_id, event
+        WHERE h.status = 'held' AND h.user_id = v.user_id AND h.channel = n.channel
+          AND h.deliver_after > %(now)s AND he.event_type = event.event_type
+          AND he.content -> 0 ->> 'movie_id' IS NOT DISTINCT FROM event.movie
+    ), v.deliver_after) ELSE v.deliver_after END
+FROM verdict v
+WHERE n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.user_id = v.user_id
+  AND n.status = 'sending'
+"""
+
+
+# Frequency caps: per recipient a transaction-scoped lock first (taken in one order, so
+# concurrent senders cannot deadlock), then, in a later statement whose snapshot sees every
+# reservation committed before the lock was granted, count and reserve. Two senders cannot
+# both slip under the cap.
+_LOCK_CAP_COUNTERS_SQL = """
+SELECT pg_advisory_xact_lock(
+    hashtextextended(user_id::text || '/' || %(event_type)s || '/' || %(channel)s, 7264002))
+FROM (SELECT DISTINCT unnest(%(user_ids)s::uuid[]) AS user_id ORDER BY 1) ids
+"""
+
+
+_RESERVE_SENDS_SQL = """
+WITH ids AS (SELECT DISTINCT unnest(%(user_ids)s::uuid[]) AS user_id),
+already AS (
+    SELECT r.user_id FROM frequency_reservations r JOIN ids USING (user_id)
+    WHERE r.event_id = %(event_id)s AND r.channel = %(channel)s
+),
+fresh AS (
+    INSERT INTO frequency_reservations (user_id, event_type, channel, event_id, reserved_at)
+    SELECT ids.user_id, %(event_type)s, %(channel)s, %(event_id)s, %(now)s
+    FROM ids
+    WHERE ids.user_id NOT IN (SELECT user_id FROM already)
+      AND (SELECT count(*) FROM frequency_reservations r
+           WHERE r.user_id = ids.user_id AND r.event_type = %(event_type)s AND r.channel = %(channel)s
+             AND r.reserved_at > %(since)s) < %(limit)s
+    RETURNING user_id
+)
+SELECT user_id FROM already UNION SELECT user_id FROM fresh
+"""
+
+
+class PostgresRecipientControls(Repository):
+    """RecipientControls and PreferenceStore."""
+
+    def get_preferences(self, user_id: uuid.UUID) -> PreferencesDocument | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                """
+                SELECT p.document FROM directory_users u
+                LEFT JOIN user_preferences p USING (user_id) WHERE u.user_id = %s
+                """,
+                (user_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return PreferencesDocument.model_validate(row[0]) if row[0] else PreferencesDocument()
+
+    def put_preferences(self, user_id: uuid.UUID, document: PreferencesDocument) -> bool:
+        with self._connection() as conn:
+            stored = conn.execute(
+                """
+                INSERT INTO user_preferences (user_id, document, updated_at)
+                SELECT user_id, %s, now() FROM directory_users WHERE user_id = %s
+                ON CONFLICT (user_id) DO UPDATE SET document = EXCLUDED.document, updated_at = now()
+                RETURNING user_id
+                """,
+                (Jsonb(document.model_dump(mode="json")), user_id),
+            ).fetchone()
+        return stored is not None
+
+    def preferences_for(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PreferencesDocument]:
+        """Stored documents of those users who have one (the others use the defaults)."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT user_id, document FROM user_preferences WHERE user_id = ANY(%s::uuid[])",
+                (list(user_ids),),
+            ).fetchall()
+        return {row[0]: PreferencesDocument.model_validate(row[1]) for row in rows}
+
+    def record_verdicts(
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        verdicts: Sequence[tuple[uuid.UUID, Verdict]],
+        now: datetime,
+    ) -> None:
+        if not verdicts:
+            return
+        with self._connection() as conn:
+            conn.execute(
+                _RECORD_VERDICTS_SQL,
+                {
+                    "event_id": event_id,
+                    "channel": str(channel),
+                    "now": now,
+                    "user_ids": [user_id for user_id, _ in verdicts],
+                    "statuses": [verdict.status for _, verdict in verdicts],
+                    "reasons": [verdict.reason for _, verdict in verdicts],
+                    "after": [verdict.deliver_after for _, verdict in verdicts],
+                },
+            )
+
+    def reserve_sends(
+        self,
+        event_id: uuid.UUID,
+        event_type: EventType,
+        channel: Channel,
+        user_ids: Sequence[uuid.UUID],
+        cap: FrequencyCap,
+        now: datetime,
+    ) -> set[uuid.UUID]:
+        if not user_ids:
+            return set()
+        parameters = {
+            "event_id": event_id,
+            "event_type": str(event_type),
+            "channel": str(channel),
+            "user_ids": list(user_ids),
+            "since": now - cap.window,
+            "limit": cap.limit,
+            "now": now,
+        }
+        with self._connection() as conn:
+            conn.execute(_LOCK_CAP_COUNTERS_SQL, parameters)
+            rows = conn.execute(_RESERVE_SENDS_SQL, parameters).fetchall()
+        return {row[0] for row in rows}

@@ -1,0 +1,227 @@
+"""The connection pool, each thread's writer connection, the schema and helpers shared by the repositories."""
+
+import atexit
+import base64
+import binascii
+import json
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from importlib.resources import files
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from notify.errors import FieldProblem, InvalidInput, StorageUnavailable
+from notify.models import (
+    DirectoryMovie,
+)
+
+SCHEMA_SQL = files("notify.adapters.postgres").joinpath("schema.sql").read_text()
+
+
+# Queue messages are written to fit this (SQS takes 262,144 bytes; room is left for the request).
+DEFAULT_MAX_MESSAGE_BYTES = 240_000
+
+
+# User ids travel as one comma-joined string split by the server: a 100,000-element list
+# parameter costs psycopg far more to send than the statement takes to run. UUID text never
+# contains a comma; joined_ids checks that the split gives back the list.
+REQUESTED_IDS = "unnest(string_to_array(%(user_ids)s, ','))"
+
+
+def joined_ids(user_ids: Sequence[str]) -> str:
+    """The ids as one comma-separated string, for `REQUESTED_IDS`."""
+    joined = ",".join(map(str, user_ids))
+    if user_ids and (
+        joined.count(",") != len(user_ids) - 1
+        or ",," in joined
+        or joined.startswith(",")
+        or joined.endswith(",")
+        or not joined
+    ):
+        raise ValueError("user ids must be UUID text: not empty, without commas")
+    return joined
+
+
+# A connection that sat idle may have been closed by the server or a proxy: it is checked
+# before it is lent out. One in steady use is not (that would cost a round trip per
+# statement): if it died meanwhile, the statement fails at once and the caller's retry gets
+# a new connection, instead of the pool backing off for seconds between checks.
+IDLE_BEFORE_CHECK_S = 5.0
+
+
+returned_at: "weakref.WeakKeyDictionary[psycopg.Connection[Any], float]" = weakref.WeakKeyDictionary()
+
+
+def note_returned(conn: psycopg.Connection[Any]) -> None:
+    returned_at[conn] = time.monotonic()
+
+
+def check_if_idle(conn: psycopg.Connection[Any]) -> None:
+    if time.monotonic() - returned_at.get(conn, 0.0) > IDLE_BEFORE_CHECK_S:
+        ConnectionPool.check_connection(conn)
+
+
+class WriterConnections:
+    """One connection per thread, outside the pool, for writes that must land while the
+    database is failing: outcomes of sends the provider already accepted.
+
+    The pool answers an outage with backoff between its reconnection attempts and a wait of
+    seconds for a connection; an outcome write that waits that long outlives the invocation
+    and its recipients are sent again. Here a failed write closes its connection and the
+    caller's retry connects anew at once.
+    """
+
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+        self._connect = connect
+        self._local = threading.local()
+        self._opened: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is not None and (conn.broken or conn.closed):
+            conn = None
+        if conn is not None and time.monotonic() - returned_at.get(conn, 0.0) > IDLE_BEFORE_CHECK_S:
+            try:
+                ConnectionPool.check_connection(conn)
+            except psycopg.Error:
+                conn.close()
+                conn = None
+        try:
+            if conn is None:
+                conn = self._local.conn = self._connect()
+                self._opened.add(conn)
+            with conn.transaction():
+                yield conn
+        except psycopg.OperationalError:
+            if conn is not None:
+                conn.close()
+            self._local.conn = None
+            raise
+        finally:
+            if conn is not None:
+                note_returned(conn)
+
+    def close(self) -> None:
+        for conn in list(self._opened):
+            conn.close()
+
+
+def content_json(content: Sequence[DirectoryMovie]) -> str:
+    return json.dumps([movie.model_dump(mode="json") for movie in content])
+
+
+def encode_cursor(channel: str, user_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{channel}:{user_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        channel, user_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 1)
+        uuid.UUID(user_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise InvalidInput(
+            [FieldProblem(("query", "cursor"), "is not a cursor this API gave out")]
+        ) from error
+    return channel, user_id
+
+
+class Database:
+    """One PostgreSQL database: a lazily opened pool shared by every repository, and each
+    thread's own writer connection (`WriterConnections`)."""
+
+    def __init__(self, dsn: str, max_connections: int = 4, connect_timeout_s: float = 10.0) -> None:
+        self.dsn = dsn
+        self._max_connections = max_connections
+        self._connect_timeout_s = connect_timeout_s
+        self._pool: ConnectionPool | None = None
+        self._writers = WriterConnections(self._connect_directly)
+
+    @property
+    def pool(self) -> ConnectionPool:
+        if self._pool is None or self._pool.closed:
+            self._pool = ConnectionPool(
+                self.dsn,
+                min_size=1,
+                max_size=self._max_connections,
+                kwargs={"options": "-c timezone=UTC"},
+                check=check_if_idle,
+                reset=note_returned,
+                open=True,
+                timeout=self._connect_timeout_s,
+            )
+            atexit.register(self.close)
+        return self._pool
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection in a transaction; an outage becomes StorageUnavailable (retryable)."""
+        try:
+            with self.pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as error:
+            if isinstance(error, psycopg.OperationalError):
+                # Connections die together (a server restart, a failover, terminated backends):
+                # check the idle ones now, so that the caller's retry gets a live one.
+                self._discard_dead_connections()
+            raise StorageUnavailable(f"postgres: {type(error).__name__}") from error
+
+    def _connect_directly(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(
+            self.dsn,
+            autocommit=True,
+            options="-c timezone=UTC",
+            connect_timeout=max(2, int(self._connect_timeout_s)),
+        )
+
+    @contextmanager
+    def writer_connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """This thread's own connection in a transaction (see `WriterConnections`)."""
+        try:
+            with self._writers.transaction() as conn:
+                yield conn
+        except psycopg.OperationalError as error:
+            raise StorageUnavailable(f"postgres: {type(error).__name__}") from error
+
+    def _discard_dead_connections(self) -> None:
+        try:
+            if self._pool is not None and not self._pool.closed:
+                self._pool.check()
+        except (psycopg.Error, PoolTimeout):
+            return
+
+    def close(self) -> None:
+        self._writers.close()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def apply_schema(self) -> None:
+        with self.connection() as conn:
+            # Several processes may start at once; one applies the schema, the others wait.
+            conn.execute("SELECT pg_advisory_xact_lock(7264001)")
+            conn.execute(SCHEMA_SQL)
+
+    def check(self) -> None:
+        with self.connection() as conn:
+            conn.execute("SELECT 1")
+
+
+class Repository:
+    """A port's implementation over the shared database."""
+
+    def __init__(self, db: Database, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+        self._db = db
+        self._max_message_bytes = max_message_bytes
+
+    def _connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        return self._db.connection()
+
+    def _writer_connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        return self._db.writer_connection()

@@ -1,0 +1,217 @@
+"""Events and their fan-out into notification rows and outbox messages; what the API reads of them."""
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.rows import dict_row
+
+from notify.adapters.postgres.database import (
+    REQUESTED_IDS,
+    Repository,
+    content_json,
+    decode_cursor,
+    encode_cursor,
+    joined_ids,
+)
+from notify.adapters.postgres.messages import CONTACT_SQL, FAN_OUT_WORK_MEM, fan_out_sql
+from notify.channels import Channel
+from notify.errors import DuplicateIdempotencyKey
+from notify.models import (
+    EventView,
+    NotificationPage,
+    NotificationView,
+)
+from notify.ports import (
+    NewEvent,
+    NewSchedule,
+    OutboundMessage,
+    StoredEvent,
+)
+
+_UNKNOWN_USERS_SQL = f"""
+SELECT raw FROM {REQUESTED_IDS} WITH ORDINALITY AS r(raw, n)
+WHERE NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.user_id = r.raw::uuid)
+ORDER BY n
+"""
+
+
+class PostgresEvents(Repository):
+    """EventStore."""
+
+    def create_event(self, event: NewEvent) -> StoredEvent:
+        with self._connection() as conn:
+            self._insert_event(conn, event, status="queued", schedule_id=None)
+            conn.execute("SELECT set_config('work_mem', %s, true)", (FAN_OUT_WORK_MEM,))
+            rows = conn.execute(
+                fan_out_sql(tuple(event.channels)),
+                {
+                    "user_ids": joined_ids(event.user_ids),
+                    "requested": len(event.user_ids),
+                    "event_id": event.event_id,
+                    "chunk_size": event.chunk_size,
+                    "max_bytes": self._max_message_bytes,
+                    "queues": json.dumps({str(k): v for k, v in event.queue_by_channel.items()}),
+                    "event_type": str(event.event_type),
+                    "created_dt": event.created_dt,
+                    "priority": event.priority,
+                    "content": content_json(event.content),
+                },
+            ).fetchall()
+        counts = next(row for row in rows if row[0] is None)
+        return StoredEvent(
+            event_id=event.event_id,
+            status="queued",
+            recipients=counts[3],
+            notifications=counts[4],
+            skipped_users=list(counts[5]),
+            schedule_id=None,
+            next_run_at=None,
+            request_hash=event.request_hash,
+            outbox=[OutboundMessage(row[0], row[1], row[2].encode()) for row in rows if row[0] is not None],
+        )
+
+    def create_scheduled_event(
+        self, event: NewEvent, schedule: NewSchedule, recipients: int, skipped_users: list[str]
+    ) -> StoredEvent:
+        with self._connection() as conn:
+            conn.execute(
+                """
+                INSERT INTO schedules (schedule_id, event_type, priority, cron, timezone, start_dt,
+                                       user_ids, content_ids, next_run_at)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s::uuid[], %s)
+                """,
+                (
+                    schedule.schedule_id,
+                    str(schedule.event_type),
+                    schedule.priority,
+                    schedule.cron,
+                    schedule.timezone,
+                    schedule.start_dt,
+                    list(schedule.user_ids),
+                    list(schedule.content_ids),
+                    schedule.next_run_at,
+                ),
+            )
+            self._insert_event(conn, event, status="scheduled", schedule_id=schedule.schedule_id)
+            conn.execute(
+                "UPDATE events SET recipients = %s, skipped_users = %s, next_run_at = %s WHERE event_id = %s",
+                (recipients, skipped_users, schedule.next_run_at, event.event_id),
+            )
+        return StoredEvent(
+            event_id=event.event_id,
+            status="scheduled",
+            recipients=recipients,
+            notifications=0,
+            skipped_users=skipped_users,
+            schedule_id=schedule.schedule_id,
+            next_run_at=schedule.next_run_at,
+            request_hash=event.request_hash,
+        )
+
+    def _insert_event(
+        self, conn: psycopg.Connection[Any], event: NewEvent, status: str, schedule_id: uuid.UUID | None
+    ) -> None:
+        try:
+            conn.execute(
+                """
+                INSERT INTO events (event_id, event_type, created_dt, priority, status, schedule_id,
+                                    content, idempotency_key, request_hash)
+                VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)
+                """,
+                (
+                    event.event_id,
+                    str(event.event_type),
+                    event.created_dt,
+                    event.priority,
+                    status,
+                    schedule_id,
+                    content_json(event.content),
+                    event.idempotency_key,
+                    event.request_hash,
+                ),
+            )
+        except pg_errors.UniqueViolation as error:
+            raise DuplicateIdempotencyKey(str(event.idempotency_key)) from error
+
+    def count_known_users(
+        self, user_ids: Sequence[str], channels: Sequence[Channel]
+    ) -> tuple[int, list[str]]:
+        with self._connection() as conn:
+            row = conn.execute(
+                f"""
+                SELECT count(*) FROM directory_users u
+                WHERE u.user_id IN (SELECT raw::uuid FROM {REQUESTED_IDS} AS r(raw))
+                  AND EXISTS (SELECT 1 FROM unnest(%(channels)s::text[]) AS c(channel)
+                              WHERE {CONTACT_SQL.format(channel="c.channel")} IS NOT NULL)
+                """,
+                {"user_ids": joined_ids(user_ids), "channels": [str(c) for c in channels]},
+            ).fetchone()
+            skipped = [r[0] for r in conn.execute(_UNKNOWN_USERS_SQL, {"user_ids": joined_ids(user_ids)})]
+        assert row is not None
+        return int(row[0]), skipped
+
+    def find_by_idempotency_key(self, key: str) -> StoredEvent | None:
+        with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(
+                """
+                SELECT event_id, status, recipients, notifications, skipped_users,
+                       schedule_id, next_run_at, request_hash
+                FROM events WHERE idempotency_key = %s
+                """,
+                (key,),
+            ).fetchone()
+        return StoredEvent(**row) if row else None
+
+    def event_view(self, event_id: uuid.UUID) -> EventView | None:
+        with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(
+                """
+                SELECT event_id, event_type, created_dt, priority, status, schedule_id,
+                       recipients, notifications, skipped_users
+                FROM events WHERE event_id = %s
+                """,
+                (event_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            counts = cur.execute(
+                "SELECT status, count(*) AS n FROM notifications WHERE event_id = %s GROUP BY status",
+                (event_id,),
+            ).fetchall()
+        return EventView(**row, counts={c["status"]: c["n"] for c in counts})
+
+    def notifications_page(
+        self, event_id: uuid.UUID, status: str | None, limit: int, cursor: str | None
+    ) -> NotificationPage | None:
+        after = decode_cursor(cursor) if cursor else None
+        with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            if cur.execute("SELECT 1 FROM events WHERE event_id = %s", (event_id,)).fetchone() is None:
+                return None
+            rows = cur.execute(
+                """
+                SELECT channel, user_id, status, reason, attempts, sent_at, error, deliver_after,
+                       digested_into
+                FROM notifications
+                WHERE event_id = %(event_id)s
+                  AND (%(status)s::text IS NULL OR status = %(status)s)
+                  AND (%(after_channel)s::text IS NULL
+                       OR (channel, user_id) > (%(after_channel)s, %(after_user)s::uuid))
+                ORDER BY channel, user_id
+                LIMIT %(limit)s
+                """,
+                {
+                    "event_id": event_id,
+                    "status": status,
+                    "after_channel": after[0] if after else None,
+                    "after_user": after[1] if after else None,
+                    "limit": limit + 1,
+                },
+            ).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1]["channel"], rows[-1]["user_id"]) if more else None
+        return NotificationPage(items=[NotificationView(**row) for row in rows], next_cursor=next_cursor)

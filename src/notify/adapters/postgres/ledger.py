@@ -1,0 +1,148 @@
+"""The delivery ledger: claims per attempt, outcomes written only by the claim's holder."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from notify.adapters.postgres.database import Repository
+from notify.channels import Channel
+from notify.ports import (
+    OutboundMessage,
+    Outcome,
+    Pending,
+)
+
+# Rows another attempt may take: never tried, released for retry, a lease that ran out,
+# or dead-lettered (a DLQ redrive is an operator asking for another try).
+_CLAIMABLE = """(
+    status IN ('queued', 'retrying')
+    OR (status = 'sending' AND claimed_until < %(now)s)
+    OR (status = 'failed' AND reason = 'retries_exhausted')
+)"""
+
+
+# One attempt's outcomes in one statement; only rows that attempt still holds are written (a
+# holder whose lease ran out cannot overwrite another's outcome). A failed send gives its
+# frequency-cap slot back in the same statement.
+_RECORD_OUTCOMES_SQL = """
+WITH outcome AS (
+    SELECT * FROM unnest(
+        %(user_ids)s::uuid[], %(statuses)s::text[], %(ats)s::timestamptz[], %(reasons)s::text[],
+        %(errors)s::text[], %(provider_ids)s::text[]
+    ) AS o (user_id, status, at, reason, error, provider_id)
+),
+written AS (
+    UPDATE notifications n
+    SET status = o.status, reason = o.reason, error = o.error,
+        provider_message_id = coalesce(o.provider_id, n.provider_message_id),
+        sent_at = CASE WHEN o.status IN ('sent', 'unconfirmed') THEN o.at ELSE n.sent_at END,
+        claimed_until = NULL, claim_token = NULL
+    FROM outcome o
+    WHERE n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.user_id = o.user_id
+      AND n.claim_token = %(token)s AND n.status = 'sending'
+    RETURNING n.user_id, n.status
+),
+given_back AS (
+    DELETE FROM frequency_reservations r
+    USING written w
+    WHERE w.status = 'failed' AND r.event_id = %(event_id)s AND r.channel = %(channel)s
+      AND r.user_id = w.user_id
+)
+SELECT user_id FROM written
+"""
+
+
+class PostgresLedger(Repository):
+    """DeliveryLedger."""
+
+    def claim(
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        user_ids: Sequence[uuid.UUID],
+        *,
+        token: uuid.UUID,
+        now: datetime,
+        until: datetime,
+    ) -> set[uuid.UUID]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"""
+                UPDATE notifications
+                SET status = 'sending', attempts = attempts + 1, claimed_until = %(until)s,
+                    claim_token = %(token)s, reason = NULL
+                WHERE event_id = %(event_id)s AND channel = %(channel)s
+                  AND user_id = ANY(%(user_ids)s::uuid[]) AND {_CLAIMABLE}
+                RETURNING user_id
+                """,
+                {
+                    "until": until,
+                    "token": token,
+                    "event_id": event_id,
+                    "channel": str(channel),
+                    "user_ids": list(user_ids),
+                    "now": now,
+                },
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def record_outcomes(
+        self, event_id: uuid.UUID, channel: Channel, token: uuid.UUID, outcomes: Sequence[Outcome]
+    ) -> set[uuid.UUID]:
+        if not outcomes:
+            return set()
+        with self._writer_connection() as conn:
+            rows = conn.execute(
+                _RECORD_OUTCOMES_SQL,
+                {
+                    "event_id": event_id,
+                    "channel": str(channel),
+                    "token": token,
+                    "user_ids": [o.user_id for o in outcomes],
+                    "statuses": [o.status for o in outcomes],
+                    "ats": [o.at for o in outcomes],
+                    "reasons": [o.reason for o in outcomes],
+                    "errors": [o.error[:1000] if o.error else None for o in outcomes],
+                    "provider_ids": [o.provider_id for o in outcomes],
+                },
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def hand_back(
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        token: uuid.UUID,
+        user_ids: Sequence[uuid.UUID],
+        remainder: OutboundMessage,
+    ) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                """
+                UPDATE notifications
+                SET status = 'queued', claimed_until = NULL, claim_token = NULL
+                WHERE event_id = %s AND channel = %s AND user_id = ANY(%s::uuid[])
+                  AND claim_token = %s AND status = 'sending'
+                """,
+                (event_id, str(channel), list(user_ids), token),
+            )
+            conn.execute(
+                "INSERT INTO outbox (message_id, queue, body) VALUES (%s, %s, %s)",
+                (remainder.message_id, remainder.queue, remainder.body.decode()),
+            )
+
+    def pending(self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID]) -> Pending:
+        with self._connection() as conn:
+            row = conn.execute(
+                """
+                SELECT count(*) FILTER (WHERE status IN ('queued', 'retrying')),
+                       count(*) FILTER (WHERE status = 'sending'),
+                       max(claimed_until) FILTER (WHERE status = 'sending')
+                FROM notifications
+                WHERE event_id = %s AND channel = %s AND user_id = ANY(%s::uuid[])
+                  AND status IN ('queued', 'retrying', 'sending')
+                """,
+                (event_id, str(channel), list(user_ids)),
+            ).fetchone()
+        assert row is not None
+        return Pending(waiting=row[0], held_by_others=row[1], held_until=row[2])

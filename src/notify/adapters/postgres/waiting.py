@@ -1,0 +1,117 @@
+"""Rows whose wait is over: closed digests, ended quiet hours, abandoned sends, queued again."""
+
+from datetime import datetime, timedelta
+
+from psycopg.types.json import Jsonb
+
+from notify.adapters.postgres.database import Repository
+from notify.adapters.postgres.messages import MESSAGES_FOR_ROWS_SQL
+from notify.ports import (
+    OutboundMessage,
+    ReleasedBatch,
+)
+
+# Notifications waiting for a digest whose window has closed: per recipient, channel, event
+# type and movie (as record_verdicts opened the windows), the latest stands for the group (it
+# is queued with the group's size), the others are folded into it. Rows are locked so that
+# overlapping ticks split the work.
+_CLOSE_DIGESTS_SQL = """
+WITH due AS MATERIALIZED (
+    SELECT n.event_id, n.channel, n.user_id, e.created_dt, e.event_type,
+           coalesce(e.content -> 0 ->> 'movie_id', '') AS movie  -- '' (not NULL) joins below
+    FROM notifications n JOIN events e USING (event_id)
+    WHERE n.status = 'held' AND n.deliver_after <= %(now)s
+    ORDER BY n.deliver_after
+    LIMIT %(limit)s
+    FOR UPDATE OF n SKIP LOCKED
+),
+grouped AS (
+    SELECT channel, user_id, event_type, movie, count(*) AS size,
+           (array_agg(event_id ORDER BY created_dt DESC, event_id))[1] AS representative
+    FROM due GROUP BY channel, user_id, event_type, movie
+),
+folded AS (
+    UPDATE notifications n
+    SET status = 'digested', reason = 'digest', digested_into = g.representative, deliver_after = NULL
+    FROM due d JOIN grouped g USING (channel, user_id, event_type, movie)
+    WHERE n.event_id = d.event_id AND n.channel = d.channel AND n.user_id = d.user_id
+      AND d.event_id <> g.representative
+)
+UPDATE notifications n
+SET status = 'queued', reason = NULL, digest_count = g.size, deliver_after = NULL
+FROM grouped g
+WHERE n.event_id = g.representative AND n.channel = g.channel AND n.user_id = g.user_id
+RETURNING n.event_id, n.channel, n.user_id
+"""
+
+# Deferred notifications (quiet hours) whose moment has come go back to the queue.
+_RELEASE_DEFERRED_SQL = """
+UPDATE notifications n SET status = 'queued', deliver_after = NULL
+WHERE (n.event_id, n.channel, n.user_id) IN (
+    SELECT event_id, channel, user_id FROM notifications
+    WHERE status = 'deferred' AND deliver_after <= %(now)s
+    ORDER BY deliver_after
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED)
+RETURNING n.event_id, n.channel, n.user_id
+"""
+
+
+# Rows left `sending` by an attempt that died (its lease ended a while ago) and whose message
+# is gone: dead-lettered after its receives ran out, or acknowledged by a crashed handler. A
+# live redelivery claims such rows first; the sweep is the net under it.
+_ABANDONED_AFTER = timedelta(seconds=60)
+
+
+_REQUEUE_ABANDONED_SQL = """
+UPDATE notifications n SET status = 'retrying', claim_token = NULL, claimed_until = NULL,
+    error = 'abandoned by an attempt that did not finish; queued again'
+WHERE (n.event_id, n.channel, n.user_id) IN (
+    SELECT event_id, channel, user_id FROM notifications
+    WHERE status = 'sending' AND claimed_until < %(before)s
+    ORDER BY claimed_until
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED)
+RETURNING n.event_id, n.channel, n.user_id
+"""
+
+
+class PostgresWaiting(Repository):
+    """WaitingNotifications."""
+
+    def prune_reservations(self, before: datetime) -> int:
+        """Forget cap reservations older than every cap's window."""
+        with self._connection() as conn:
+            return conn.execute(
+                "DELETE FROM frequency_reservations WHERE reserved_at < %s", (before,)
+            ).rowcount
+
+    def release_waiting(
+        self, now: datetime, limit: int, queue_by_channel_priority: dict[str, str], chunk_size: int
+    ) -> ReleasedBatch:
+        """Close due digest windows, end due deferrals and take back abandoned sends: their
+        notifications are queued again and their messages stored in the outbox, in one transaction."""
+        with self._connection() as conn:
+            conn.execute("SET LOCAL jit = off")
+            released = conn.execute(_CLOSE_DIGESTS_SQL, {"now": now, "limit": limit}).fetchall()
+            released += conn.execute(_RELEASE_DEFERRED_SQL, {"now": now, "limit": limit}).fetchall()
+            released += conn.execute(
+                _REQUEUE_ABANDONED_SQL, {"before": now - _ABANDONED_AFTER, "limit": limit}
+            ).fetchall()
+            if not released:
+                return ReleasedBatch(notifications=0)
+            rows = conn.execute(
+                MESSAGES_FOR_ROWS_SQL,
+                {
+                    "event_ids": [row[0] for row in released],
+                    "channels": [row[1] for row in released],
+                    "user_ids": [row[2] for row in released],
+                    "queues": Jsonb(queue_by_channel_priority),
+                    "chunk_size": chunk_size,
+                    "max_bytes": self._max_message_bytes,
+                },
+            ).fetchall()
+        return ReleasedBatch(
+            notifications=len(released),
+            outbox=[OutboundMessage(row[0], row[1], row[2].encode()) for row in rows],
+        )
