@@ -1,26 +1,70 @@
-# Notification service — developer commands. `make help` lists them.
+# Notification service — every command a person runs is a target here; `make help` lists them by group.
+# Optional variables: ARGS (extra arguments for generate, demo, latency, bench-*), FN and EVENT (invoke).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
+ARGS    ?=
 
-.PHONY: help venv services lint test test-unit test-integration e2e up down demo bench worker clean
+.PHONY: help venv services clean up demo down url status api api-stop invoke worker generate \
+	lint test test-unit test-integration test-localstack e2e faults \
+	latency memory bench bench-fanout bench-tick bench-controls bench-delivery bench-priority \
+	bench-sam-api bench-localstack
 
-help:  ## list the commands
-	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+help:  ## list the commands, by group
+	@awk 'BEGIN {FS = ":.*## "} \
+		/^##@ / {printf "\n%s\n", substr($$0, 5); next} \
+		/^[a-z0-9-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2; next} \
+		/^##: / {split(substr($$0, 5), part, " -- "); printf "  make %-18s %s\n", part[1], part[2]}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml constraints.txt
-	@test -x $(PY) || "$$(scripts/find-python313)" -m venv $(VENV)
+$(STAMP): pyproject.toml devtools/pyproject.toml constraints.txt
+	@test -x $(PY) || "$$(source localstack/lib.sh && python313)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' -e ./devtools
 	@touch $(STAMP)
 
-venv: $(STAMP)  ## create .venv (Python 3.13) with the service and its dev tools
+##@ Run the service (LocalStack on 127.0.0.1:4566; PostgreSQL and RabbitMQ on this machine)
 
-services:  ## make sure PostgreSQL and RabbitMQ are running on 127.0.0.1
-	@scripts/services.sh
+up:  ## the whole service on LocalStack: installs what is missing, deploys, writes .local/endpoints.json
+	@scripts/local-up.sh
+
+demo: $(STAMP)  ## one event of each type through API Gateway, then what SES/SNS delivered (ARGS=--own-events: fixed events)
+	@$(PY) -m notify_dev demo $(ARGS)
+
+down:  ## stop what `make up` and `make api` started; PostgreSQL and RabbitMQ stay
+	@localstack/sam-api.sh stop || true
+	@localstack/stack.sh stop
+
+url: $(STAMP)  ## print the deployed API's URL, from .local/endpoints.json: API=$$(make -s url)
+	@$(PY) -c 'from notify_dev.endpoints import load_endpoints; print(load_endpoints()["api_url"])'
+
+status:  ## is LocalStack running, is `make api` running
+	@localstack/stack.sh status || true
+	@localstack/sam-api.sh status || true
+
+api: $(STAMP) up  ## the API through `sam local start-api` on 127.0.0.1:3000 (Docker engine and Lambda image made here)
+	@localstack/sam-api.sh start
+
+api-stop:  ## stop `make api`: the API, its forwarders, the Docker engine it started
+	@localstack/sam-api.sh stop
+
+invoke: $(STAMP)  ## one function in its Lambda container: make invoke FN=IngestFunction EVENT=events/api_health.json
+	@test -n "$(FN)" || { echo "make invoke FN=<logical id, e.g. IngestFunction> [EVENT=events/<file>.json]" >&2; exit 2; }
+	@localstack/sam-api.sh invoke "$(FN)" $(EVENT)
+
+worker: $(STAMP) services  ## run the RabbitMQ worker (BROKER=rabbitmq)
+	NOTIFY_BROKER=rabbitmq $(PY) -m notify.entrypoints.worker
+
+generate: $(STAMP)  ## the event generator against the stack's API: make generate ARGS="--users 1000 --events 200 --rate 20"
+	@$(PY) -m notify_dev.generate $(ARGS)
+
+##@ Test
+
+test: $(STAMP) services lint  ## the whole suite: lint, unit and integration tests, then `make e2e`
+	$(PY) -m pytest -m "not e2e and not faults"
+	@$(MAKE) --no-print-directory e2e
 
 lint: $(STAMP)  ## ruff check, ruff format --check, mypy, the import contracts (lint-imports)
 	$(VENV)/bin/ruff check .
@@ -28,42 +72,53 @@ lint: $(STAMP)  ## ruff check, ruff format --check, mypy, the import contracts (
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: $(STAMP) services lint  ## the whole suite: lint, unit and integration tests, then `make e2e`
-	$(PY) -m pytest -m "not e2e and not faults"
-	@$(MAKE) --no-print-directory e2e
-
 test-unit: $(STAMP)  ## unit tests only (no services needed)
 	$(PY) -m pytest tests/unit
 
 test-integration: $(STAMP) services  ## integration tests against PostgreSQL and RabbitMQ
 	$(PY) -m pytest tests/integration
 
+test-localstack: $(STAMP)  ## the host executor's own tests (starts LocalStack for them if it is not running)
+	$(PY) -m pytest localstack/tests
+
 e2e: $(STAMP) services  ## end-to-end tests, then the fault suite, on LocalStack (brings the stack up; stops it after if it was down)
 	@scripts/e2e.sh
 
-up:  ## the whole service on LocalStack: installs what is missing, deploys, writes .local/endpoints.json
-	@scripts/local-up.sh
+faults: $(STAMP)  ## the fault suite alone, on the running stack (make up first; ARGS="-k db_dropped")
+	NOTIFY_E2E_REQUIRED=1 $(PY) -m pytest -m faults tests/faults $(ARGS)
 
-down:  ## stop what `make up` and `make api` started; PostgreSQL and RabbitMQ stay
-	@localstack/sam-api.sh stop || true
-	@localstack/stack.sh stop
+##@ Measure (each prints a JSON line last; none is part of CI)
 
-demo: $(STAMP)  ## one event of each type through API Gateway, then what SES/SNS on LocalStack delivered
-	@$(PY) scripts/localdev.py demo
+latency: $(STAMP)  ## POST → e-mail, SMS and push in LocalStack's stores, 20 runs (ARGS="--runs 50")
+	@$(PY) -m notify_dev latency $(ARGS)
 
-.PHONY: api
-api: $(STAMP) up  ## the API through `sam local start-api` on 127.0.0.1:3000 (Docker engine and Lambda image made here)
-	@localstack/sam-api.sh start
+memory: $(STAMP)  ## resident memory of LocalStack and of each function process
+	@$(PY) -m notify_dev memory
 
-bench: $(STAMP) services  ## benchmarks (not run by CI; delivery and priority bring the stack up); each prints a JSON line last
+bench: $(STAMP) services  ## all benchmarks of bench/ (delivery and priority bring the stack up)
 	$(PY) bench/fanout.py
 	$(PY) bench/tick.py
 	$(PY) bench/controls.py
 	$(PY) bench/delivery.py
 	$(PY) bench/priority.py
 
-worker: $(STAMP) services  ## run the RabbitMQ worker (BROKER=rabbitmq)
-	NOTIFY_BROKER=rabbitmq $(PY) -m notify.entrypoints.worker
+##: bench-NAME -- one of them (fanout, tick, controls, delivery, priority): make bench-delivery ARGS="--skip-stack --sweep"
+bench-fanout bench-tick bench-controls bench-delivery bench-priority: bench-%: $(STAMP) services
+	$(PY) bench/$*.py $(ARGS)
+
+bench-sam-api: $(STAMP)  ## POST latency through `make api` and through API Gateway (ARGS="--requests 50")
+	$(PY) localstack/sam_api_bench.py $(ARGS)
+
+bench-localstack:  ## LocalStack itself: start time, cold and warm invoke, memory (restarts it)
+	@localstack/stack.sh install
+	.local/localstack-venv/bin/python localstack/bench.py
+
+##@ Set up
+
+venv: $(STAMP)  ## create .venv (Python 3.13): the service, its dev tools, the notify_dev package (devtools/)
+
+services:  ## make sure PostgreSQL and RabbitMQ are running on 127.0.0.1
+	@scripts/services.sh
 
 clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

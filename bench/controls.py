@@ -28,7 +28,6 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import threading
 import time
 import uuid
@@ -36,28 +35,22 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT / "src", ROOT):  # runnable without installing the package
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+import psycopg
 
-import psycopg  # noqa: E402
-
-from notify import delivery  # noqa: E402
-from notify.adapters.postgres import PostgresStore  # noqa: E402
-from notify.bootstrap import control_rules  # noqa: E402
-from notify.channels import Channel, EventType, QueueRouter  # noqa: E402
-from notify.dispatch import DispatchPolicy  # noqa: E402
-from notify.ingest import accept_event  # noqa: E402
-from notify.models import Content, EventRequest, NotificationMessage, PreferencesDocument, Recipient  # noqa: E402
-from notify.ports import Rendered  # noqa: E402
-from notify.settings import Settings  # noqa: E402
-from tests.delivering import deliver  # noqa: E402
-from tests.fakes import FakePublisher  # noqa: E402
-from tests.scratch import scratch_database  # noqa: E402
+from notify import delivery
+from notify.adapters.postgres import PostgresStore
+from notify.bootstrap import control_rules
+from notify.channels import Channel, EventType, QueueRouter
+from notify.dispatch import DispatchPolicy
+from notify.ingest import accept_event
+from notify.models import Content, EventRequest, NotificationMessage, PreferencesDocument, Recipient
+from notify.ports import Rendered
+from notify.settings import Settings
+from notify_dev.delivering import deliver
+from notify_dev.doubles import FakePublisher
+from notify_dev.scratch import scratch_database
 
 NOW = datetime(2025, 3, 14, 20, 0, tzinfo=UTC)  # a Friday evening
 # (zone, share of users): at NOW it is 23:00 in Moscow, 05:00 in Tokyo, 03:00 in Novosibirsk.

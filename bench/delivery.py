@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import threading
 import time
 import uuid
@@ -43,32 +42,28 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT / "src", ROOT):  # runnable without installing the package
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the service's per-message logs stay quiet
 
-import boto3  # noqa: E402
-import psycopg  # noqa: E402
+import boto3
+import psycopg
 
-from bench.stack import StackRun, delivery_counts, ensure_stack, quiet_free_timezone, ratio  # noqa: E402
-from notify import bootstrap  # noqa: E402
-from notify.adapters.aws import ProviderConnection  # noqa: E402
-from notify.adapters.email import mime_message  # noqa: E402
-from notify.adapters.postgres import PostgresStore  # noqa: E402
-from notify.channels import Channel, EventType, QueueRouter  # noqa: E402
-from notify.entrypoints.queue import deliver_body  # noqa: E402
-from notify.ingest import accept_event  # noqa: E402
-from notify.models import Content, EventRequest, Recipient  # noqa: E402
-from notify.ports import Publisher, Rendered, Sender  # noqa: E402
-from notify.settings import Settings  # noqa: E402
-from scripts import localdev  # noqa: E402
-from tests.fakes import FakePublisher  # noqa: E402
-from tests.scratch import scratch_database  # noqa: E402
+from notify import bootstrap
+from notify.adapters.aws import ProviderConnection
+from notify.adapters.email import mime_message
+from notify.adapters.postgres import PostgresStore
+from notify.channels import Channel, EventType, QueueRouter
+from notify.entrypoints.queue import deliver_body
+from notify.ingest import accept_event
+from notify.models import Content, EventRequest, Recipient
+from notify.ports import Publisher, Rendered, Sender
+from notify.settings import Settings
+from notify_dev.api import PENDING_STATUSES
+from notify_dev.benchmarks import StackRun, delivery_counts, ensure_stack, quiet_free_timezone, ratio
+from notify_dev.doubles import FakePublisher
+from notify_dev.scratch import scratch_database
+from notify_dev.web import http
 
 CEILING_THREADS = (8, 32)
 SWEEP = (8, 16, 32, 64)
@@ -117,7 +112,7 @@ def ses_ceiling(endpoints: dict[str, Any], threads: int, messages: int) -> float
         ids += pool.map(send, range(messages))
         elapsed = time.perf_counter() - started
     for message_id in ids:
-        localdev.http("DELETE", f"{endpoints['localstack_url']}/_aws/ses?id={message_id}")
+        http("DELETE", f"{endpoints['localstack_url']}/_aws/ses?id={message_id}")
     return messages / elapsed
 
 
@@ -163,7 +158,7 @@ def on_stack(args: argparse.Namespace) -> dict[str, Any]:
         "lost": counts["lost"],
         "duplicates": counts["duplicates"],
         "unrecorded_emails": counts["unrecorded"],
-        "unfinished": sum(1 for s in statuses.values() if s in localdev.PENDING_STATUSES),
+        "unfinished": sum(1 for s in statuses.values() if s in PENDING_STATUSES),
         "seconds": round(seconds, 1),
         "ceiling_by_threads": {str(t): round(c, 1) for t, c in ceilings.items()},
     }

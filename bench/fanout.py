@@ -15,57 +15,21 @@ Target: ratio >= 0.3; 0.5 is the goal beyond it.
 import argparse
 import json
 import statistics
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT / "src", ROOT):  # runnable without installing the package
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+import psycopg
 
-import pika  # noqa: E402
-import psycopg  # noqa: E402
-
-from notify.adapters.postgres import PostgresStore  # noqa: E402
-from notify.adapters.rabbitmq import RabbitPublisher  # noqa: E402
-from notify.channels import EventType, QueueRouter, all_queue_names  # noqa: E402
-from notify.ingest import accept_event  # noqa: E402
-from notify.models import DirectoryMovie, EventRequest  # noqa: E402
-from notify.settings import Settings  # noqa: E402
-from tests.scratch import RABBITMQ_URL, scratch_database, scratch_queue_prefix  # noqa: E402
+from notify.adapters.postgres import PostgresStore
+from notify.adapters.rabbitmq import RabbitPublisher
+from notify.channels import EventType, QueueRouter, all_queue_names
+from notify.ingest import accept_event
+from notify.models import DirectoryMovie, EventRequest
+from notify.settings import Settings
+from notify_dev.scratch import RABBITMQ_URL, purge, queued_messages, scratch_database, scratch_queue_prefix
 
 COPY_TABLE = "bench_copy_notifications"
-
-
-@contextmanager
-def amqp_channel() -> Iterator[Any]:
-    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
-    try:
-        yield connection.channel()
-    finally:
-        connection.close()
-
-
-def queued_messages(prefix: str) -> int:
-    """Messages waiting in the main queues (the ones the publisher declares)."""
-    with amqp_channel() as channel:
-        return sum(
-            channel.queue_declare(queue, passive=True).method.message_count
-            for queue in all_queue_names(prefix)
-        )
-
-
-def purge(prefix: str) -> None:
-    """Empty the main queues so that the broker does not fill up between runs."""
-    with amqp_channel() as channel:
-        for queue in all_queue_names(prefix):
-            channel.queue_purge(queue)
 
 
 def load_directory(dsn: str, user_ids: list[str]) -> DirectoryMovie:

@@ -32,25 +32,22 @@ waited for first, --timeout). The last line printed is JSON:
 import argparse
 import json
 import os
-import sys
 import threading
 import time
 import urllib.parse
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT / "src", ROOT):  # runnable without installing the package
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-import psycopg  # noqa: E402
+import psycopg
 
-from bench.stack import StackRun, ensure_stack, percentile, quiet_free_timezone, ratio  # noqa: E402
-from scripts import localdev  # noqa: E402
+from notify_dev.api import PENDING_STATUSES
+from notify_dev.benchmarks import StackRun, ensure_stack, percentile, quiet_free_timezone, ratio
+from notify_dev.endpoints import aws
+from notify_dev.polling import wait_for
+from notify_dev.web import http
 
 POLL_S = 0.05
 
@@ -80,7 +77,7 @@ class Arrivals:
 
     def _in_store(self, message_id: str) -> bool:
         query = urllib.parse.urlencode({"id": message_id})
-        status, body = localdev.http("GET", f"{self._localstack_url}/_aws/ses?{query}")
+        status, body = http("GET", f"{self._localstack_url}/_aws/ses?{query}")
         return status == 200 and isinstance(body, dict) and bool(body.get("messages"))
 
     def _watch(self) -> None:
@@ -128,12 +125,12 @@ def high_tier_round(
 
 
 def pending_rows(run: StackRun, event_id: str) -> int:
-    return sum(1 for status in run.statuses(event_id).values() if status in localdev.PENDING_STATUSES)
+    return sum(1 for status in run.statuses(event_id).values() if status in PENDING_STATUSES)
 
 
 def queue_depths(endpoints: dict[str, Any]) -> dict[str, int]:
     """Messages waiting or in flight in the e-mail queues (what "empty queues" means here)."""
-    sqs = localdev.aws("sqs", endpoints["localstack_url"], endpoints["region"])
+    sqs = aws("sqs", endpoints["localstack_url"], endpoints["region"])
     depths = {}
     for name, url in endpoints["queues"].items():
         if name.startswith(f"{endpoints['queue_prefix']}-email-") and not name.endswith("-dlq"):
@@ -173,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"idle: {len(idle)}/{args.events} arrived, p50/p99 {summary(idle)} s", flush=True)
 
             backlog_id, _ = run.post_event("new_releases_promo", 1, backlog_users, movie_id)
-            localdev.wait_for(
+            wait_for(
                 lambda: pending_rows(run, backlog_id) < args.backlog,
                 timeout=120,
                 what="the backlog's first e-mail",

@@ -25,26 +25,18 @@ Targets: scaling_ratio <= 2 and speedup_vs_naive >= 100.
 import argparse
 import json
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT / "src", ROOT):  # runnable without installing the package
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+import psycopg
 
-import psycopg  # noqa: E402
-
-from bench.fanout import purge, queued_messages  # noqa: E402
-from notify.adapters.postgres import PostgresStore  # noqa: E402
-from notify.adapters.rabbitmq import RabbitPublisher  # noqa: E402
-from notify.channels import EventType, QueueRouter, all_queue_names  # noqa: E402
-from notify.cron import latest_run, next_run  # noqa: E402
-from notify.settings import Settings  # noqa: E402
-from notify.tick import TickPolicy, run_tick  # noqa: E402
-from tests.scratch import RABBITMQ_URL, scratch_database, scratch_queue_prefix  # noqa: E402
+from notify.adapters.postgres import PostgresStore
+from notify.adapters.rabbitmq import RabbitPublisher
+from notify.channels import EventType, QueueRouter, all_queue_names
+from notify.cron import latest_run, next_run
+from notify.settings import Settings
+from notify.tick import TickPolicy, run_tick
+from notify_dev.scratch import RABBITMQ_URL, purge, queued_messages, scratch_database, scratch_queue_prefix
 
 ZONES = ("UTC", "Europe/Moscow", "America/New_York")
 # Due at the tick (a full hour): each names that moment in every zone above.

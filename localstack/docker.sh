@@ -27,6 +27,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 STATE="$ROOT/.local/docker"
 DATA="$STATE/data"
 PIDFILE="$STATE/dockerd.pid"
@@ -41,14 +43,7 @@ die() { echo "docker.sh: $*" >&2; exit 1; }
 engine_answers() { docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; }
 
 # pid of the dockerd this script started, if it still runs
-our_pid() {
-    [[ -f "$PIDFILE" ]] || return 1
-    local pid
-    pid="$(cat "$PIDFILE")"
-    [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
-    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "--data-root $DATA" || return 1
-    echo "$pid"
-}
+our_pid() { pid_from_file "$PIDFILE" "--data-root $DATA"; }
 
 install_engine() {
     command -v dockerd >/dev/null && command -v docker >/dev/null && return 0
@@ -80,16 +75,16 @@ start() {
         --data-root "$DATA" --pidfile "$STATE/dockerd.pidfile" >>"$LOG" 2>&1 </dev/null &
     pid=$!
     echo "$pid" > "$PIDFILE"
-    local deadline=$((SECONDS + ${DOCKER_START_TIMEOUT:-30}))
-    until DOCKER_HOST="unix://$SOCKET" engine_answers; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            rm -f "$PIDFILE"
-            tail -n 20 "$LOG" >&2
-            die "dockerd exited during start-up (log $LOG)"
-        fi
-        ((SECONDS <= deadline)) || { stop >&2; die "dockerd did not answer within ${DOCKER_START_TIMEOUT:-30} s (log $LOG)"; }
-        sleep 0.1
-    done
+    local waited=0
+    DOCKER_HOST="unix://$SOCKET" wait_until "${DOCKER_START_TIMEOUT:-30}" 0.1 "$pid" engine_answers || waited=$?
+    if ((waited == 2)); then
+        rm -f "$PIDFILE"
+        tail -n 20 "$LOG" >&2
+        die "dockerd exited during start-up (log $LOG)"
+    elif ((waited == 1)); then
+        stop >&2
+        die "dockerd did not answer within ${DOCKER_START_TIMEOUT:-30} s (log $LOG)"
+    fi
     say "engine started (pid $pid, unix://$SOCKET, data $DATA) in $((SECONDS - started)) s"
 }
 
@@ -151,12 +146,9 @@ forward() {
             >>"$STATE/forward.log" 2>&1 </dev/null &
         echo $! > "$STATE/forward-$port.pid"
     done
-    local deadline=$((SECONDS + 5))
     for port in $FORWARD_PORTS; do
-        until listening "$ip" "$port"; do
-            ((SECONDS <= deadline)) || die "the forwarder on $ip:$port did not start (log $STATE/forward.log)"
-            sleep 0.05
-        done
+        wait_until 5 0.05 "" listening "$ip" "$port" \
+            || die "the forwarder on $ip:$port did not start (log $STATE/forward.log)"
     done
     say "forwarding $ip:{${FORWARD_PORTS// /,}} → 127.0.0.1"
 }
@@ -205,11 +197,7 @@ stop() {
     leftovers="$(docker ps -q --filter label=sam.cli.container.type 2>/dev/null || true)"
     [[ -z "$leftovers" ]] || docker rm -f $leftovers >/dev/null 2>&1 || true
     kill "$pid"
-    local deadline=$((SECONDS + 20))
-    while kill -0 "$pid" 2>/dev/null; do
-        if ((SECONDS > deadline)); then kill -9 "$pid" 2>/dev/null || true; break; fi
-        sleep 0.1
-    done
+    await_exit "$pid" 20 || true
     rm -f "$PIDFILE"
     say "engine stopped (pid $pid)"
 }

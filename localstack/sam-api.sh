@@ -37,30 +37,19 @@ ENV_FILE="$STATE/env.json"
 # LocalStack's fake credentials for what SAM hands the functions; the host's ~/.aws plays no part. SAM
 # asks STS for the account id before each invoke: LocalStack answers (000000000000) at once, where AWS'
 # endpoint would cost ~10 s of failed lookups offline.
-export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null SAM_CLI_TELEMETRY=0 \
-    AWS_ENDPOINT_URL_STS="http://127.0.0.1:${LOCALSTACK_PORT:-4566}" AWS_MAX_ATTEMPTS=1 AWS_EC2_METADATA_DISABLED=true
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+localstack_credentials
+export AWS_ENDPOINT_URL_STS="http://127.0.0.1:${LOCALSTACK_PORT:-4566}" AWS_MAX_ATTEMPTS=1 AWS_EC2_METADATA_DISABLED=true
+unset AWS_ENDPOINT_URL
 
 say() { echo "sam-api: $*"; }
 die() { echo "sam-api: $*" >&2; exit 1; }
 
-# The SAM CLI, as scripts/local-up.sh installs it (same venv, same stamp).
-install_sam() {
-    local hash
-    hash="$(cat "$HERE/sam-requirements.txt" "$HERE/sam-requirements.lock.txt" | sha256sum | cut -c1-16)"
-    if [[ -x "$SAM" && "$(cat "$SAM_VENV/.installed" 2>/dev/null)" == "$hash" ]]; then return 0; fi
-    say "installing AWS SAM CLI into $SAM_VENV"
-    [[ -x "$SAM_VENV/bin/python" ]] || "$("$ROOT/scripts/find-python313")" -m venv "$SAM_VENV"
-    "$SAM_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -r "$HERE/sam-requirements.txt" -c "$HERE/sam-requirements.lock.txt" 2> >(grep -v "^WARNING: Location" >&2)
-    echo "$hash" > "$SAM_VENV/.installed"
-}
-
 prepare() {
     [[ -x "$PY" ]] || die "the project's .venv is missing: make venv"
     mkdir -p "$STATE"
-    install_sam
+    install_sam "$SAM_VENV"
     "$HERE/docker.sh" start
     "$HERE/lambda-image/build.sh"
     "$HERE/docker.sh" forward
@@ -79,7 +68,7 @@ prepare() {
         say "sam build: nothing changed since the last one"
     else
         rm -f "$STATE/.built"
-        (cd "$STATE" && PATH="$(dirname "$("$ROOT/scripts/find-python313")"):$PATH" "$SAM" build --cached --parallel \
+        (cd "$STATE" && PATH="$(dirname "$(python313)"):$PATH" "$SAM" build --cached --parallel \
             --template-file "$ROOT/template.yaml" >"$STATE/build.log" 2>&1) \
             || { tail -n 30 "$STATE/build.log" >&2; die "sam build failed (log $STATE/build.log)"; }
         echo "$inputs" > "$STATE/.built"
@@ -92,14 +81,7 @@ prepare() {
     say "functions reach PostgreSQL, the broker and LocalStack at $host ($ENV_FILE)"
 }
 
-our_pid() {
-    [[ -f "$PIDFILE" ]] || return 1
-    local pid
-    pid="$(cat "$PIDFILE")"
-    [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
-    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "local start-api" || return 1
-    echo "$pid"
-}
+our_pid() { pid_from_file "$PIDFILE" "local start-api"; }
 
 healthy() { curl --silent --fail --max-time 5 --noproxy '*' "$URL/health" >/dev/null 2>&1; }
 
@@ -122,11 +104,7 @@ stop_api() {
     if pid="$(our_pid)"; then
         # SIGINT: SAM removes its warm containers on the way out (SIGTERM would leave them running).
         kill -INT -- "-$pid" 2>/dev/null || kill -INT "$pid" 2>/dev/null || true
-        local deadline=$((SECONDS + 30))
-        while kill -0 "$pid" 2>/dev/null; do
-            if ((SECONDS > deadline)); then kill -KILL -- "-$pid" 2>/dev/null || true; break; fi
-            sleep 0.2
-        done
+        await_exit "$pid" 30 "-$pid" || true
         say "sam local start-api stopped (pid $pid)"
     fi
     remove_containers
@@ -151,19 +129,16 @@ start() {
     ) >"$LOG" 2>&1 </dev/null &
     local pid=$!
     echo "$pid" > "$PIDFILE"
-    local deadline=$((SECONDS + ${SAM_API_TIMEOUT:-180}))
-    until healthy; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            rm -f "$PIDFILE"
-            tail -n 30 "$LOG" >&2
-            die "sam local start-api exited during start-up (log $LOG)"
-        fi
-        if ((SECONDS > deadline)); then
-            stop_api >&2
-            die "GET $URL/health did not answer 200 within ${SAM_API_TIMEOUT:-180} s (log $LOG)"
-        fi
-        sleep 0.25
-    done
+    local waited=0
+    wait_until "${SAM_API_TIMEOUT:-180}" 0.25 "$pid" healthy || waited=$?
+    if ((waited == 2)); then
+        rm -f "$PIDFILE"
+        tail -n 30 "$LOG" >&2
+        die "sam local start-api exited during start-up (log $LOG)"
+    elif ((waited == 1)); then
+        stop_api >&2
+        die "GET $URL/health did not answer 200 within ${SAM_API_TIMEOUT:-180} s (log $LOG)"
+    fi
     "$PY" "$HERE/sam_local.py" endpoints set sam_api_url "$URL"
     say "API on $URL (sam local start-api, pid $pid, log $LOG): up $((SECONDS - launched)) s after launch," \
         "$((SECONDS - started)) s in all"

@@ -15,12 +15,11 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from scripts import localdev
+from notify_dev.demo_data import DEMO_MOVIES, DEMO_USERS
+from notify_dev.endpoints import load_endpoints
+from notify_dev.web import http
 
 
 def _event() -> dict[str, Any]:
@@ -29,8 +28,8 @@ def _event() -> dict[str, Any]:
         "created_dt": datetime.now(UTC).isoformat(),
         "priority": 5,
         "payload": {
-            "user": [u["user_id"] for u in localdev.DEMO_USERS],
-            "content": [localdev.DEMO_MOVIES[0]["movie_id"]],
+            "user": [u["user_id"] for u in DEMO_USERS],
+            "content": [DEMO_MOVIES[0]["movie_id"]],
         },
     }
 
@@ -43,11 +42,11 @@ def _percentile(sorted_ms: list[float], q: float) -> float:
 def measure(base_url: str, requests: int, warmup: int) -> dict[str, Any]:
     statuses: dict[int, int] = {}
     for _ in range(warmup):
-        localdev.http("POST", f"{base_url}/events", _event())
+        http("POST", f"{base_url}/events", _event())
     timings: list[float] = []
     for _ in range(requests):
         started = time.perf_counter()
-        status, _ = localdev.http("POST", f"{base_url}/events", _event())
+        status, _ = http("POST", f"{base_url}/events", _event())
         timings.append((time.perf_counter() - started) * 1000)
         statuses[status] = statuses.get(status, 0) + 1
     timings.sort()
@@ -70,7 +69,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--target", choices=["sam", "gateway", "both"], default="both")
     args = parser.parse_args()
-    endpoints = localdev.load_endpoints()
+    endpoints = load_endpoints()
     targets = {"sam": endpoints.get("sam_api_url"), "gateway": endpoints["api_url"]}
     chosen = ["sam", "gateway"] if args.target == "both" else [args.target]
     for name in chosen:

@@ -34,20 +34,9 @@ LOG="$LOCAL/localstack.log"
 PIDFILE="$LOCAL/localstack.pid"
 PORT="${LOCALSTACK_PORT:-4566}"
 HEALTH="http://127.0.0.1:$PORT/_localstack/health"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 SERVICES="${LOCALSTACK_SERVICES:-lambda,sqs,sns,ses,events,scheduler,iam,sts,s3,ssm,cloudformation,apigateway,logs,cloudwatch}"
-
-find_python313() {
-    if [[ -n "${PYTHON313:-}" ]]; then echo "$PYTHON313"; return; fi
-    local p
-    for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13.*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do
-        [[ -x "$p" ]] && { echo "$p"; return; }
-    done
-    if p="$(PYENV_VERSION=3.13.0 command -v python3.13 2>/dev/null)" && "$p" -V >/dev/null 2>&1; then
-        echo "$p"; return
-    fi
-    echo "stack.sh: no Python 3.13 found (set PYTHON313)" >&2
-    return 1
-}
 
 install_hash() {
     cat "$HERE/requirements.txt" "$HERE/requirements.lock.txt" "$HERE/runtime-requirements.txt" \
@@ -65,7 +54,7 @@ install() {
     if [[ -f "$VENV/.installed" && "$(cat "$VENV/.installed")" == "$hash" && -x "$RUNTIME_VENV/bin/python" ]]; then
         return 0
     fi
-    py="$(find_python313)"
+    py="$(python313)"
     mkdir -p "$LOCAL"
     echo "stack.sh: installing LocalStack into $VENV (Python $("$py" -c 'import platform; print(platform.python_version())'))"
     [[ -x "$VENV/bin/python" ]] || "$py" -m venv "$VENV"
@@ -81,14 +70,7 @@ install() {
 }
 
 # pid of the LocalStack this script started, if it still runs
-our_pid() {
-    [[ -f "$PIDFILE" ]] || return 1
-    local pid
-    pid="$(cat "$PIDFILE")"
-    [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
-    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "$VENV/bin/python -m localstack.runtime.main" || return 1
-    echo "$pid"
-}
+our_pid() { pid_from_file "$PIDFILE" "$VENV/bin/python -m localstack.runtime.main"; }
 
 port_taken() {
     (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null
@@ -137,21 +119,18 @@ start() {
         echo "$pid" > "$PIDFILE"
         echo "stack.sh: starting LocalStack (pid $pid), log $LOG"
     fi
-    local deadline=$((SECONDS + ${LOCALSTACK_START_TIMEOUT:-90}))
-    until healthy; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            echo "stack.sh: LocalStack exited during start-up; last lines of $LOG:" >&2
-            tail -n 30 "$LOG" >&2
-            rm -f "$PIDFILE"
-            return 1
-        fi
-        if ((SECONDS > deadline)); then
-            echo "stack.sh: LocalStack not healthy after ${LOCALSTACK_START_TIMEOUT:-90} s; stopping it, see $LOG" >&2
-            stop >&2
-            return 1
-        fi
-        sleep 0.2
-    done
+    local waited=0
+    wait_until "${LOCALSTACK_START_TIMEOUT:-90}" 0.2 "$pid" healthy || waited=$?
+    if ((waited == 2)); then
+        echo "stack.sh: LocalStack exited during start-up; last lines of $LOG:" >&2
+        tail -n 30 "$LOG" >&2
+        rm -f "$PIDFILE"
+        return 1
+    elif ((waited == 1)); then
+        echo "stack.sh: LocalStack not healthy after ${LOCALSTACK_START_TIMEOUT:-90} s; stopping it, see $LOG" >&2
+        stop >&2
+        return 1
+    fi
     echo "stack.sh: LocalStack ready on http://127.0.0.1:$PORT${started:+ after $((SECONDS - started)) s}"
 }
 
@@ -163,14 +142,7 @@ stop() {
         return 0
     fi
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "stack.sh: LocalStack (pid $pid) did not stop in 10 s; killing its process group"
-        kill -KILL -- "-$pid" 2>/dev/null || true
-    fi
+    await_exit "$pid" 10 "-$pid" || echo "stack.sh: LocalStack (pid $pid) did not stop in 10 s; killed its process group"
     # function processes die with LocalStack (they watch a pipe it holds)
     rm -f "$PIDFILE"
     echo "stack.sh: LocalStack stopped"

@@ -40,28 +40,13 @@ PARAMETERS=(
 # shellcheck disable=SC2206 - word splitting is the point
 [[ -n "${LOCAL_PARAMETERS:-}" ]] && PARAMETERS+=(${LOCAL_PARAMETERS})
 
-# LocalStack's account 000000000000 answers the fake key "test"; the host's ~/.aws plays no part.
-export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
-    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_CONFIG_FILE=/dev/null \
-    AWS_SHARED_CREDENTIALS_FILE=/dev/null SAM_CLI_TELEMETRY=0
-unset AWS_PROFILE AWS_SESSION_TOKEN
+# shellcheck source=../localstack/lib.sh
+source localstack/lib.sh
+localstack_credentials
+export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
 
 started=$SECONDS
 step() { echo "== up: $* (+$((SECONDS - started)) s)"; }
-
-install_sam() {
-    local hash
-    hash="$(cat localstack/sam-requirements.txt localstack/sam-requirements.lock.txt | sha256sum | cut -c1-16)"
-    if [[ -x "$SAM_VENV/bin/sam" && "$(cat "$SAM_VENV/.installed" 2>/dev/null)" == "$hash" ]]; then
-        return 0
-    fi
-    echo "up: installing AWS SAM CLI into $SAM_VENV"
-    [[ -x "$SAM_VENV/bin/python" ]] || "$(scripts/find-python313)" -m venv "$SAM_VENV"
-    "$SAM_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -r localstack/sam-requirements.txt -c localstack/sam-requirements.lock.txt \
-        2> >(grep -v "^WARNING: Location" >&2)
-    echo "$hash" > "$SAM_VENV/.installed"
-}
 
 step "PostgreSQL and RabbitMQ"
 scripts/services.sh
@@ -78,7 +63,7 @@ background() {  # name, command...: run it in the background, its output to .loc
 }
 jobs_started=()
 make --no-print-directory -q venv 2>/dev/null || background venv-install make --no-print-directory venv
-background sam-install install_sam
+background sam-install install_sam "$SAM_VENV"
 localstack/stack.sh start
 for job in "${jobs_started[@]}"; do
     if ! wait "${job%%:*}"; then
@@ -89,11 +74,11 @@ for job in "${jobs_started[@]}"; do
 done
 
 step "database"
-"$PY" scripts/localdev.py prepare-db ${RESET_DB:+--reset}
+"$PY" -m notify_dev prepare-db ${RESET_DB:+--reset}
 
 step "sam build"
 # `sam build` without a container runs the build with python3.13 from PATH.
-if ! PATH="$(dirname "$(scripts/find-python313)"):$PATH" "$SAM_VENV/bin/sam" build \
+if ! PATH="$(dirname "$(python313)"):$PATH" "$SAM_VENV/bin/sam" build \
     --cached --parallel --template-file template.yaml > "$LOCAL/sam-build.log" 2>&1; then
     echo "up: sam build failed; $LOCAL/sam-build.log:" >&2
     tail -n 40 "$LOCAL/sam-build.log" >&2
@@ -102,23 +87,7 @@ fi
 grep -E "^Build Succeeded|layer|Manifest" "$LOCAL/sam-build.log" | sed 's/^ */  /' || true
 
 step "sam deploy (stack $STACK_NAME)"
-make_bucket() {
-    "$PY" - "$BUCKET" <<'EOF'
-import sys
-
-from botocore.exceptions import ClientError
-
-sys.path.insert(0, "scripts")
-from localdev import aws
-
-s3 = aws("s3")
-try:
-    s3.head_bucket(Bucket=sys.argv[1])
-except ClientError:
-    s3.create_bucket(Bucket=sys.argv[1])
-EOF
-}
-make_bucket
+"$PY" -m notify_dev make-bucket "$BUCKET"
 deploy() {
     if "$SAM_VENV/bin/sam" deploy \
         --stack-name "$STACK_NAME" \
@@ -138,7 +107,7 @@ deploy() {
     # in the old queues are lost.
     if [[ "${1:-}" != again ]]; then
         grep -E "Error|FAILED" "$LOCAL/sam-deploy.log" | tail -n 3 | sed 's/^/  /' || true
-        if timeout 120 "$PY" scripts/localdev.py delete-stack --stack "$STACK_NAME" >/dev/null 2>&1; then
+        if timeout 120 "$PY" -m notify_dev delete-stack --stack "$STACK_NAME" >/dev/null 2>&1; then
             echo "up: the update failed on LocalStack; stack deleted, creating it again"
         else
             echo "up: the update failed on LocalStack and the stack cannot be deleted; restarting LocalStack"
@@ -163,18 +132,18 @@ deploy() {
 # exists. A first deploy is therefore followed by an update that sets it.
 has_public_url=0
 if grep -q "^  PublicBaseUrl:" template.yaml; then has_public_url=1; fi
-api_url="$("$PY" scripts/localdev.py api-url --stack "$STACK_NAME")"
+api_url="$("$PY" -m notify_dev api-url --stack "$STACK_NAME")"
 if ((has_public_url)) && [[ -n "$api_url" ]]; then PARAMETERS+=("PublicBaseUrl=$api_url"); fi
 deploy
 if ((has_public_url)) && [[ -z "$api_url" ]]; then
-    api_url="$("$PY" scripts/localdev.py api-url --stack "$STACK_NAME")"
+    api_url="$("$PY" -m notify_dev api-url --stack "$STACK_NAME")"
     PARAMETERS+=("PublicBaseUrl=$api_url")
     step "sam deploy: PublicBaseUrl=$api_url"
     deploy again
 fi
 
 step "endpoints and demo data"
-"$PY" scripts/localdev.py finish --stack "$STACK_NAME"
+"$PY" -m notify_dev finish --stack "$STACK_NAME"
 
 step "done: API $(
     "$PY" -c 'import json; print(json.load(open(".local/endpoints.json"))["api_url"])'

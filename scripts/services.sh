@@ -6,13 +6,8 @@ PGHOST=127.0.0.1 PGPORT=5432
 postgres_up() { pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null; }
 rabbit_up() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
 
-wait_for() {  # name, probe, seconds
-  local name=$1 probe=$2 deadline=$((SECONDS + $3))
-  until $probe; do
-    if ((SECONDS > deadline)); then echo "$name did not come up" >&2; return 1; fi
-    sleep 0.5
-  done
-}
+# shellcheck source=../localstack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../localstack/lib.sh"
 
 if ! postgres_up; then
   if command -v pg_ctlcluster >/dev/null; then
@@ -22,7 +17,7 @@ if ! postgres_up; then
     echo "PostgreSQL is not running on 127.0.0.1:5432 and is not installed here; install it (apt-get install postgresql)" >&2
     exit 1
   fi
-  wait_for PostgreSQL postgres_up 60
+  wait_until 60 0.5 "" postgres_up || { echo "PostgreSQL did not come up" >&2; exit 1; }
 fi
 
 if ! rabbit_up; then
@@ -33,6 +28,6 @@ if ! rabbit_up; then
     echo "RabbitMQ is not running on 127.0.0.1:5672 and is not installed here; install it (apt-get install rabbitmq-server)" >&2
     exit 1
   fi
-  wait_for RabbitMQ rabbit_up 90
+  wait_until 90 0.5 "" rabbit_up || { echo "RabbitMQ did not come up" >&2; exit 1; }
 fi
 echo "PostgreSQL and RabbitMQ are up"

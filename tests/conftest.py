@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from notify.adapters.postgres import PostgresStore
-from tests.scratch import scratch_database, scratch_queue_prefix
+from notify_dev.scratch import scratch_database, scratch_queue_prefix
 
 
 @pytest.fixture(scope="session")

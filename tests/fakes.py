@@ -1,4 +1,5 @@
-"""Fakes for the ports: in-memory, recording what they were given, failing on request."""
+"""Fakes for the ports: in-memory, recording what they were given, failing on request. The broker's
+fake is notify_dev's, shared with the benchmarks."""
 
 import dataclasses
 import threading
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from notify.channels import CONTACT_FIELD, Channel, EventType
 from notify.controls import FrequencyCap, Verdict
-from notify.errors import BrokerUnavailable, DuplicateIdempotencyKey, NotifyError, StorageUnavailable
+from notify.errors import DuplicateIdempotencyKey, NotifyError, StorageUnavailable
 from notify.models import (
     Content,
     DirectoryMovie,
@@ -32,45 +33,12 @@ from notify.ports import (
     OutboundMessage,
     Outcome,
     Pending,
-    PublishOutcome,
     Refused,
     ReleasedBatch,
     Rendered,
     StoredEvent,
 )
-
-
-@dataclass
-class FakePublisher:
-    """Records what the broker took and what it refused; refuses like a broker does: a message
-    over `max_bytes`, or one for a queue in `unroutable`."""
-
-    published: list[OutboundMessage] = field(default_factory=list)
-    refused: list[Refused] = field(default_factory=list)
-    down: bool = False
-    max_bytes: int | None = None
-    unroutable: set[str] = field(default_factory=set)
-
-    def publish(self, messages: Sequence[OutboundMessage]) -> PublishOutcome:
-        if self.down:
-            raise BrokerUnavailable("fake broker is down")
-        outcome = PublishOutcome()
-        for message in messages:
-            if self.max_bytes is not None and len(message.body) > self.max_bytes:
-                outcome.refused.append(
-                    Refused(message.message_id, f"fake: larger than {self.max_bytes} bytes")
-                )
-            elif message.queue in self.unroutable:
-                outcome.refused.append(Refused(message.message_id, f"fake: no queue {message.queue}"))
-            else:
-                self.published.append(message)
-                outcome.published.append(message.message_id)
-        self.refused.extend(outcome.refused)
-        return outcome
-
-    def check(self) -> None:
-        if self.down:
-            raise BrokerUnavailable("fake broker is down")
+from notify_dev.doubles import FakePublisher as FakePublisher  # one double, shared with the benchmarks
 
 
 @dataclass

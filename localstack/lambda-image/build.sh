@@ -12,7 +12,7 @@
 #   1. rootfs: `debootstrap --variant=minbase bookworm` from the mirror apt uses, with the shared libraries
 #      Python's extension modules need and tzdata/ca-certificates; kept in .local/lambda-image/rootfs
 #      (redone only when the package list changes)
-#   2. /var/lang: this machine's Python 3.13 (scripts/find-python313) without its tests, tkinter, static
+#   2. /var/lang: this machine's Python 3.13 (`python313` of localstack/lib.sh) without its tests, tkinter, static
 #      library or site-packages; its original prefix is linked to /var/lang (its RUNPATH points there)
 #   3. /var/runtime: awslambdaric and boto3 (requirements.txt) and bootstrap + bootstrap.py
 #   4. /usr/local/bin/aws-lambda-rie (the emulator from the SAM CLI's wheel), /lambda-entrypoint.sh
@@ -39,7 +39,8 @@ force=0
 
 docker info >/dev/null 2>&1 || die "no Docker engine answers: localstack/docker.sh start"
 
-python313() { "$ROOT/scripts/find-python313"; }
+# shellcheck source=../lib.sh
+source "$ROOT/localstack/lib.sh"  # python313
 
 rie_path() {
     local rie

@@ -28,7 +28,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from scripts import localdev
+from notify_dev import stores
+from notify_dev.api import PENDING_STATUSES, list_notifications, settled_notifications
+from notify_dev.endpoints import LOCALSTACK_URL, load_endpoints
+from notify_dev.endpoints import aws as localstack_client
+from notify_dev.polling import wait_for
+from notify_dev.stores import emails_to, push_messages, sms_messages
+from notify_dev.web import http
 
 REQUIRED = os.environ.get("NOTIFY_E2E_REQUIRED") == "1"
 # How long after an event settled a late duplicate still counts: two of the local stack's visibility
@@ -51,7 +57,7 @@ class Api:
     def request(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> tuple[int, Any]:
-        status, answer = localdev.http(method, f"{self.base_url}{path}", body, headers)
+        status, answer = http(method, f"{self.base_url}{path}", body, headers)
         if method == "POST" and path == "/events" and status == 202:
             self.events.append(answer["event_id"])
             if answer.get("schedule_id"):
@@ -59,12 +65,12 @@ class Api:
         return status, answer
 
     def notifications(self, event_id: str) -> list[dict[str, Any]]:
-        return localdev.notifications(self.base_url, event_id)
+        return list_notifications(self.base_url, event_id)
 
     def wait_settled(self, event_id: str, timeout: float = 60) -> list[dict[str, Any]]:
         """The event's notifications once none is queued, being sent or retrying any more."""
-        settled = localdev.wait_for(
-            lambda: localdev.settled(self.base_url, [event_id]),
+        settled = wait_for(
+            lambda: settled_notifications(self.base_url, [event_id]),
             timeout=timeout,
             what=f"every notification of {event_id} past queued/sending/retrying",
         )
@@ -76,8 +82,8 @@ class Api:
 def endpoints() -> dict[str, Any]:
     problem = None
     try:
-        found = localdev.load_endpoints()
-        status, body = localdev.http("GET", f"{found['api_url']}/health", timeout=30)
+        found = load_endpoints()
+        status, body = http("GET", f"{found['api_url']}/health", timeout=30)
         if status != 200:
             problem = f"GET /health through API Gateway answered {status}: {body}"
     except (FileNotFoundError, OSError) as error:
@@ -216,7 +222,7 @@ def event(
 
 @pytest.fixture(scope="session")
 def aws(endpoints: dict[str, Any]) -> Callable[[str], Any]:
-    return lambda service: localdev.aws(service, endpoints["localstack_url"], endpoints["region"])
+    return lambda service: localstack_client(service, endpoints["localstack_url"], endpoints["region"])
 
 
 # ---- what LocalStack says was delivered ---------------------------------------------------------
@@ -234,8 +240,8 @@ def _at_least(
 
 def wait_email(user: dict[str, Any], count: int = 1, timeout: float = 60) -> list[dict[str, Any]]:
     """The e-mails to the user's address, once there are `count`."""
-    return localdev.wait_for(
-        _at_least(count, lambda: localdev.emails_to(user["email"])),
+    return wait_for(
+        _at_least(count, lambda: emails_to(user["email"])),
         timeout=timeout,
         what=f"{count} e-mail(s) to {user['email']} in /_aws/ses",
     )
@@ -243,8 +249,8 @@ def wait_email(user: dict[str, Any], count: int = 1, timeout: float = 60) -> lis
 
 def wait_sms(user: dict[str, Any], count: int = 1, timeout: float = 60) -> list[dict[str, Any]]:
     """The SMS to the user's phone number, once there are `count`."""
-    return localdev.wait_for(
-        _at_least(count, lambda: localdev.sms_messages().get(user["phone"], [])),
+    return wait_for(
+        _at_least(count, lambda: sms_messages().get(user["phone"], [])),
         timeout=timeout,
         what=f"{count} SMS to {user['phone']} in /_aws/sns/sms-messages",
     )
@@ -252,8 +258,8 @@ def wait_sms(user: dict[str, Any], count: int = 1, timeout: float = 60) -> list[
 
 def wait_push(user: dict[str, Any], count: int = 1, timeout: float = 60) -> list[dict[str, Any]]:
     """The push messages to the user's device token, once there are `count`."""
-    return localdev.wait_for(
-        _at_least(count, lambda: localdev.push_messages().get(user["push_token"], [])),
+    return wait_for(
+        _at_least(count, lambda: push_messages().get(user["push_token"], [])),
         timeout=timeout,
         what=f"{count} push message(s) to {user['push_token']} in /_aws/sns/platform-endpoint-messages",
     )
@@ -267,7 +273,7 @@ _TO = re.compile(r"^To:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.MULTILINE | re.IGNORECAS
 
 def _email_recipients(message: dict[str, Any]) -> list[str]:
     """A stored e-mail's recipients, read from the raw message's To: header only (fast enough for
-    tens of thousands of messages, which localdev.ses_messages' full MIME parse is not)."""
+    tens of thousands of messages, which ses_messages' full MIME parse is not)."""
     raw = message.get("RawData")
     if not raw:
         return list(message.get("Destination", {}).get("ToAddresses", []))
@@ -280,22 +286,20 @@ def _email_recipients(message: dict[str, Any]) -> list[str]:
 
 
 def delivery_counts(
-    channel: str, contacts: Iterable[str], localstack_url: str = localdev.LOCALSTACK_URL
+    channel: str, contacts: Iterable[str], localstack_url: str = LOCALSTACK_URL
 ) -> Counter[str]:
     """How many messages LocalStack's store holds for each contact (address, phone number or device
     token) on `channel`; one read of the store."""
     wanted = set(contacts)
     counts: Counter[str] = Counter()
     if channel == "email":
-        _, body = localdev.http("GET", f"{localstack_url}/_aws/ses", timeout=120)
+        _, body = http("GET", f"{localstack_url}/_aws/ses", timeout=120)
         for message in body.get("messages", []) if isinstance(body, dict) else []:
             for address in _email_recipients(message):
                 if address in wanted:
                     counts[address] += 1
         return counts
-    stored = (
-        localdev.sms_messages(localstack_url) if channel == "sms" else localdev.push_messages(localstack_url)
-    )
+    stored = sms_messages(localstack_url) if channel == "sms" else push_messages(localstack_url)
     for contact, messages in stored.items():
         if contact in wanted:
             counts[contact] += len(messages)
@@ -330,22 +334,22 @@ def assert_delivered_once(
     assert not wrong, f"not exactly one message after a {GRACE_S:g} s grace period: {wrong}"
 
 
-def forget_deliveries(users: list[dict[str, Any]], localstack_url: str = localdev.LOCALSTACK_URL) -> None:
-    """localdev.forget_deliveries, with the e-mails found by their To: header and deleted 8 at a time
+def forget_deliveries(users: list[dict[str, Any]], localstack_url: str = LOCALSTACK_URL) -> None:
+    """forget_deliveries, with the e-mails found by their To: header and deleted 8 at a time
     (a test with ten thousand recipients leaves ten thousand)."""
     addresses = {u["email"] for u in users if u.get("email")}
     if addresses:
-        _, body = localdev.http("GET", f"{localstack_url}/_aws/ses", timeout=120)
+        _, body = http("GET", f"{localstack_url}/_aws/ses", timeout=120)
         ids = [
             m["Id"]
             for m in (body.get("messages", []) if isinstance(body, dict) else [])
             if addresses & set(_email_recipients(m))
         ]
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda i: localdev.http("DELETE", f"{localstack_url}/_aws/ses?id={i}"), ids))
+            list(pool.map(lambda i: http("DELETE", f"{localstack_url}/_aws/ses?id={i}"), ids))
     others = [{**u, "email": None} for u in users if u.get("phone") or u.get("push_token")]
     if others:
-        localdev.forget_deliveries(others, localstack_url)
+        stores.forget_deliveries(others, localstack_url)
 
 
 # ---- rows in the stack's database ---------------------------------------------------------------
@@ -380,7 +384,7 @@ def settle_rows(
     while True:
         counts = row_statuses(database_url, event_ids)
         now = time.monotonic()
-        unfinished = sum(n for status, n in counts.items() if status in localdev.PENDING_STATUSES)
+        unfinished = sum(n for status, n in counts.items() if status in PENDING_STATUSES)
         final = sum(counts.values()) - unfinished
         if final != last_final:
             last_final, last_progress = final, now

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from scripts import localdev
+from notify_dev.stores import emails_to
+from notify_dev.web import http
 from tests.e2e.conftest import event
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +29,7 @@ def test_health_and_openapi(api):
 
 
 def test_malformed_json_is_422(api):
-    status, answer = localdev.http(
+    status, answer = http(
         "POST",
         f"{api.base_url}/events",
         b'{"event_type": "new_episode",',
@@ -66,7 +67,7 @@ def test_unknown_movie_is_422_and_nothing_is_sent(api, make_users):
     assert status == 422, answer
     assert errors_at(answer, "body", "payload", "content", 0)
     assert unknown in answer["errors"][0]["msg"]
-    assert localdev.emails_to(user["email"]) == []
+    assert emails_to(user["email"]) == []
 
 
 def test_unknown_and_malformed_event_ids(api):

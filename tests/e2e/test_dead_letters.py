@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from scripts import localdev
+from notify_dev.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def test_a_malformed_message_lands_in_the_dead_letter_queue(aws, endpoints):
         return None
 
     budget = endpoints["queue_visibility_timeout"] * (endpoints["max_receive_count"] + 2) + 30
-    message = localdev.wait_for(arrived, timeout=budget, interval=0.2, what="the message in the DLQ")
+    message = wait_for(arrived, timeout=budget, interval=0.2, what="the message in the DLQ")
 
     assert message["Body"] == body
     # the sender function saw it each time and reported it as a failed batch item

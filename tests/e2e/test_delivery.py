@@ -7,7 +7,9 @@ import json
 import pytest
 
 from notify.channels import EVENT_CHANNELS, EventType
-from scripts import localdev
+from notify_dev.endpoints import load_endpoints
+from notify_dev.stores import emails_to, push_notification
+from notify_dev.web import http
 from tests.e2e.conftest import assert_delivered_once, event, wait_email, wait_push, wait_sms, zone_where_it_is
 
 pytestmark = pytest.mark.e2e
@@ -21,13 +23,13 @@ def test_an_event_ends_as_an_email_an_sms_and_a_push(api, make_users, movie):
     assert status == 202, accepted
     assert (accepted["status"], accepted["recipients"], accepted["notifications"]) == ("queued", 1, 3)
     [mail] = wait_email(user)
-    assert mail["Source"] == localdev.load_endpoints()["email_sender"]
+    assert mail["Source"] == load_endpoints()["email_sender"]
     assert movie["title"] in mail["Subject"]
     assert "E2e" in mail["Body"]["text_part"]  # the greeting names the user
     [sms] = wait_sms(user)
     assert movie["title"] in sms["Message"]
     [push] = wait_push(user)
-    assert movie["title"] in localdev.push_notification(push)["body"]
+    assert movie["title"] in push_notification(push)["body"]
 
     items = api.wait_settled(accepted["event_id"])
     assert sorted((i["channel"], i["status"], i["attempts"]) for i in items) == [
@@ -62,7 +64,7 @@ def test_each_event_type_goes_out_on_its_channels(api, make_users, movie, event_
     if event_type == "comment_liked":
         # likes gather into a digest: held for its window (10 min), then the tick sends one message
         assert {(i["status"], i["reason"]) for i in items} == {("held", "digest")}
-        assert all(localdev.emails_to(user["email"]) == [] for user in users)
+        assert all(emails_to(user["email"]) == [] for user in users)
         return
     assert {i["status"] for i in items} == {"sent"}
     for user in users:
@@ -114,7 +116,7 @@ def test_an_opted_out_user_gets_no_email_while_the_others_in_the_event_do(api, m
     assert items[other["user_id"]]["status"] == "sent"
     wait_email(other)
     assert_delivered_once(api, [other])
-    assert localdev.emails_to(opted_out["email"]) == []
+    assert emails_to(opted_out["email"]) == []
 
 
 def test_the_unsubscribe_link_of_an_email_works_through_api_gateway(api, endpoints, make_users, movie):
@@ -125,8 +127,8 @@ def test_the_unsubscribe_link_of_an_email_works_through_api_gateway(api, endpoin
     assert link.startswith(f"{endpoints['api_url']}/unsubscribe?token=")
     assert mail["Headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
-    page = localdev.http("GET", link, headers={"Accept": "text/html"})
-    one_click = localdev.http(
+    page = http("GET", link, headers={"Accept": "text/html"})
+    one_click = http(
         "POST",
         link,
         b"List-Unsubscribe=One-Click",

@@ -24,10 +24,11 @@ from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import Services
 from notify.models import DirectoryMovie, DirectoryUser
 from notify.settings import Settings
-from scripts import localdev
+from notify_dev.polling import wait_for
+from notify_dev.scratch import scratch_database, scratch_queue_prefix
+from notify_dev.stores import forget_deliveries, push_notification
 from tests.e2e.conftest import counts_after_grace, event, unique_user, wait_email, wait_push, wait_sms
 from tests.fakes import FakeLambdaContext
-from tests.scratch import scratch_database, scratch_queue_prefix
 from tests.unit.builders import load_event
 
 pytestmark = pytest.mark.e2e
@@ -82,7 +83,7 @@ def rabbit_stack(endpoints) -> Iterator[dict[str, Any]]:
                 worker.kill()
                 output, _ = worker.communicate()
             print(output[-4000:])
-            localdev.forget_deliveries([user], endpoints["localstack_url"])
+            forget_deliveries([user], endpoints["localstack_url"])
             bootstrap.install(None)
             store.close()
 
@@ -108,7 +109,7 @@ def test_rabbitmq_broker_and_worker_deliver_through_localstack(rabbit_stack):
     [sms] = wait_sms(user)
     assert "Rabbit Run" in sms["Message"]
     [push] = wait_push(user)
-    assert "Rabbit Run" in localdev.push_notification(push)["body"]
+    assert "Rabbit Run" in push_notification(push)["body"]
     store = bootstrap.services().store
     event_id = uuid.UUID(accepted["event_id"])
 
@@ -117,7 +118,7 @@ def test_rabbitmq_broker_and_worker_deliver_through_localstack(rabbit_stack):
         channels = sorted(str(item.channel) for item in page.items) if page else []
         return channels if len(channels) == 3 else None
 
-    assert localdev.wait_for(sent, timeout=30, what="three notifications sent") == ["email", "push", "sms"]
+    assert wait_for(sent, timeout=30, what="three notifications sent") == ["email", "push", "sms"]
     counts = counts_after_grace([user], ["email", "sms", "push"], time.monotonic())
     assert [
         counts["email"][user["email"]],

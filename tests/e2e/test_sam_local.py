@@ -32,9 +32,11 @@ from psycopg.types.json import Jsonb
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import all_queue_names
-from scripts import localdev
+from notify_dev.endpoints import aws, load_endpoints
+from notify_dev.scratch import RABBITMQ_URL, scratch_database, scratch_queue_prefix
+from notify_dev.stores import push_messages, ses_messages, sms_messages
+from notify_dev.web import http
 from tests.e2e.conftest import REQUIRED, Api, assert_delivered_once, event, wait_email, wait_push, wait_sms
-from tests.scratch import RABBITMQ_URL, scratch_database, scratch_queue_prefix
 
 # The first test also waits for what the session prepares: on a new machine the Docker engine's install
 # and the image's build (~1 min) come on top of the test itself.
@@ -145,15 +147,15 @@ def sam_local(endpoints: dict[str, Any]) -> Iterator[SamLocal]:
 @pytest.fixture(scope="session")
 def sam_api(sam_local: SamLocal, endpoints: dict[str, Any]) -> Iterator[Api]:
     """The API through `sam local start-api`: the one `make api` runs, else one started here."""
-    running = localdev.load_endpoints().get("sam_api_url")
-    if running and localdev.http("GET", f"{running}/health", timeout=30)[0] == 200:
+    running = load_endpoints().get("sam_api_url")
+    if running and http("GET", f"{running}/health", timeout=30)[0] == 200:
         yield Api(running)
         return
     proc = _run([SAM_API, "start"], timeout=600, env=os.environ | {"SAM_API_PORT": str(PORT)})
     if proc.returncode != 0:
         _give_up(f"localstack/sam-api.sh start exited {proc.returncode}:\n{_tail(proc)}")
     try:
-        yield Api(localdev.load_endpoints()["sam_api_url"])
+        yield Api(load_endpoints()["sam_api_url"])
     finally:
         _run([SAM_API, "stop-api"], timeout=120)
 
@@ -288,9 +290,7 @@ def scratch(
         env_file = tmp_path_factory.mktemp("sam-local") / "env.json"
         env_file.write_text(proc.stdout)
         # SES refuses an unverified sender (`make up` verifies it; harmless twice).
-        localdev.aws("ses", endpoints["localstack_url"]).verify_email_identity(
-            EmailAddress=endpoints["email_sender"]
-        )
+        aws("ses", endpoints["localstack_url"]).verify_email_identity(EmailAddress=endpoints["email_sender"])
         yield Scratch(dsn, prefix, env_file)
 
 
@@ -391,8 +391,8 @@ def test_invoke_sender_delivers_the_batch(
 
     def delivered() -> list[str]:
         if channel == "email":
-            return sorted(a for m in localdev.ses_messages(url) for a in m["Destination"]["ToAddresses"])
-        found = localdev.sms_messages(url) if channel == "sms" else localdev.push_messages(url)
+            return sorted(a for m in ses_messages(url) for a in m["Destination"]["ToAddresses"])
+        found = sms_messages(url) if channel == "sms" else push_messages(url)
         return sorted(a for a, ms in found.items() for _ in ms)
 
     before = delivered()
@@ -471,8 +471,8 @@ def test_bad_input_gets_the_same_answer_as_through_api_gateway(
     [user] = make_users()
     differences = []
     for method, path, body, headers in _bad_requests(user, movie):
-        through_gateway = localdev.http(method, f"{api.base_url}{path}", body, headers)
-        through_sam = localdev.http(method, f"{sam_api.base_url}{path}", body, headers)
+        through_gateway = http(method, f"{api.base_url}{path}", body, headers)
+        through_sam = http(method, f"{sam_api.base_url}{path}", body, headers)
         assert 400 <= through_gateway[0] < 500, (method, path, through_gateway)
         if through_sam != through_gateway:
             differences.append((method, path, through_gateway, through_sam))

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from scripts import localdev
+from notify_dev.api import PENDING_STATUSES
 from tests.e2e.conftest import (
     Api,
     counts_after_grace,
@@ -65,7 +65,7 @@ def _deliver_to_all(
             (accepted["event_id"],),
         ).fetchone() or (None, None)
     span = (last - first).total_seconds() if first and last else 0.0
-    ended = "rows final" if not set(statuses) & localdev.PENDING_STATUSES else "gave up waiting"
+    ended = "rows final" if not set(statuses) & PENDING_STATUSES else "gave up waiting"
     line = (
         f"scale: {RECIPIENTS} e-mail recipients, POST → {ended} {took:.0f} s;"
         f" sent_at span {span:.0f} s ({statuses.get('sent', 0) / max(span, 1):.0f} e-mails/s);"

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scripts import localdev
+from notify_dev.polling import wait_for
+from notify_dev.stores import emails_to
 from tests.e2e.conftest import assert_delivered_once, event, wait_email
 
 pytestmark = pytest.mark.e2e
@@ -36,8 +37,8 @@ def fired_event(api, schedule_id: str) -> str | None:
 def test_the_tick_function_sends_a_delayed_event_when_it_is_due(api, aws, endpoints, make_users, movie):
     [user] = make_users(phone=None, push_token=None)
     schedule_id, start = post_delayed(api, [user], movie, delay_s=1)
-    localdev.wait_for(lambda: datetime.now(UTC) >= start, timeout=5, what="start_dt reached")
-    assert localdev.emails_to(user["email"]) == []  # nothing before the tick
+    wait_for(lambda: datetime.now(UTC) >= start, timeout=5, what="start_dt reached")
+    assert emails_to(user["email"]) == []  # nothing before the tick
 
     answer = aws("lambda").invoke(FunctionName=endpoints["tick_function"], Payload=b"{}")
 
@@ -45,7 +46,7 @@ def test_the_tick_function_sends_a_delayed_event_when_it_is_due(api, aws, endpoi
     assert "FunctionError" not in answer, answer["Payload"].read()
     report = json.loads(answer["Payload"].read())
     assert isinstance(report, dict)
-    event_id = localdev.wait_for(lambda: fired_event(api, schedule_id), timeout=30, what="schedule fired")
+    event_id = wait_for(lambda: fired_event(api, schedule_id), timeout=30, what="schedule fired")
     [mail] = wait_email(user)
     assert movie["title"] in mail["Subject"]
     assert [i["status"] for i in api.wait_settled(event_id)] == ["sent"]
@@ -69,7 +70,7 @@ def test_the_eventbridge_rule_runs_the_tick_every_minute(api, aws, endpoints, ma
     schedule_id, _ = post_delayed(api, [user], movie, delay_s=1)
 
     # nobody invokes the tick here: the rule must
-    event_id = localdev.wait_for(
+    event_id = wait_for(
         lambda: fired_event(api, schedule_id),
         timeout=90,
         interval=1,

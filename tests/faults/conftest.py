@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from scripts import localdev
+from notify_dev.endpoints import aws
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import (
     Api,
@@ -74,7 +74,7 @@ class Faults:
         self.movie = movie
         self.api = Api(endpoints["api_url"])
         self.database_url: str = endpoints["database_url"]
-        self.lambda_ = localdev.aws("lambda", endpoints["localstack_url"], endpoints["region"])
+        self.lambda_ = aws("lambda", endpoints["localstack_url"], endpoints["region"])
         self.functions: dict[str, str] = endpoints["functions"]
         self._config = config
 

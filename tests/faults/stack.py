@@ -17,7 +17,9 @@ from typing import Any
 
 import psycopg
 
-from scripts import localdev
+from notify_dev.endpoints import aws
+from notify_dev.polling import wait_for
+from notify_dev.processes import function_processes
 
 
 def _wait_updated(client: Any, name: str, timeout: float = 60) -> None:
@@ -28,7 +30,7 @@ def _wait_updated(client: Any, name: str, timeout: float = 60) -> None:
             raise RuntimeError(f"{name}: update failed: {config.get('LastUpdateStatusReason')}")
         return bool(status == "Successful" and config.get("State", "Active") == "Active")
 
-    localdev.wait_for(done, timeout=timeout, interval=0.2, what=f"{name} LastUpdateStatus Successful")
+    wait_for(done, timeout=timeout, interval=0.2, what=f"{name} LastUpdateStatus Successful")
 
 
 @contextmanager
@@ -99,7 +101,7 @@ def closed_port() -> int:
 def kill_function_processes(function_name: str) -> list[int]:
     """SIGKILL every host process of the function (each is one execution environment)."""
     killed = []
-    for pid in localdev.function_processes().get(function_name, []):
+    for pid in function_processes().get(function_name, []):
         try:
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
@@ -132,7 +134,7 @@ def invoke_tick(client: Any, tick_function: str, wait: bool = False) -> None:
 def timeouts_since(endpoints: dict[str, Any], function_name: str, since_ms: int) -> int:
     """How many invocations of the function timed out since `since_ms` (epoch ms): Lambda writes
     `Task timed out after …` to the function's log group, and the runtime is stopped there."""
-    logs = localdev.aws("logs", endpoints["localstack_url"], endpoints["region"])
+    logs = aws("logs", endpoints["localstack_url"], endpoints["region"])
     group = f"/aws/lambda/{function_name}"
     count, token = 0, None
     while True:

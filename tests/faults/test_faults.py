@@ -18,7 +18,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from scripts import localdev
+from notify_dev.api import PENDING_STATUSES
+from notify_dev.endpoints import aws
+from notify_dev.polling import wait_for
 from tests.faults import stack
 from tests.faults.conftest import Faults, check
 from tests.faults.proxy import FaultPolicy, FaultProxy
@@ -48,7 +50,7 @@ def test_sender_killed(faults: Faults) -> None:
         counts = faults.statuses([event_id])
         return counts if counts.get("sent", 0) >= 25 else None
 
-    at_kill = localdev.wait_for(midway, timeout=60, interval=0.05, what="the first sends")
+    at_kill = wait_for(midway, timeout=60, interval=0.05, what="the first sends")
     killed = stack.kill_function_processes(faults.functions["send_email"])
     result = faults.account("sender-killed", users, [event_id], settle_timeout=150)
 
@@ -97,7 +99,7 @@ def test_db_dropped(faults: Faults) -> None:
         until = time.monotonic() + 30
         while time.monotonic() < until:
             terminated += stack.terminate_backends(faults.database_url, app)
-            if not set(faults.statuses([event_id])) & localdev.PENDING_STATUSES:
+            if not set(faults.statuses([event_id])) & PENDING_STATUSES:
                 break
             time.sleep(0.4)
         result = faults.account("db-dropped", users, [event_id], settle_timeout=120)
@@ -182,7 +184,7 @@ def test_double_delivery(faults: Faults) -> None:
     [(message_id, _, body, _)] = _outbox_of(faults, event_id)
     # the relay must not publish it as well: this scenario delivers it by hand, twice
     faults.sql("UPDATE outbox SET published_at = now() WHERE message_id = %s", (message_id,))
-    sqs = localdev.aws("sqs", faults.endpoints["localstack_url"])
+    sqs = aws("sqs", faults.endpoints["localstack_url"])
     queue_url = sqs.create_queue(QueueName=f"notify-faults-{uuid.uuid4().hex[:10]}")["QueueUrl"]
     function = faults.functions["send_email"]
     try:
@@ -226,7 +228,7 @@ def _concurrently(faults: Faults, function: str, payloads: list[dict[str, Any]])
     start = threading.Barrier(len(payloads))
 
     def one(index: int, payload: dict[str, Any]) -> None:
-        client = localdev.aws("lambda", faults.endpoints["localstack_url"])
+        client = aws("lambda", faults.endpoints["localstack_url"])
         start.wait()
         started = time.monotonic()
         answer = client.invoke(FunctionName=function, Payload=json.dumps(payload).encode())
@@ -262,7 +264,7 @@ def test_oversized_outbox(faults: Faults) -> None:
     default, no longer 256 KiB), older than everything else, ahead of a real event's unpublished
     messages: the tick relays those and parks the refused one with its error."""
     queue = "notify-email-high"
-    sqs = localdev.aws("sqs", faults.endpoints["localstack_url"])
+    sqs = aws("sqs", faults.endpoints["localstack_url"])
     limit = int(
         sqs.get_queue_attributes(
             QueueUrl=faults.endpoints["queues"][queue], AttributeNames=["MaximumMessageSize"]

@@ -45,7 +45,7 @@ from notify.rendering import TemplateRenderer
 from notify.settings import Settings
 from notify.tick import TickReport, run_tick
 from notify.unsubscribe import Unsubscribe, UnsubscribeLinks, sign_token
-from tests.delivering import deliver
+from notify_dev.delivering import deliver
 from tests.fakes import FakeSender
 from tests.integration.conftest import Api, MakeApi
 from tests.integration.support import event_body, make_movie, make_user, parse

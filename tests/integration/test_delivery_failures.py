@@ -17,7 +17,7 @@ from notify.dispatch import DispatchPolicy
 from notify.errors import RetryableError
 from notify.models import DirectoryUser, NotificationMessage
 from notify.rendering import TemplateRenderer
-from tests.delivering import deliver
+from notify_dev.delivering import deliver
 from tests.fakes import FakeSender
 from tests.integration.support import ledger_row, make_user, parse, stored_event
 

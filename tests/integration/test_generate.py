@@ -17,7 +17,7 @@ import pytest
 
 from notify.channels import EventType
 from notify.entrypoints.http import app
-from notify.generate import HttpAnswer, build_catalog, main, urllib_transport
+from notify_dev.generate import HttpAnswer, build_catalog, main, urllib_transport
 from tests.integration.conftest import Api
 from tests.integration.support import CONTEXT, rest_event, table_counts
 

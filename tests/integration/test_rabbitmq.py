@@ -34,8 +34,8 @@ from notify.models import (
 from notify.ports import OutboundMessage, PublishOutcome, Refused
 from notify.settings import Settings
 from notify.tick import run_tick
+from notify_dev.scratch import RABBITMQ_URL
 from tests.fakes import FakeSender
-from tests.scratch import RABBITMQ_URL
 from tests.unit.builders import tick_policy
 
 pytestmark = pytest.mark.integration

@@ -32,7 +32,7 @@ from notify.ports import DueSchedule, FiredBatch, Firing, OutboundMessage
 from notify.rendering import TemplateRenderer
 from notify.scheduling import change_schedule, describe_schedule
 from notify.tick import TickReport, run_tick
-from tests.delivering import deliver
+from notify_dev.delivering import deliver
 from tests.fakes import FakePublisher, FakeSender
 from tests.integration.conftest import Api
 from tests.integration.support import event_body, make_movie, make_user, parse, table_counts

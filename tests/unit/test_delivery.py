@@ -20,7 +20,7 @@ from notify.errors import (
 from notify.models import Content, NotificationMessage, Recipient
 from notify.ports import Rendered
 from notify.rendering import TemplateRenderer
-from tests.delivering import deliver as deliver_with_fakes
+from notify_dev.delivering import deliver as deliver_with_fakes
 from tests.fakes import FakeLedger, FakePublisher, FakeSender
 from tests.unit.builders import NOW, message, recipient
 

@@ -15,7 +15,7 @@ from notify.errors import RetryableError
 from notify.models import ChannelSwitches, NotificationMessage, PreferencesDocument, Recipient
 from notify.ports import Rendered
 from notify.settings import Settings
-from tests.delivering import deliver as deliver_with_fakes
+from notify_dev.delivering import deliver as deliver_with_fakes
 from tests.fakes import FakeLedger, FakeSender
 from tests.unit.builders import NOW, message, recipient
 

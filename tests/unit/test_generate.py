@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from notify.channels import EventType
-from notify.generate import (
+from notify.models import DirectoryMovie, DirectoryUser, EventRequest
+from notify_dev.generate import (
     PRIORITIES,
     ApiClient,
     ApiError,
@@ -32,7 +33,6 @@ from notify.generate import (
     main,
     plan_events,
 )
-from notify.models import DirectoryMovie, DirectoryUser, EventRequest
 
 TODAY = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""Scratch resources of a run's own: a PostgreSQL database and a RabbitMQ queue prefix.
+"""Scratch resources of a run's own: a PostgreSQL database and a RabbitMQ queue prefix, and what is
+waiting in that prefix's queues.
 
 Used by the test fixtures and by the benchmarks; both remove what they made.
 """
@@ -7,6 +8,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pika
 import psycopg
@@ -47,3 +49,28 @@ def scratch_queue_prefix(prefix: str = "t") -> Iterator[str]:
                     channel.queue_delete(name)
         finally:
             connection.close()
+
+
+@contextmanager
+def amqp_channel() -> Iterator[Any]:
+    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+    try:
+        yield connection.channel()
+    finally:
+        connection.close()
+
+
+def queued_messages(prefix: str) -> int:
+    """Messages waiting in the main queues (the ones the publisher declares)."""
+    with amqp_channel() as channel:
+        return sum(
+            channel.queue_declare(queue, passive=True).method.message_count
+            for queue in all_queue_names(prefix)
+        )
+
+
+def purge(prefix: str) -> None:
+    """Empty the main queues so that the broker does not fill up between runs."""
+    with amqp_channel() as channel:
+        for queue in all_queue_names(prefix):
+            channel.queue_purge(queue)

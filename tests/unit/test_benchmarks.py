@@ -1,4 +1,4 @@
-"""The benchmarks' arithmetic (bench/stack.py): percentiles, ratios, the quiet-hours-free zone,
+"""The benchmarks' arithmetic (notify_dev.benchmarks): percentiles, ratios, the quiet-hours-free zone,
 and how lost and duplicated e-mails are counted. No benchmark is run here."""
 
 from collections import Counter
@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bench.stack import delivery_counts, percentile, quiet_free_timezone, ratio
 from notify.controls import DEFAULT_QUIET_HOURS
+from notify_dev.benchmarks import delivery_counts, percentile, quiet_free_timezone, ratio
 
 
 def test_percentile_interpolates_between_ranks() -> None:

@@ -1,7 +1,7 @@
-"""What the benchmarks on the deployed local stack share: the stack up (brought up when it is down),
+"""What the benchmarks (bench/) on the deployed local stack share: the stack up (brought up when it is down),
 the API key header, users and a movie put through the API in batches, events posted, rows polled
 until final in the stack's database, e-mails counted per address in LocalStack's SES store, and
-the clean-up of everything a run made. The HTTP, store and polling helpers are scripts/localdev.py's.
+the clean-up of everything a run made. The HTTP, store and polling helpers are notify_dev's (devtools/).
 """
 
 import math
@@ -14,17 +14,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT / "src", ROOT):  # runnable without installing the package
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+import psycopg
 
-import psycopg  # noqa: E402
-
-from scripts import localdev  # noqa: E402
+from notify_dev.api import PENDING_STATUSES
+from notify_dev.endpoints import LOCALSTACK_URL, ROOT, load_endpoints
+from notify_dev.polling import wait_for
+from notify_dev.stores import forget_deliveries, ses_messages
+from notify_dev.web import http
 
 USERS_PER_PUT = 1000
 # Statuses of a row that was handed to the provider: `unconfirmed` is a send whose answer was lost
@@ -90,12 +88,12 @@ def api_headers(endpoints: dict[str, Any] | None = None) -> dict[str, str]:
 
 
 def _api_healthy(endpoints: dict[str, Any]) -> bool:
-    status, _ = localdev.http("GET", f"{endpoints['api_url']}/health", headers=api_headers(endpoints))
+    status, _ = http("GET", f"{endpoints['api_url']}/health", headers=api_headers(endpoints))
     return status == 200
 
 
 def _localstack_answers() -> bool:
-    status, _ = localdev.http("GET", f"{localdev.LOCALSTACK_URL}/_localstack/health", timeout=3)
+    status, _ = http("GET", f"{LOCALSTACK_URL}/_localstack/health", timeout=3)
     return status == 200
 
 
@@ -104,7 +102,7 @@ def ensure_stack() -> dict[str, Any]:
     it up; a running LocalStack whose API does not answer is reported, never redeployed (someone
     else may be using it)."""
     try:
-        endpoints = localdev.load_endpoints()
+        endpoints = load_endpoints()
         if _api_healthy(endpoints):
             return endpoints
     except (FileNotFoundError, OSError):
@@ -117,9 +115,9 @@ def ensure_stack() -> dict[str, Any]:
     if status.returncode != 0 and not answers:
         print("bench: LocalStack is not running; bringing the stack up (scripts/local-up.sh)", flush=True)
         subprocess.run([ROOT / "scripts" / "local-up.sh"], check=True)
-    endpoints = localdev.load_endpoints()
+    endpoints = load_endpoints()
     try:
-        localdev.wait_for(lambda: _api_healthy(endpoints), timeout=60, interval=1, what="GET /health")
+        wait_for(lambda: _api_healthy(endpoints), timeout=60, interval=1, what="GET /health")
     except TimeoutError as error:
         message = f"bench: LocalStack runs but the API does not answer ({error}); try `make up`"
         raise SystemExit(message) from error
@@ -145,7 +143,7 @@ class StackRun:
         return str(self.endpoints["database_url"])
 
     def _call(self, method: str, path: str, body: Any, expect: int) -> Any:
-        status, answer = localdev.http(
+        status, answer = http(
             method, f"{self.api}{path}", body, headers=api_headers(self.endpoints), timeout=60
         )
         if status != expect:
@@ -214,7 +212,7 @@ class StackRun:
         deadline = time.monotonic() + timeout
         while True:
             found = self.statuses(event_id)
-            pending = sum(1 for s in found.values() if s in localdev.PENDING_STATUSES)
+            pending = sum(1 for s in found.values() if s in PENDING_STATUSES)
             if (len(found) >= expected and not pending) or time.monotonic() > deadline:
                 return time.monotonic(), found
             time.sleep(0.25)
@@ -223,7 +221,7 @@ class StackRun:
         """How many e-mails LocalStack's SES store holds for each of the run's addresses."""
         mine = {u["email"] for u in self.users}
         counts: Counter[str] = Counter()
-        for mail in localdev.ses_messages(self.endpoints["localstack_url"]):
+        for mail in ses_messages(self.endpoints["localstack_url"]):
             for address in mail.get("Destination", {}).get("ToAddresses", []):
                 if address in mine:
                     counts[address] += 1
@@ -252,4 +250,4 @@ class StackRun:
                         conn.execute(statement, (list(ids),))
         except psycopg.Error as error:
             print(f"bench clean-up: {error}", file=sys.stderr)
-        localdev.forget_deliveries(self.users, self.endpoints["localstack_url"])
+        forget_deliveries(self.users, self.endpoints["localstack_url"])

@@ -1,0 +1,153 @@
+"""What `make up` does around the deploy: the database and its schema before, the endpoints file, the SES
+sender, the health check and the demo directory after; the stack's API URL and its deletion."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import psycopg
+from botocore.exceptions import ClientError
+from psycopg import sql
+
+from notify_dev.demo_data import DEMO_MOVIES, DEMO_USERS
+from notify_dev.endpoints import (
+    ACCOUNT_ID,
+    DATABASE_URL,
+    ENDPOINTS_FILE,
+    LOCALSTACK_URL,
+    RABBITMQ_URL,
+    REGION,
+    ROOT,
+    aws,
+)
+from notify_dev.polling import wait_for
+from notify_dev.web import http
+
+
+def prepare_db(dsn: str = DATABASE_URL, reset: bool = False) -> None:
+    """Create the database if it is missing and apply the service's schema (idempotent). The schema
+    only adds what is missing: a database made by an older version may need `reset` (drop it first)."""
+    from notify.adapters.postgres import PostgresStore
+
+    base, _, name = dsn.rpartition("/")
+    name = name.split("?", 1)[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        if reset:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            print(f"up: dropped database {name}")
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"up: created database {name}")
+    store = PostgresStore(dsn, 1)
+    try:
+        store.apply_schema()
+    finally:
+        store.close()
+    print(f"up: schema applied to {name}")
+
+
+def _outputs(stack: dict[str, Any]) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def _parameters(stack: dict[str, Any]) -> dict[str, str]:
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+
+
+def describe(stack_name: str, localstack_url: str = LOCALSTACK_URL) -> dict[str, Any]:
+    """The deployed stack as endpoints.json records it."""
+    cfn = aws("cloudformation", localstack_url)
+    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs, parameters = _outputs(stack), _parameters(stack)
+    resources: list[dict[str, Any]] = []
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        resources.extend(page["StackResourceSummaries"])
+    functions: dict[str, str] = {}
+    queues: dict[str, str] = {}
+    for resource in resources:
+        physical = resource.get("PhysicalResourceId", "")
+        if resource["ResourceType"] == "AWS::Lambda::Function":
+            functions[physical.removeprefix(f"{stack_name}-").replace("-", "_")] = physical
+        elif resource["ResourceType"] == "AWS::SQS::Queue":
+            queues[physical.rsplit("/", 1)[-1]] = physical
+    api_id = outputs["ApiId"]
+    return {
+        "api_url": f"{localstack_url}/restapis/{api_id}/v1/_user_request_",
+        "localstack_url": localstack_url,
+        "region": REGION,
+        "account_id": ACCOUNT_ID,
+        "stack_name": stack_name,
+        "stack_status": stack["StackStatus"],
+        "api_id": api_id,
+        "api_url_aws_style": outputs.get("ApiUrl"),
+        "functions": dict(sorted(functions.items())),
+        "tick_function": outputs.get("TickFunctionName", functions.get("tick")),
+        "queues": dict(sorted(queues.items())),
+        "queue_prefix": parameters.get("QueuePrefix", "notify"),
+        "queue_visibility_timeout": int(parameters.get("QueueVisibilityTimeout", "180")),
+        "max_receive_count": int(parameters.get("MaxReceiveCount", "5")),
+        "email_sender": parameters.get("EmailSender", "notifications@cinema.example"),
+        "database_url": DATABASE_URL,
+        "rabbitmq_url": RABBITMQ_URL,
+        "stores": {
+            "ses": f"{localstack_url}/_aws/ses",
+            "sms": f"{localstack_url}/_aws/sns/sms-messages",
+            "push": f"{localstack_url}/_aws/sns/platform-endpoint-messages",
+        },
+    }
+
+
+def api_url(stack_name: str, localstack_url: str = LOCALSTACK_URL) -> str:
+    """The deployed stack's API URL on LocalStack, or "" when there is no such stack yet."""
+    cfn = aws("cloudformation", localstack_url)
+    try:
+        stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
+    except cfn.exceptions.ClientError:
+        return ""
+    api_id = _outputs(stacks[0]).get("ApiId") if stacks else None
+    return f"{localstack_url}/restapis/{api_id}/v1/_user_request_" if api_id else ""
+
+
+def make_bucket(name: str, localstack_url: str = LOCALSTACK_URL) -> None:
+    """The S3 bucket `sam deploy` uploads the packaged template to, made if it is missing."""
+    s3 = aws("s3", localstack_url)
+    try:
+        s3.head_bucket(Bucket=name)
+    except ClientError:
+        s3.create_bucket(Bucket=name)
+
+
+def delete_stack(stack_name: str, localstack_url: str = LOCALSTACK_URL) -> None:
+    cfn = aws("cloudformation", localstack_url)
+    cfn.delete_stack(StackName=stack_name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=stack_name, WaiterConfig={"Delay": 1})
+
+
+def finish(stack_name: str) -> dict[str, Any]:
+    endpoints = describe(stack_name)
+    # SES refuses a sender it has not verified.
+    aws("ses").verify_email_identity(EmailAddress=endpoints["email_sender"])
+    ENDPOINTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    # Keep what other tools added (make api's sam_api_url); the stack's own keys are refreshed.
+    earlier = json.loads(ENDPOINTS_FILE.read_text()) if ENDPOINTS_FILE.exists() else {}
+    ENDPOINTS_FILE.write_text(json.dumps(earlier | endpoints, indent=2) + "\n")
+    print(f"up: wrote {ENDPOINTS_FILE.relative_to(ROOT)}")
+
+    api = endpoints["api_url"]
+
+    def healthy() -> bool:
+        status, _ = http("GET", f"{api}/health", timeout=20)
+        return status == 200
+
+    started = time.monotonic()
+    wait_for(healthy, timeout=90, interval=0.5, what="GET /health through API Gateway answering 200")
+    print(f"up: API healthy after {time.monotonic() - started:.1f} s: {api}/health")
+    for path, rows in (("/directory/movies", DEMO_MOVIES), ("/directory/users", DEMO_USERS)):
+        status, body = http("PUT", f"{api}{path}", rows)
+        if status != 200:
+            raise RuntimeError(f"PUT {path} answered {status}: {body}")
+        print(f"up: demo directory {path}: {body}")
+    return endpoints

@@ -1,0 +1,5 @@
+import sys
+
+from notify_dev.generate.cli import main
+
+sys.exit(main())

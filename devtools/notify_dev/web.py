@@ -1,0 +1,30 @@
+"""JSON over HTTP with the standard library: an HTTP error is an answer, not an exception."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+def http(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 30
+) -> tuple[int, Any]:
+    """One JSON request; answers (status, decoded body or text). HTTP errors are answers, not raises."""
+    data = None
+    all_headers = {"Accept": "application/json", **(headers or {})}
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        all_headers.setdefault("Content-Type", "application/json")
+    request = urllib.request.Request(url, data=data, method=method, headers=all_headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - 127.0.0.1 only
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    text = raw.decode("utf-8", "replace")
+    try:
+        return status, json.loads(text) if text else None
+    except json.JSONDecodeError:
+        return status, text

@@ -1,0 +1,69 @@
+"""The front door: every command the READMEs tell a person to run is a make target, and every make
+target they name exists (and `make help` lists it)."""
+
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+READMES = (ROOT / "README.md", ROOT / "localstack" / "README.md")
+# What a shell block may run besides make: requests to the running API and LocalStack's stores.
+OTHER_COMMANDS = ("curl ",)
+
+
+def _shell_lines(text: str) -> list[str]:
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    blocks += ["\n".join(re.findall(r"^    (\S.*)$", text, re.M))]  # indented blocks
+    lines = []
+    for block in blocks:
+        continued = False
+        for line in block.splitlines():
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#") and not continued:
+                lines.append(stripped)
+            continued = stripped.endswith("\\")
+    return lines
+
+
+def _is_command(line: str) -> bool:
+    # A README's indented text that is not shell (a layout listing, an output line) has no command word.
+    word = line.split()[0]
+    return "/" in word or word in {"make", "curl", "python", "python3", "bash", "sam"} or "=" in word
+
+
+def _targets() -> set[str]:
+    makefile = (ROOT / "Makefile").read_text()
+    names = set(re.findall(r"^([a-z0-9-]+):", makefile, re.M))
+    for rule in re.findall(r"^([a-z0-9 -]+): bench-%:", makefile, re.M):
+        names |= set(rule.split())
+    return names
+
+
+def test_readme_commands_are_make_targets() -> None:
+    commands = [line for readme in READMES for line in _shell_lines(readme.read_text()) if _is_command(line)]
+    assert len(commands) > 10
+    others = [
+        line
+        for line in commands
+        if not line.startswith(("make ", *OTHER_COMMANDS)) and not re.match(r"^[A-Z_]+=\$\(make ", line)
+    ]
+    assert others == [], f"commands a README tells a person to run that are no make target: {others}"
+
+
+def test_make_targets_the_readmes_name_exist_and_are_listed() -> None:
+    named = set()
+    for readme in READMES:
+        text = readme.read_text()
+        # in prose, `make x` (maybe after VAR=value), and at the start of a shell line
+        named |= set(re.findall(r"`(?:[A-Z_0-9]+=\S+ )*make (?:-s )?([a-z][a-z0-9-]*[a-z0-9])\b(?!-<)", text))
+        named |= {line.split()[1] for line in _shell_lines(text) if line.startswith("make ")}
+    assert {"up", "demo", "test", "api-stop", "invoke", "latency", "memory", "generate"} <= named
+    assert named - _targets() == set()
+    listed = subprocess.run(
+        ["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert listed.returncode == 0
+    shown = set(re.findall(r"^  make ([a-z0-9-]+)", listed.stdout, re.M))
+    one_bench = {"bench-fanout", "bench-tick", "bench-controls", "bench-delivery", "bench-priority"}
+    assert "make bench-NAME" in listed.stdout
+    assert named - shown - one_bench == set()
