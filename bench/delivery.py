@@ -237,7 +237,7 @@ def time_environment(
     bootstrap.install(services)
     time_left: Callable[[], float] = lambda: 900.0  # noqa: E731 - a Lambda with time to spare
     try:
-        services.store.check()  # the pool open and the renderer warm before the clock starts
+        services.database.check()  # the pool open and the renderer warm before the clock starts
         services.renderer.render(
             EventType.NEW_EPISODE,
             Channel.EMAIL,
@@ -250,7 +250,7 @@ def time_environment(
         elapsed = time.perf_counter() - started
     finally:
         bootstrap.install(None)
-        services.store.close()
+        services.database.close()
     with psycopg.connect(dsn) as conn:
         sent = conn.execute(
             "SELECT count(*) FROM notifications WHERE event_id = %s AND status = 'sent'",

@@ -6,10 +6,20 @@ environment (a Lambda container or a worker process); nothing connects at import
 
 from datetime import timedelta
 from functools import cached_property
+from typing import Any
 
 from notify.adapters.aws import ProviderConnection
 from notify.adapters.email import SesEmailSender
-from notify.adapters.postgres import PostgresStore
+from notify.adapters.postgres import (
+    PostgresDirectory,
+    PostgresEvents,
+    PostgresLedger,
+    PostgresOutbox,
+    PostgresRecipientControls,
+    PostgresSchedules,
+    PostgresWaiting,
+)
+from notify.adapters.postgres.database import Database, Repository
 from notify.adapters.push import SnsPushSender
 from notify.adapters.rabbitmq import RabbitPublisher
 from notify.adapters.sms import SnsSmsSender
@@ -18,11 +28,35 @@ from notify.channels import Channel, EventType, QueueRouter, Tier
 from notify.controls import ControlRules, FrequencyCap
 from notify.delivery import DeliveryPolicy
 from notify.dispatch import DispatchPolicy
-from notify.ports import Publisher, Sender
+from notify.ports import (
+    DeliveryLedger,
+    Directory,
+    EventStore,
+    Outbox,
+    PreferenceStore,
+    Publisher,
+    RecipientControls,
+    ScheduleStore,
+    Sender,
+    WaitingNotifications,
+)
 from notify.rendering import TemplateRenderer
 from notify.settings import Settings, get_settings
 from notify.tick import TickPolicy
 from notify.unsubscribe import UnsubscribeLinks
+
+# What Services.use_store replaces: every storage port and the database (its health probe).
+STORAGE_PORTS = (
+    "database",
+    "events",
+    "schedules",
+    "outbox",
+    "directory",
+    "controls",
+    "preferences",
+    "waiting",
+    "ledger",
+)
 
 
 class Services:
@@ -30,16 +64,61 @@ class Services:
         self.settings = settings
         self._senders: dict[Channel, Sender] = {}
 
+    # ---- storage: one repository per port, all over one Database (one pool) -------------------
+
     @cached_property
-    def store(self) -> PostgresStore:
-        store = PostgresStore(
-            self.settings.database_url,
-            self.settings.database_pool_max,
-            max_message_bytes=self.settings.max_message_bytes,
-        )
+    def database(self) -> Database:
+        database = Database(self.settings.database_url, self.settings.database_pool_max)
         if self.settings.apply_schema:
-            store.apply_schema()
-        return store
+            database.apply_schema()
+        return database
+
+    def _repository[R: Repository](self, kind: type[R]) -> R:
+        return kind(self.database, max_message_bytes=self.settings.max_message_bytes)
+
+    @cached_property
+    def events(self) -> EventStore:
+        return self._repository(PostgresEvents)
+
+    @cached_property
+    def schedules(self) -> ScheduleStore:
+        return self._repository(PostgresSchedules)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return self._repository(PostgresOutbox)
+
+    @cached_property
+    def directory(self) -> Directory:
+        return self._repository(PostgresDirectory)
+
+    @cached_property
+    def _recipient_controls(self) -> PostgresRecipientControls:
+        return self._repository(PostgresRecipientControls)
+
+    @cached_property
+    def controls(self) -> RecipientControls:
+        return self._recipient_controls
+
+    @cached_property
+    def preferences(self) -> PreferenceStore:
+        return self._recipient_controls
+
+    @cached_property
+    def waiting(self) -> WaitingNotifications:
+        return self._repository(PostgresWaiting)
+
+    @cached_property
+    def ledger(self) -> DeliveryLedger:
+        return self._repository(PostgresLedger)
+
+    def use_store(self, store: Any) -> None:
+        """Serve every storage port, and the database's health probe, from one object that
+        implements them all: a PostgresStore on another database, or a fake (tests, benchmarks)."""
+        for port in STORAGE_PORTS:
+            setattr(self, port, store)
+
+    # ---- brokers, providers, policies ------------------------------------------------------------
 
     @cached_property
     def publisher(self) -> Publisher:

@@ -20,10 +20,9 @@ from notify.controls import OVER_CAP, ControlRules, Verdict, decide, preferences
 from notify.dispatch import DispatchPolicy, TimeLeft, dispatch
 from notify.errors import PermanentError, ProviderTimeout, RecipientsInFlight, RetryableError
 from notify.logs import module_logger
-from notify.models import MessagePayload, NotificationMessage, Recipient
+from notify.models import NotificationMessage, Recipient
 from notify.ports import (
     DeliveryLedger,
-    OutboundMessage,
     Outbox,
     Outcome,
     Publisher,
@@ -209,26 +208,17 @@ def _hand_back(
     report: DeliveryReport,
 ) -> None:
     """Release the rows this attempt did not reach and queue them again as a smaller message."""
-    remainder = message.model_copy(
-        update={
-            "message_id": uuid.uuid4(),
-            "payload": MessagePayload(user=users, content=message.payload.content),
-        }
-    )
-    outbound = OutboundMessage(
-        remainder.message_id,
-        policy.router.queue_for(message.transport_type, message.priority),
-        remainder.model_dump_json().encode(),
-    )
     user_ids = [user.user_id for user in users]
-    ports.ledger.hand_back(message.event_id, message.transport_type, token, user_ids, outbound)
+    queued = ports.ledger.hand_back(
+        message.event_id, message.transport_type, token, user_ids, policy.router.table()
+    )
     report.handed_back.extend(user_ids)
     logger.info(
         "out of time; the rest of the message is queued again",
         extra={"event_id": str(message.event_id), "handed_back": len(user_ids)},
     )
-    if ports.publisher is not None and ports.outbox is not None:
-        publish_after_commit([outbound], publisher=ports.publisher, outbox=ports.outbox, now=now)
+    if queued and ports.publisher is not None and ports.outbox is not None:
+        publish_after_commit(queued, publisher=ports.publisher, outbox=ports.outbox, now=now)
 
 
 def screen_recipients(

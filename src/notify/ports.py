@@ -1,7 +1,7 @@
 """Ports: small interfaces named for capabilities. Adapters implement them; the domain uses them."""
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -276,10 +276,13 @@ class DeliveryLedger(Protocol):
         channel: Channel,
         token: uuid.UUID,
         user_ids: Sequence[uuid.UUID],
-        remainder: OutboundMessage,
-    ) -> None:
-        """Release rows the attempt did not reach and store `remainder`, the message that carries
-        them, in the outbox: one transaction."""
+        queues: Mapping[str, str],
+    ) -> list[OutboundMessage]:
+        """Release the rows among `user_ids` that this attempt still holds (it did not reach them)
+        and store the messages that carry them, and those of `user_ids` nobody has claimed, in the
+        outbox, built from the stored rows as every path that queues builds them (`queues`: the
+        router's "<channel>-<priority>" routes); one transaction. Returns those messages, for
+        publishing after the commit."""
         ...
 
     def pending(self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID]) -> Pending: ...

@@ -110,11 +110,11 @@ def test_rabbitmq_broker_and_worker_deliver_through_localstack(rabbit_stack):
     assert "Rabbit Run" in sms["Message"]
     [push] = wait_push(user)
     assert "Rabbit Run" in push_notification(push)["body"]
-    store = bootstrap.services().store
+    events = bootstrap.services().events
     event_id = uuid.UUID(accepted["event_id"])
 
     def sent() -> list[str] | None:
-        page = store.notifications_page(event_id, "sent", 10, None)
+        page = events.notifications_page(event_id, "sent", 10, None)
         channels = sorted(str(item.channel) for item in page.items) if page else []
         return channels if len(channels) == 3 else None
 

@@ -33,7 +33,7 @@ def make_api(pg_dsn: str, store: PostgresStore) -> Iterator[MakeApi]:
 
     def build(publisher: FakePublisher | None = None, **settings: Any) -> Api:
         services = Services(Settings(database_url=pg_dsn, **settings))
-        services.store = store
+        services.use_store(store)
         chosen = publisher if publisher is not None else FakePublisher()
         services.publisher = chosen
         install(services)

@@ -9,9 +9,9 @@ import psycopg
 import pytest
 
 from notify.adapters.postgres import PostgresStore
-from notify.channels import Channel
+from notify.channels import Channel, QueueRouter
 from notify.models import NotificationMessage
-from notify.ports import OutboundMessage, Outcome, Pending
+from notify.ports import Outcome, Pending
 from tests.integration.support import (
     claim_as,
     ledger_row,
@@ -26,6 +26,7 @@ pytestmark = pytest.mark.integration
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 EMAIL = Channel.EMAIL
+ROUTER = QueueRouter("notify")
 
 
 def test_claim_is_exclusive_when_claimers_race(store: PostgresStore) -> None:
@@ -185,7 +186,7 @@ def test_record_outcomes_gives_the_cap_slot_of_a_failed_send_back(store: Postgre
     assert left == {kept.user_id}
 
 
-def test_hand_back_releases_the_rows_and_stores_the_remainder_together(
+def test_hand_back_releases_the_rows_and_stores_their_message_together(
     store: PostgresStore, pg_dsn: str
 ) -> None:
     users = [make_user(phone=False, push=False) for _ in range(3)]
@@ -193,14 +194,59 @@ def test_hand_back_releases_the_rows_and_stores_the_remainder_together(
     ids = [u.user_id for u in users]
     token, _ = claim_as(store, stored.event_id, EMAIL, ids, NOW)
     record_as(store, stored.event_id, EMAIL, token, ids[:1], "sent", NOW)
-    remainder = OutboundMessage(uuid.uuid4(), "notify-email-normal", b'{"remainder": true}')
 
-    store.hand_back(stored.event_id, EMAIL, token, ids, remainder)
+    [queued] = store.hand_back(stored.event_id, EMAIL, token, ids, ROUTER.table())
 
     statuses = [ledger_row(pg_dsn, stored.event_id, EMAIL, u)["status"] for u in ids]
     assert statuses == ["sent", "queued", "queued"]
     assert claim_as(store, stored.event_id, EMAIL, ids, NOW)[1] == set(ids[1:])  # claimable at once
-    assert outbox_rows(pg_dsn)[remainder.message_id] == ("notify-email-normal", '{"remainder": true}', None)
+    assert outbox_rows(pg_dsn)[queued.message_id] == (queued.queue, queued.body.decode(), None)
+    # built from the rows like the fan-out's messages: only the released recipients, their contacts
+    carried = NotificationMessage.model_validate_json(queued.body)
+    with psycopg.connect(pg_dsn) as conn:
+        [(priority,)] = conn.execute("SELECT priority FROM events WHERE event_id = %s", (stored.event_id,))
+    assert queued.queue == ROUTER.queue_for(EMAIL, priority)
+    assert (carried.event_id, carried.transport_type) == (stored.event_id, EMAIL)
+    assert {(u.user_id, u.email, u.phone) for u in carried.payload.user} == {
+        (u.user_id, u.email, None) for u in users[1:]
+    }
+    assert carried.message_id == queued.message_id
+
+
+def test_hand_back_cuts_the_released_rows_to_the_message_size_limit(
+    store: PostgresStore, pg_dsn: str
+) -> None:
+    del store  # the schema
+    small = PostgresStore(pg_dsn, max_message_bytes=2_500)
+    try:
+        users = [make_user(phone=False, push=False) for _ in range(12)]
+        stored = stored_event(small, users)
+        ids = [u.user_id for u in users]
+        token, _ = claim_as(small, stored.event_id, EMAIL, ids, NOW)
+
+        queued = small.hand_back(stored.event_id, EMAIL, token, ids, ROUTER.table())
+    finally:
+        small.close()
+
+    assert len(queued) > 1
+    assert all(len(message.body) <= 2_500 for message in queued)
+    carried = [
+        u.user_id for m in queued for u in NotificationMessage.model_validate_json(m.body).payload.user
+    ]
+    assert sorted(carried) == sorted(ids)
+
+
+def test_hand_back_carries_rows_nobody_claimed_with_its_own(store: PostgresStore, pg_dsn: str) -> None:
+    users = [make_user(phone=False, push=False) for _ in range(3)]
+    stored = stored_event(store, users)
+    ids = [u.user_id for u in users]
+    token, _ = claim_as(store, stored.event_id, EMAIL, ids[:1], NOW)  # ids[1:] never claimed
+
+    [queued] = store.hand_back(stored.event_id, EMAIL, token, ids, ROUTER.table())
+
+    carried = NotificationMessage.model_validate_json(queued.body).payload.user
+    assert sorted(u.user_id for u in carried) == sorted(ids)
+    assert [ledger_row(pg_dsn, stored.event_id, EMAIL, u)["status"] for u in ids] == ["queued"] * 3
 
 
 def test_hand_back_leaves_rows_another_attempt_holds(store: PostgresStore, pg_dsn: str) -> None:
@@ -209,10 +255,12 @@ def test_hand_back_leaves_rows_another_attempt_holds(store: PostgresStore, pg_ds
     stale, _ = claim_as(store, stored.event_id, EMAIL, [user.user_id], NOW, lease_s=1)
     later = NOW + timedelta(seconds=2)
     claim_as(store, stored.event_id, EMAIL, [user.user_id], later)
+    before = set(outbox_rows(pg_dsn))
 
-    store.hand_back(stored.event_id, EMAIL, stale, [user.user_id], OutboundMessage(uuid.uuid4(), "q", b"{}"))
+    assert store.hand_back(stored.event_id, EMAIL, stale, [user.user_id], ROUTER.table()) == []
 
     assert ledger_row(pg_dsn, stored.event_id, EMAIL, user.user_id)["status"] == "sending"
+    assert set(outbox_rows(pg_dsn)) == before
 
 
 def test_pending_counts_what_is_not_final(store: PostgresStore) -> None:

@@ -703,7 +703,7 @@ def test_health_broker_down_is_503(make_api: MakeApi) -> None:
 
 def test_health_database_down_is_503(api: Api) -> None:
     unreachable = PostgresStore("postgresql://postgres@127.0.0.1:1/notify", connect_timeout_s=1.0)
-    api.services.store = unreachable
+    api.services.use_store(unreachable)
     try:
         answer = api.get("/health")
     finally:
@@ -715,7 +715,7 @@ def test_health_database_down_is_503(api: Api) -> None:
 
 def test_post_events_database_down_is_503(api: Api) -> None:
     unreachable = PostgresStore("postgresql://postgres@127.0.0.1:1/notify", connect_timeout_s=1.0)
-    api.services.store = unreachable
+    api.services.use_store(unreachable)
     try:
         answer = api.post("/events", event_body([uuid.uuid4()]))
     finally:

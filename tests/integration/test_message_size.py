@@ -78,7 +78,7 @@ def test_tick_occurrence_messages_are_cut_to_fit(small_store: PostgresStore, mak
     start = datetime.now(UTC) + timedelta(hours=1)
     publisher = FakePublisher()
     api = make_api(publisher=publisher)
-    api.services.store = small_store
+    api.services.use_store(small_store)
     body = event_body([u.user_id for u in users], start_dt=start.isoformat(), priority=8)
     assert api.post("/events", body).json["status"] == "scheduled"
 

@@ -458,7 +458,7 @@ def installed(
         database_url=pg_dsn, broker="rabbitmq", rabbitmq_url=RABBITMQ_URL, queue_prefix=queue_prefix
     )
     svc = bootstrap.Services(settings)
-    svc.store = store
+    svc.use_store(store)
     publisher = RabbitPublisher(RABBITMQ_URL, all_queue_names(queue_prefix))
     svc.publisher = publisher
     senders = {channel: FakeSender() for channel in Channel}

@@ -61,7 +61,7 @@ def emails(*addresses: str) -> list[Recipient]:
 
 def ledger_for(msg: NotificationMessage) -> FakeLedger:
     ledger = FakeLedger()
-    ledger.add(msg.event_id, msg.transport_type, [user.user_id for user in msg.payload.user])
+    ledger.add_message(msg)
     return ledger
 
 

@@ -16,7 +16,7 @@ from notify.models import ChannelSwitches, NotificationMessage, PreferencesDocum
 from notify.ports import Rendered
 from notify.settings import Settings
 from notify_dev.delivering import deliver as deliver_with_fakes
-from tests.fakes import FakeLedger, FakeSender
+from tests.fakes import FakeEventStore, FakeSender
 from tests.unit.builders import NOW, message, recipient
 
 LIKE = EventType.COMMENT_LIKED
@@ -51,15 +51,15 @@ def build(
     )
 
 
-def ledger_for(msg: NotificationMessage) -> FakeLedger:
-    ledger = FakeLedger()
-    ledger.add(msg.event_id, msg.transport_type, [user.user_id for user in msg.payload.user])
+def ledger_for(msg: NotificationMessage) -> FakeEventStore:
+    ledger = FakeEventStore()
+    ledger.add_message(msg)
     return ledger
 
 
 def deliver(
     msg: NotificationMessage,
-    ledger: FakeLedger,
+    ledger: FakeEventStore,
     sender: FakeSender | None = None,
     *,
     now: datetime = NOW,
@@ -78,7 +78,7 @@ def deliver(
 
 
 def row(
-    ledger: FakeLedger, msg: NotificationMessage, user: Recipient
+    ledger: FakeEventStore, msg: NotificationMessage, user: Recipient
 ) -> tuple[str, str | None, datetime | None]:
     stored = ledger.rows[(msg.event_id, msg.transport_type, user.user_id)]
     return stored.status, stored.reason, stored.deliver_after
@@ -301,7 +301,7 @@ def test_deliver_message_with_controls_retry_reuses_its_cap_reservation() -> Non
 
 def test_deliver_message_with_controls_caps_only_the_capped_type_and_channel() -> None:
     user = person("a@example.com")
-    ledger = FakeLedger()
+    ledger = FakeEventStore()
     ledger.reservations.extend((user.user_id, PROMO, Channel.EMAIL, NOW, uuid.uuid4()) for _ in range(3))
     msg = build([user])  # a new episode: no cap
     ledger.add(msg.event_id, Channel.EMAIL, [user.user_id])

@@ -40,7 +40,7 @@ def publisher() -> FakePublisher:
 @pytest.fixture
 def installed(store: FakeEventStore, publisher: FakePublisher) -> Iterator[Services]:
     services = Services(Settings())
-    services.store = store  # type: ignore[assignment]
+    services.use_store(store)
     services.publisher = publisher
     bootstrap.install(services)
     yield services

@@ -29,7 +29,7 @@ class Installed:
         # The sample events are dated: no expiry, digests or quiet hours here, so that these
         # plumbing tests do not depend on the wall clock (the rules have tests of their own).
         self.services = Services(Settings(max_receives=5, max_age_seconds={}, digest_window_seconds={}))
-        self.services.store = self.ledger  # type: ignore[assignment]
+        self.services.use_store(self.ledger)
         self.services.retry_delay = self.retry_delay  # type: ignore[assignment]
         self.services.publisher = self.publisher
         for channel, sender in self.senders.items():
@@ -38,9 +38,7 @@ class Installed:
     def seed(self, sqs_event: dict[str, Any]) -> None:
         """Ledger rows for every recipient of the batch, as ingest would have stored them."""
         for message in messages_of(sqs_event):
-            self.ledger.add(
-                message.event_id, message.transport_type, [u.user_id for u in message.payload.user]
-            )
+            self.ledger.add_message(message)
             for user in message.payload.user:
                 self.ledger.preferences[user.user_id] = PreferencesDocument(quiet_hours=None)
 

@@ -20,7 +20,7 @@ from tests.unit.builders import load_event
 def wired() -> Iterator[tuple[FakeEventStore, FakePublisher]]:
     store, publisher = FakeEventStore(), FakePublisher()
     services = Services(Settings(outbox_grace_seconds=30))
-    services.store = store  # type: ignore[assignment]
+    services.use_store(store)
     services.publisher = publisher
     bootstrap.install(services)
     yield store, publisher

@@ -112,9 +112,9 @@ def post_event(
     accepted = accept_event(
         event,
         now=datetime.now(UTC),
-        store=ctx.store,
-        outbox=ctx.store,
-        directory=ctx.store,
+        store=ctx.events,
+        outbox=ctx.outbox,
+        directory=ctx.directory,
         publisher=ctx.publisher,
         chunk_size=ctx.settings.message_chunk_size,
         router=ctx.router,
@@ -131,7 +131,7 @@ def post_event(
 
 @app.get("/events/<event_id>")
 def get_event(event_id: uuid.UUID) -> EventView:
-    return find_event(event_id, events=services().store)
+    return find_event(event_id, events=services().events)
 
 
 @app.get("/events/<event_id>/notifications")
@@ -141,7 +141,7 @@ def list_notifications(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[str | None, Query(max_length=40)] = None,
 ) -> NotificationPage:
-    return page_notifications(event_id, status=status, limit=limit, cursor=cursor, events=services().store)
+    return page_notifications(event_id, status=status, limit=limit, cursor=cursor, events=services().events)
 
 
 @app.get("/schedules")
@@ -152,34 +152,34 @@ def list_schedules(
     state: Annotated[ScheduleState | None, Query()] = None,
 ) -> SchedulePage:
     return page_schedules(
-        event_type=event_type, state=state, limit=limit, cursor=cursor, schedules=services().store
+        event_type=event_type, state=state, limit=limit, cursor=cursor, schedules=services().schedules
     )
 
 
 @app.get("/schedules/<schedule_id>")
 def get_schedule(schedule_id: uuid.UUID) -> ScheduleView:
-    return describe_schedule(schedule_id, schedules=services().store)
+    return describe_schedule(schedule_id, schedules=services().schedules)
 
 
 @app.patch("/schedules/<schedule_id>")
 def patch_schedule(schedule_id: uuid.UUID, patch: SchedulePatch) -> ScheduleView:
-    return change_schedule(schedule_id, patch, now=datetime.now(UTC), schedules=services().store)
+    return change_schedule(schedule_id, patch, now=datetime.now(UTC), schedules=services().schedules)
 
 
 @app.delete("/schedules/<schedule_id>", responses={204: {"description": "Cancelled"}})
 def delete_schedule(schedule_id: uuid.UUID) -> Response[None]:
-    cancel_schedule(schedule_id, schedules=services().store)
+    cancel_schedule(schedule_id, schedules=services().schedules)
     return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
 
 
 @app.get("/users/<user_id>/preferences")
 def get_preferences(user_id: uuid.UUID) -> PreferencesDocument:
-    return read_preferences(user_id, store=services().store)
+    return read_preferences(user_id, store=services().preferences)
 
 
 @app.put("/users/<user_id>/preferences")
 def put_preferences(user_id: uuid.UUID, document: PreferencesDocument) -> PreferencesDocument:
-    return replace_preferences(user_id, document, store=services().store)
+    return replace_preferences(user_id, document, store=services().preferences)
 
 
 _EVENT_NAMES = {
@@ -201,7 +201,7 @@ def unsubscribe_page(token: Annotated[str, Query(max_length=1000)]) -> Response[
 def unsubscribe_now(token: Annotated[str, Query(max_length=1000)]) -> Response[str]:
     ctx = services()
     request = unsubscribe(
-        token, secret=ctx.settings.unsubscribe_secret, now=datetime.now(UTC), store=ctx.store
+        token, secret=ctx.settings.unsubscribe_secret, now=datetime.now(UTC), store=ctx.preferences
     )
     logger.info("unsubscribed by link", extra={"event_type": str(request.event_type)})
     return _html(ctx.renderer.render_page("unsubscribed", topic=_EVENT_NAMES[request.event_type]))
@@ -213,19 +213,19 @@ def _html(page: str) -> Response[str]:
 
 @app.put("/directory/users")
 def put_users(users: list[DirectoryUser]) -> Upserted:
-    return Upserted(upserted=services().store.upsert_users(users))
+    return Upserted(upserted=services().directory.upsert_users(users))
 
 
 @app.put("/directory/movies")
 def put_movies(movies: list[DirectoryMovie]) -> Upserted:
-    return Upserted(upserted=services().store.upsert_movies(movies))
+    return Upserted(upserted=services().directory.upsert_movies(movies))
 
 
 @app.get("/health")
 def health() -> Response[Any]:
     ctx = services()
     checks: dict[str, str] = {}
-    for name, probe in (("database", ctx.store), ("broker", ctx.publisher)):
+    for name, probe in (("database", ctx.database), ("broker", ctx.publisher)):
         try:
             probe.check()
             checks[name] = "ok"
@@ -237,7 +237,7 @@ def health() -> Response[Any]:
         # Messages the broker refused for good, waiting in the outbox for an operator. The database
         # just answered; should it fail now, the answer goes without the count.
         with contextlib.suppress(Exception):
-            answer["outbox"] = {"parked": ctx.store.parked_count()}
+            answer["outbox"] = {"parked": ctx.outbox.parked_count()}
     return _json(HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE, answer)
 
 

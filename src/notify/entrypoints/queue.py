@@ -34,11 +34,11 @@ def deliver_body(body: str | bytes, *, channel: Channel, attempt: int, time_left
     report = deliver_message(
         message,
         ports=DeliveryPorts(
-            ledger=ctx.store,
+            ledger=ctx.ledger,
             sender=ctx.sender(channel),
             renderer=ctx.renderer,
-            controls=ctx.store,
-            outbox=ctx.store,
+            controls=ctx.controls,
+            outbox=ctx.outbox,
             publisher=ctx.publisher,
         ),
         policy=ctx.delivery_policy,

@@ -10,9 +10,9 @@ def tick_now() -> TickReport:
     ctx = services()
     return run_tick(
         now=datetime.now(UTC),
-        schedules=ctx.store,
-        outbox=ctx.store,
+        schedules=ctx.schedules,
+        outbox=ctx.outbox,
         publisher=ctx.publisher,
         policy=ctx.tick_policy,
-        waiting=ctx.store,
+        waiting=ctx.waiting,
     )

@@ -1,10 +1,11 @@
 """The delivery ledger: claims per attempt, outcomes written only by the claim's holder."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from notify.adapters.postgres.database import Repository
+from notify.adapters.postgres.messages import store_messages_for_rows
 from notify.channels import Channel
 from notify.ports import (
     OutboundMessage,
@@ -49,6 +50,26 @@ given_back AS (
       AND r.user_id = w.user_id
 )
 SELECT user_id FROM written
+"""
+
+
+# What a hand-back carries: the rows this attempt holds, released, and those nobody has claimed (a
+# message not started when the time ran out). The second SELECT sees the rows as they were before
+# the UPDATE, so a row released here is not taken twice; rows another attempt holds, or final ones,
+# are left alone.
+_HAND_BACK_SQL = """
+WITH released AS (
+    UPDATE notifications
+    SET status = 'queued', claimed_until = NULL, claim_token = NULL
+    WHERE event_id = %(event_id)s AND channel = %(channel)s AND user_id = ANY(%(user_ids)s::uuid[])
+      AND claim_token = %(token)s AND status = 'sending'
+    RETURNING event_id, channel, user_id
+)
+SELECT event_id, channel, user_id FROM released
+UNION ALL
+SELECT event_id, channel, user_id FROM notifications
+WHERE event_id = %(event_id)s AND channel = %(channel)s AND user_id = ANY(%(user_ids)s::uuid[])
+  AND status IN ('queued', 'retrying')
 """
 
 
@@ -114,21 +135,18 @@ class PostgresLedger(Repository):
         channel: Channel,
         token: uuid.UUID,
         user_ids: Sequence[uuid.UUID],
-        remainder: OutboundMessage,
-    ) -> None:
+        queues: Mapping[str, str],
+    ) -> list[OutboundMessage]:
+        params = {"event_id": event_id, "channel": str(channel), "user_ids": list(user_ids), "token": token}
         with self._connection() as conn:
-            conn.execute(
-                """
-                UPDATE notifications
-                SET status = 'queued', claimed_until = NULL, claim_token = NULL
-                WHERE event_id = %s AND channel = %s AND user_id = ANY(%s::uuid[])
-                  AND claim_token = %s AND status = 'sending'
-                """,
-                (event_id, str(channel), list(user_ids), token),
-            )
-            conn.execute(
-                "INSERT INTO outbox (message_id, queue, body) VALUES (%s, %s, %s)",
-                (remainder.message_id, remainder.queue, remainder.body.decode()),
+            carried = conn.execute(_HAND_BACK_SQL, params).fetchall()
+            # The rows fit one message by count (they came from one); bytes may still cut it.
+            return store_messages_for_rows(
+                conn,
+                carried,
+                queues=queues,
+                chunk_size=max(1, len(carried)),
+                max_bytes=self._max_message_bytes,
             )
 
     def pending(self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID]) -> Pending:

@@ -2,10 +2,15 @@
 tick's occurrences and rows queued again."""
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
 
 from notify.adapters.postgres.database import REQUESTED_IDS
 from notify.channels import CONTACT_FIELD, Channel
+from notify.ports import OutboundMessage
 
 CONTACT_SQL = (
     "CASE {channel} WHEN 'email' THEN u.email WHEN 'sms' THEN u.phone WHEN 'push' THEN u.push_token END"
@@ -196,3 +201,30 @@ envelope AS (
 ),{outbox_messages_sql("recipient", (*RECIPIENT_COLUMNS, "digest_count"))}
 SELECT message_id, queue, body FROM stored
 """
+
+
+def store_messages_for_rows(
+    conn: psycopg.Connection[Any],
+    rows: Sequence[tuple[Any, Any, Any]],
+    *,
+    queues: Mapping[str, str],
+    chunk_size: int,
+    max_bytes: int,
+) -> list[OutboundMessage]:
+    """Build the messages for notification rows (event_id, channel, user_id) from what is stored now
+    (the directory's contacts, the event's envelope), store them in the outbox on `conn`'s
+    transaction, and return them. `queues` are the router's "<channel>-<priority>" routes."""
+    if not rows:
+        return []
+    stored = conn.execute(
+        MESSAGES_FOR_ROWS_SQL,
+        {
+            "event_ids": [row[0] for row in rows],
+            "channels": [str(row[1]) for row in rows],
+            "user_ids": [row[2] for row in rows],
+            "queues": Jsonb(dict(queues)),
+            "chunk_size": chunk_size,
+            "max_bytes": max_bytes,
+        },
+    ).fetchall()
+    return [OutboundMessage(message_id, queue, body.encode()) for message_id, queue, body in stored]

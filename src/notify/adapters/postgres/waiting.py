@@ -2,14 +2,9 @@
 
 from datetime import datetime, timedelta
 
-from psycopg.types.json import Jsonb
-
 from notify.adapters.postgres.database import Repository
-from notify.adapters.postgres.messages import MESSAGES_FOR_ROWS_SQL
-from notify.ports import (
-    OutboundMessage,
-    ReleasedBatch,
-)
+from notify.adapters.postgres.messages import store_messages_for_rows
+from notify.ports import ReleasedBatch
 
 # Notifications waiting for a digest whose window has closed: per recipient, channel, event
 # type and movie (as record_verdicts opened the windows), the latest stands for the group (it
@@ -100,18 +95,11 @@ class PostgresWaiting(Repository):
             ).fetchall()
             if not released:
                 return ReleasedBatch(notifications=0)
-            rows = conn.execute(
-                MESSAGES_FOR_ROWS_SQL,
-                {
-                    "event_ids": [row[0] for row in released],
-                    "channels": [row[1] for row in released],
-                    "user_ids": [row[2] for row in released],
-                    "queues": Jsonb(queue_by_channel_priority),
-                    "chunk_size": chunk_size,
-                    "max_bytes": self._max_message_bytes,
-                },
-            ).fetchall()
-        return ReleasedBatch(
-            notifications=len(released),
-            outbox=[OutboundMessage(row[0], row[1], row[2].encode()) for row in rows],
-        )
+            outbox = store_messages_for_rows(
+                conn,
+                released,
+                queues=queue_by_channel_priority,
+                chunk_size=chunk_size,
+                max_bytes=self._max_message_bytes,
+            )
+        return ReleasedBatch(notifications=len(released), outbox=outbox)

@@ -1,0 +1,44 @@
+"""Fakes for the ports: in-memory, recording what they were given, failing on request.
+
+One fake repository per port over shared tables (tables.py), as PostgresStore's repositories share one
+database; FakeEventStore is all of them at once, like PostgresStore. The broker's fake is notify_dev's,
+shared with the benchmarks.
+"""
+
+from notify_dev.doubles import FakePublisher
+from tests.fakes.controls import FakeRecipientControls
+from tests.fakes.directory import FakeDirectory
+from tests.fakes.events import FakeEvents
+from tests.fakes.lambda_runtime import FakeLambdaContext, FakeRetryDelay
+from tests.fakes.ledger import FakeLedger
+from tests.fakes.outbox import FakeOutbox
+from tests.fakes.schedules import FakeSchedules
+from tests.fakes.senders import FakeSender
+from tests.fakes.tables import EventRecord, FakeTables, OutboxRow, Row
+from tests.fakes.waiting import FakeWaiting
+
+
+class FakeEventStore(
+    FakeEvents, FakeOutbox, FakeSchedules, FakeDirectory, FakeWaiting, FakeRecipientControls, FakeLedger
+):
+    """Every store port in memory over one set of tables, following the rules of PostgresStore."""
+
+
+__all__ = [
+    "EventRecord",
+    "FakeDirectory",
+    "FakeEventStore",
+    "FakeEvents",
+    "FakeLambdaContext",
+    "FakeLedger",
+    "FakeOutbox",
+    "FakePublisher",
+    "FakeRecipientControls",
+    "FakeRetryDelay",
+    "FakeSchedules",
+    "FakeSender",
+    "FakeTables",
+    "FakeWaiting",
+    "OutboxRow",
+    "Row",
+]

@@ -1,0 +1,34 @@
+"""Schedules in memory: the tick's claim and plan (occurrences are not fanned out here)."""
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+
+from notify.ports import (
+    DueSchedule,
+    FiredBatch,
+    Firing,
+)
+from tests.fakes.tables import FakeTables
+
+
+class FakeSchedules(FakeTables):
+    """Due schedules are planned and moved to their next run; the firings are recorded."""
+
+    def fire_due(
+        self, now: datetime, limit: int, plan: Callable[[list[DueSchedule]], list[Firing]], chunk_size: int
+    ) -> FiredBatch:
+        due = [
+            DueSchedule(s.schedule_id, s.event_type, s.priority, s.cron, s.timezone, s.next_run_at)
+            for s in self.schedules.values()
+            if s.next_run_at is not None and s.next_run_at <= now
+        ][:limit]
+        if not due:
+            return FiredBatch(claimed=0, sent=0, skipped_late=0)
+        firings = plan(due)
+        for firing in firings:
+            schedule = self.schedules[firing.schedule_id]
+            self.schedules[firing.schedule_id] = dataclasses.replace(schedule, next_run_at=firing.next_run_at)
+        self.firings.extend(firings)
+        sent = sum(1 for firing in firings if firing.send)
+        return FiredBatch(claimed=len(due), sent=sent, skipped_late=len(firings) - sent)

@@ -1,0 +1,108 @@
+"""The fakes' shared tables: what each fake repository reads and writes, as PostgresStore's
+repositories share one database."""
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from notify.channels import Channel, EventType
+from notify.errors import NotifyError, StorageUnavailable
+from notify.models import (
+    DirectoryMovie,
+    DirectoryUser,
+    NotificationMessage,
+    PreferencesDocument,
+    Recipient,
+)
+from notify.ports import (
+    Firing,
+    NewSchedule,
+    OutboundMessage,
+)
+
+
+@dataclass
+class Row:
+    status: str = "queued"
+    reason: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    sent_at: datetime | None = None
+    claimed_until: datetime | None = None
+    claim_token: uuid.UUID | None = None
+    provider_id: str | None = None
+    deliver_after: datetime | None = None
+
+
+@dataclass
+class OutboxRow:
+    message: OutboundMessage
+    created_at: datetime
+    published_at: datetime | None = None
+    claimed_until: datetime | None = None
+    parked_at: datetime | None = None
+    error: str | None = None
+
+
+@dataclass
+class EventRecord:
+    event_id: uuid.UUID
+    event_type: EventType
+    created_dt: datetime
+    priority: int
+    status: str
+    schedule_id: uuid.UUID | None
+    recipients: int
+    notifications: int
+    skipped_users: list[str]
+    idempotency_key: str | None
+    request_hash: str | None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class FakeTables:
+    """The in-memory state behind every fake repository; `down` makes the store refuse like a lost
+    database, `clock` and `new_message_id` make time and ids predictable."""
+
+    rows: dict[tuple[uuid.UUID, Channel, uuid.UUID], Row] = field(default_factory=dict)
+    preferences: dict[uuid.UUID, PreferencesDocument] = field(default_factory=dict)
+    reservations: list[tuple[uuid.UUID, EventType, Channel, datetime, uuid.UUID]] = field(
+        default_factory=list
+    )
+    writes: list[int] = field(default_factory=list)  # outcomes per record_outcomes call
+    write_errors: list[NotifyError] = field(default_factory=list)  # raised by the next writes
+    handed_back: list[OutboundMessage] = field(default_factory=list)  # what hand_back queued
+    # What FakeLedger.add_message keeps for a hand-back: each event's message, each row's recipient.
+    envelopes: dict[uuid.UUID, NotificationMessage] = field(default_factory=dict)
+    recipients: dict[tuple[uuid.UUID, Channel, uuid.UUID], Recipient] = field(default_factory=dict)
+    users: dict[uuid.UUID, DirectoryUser] = field(default_factory=dict)
+    movies: dict[uuid.UUID, DirectoryMovie] = field(default_factory=dict)
+    events: dict[uuid.UUID, EventRecord] = field(default_factory=dict)
+    schedules: dict[uuid.UUID, NewSchedule] = field(default_factory=dict)
+    outbox: dict[uuid.UUID, OutboxRow] = field(default_factory=dict)
+    clock: Callable[[], datetime] = _utcnow
+    down: bool = False
+    new_message_id: Callable[[], uuid.UUID] = uuid.uuid4
+    max_message_bytes: int = 240_000
+    firings: list[Firing] = field(default_factory=list)
+
+    @staticmethod
+    def _once_key(
+        reservation: tuple[uuid.UUID, EventType, Channel, datetime, uuid.UUID],
+    ) -> tuple[uuid.UUID, Channel, uuid.UUID]:
+        """What makes a reservation unique, as the real table's index `frequency_reservations_once`."""
+        user_id, _, channel, _, event_id = reservation
+        return user_id, channel, event_id
+
+    def add(self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID]) -> None:
+        for user_id in user_ids:
+            self.rows[(event_id, channel, user_id)] = Row()
+
+    def check(self) -> None:
+        if self.down:
+            raise StorageUnavailable("fake store is down")
