@@ -44,7 +44,7 @@ from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import control_rules
 from notify.channels import Channel, EventType, QueueRouter
 from notify.dispatch import DispatchPolicy
-from notify.ingest import accept_event
+from notify.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.models import Content, EventRequest, NotificationMessage, PreferencesDocument, Recipient
 from notify.ports import Rendered
 from notify.settings import Settings
@@ -182,12 +182,8 @@ def fan_out(
         accepted = accept_event(
             request,
             now=NOW - timedelta(seconds=1),
-            store=store,
-            outbox=store,
-            directory=store,
-            publisher=publisher,
-            chunk_size=250,
-            router=QueueRouter("notify"),
+            ports=IngestPorts(events=store, directory=store, outbox=store, publisher=publisher),
+            policy=IngestPolicy(router=QueueRouter("notify"), chunk_size=250),
         )
         event_ids.append(accepted.event_id)
     messages = [NotificationMessage.model_validate_json(message.body) for message in publisher.published]

@@ -55,7 +55,7 @@ from notify.adapters.email import mime_message
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel, EventType, QueueRouter
 from notify.entrypoints.queue import deliver_body
-from notify.ingest import accept_event
+from notify.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.models import Content, EventRequest, Recipient
 from notify.ports import Publisher, Rendered, Sender
 from notify.settings import Settings
@@ -225,12 +225,8 @@ def time_environment(
     accepted = accept_event(
         request,
         now=datetime.now(UTC),
-        store=store,
-        outbox=store,
-        directory=store,
-        publisher=fanned,
-        chunk_size=250,
-        router=QueueRouter("notify"),
+        ports=IngestPorts(events=store, directory=store, outbox=store, publisher=fanned),
+        policy=IngestPolicy(router=QueueRouter("notify"), chunk_size=250),
     )
     sender = SleepingSender(latency_s)
     services = BenchServices(Settings(database_url=dsn, send_concurrency=concurrency), sender)

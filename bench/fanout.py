@@ -24,7 +24,7 @@ import psycopg
 from notify.adapters.postgres import PostgresStore
 from notify.adapters.rabbitmq import RabbitPublisher
 from notify.channels import EventType, QueueRouter, all_queue_names
-from notify.ingest import accept_event
+from notify.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.models import DirectoryMovie, EventRequest
 from notify.settings import Settings
 from notify_dev.scratch import RABBITMQ_URL, purge, queued_messages, scratch_database, scratch_queue_prefix
@@ -67,12 +67,8 @@ def time_fanout(
     accepted = accept_event(
         request,
         now=datetime.now(UTC),
-        store=store,
-        outbox=store,
-        directory=store,
-        publisher=publisher,
-        chunk_size=chunk_size,
-        router=QueueRouter(prefix),
+        ports=IngestPorts(events=store, directory=store, outbox=store, publisher=publisher),
+        policy=IngestPolicy(router=QueueRouter(prefix), chunk_size=chunk_size),
     )
     elapsed = time.perf_counter() - started
     expected = len(request.payload.user)

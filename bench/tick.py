@@ -161,6 +161,7 @@ def time_tick(dsn: str, prefix: str, tick_at: datetime, due: int, chunk_size: in
         report = run_tick(
             now=tick_at,
             schedules=store,
+            waiting=store,
             outbox=store,
             publisher=publisher,
             policy=TickPolicy(

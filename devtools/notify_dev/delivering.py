@@ -11,6 +11,7 @@ from notify.dispatch import DispatchPolicy
 from notify.models import NotificationMessage
 from notify.ports import DeliveryLedger, Outbox, Publisher, RecipientControls, Renderer, Sender
 from notify.settings import Settings
+from notify_dev.doubles import FakeOutboxMarks, FakePublisher
 
 
 def deliver(
@@ -37,8 +38,8 @@ def deliver(
             sender=sender,
             renderer=renderer,
             controls=controls,
-            outbox=outbox,
-            publisher=publisher,
+            outbox=outbox if outbox is not None else FakeOutboxMarks(),
+            publisher=publisher if publisher is not None else FakePublisher(),
             clock=lambda: now,
         ),
         policy=DeliveryPolicy(

@@ -1,7 +1,10 @@
-"""Test doubles that the benchmarks share with the tests (tests/fakes.py has the rest)."""
+"""Test doubles that the benchmarks share with the tests (tests/fakes/ has the rest): the two halves
+of publishing after a commit, the broker and the outbox's marks."""
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from notify.errors import BrokerUnavailable
 from notify.ports import OutboundMessage, PublishOutcome, Refused
@@ -38,3 +41,26 @@ class FakePublisher:
     def check(self) -> None:
         if self.down:
             raise BrokerUnavailable("fake broker is down")
+
+
+@dataclass
+class FakeOutboxMarks:
+    """The outbox as publishing after a commit sees it: records which messages were marked published
+    and which parked (the relay's claims find nothing here)."""
+
+    published: list[uuid.UUID] = field(default_factory=list)
+    parked: list[Refused] = field(default_factory=list)
+
+    def mark_published(self, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
+        self.published.extend(message_ids)
+
+    def park(self, refused: Sequence[Refused], now: datetime) -> None:
+        self.parked.extend(refused)
+
+    def parked_count(self) -> int:
+        return len(self.parked)
+
+    def claim_unpublished(
+        self, now: datetime, older_than: datetime, limit: int, lease_s: int
+    ) -> list[OutboundMessage]:
+        return []

@@ -28,6 +28,7 @@ from notify.channels import Channel, EventType, QueueRouter, Tier
 from notify.controls import ControlRules, FrequencyCap
 from notify.delivery import DeliveryPolicy
 from notify.dispatch import DispatchPolicy
+from notify.ingest import IngestPolicy
 from notify.ports import (
     DeliveryLedger,
     Directory,
@@ -149,6 +150,10 @@ class Services:
     @cached_property
     def rules(self) -> ControlRules:
         return control_rules(self.settings)
+
+    @cached_property
+    def ingest_policy(self) -> IngestPolicy:
+        return IngestPolicy(router=self.router, chunk_size=self.settings.message_chunk_size)
 
     @cached_property
     def tick_policy(self) -> TickPolicy:

@@ -44,9 +44,10 @@ class DeliveryPorts:
     ledger: DeliveryLedger
     sender: Sender
     renderer: Renderer
+    outbox: Outbox  # a hand-back's messages are published after its commit, and marked here
+    publisher: Publisher
+    # None delivers with no recipient controls at all (the controls benchmark's baseline).
     controls: RecipientControls | None = None
-    outbox: Outbox | None = None
-    publisher: Publisher | None = None
     clock: Callable[[], datetime] = _utcnow
 
 
@@ -217,7 +218,7 @@ def _hand_back(
         "out of time; the rest of the message is queued again",
         extra={"event_id": str(message.event_id), "handed_back": len(user_ids)},
     )
-    if queued and ports.publisher is not None and ports.outbox is not None:
+    if queued:
         publish_after_commit(queued, publisher=ports.publisher, outbox=ports.outbox, now=now)
 
 

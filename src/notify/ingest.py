@@ -3,6 +3,7 @@
 import hashlib
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from notify.channels import EVENT_CHANNELS, QueueRouter
@@ -30,19 +31,34 @@ def request_fingerprint(request: EventRequest) -> str:
     return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class IngestPorts:
+    """What accepting an event uses: the event store (one transaction holds the event, its rows and
+    its outbox messages), the directory it is checked against, and the broker and the outbox's marks
+    for publishing after the commit."""
+
+    events: EventStore
+    directory: Directory
+    outbox: Outbox
+    publisher: Publisher
+
+
+@dataclass(frozen=True)
+class IngestPolicy:
+    router: QueueRouter
+    chunk_size: int  # recipients per queue message
+
+
 def accept_event(
     request: EventRequest,
     *,
     now: datetime,
-    store: EventStore,
-    outbox: Outbox,
-    directory: Directory,
-    publisher: Publisher,
-    chunk_size: int,
-    router: QueueRouter,
+    ports: IngestPorts,
+    policy: IngestPolicy,
     idempotency_key: str | None = None,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
 ) -> EventAccepted:
+    store, router, chunk_size = ports.events, policy.router, policy.chunk_size
     fingerprint = request_fingerprint(request) if idempotency_key else None
     if idempotency_key:
         earlier = store.find_by_idempotency_key(idempotency_key)
@@ -50,7 +66,7 @@ def accept_event(
             return _replay(earlier, fingerprint)
 
     content_ids = list(dict.fromkeys(request.payload.content))
-    movies = directory.find_movies(content_ids)
+    movies = ports.directory.find_movies(content_ids)
     known = {str(movie.movie_id) for movie in movies}
     unknown = [
         FieldProblem(("body", "payload", "content", index), f"unknown movie id {raw}")
@@ -89,7 +105,7 @@ def accept_event(
 
     # Committed: the event is accepted whatever publishing does now (the outbox relay delivers).
     if stored.outbox:
-        publish_after_commit(stored.outbox, publisher=publisher, outbox=outbox, now=now)
+        publish_after_commit(stored.outbox, publisher=ports.publisher, outbox=ports.outbox, now=now)
     return _answer(stored)
 
 

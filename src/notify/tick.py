@@ -48,7 +48,7 @@ def run_tick(
     outbox: Outbox,
     publisher: Publisher,
     policy: TickPolicy,
-    waiting: WaitingNotifications | None = None,
+    waiting: WaitingNotifications,
 ) -> TickReport:
     """Re-publish whatever an outage left in the outbox, then send the occurrences that are due
     and the notifications whose wait is over.
@@ -90,21 +90,19 @@ def run_tick(
         ),
         FireReport(sent=0, skipped_late=0),
     )
-    released = ReleaseReport(released=0)
-    if waiting is not None:
-        released = step(
-            "waiting",
-            lambda: release_waiting(
-                now=now,
-                waiting=waiting,
-                outbox=outbox,
-                publisher=publisher,
-                router=policy.router,
-                chunk_size=policy.chunk_size,
-                reservations_kept_for=policy.reservations_kept_for,
-            ),
-            released,
-        )
+    released = step(
+        "waiting",
+        lambda: release_waiting(
+            now=now,
+            waiting=waiting,
+            outbox=outbox,
+            publisher=publisher,
+            router=policy.router,
+            chunk_size=policy.chunk_size,
+            reservations_kept_for=policy.reservations_kept_for,
+        ),
+        ReleaseReport(released=0),
+    )
     report = TickReport(
         occurrences_sent=fired.sent,
         occurrences_skipped_late=fired.skipped_late,

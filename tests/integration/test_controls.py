@@ -32,7 +32,7 @@ from notify.controls import ControlRules
 from notify.delivery import DeliveryReport
 from notify.dispatch import DispatchPolicy
 from notify.errors import PermanentError
-from notify.ingest import accept_event
+from notify.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.models import (
     DirectoryMovie,
     DirectoryUser,
@@ -133,12 +133,10 @@ class Service:
         accepted = accept_event(
             EventRequest.model_validate(body),
             now=now,
-            store=self.store,
-            outbox=self.store,
-            directory=self.store,
-            publisher=self.publisher,
-            chunk_size=CHUNK,
-            router=QueueRouter("notify"),
+            ports=IngestPorts(
+                events=self.store, directory=self.store, outbox=self.store, publisher=self.publisher
+            ),
+            policy=IngestPolicy(router=QueueRouter("notify"), chunk_size=CHUNK),
         )
         return accepted.event_id
 

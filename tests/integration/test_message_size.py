@@ -85,6 +85,7 @@ def test_tick_occurrence_messages_are_cut_to_fit(small_store: PostgresStore, mak
     report = run_tick(
         now=start,
         schedules=small_store,
+        waiting=small_store,
         outbox=small_store,
         publisher=publisher,
         policy=tick_policy(outbox_grace_s=30),

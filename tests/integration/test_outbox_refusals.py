@@ -52,6 +52,7 @@ def tick(store: PostgresStore, publisher: FakePublisher, now: datetime) -> tuple
     report = run_tick(
         now=now,
         schedules=store,
+        waiting=store,
         outbox=store,
         publisher=publisher,
         policy=tick_policy(outbox_grace_s=GRACE_S),

@@ -61,6 +61,7 @@ def test_relay_tick_publishes_stranded_messages_exactly_once(stranded: Api, stor
     first = run_tick(
         now=later,
         schedules=store,
+        waiting=store,
         outbox=store,
         publisher=publisher,
         policy=tick_policy(outbox_grace_s=GRACE_S),
@@ -69,6 +70,7 @@ def test_relay_tick_publishes_stranded_messages_exactly_once(stranded: Api, stor
     second = run_tick(
         now=later + timedelta(minutes=5),
         schedules=store,
+        waiting=store,
         outbox=store,
         publisher=publisher,
         policy=tick_policy(outbox_grace_s=GRACE_S),
@@ -93,6 +95,7 @@ def test_relay_tick_leaves_messages_younger_than_the_grace(stranded: Api, store:
     report = run_tick(
         now=datetime.now(UTC),
         schedules=store,
+        waiting=store,
         outbox=store,
         publisher=stranded.publisher,
         policy=tick_policy(outbox_grace_s=GRACE_S),
@@ -112,6 +115,7 @@ def test_relay_tick_with_broker_still_down_retries_after_the_lease(
     failed = run_tick(
         now=later,
         schedules=store,
+        waiting=store,
         outbox=store,
         publisher=publisher,
         policy=tick_policy(outbox_grace_s=GRACE_S),
@@ -121,6 +125,7 @@ def test_relay_tick_with_broker_still_down_retries_after_the_lease(
     leased = run_tick(
         now=later + timedelta(seconds=30),
         schedules=store,
+        waiting=store,
         outbox=store,
         publisher=publisher,
         policy=tick_policy(outbox_grace_s=GRACE_S),
@@ -128,6 +133,7 @@ def test_relay_tick_with_broker_still_down_retries_after_the_lease(
     after = run_tick(
         now=later + timedelta(seconds=61),
         schedules=store,
+        waiting=store,
         outbox=store,
         publisher=publisher,
         policy=tick_policy(outbox_grace_s=GRACE_S),
@@ -152,6 +158,7 @@ def test_relay_tick_publishes_only_what_the_api_could_not(make_api: MakeApi, sto
     report = run_tick(
         now=datetime.now(UTC) + timedelta(minutes=2),
         schedules=store,
+        waiting=store,
         outbox=store,
         publisher=publisher,
         policy=tick_policy(outbox_grace_s=GRACE_S),

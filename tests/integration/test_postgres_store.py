@@ -12,7 +12,7 @@ import pytest
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel, EventType, QueueRouter
 from notify.errors import DuplicateIdempotencyKey, InvalidInput, StorageUnavailable
-from notify.ingest import accept_event
+from notify.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.models import DirectoryMovie, EventAccepted, EventRequest, NotificationMessage
 from notify.ports import NewSchedule
 from tests.fakes import FakePublisher
@@ -183,12 +183,8 @@ def test_accept_event_same_key_at_once_creates_one_event(store: PostgresStore, p
         return accept_event(
             request,
             now=datetime.now(UTC),
-            store=store,
-            outbox=store,
-            directory=store,
-            publisher=publisher,
-            chunk_size=250,
-            router=QueueRouter("notify"),
+            ports=IngestPorts(events=store, directory=store, outbox=store, publisher=publisher),
+            policy=IngestPolicy(router=QueueRouter("notify"), chunk_size=250),
             idempotency_key="same-key",
         )
 

@@ -22,7 +22,7 @@ from notify.channels import Channel, EventType, QueueRouter, Tier, all_queue_nam
 from notify.dispatch import TimeLeft
 from notify.entrypoints.queue import deliver_body
 from notify.errors import BrokerUnavailable, RetryableError
-from notify.ingest import accept_event
+from notify.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.models import (
     DirectoryMovie,
     DirectoryUser,
@@ -275,7 +275,12 @@ def test_relay_on_rabbitmq_parks_an_unroutable_message_and_relays_the_ones_behin
     now = datetime.now(UTC)
 
     report = run_tick(
-        now=now, schedules=store, outbox=store, publisher=publisher, policy=tick_policy(outbox_grace_s=30)
+        now=now,
+        schedules=store,
+        waiting=store,
+        outbox=store,
+        publisher=publisher,
+        policy=tick_policy(outbox_grace_s=30),
     )
 
     assert (report.republished, report.parked) == (3, 1)
@@ -511,12 +516,8 @@ def test_event_is_delivered_end_to_end_once_per_recipient_and_channel(
     accepted = accept_event(
         request,
         now=datetime.now(UTC),
-        store=store,
-        outbox=store,
-        directory=store,
-        publisher=svc.publisher,
-        chunk_size=2,
-        router=QueueRouter(queue_prefix),
+        ports=IngestPorts(events=store, directory=store, outbox=store, publisher=svc.publisher),
+        policy=IngestPolicy(router=QueueRouter(queue_prefix), chunk_size=2),
     )
     worker = make_worker(deliver_body)
     handled = 0

@@ -26,7 +26,7 @@ from notify.adapters.postgres import PostgresStore
 from notify.channels import EventType, QueueRouter
 from notify.cron import next_run
 from notify.errors import NotFound, StateConflict, TickIncomplete
-from notify.ingest import accept_event
+from notify.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.models import DirectoryUser, EventAccepted, EventRequest, NotificationMessage, SchedulePatch
 from notify.ports import DueSchedule, FiredBatch, Firing, OutboundMessage
 from notify.rendering import TemplateRenderer
@@ -87,12 +87,10 @@ class Service:
         return accept_event(
             EventRequest.model_validate(body),
             now=now,
-            store=self.store,
-            outbox=self.store,
-            directory=self.store,
-            publisher=self.publisher,
-            chunk_size=CHUNK,
-            router=QueueRouter("notify"),
+            ports=IngestPorts(
+                events=self.store, directory=self.store, outbox=self.store, publisher=self.publisher
+            ),
+            policy=IngestPolicy(router=QueueRouter("notify"), chunk_size=CHUNK),
             idempotency_key=key,
         )
 
@@ -117,6 +115,7 @@ class Service:
         report = run_tick(
             now=now,
             schedules=self.store,
+            waiting=self.store,
             outbox=self.store,
             publisher=self.publisher,
             policy=tick_policy(
@@ -508,6 +507,7 @@ def _tick_in_worker(dsn: str, now: datetime, start_at: float) -> tuple[int, list
         report = run_tick(
             now=now,
             schedules=store,
+            waiting=store,
             outbox=store,
             publisher=publisher,
             policy=tick_policy(outbox_grace_s=GRACE_S, batch_size=4),
@@ -569,6 +569,7 @@ def test_tick_overlapping_a_tick_that_holds_its_claim_skips_those_schedules(
                 run_tick,
                 now=now,
                 schedules=holder,
+                waiting=holder,
                 outbox=holder,
                 publisher=first_publisher,
                 policy=tick_policy(outbox_grace_s=GRACE_S),
@@ -970,6 +971,7 @@ def test_delete_schedule_while_a_tick_holds_its_claim_sends_nothing(
                 run_tick,
                 now=now,
                 schedules=holder,
+                waiting=holder,
                 outbox=holder,
                 publisher=tick_publisher,
                 policy=tick_policy(outbox_grace_s=GRACE_S),

@@ -7,7 +7,7 @@ import pytest
 
 from notify.channels import Channel, EventType, QueueRouter
 from notify.errors import IdempotencyConflict, InvalidInput, StorageUnavailable
-from notify.ingest import accept_event
+from notify.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.models import DirectoryMovie, DirectoryUser, EventAccepted, EventRequest, NotificationMessage
 from notify.ports import OutboundMessage, PublishOutcome, StoredEvent
 from notify.relay import Relayed, publish_outbox, republish_unpublished
@@ -66,12 +66,8 @@ def accept(
     return accept_event(
         req,
         now=now,
-        store=store,
-        outbox=store,
-        directory=store,
-        publisher=publisher,
-        chunk_size=chunk_size,
-        router=QueueRouter("notify"),
+        ports=IngestPorts(events=store, directory=store, outbox=store, publisher=publisher),
+        policy=IngestPolicy(router=QueueRouter("notify"), chunk_size=chunk_size),
         idempotency_key=key,
     )
 

@@ -22,7 +22,7 @@ from notify.errors import (
     RetryableError,
     StateConflict,
 )
-from notify.ingest import accept_event
+from notify.ingest import IngestPorts, accept_event
 from notify.logs import service_logger
 from notify.models import (
     DirectoryMovie,
@@ -112,12 +112,10 @@ def post_event(
     accepted = accept_event(
         event,
         now=datetime.now(UTC),
-        store=ctx.events,
-        outbox=ctx.outbox,
-        directory=ctx.directory,
-        publisher=ctx.publisher,
-        chunk_size=ctx.settings.message_chunk_size,
-        router=ctx.router,
+        ports=IngestPorts(
+            events=ctx.events, directory=ctx.directory, outbox=ctx.outbox, publisher=ctx.publisher
+        ),
+        policy=ctx.ingest_policy,
         idempotency_key=idempotency_key,
     )
     logger.info(
