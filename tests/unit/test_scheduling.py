@@ -1,15 +1,16 @@
 """What the tick decides (plan_firings, pure) and how it walks the due schedules in batches."""
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from notify.channels import Channel, EventType, QueueRouter
-from notify.ports import DueSchedule, FiredBatch, Firing, OutboundMessage, Refused
+from notify.ports import DueSchedule, FiredBatch, Firing, OutboundMessage
 from notify.scheduling import FireReport, fire_due_schedules, plan_firings
+from notify_dev.doubles import FakeOutboxMarks
 from tests.fakes import FakePublisher
 
 NOW = datetime(2025, 3, 10, 12, 23, tzinfo=UTC)
@@ -182,14 +183,13 @@ def test_plan_firings_one_firing_per_schedule_each_with_its_own_event() -> None:
 
 
 @dataclass
-class BatchStore:
-    """A ScheduleStore and Outbox that hands out `waiting` due schedules, `limit` at a time."""
+class BatchStore(FakeOutboxMarks):
+    """A ScheduleStore (and, from FakeOutboxMarks, an Outbox) that hands out `waiting` due
+    schedules, `limit` at a time."""
 
-    waiting: int
+    waiting: int = 0
     calls: list[int] = field(default_factory=list)
     planned: list[Firing] = field(default_factory=list)
-    published: list[uuid.UUID] = field(default_factory=list)
-    parked: list[Refused] = field(default_factory=list)
     due_at: datetime = NOW
     cron: str | None = "*/5 * * * *"
 
@@ -206,20 +206,6 @@ class BatchStore:
         sent = [f for f in firings if f.send]
         outbox = [OutboundMessage(uuid.uuid4(), "q", f.event_id.bytes) for f in sent]
         return FiredBatch(claimed=taken, sent=len(sent), skipped_late=taken - len(sent), outbox=outbox)
-
-    def mark_published(self, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
-        self.published.extend(message_ids)
-
-    def park(self, refused: Sequence[Refused], now: datetime) -> None:
-        self.parked.extend(refused)
-
-    def parked_count(self) -> int:
-        return len(self.parked)
-
-    def claim_unpublished(
-        self, now: datetime, older_than: datetime, limit: int, lease_s: int
-    ) -> list[OutboundMessage]:
-        return []
 
 
 def fire(store: BatchStore, publisher: FakePublisher, **options: int) -> FireReport:
@@ -239,7 +225,7 @@ def fire(store: BatchStore, publisher: FakePublisher, **options: int) -> FireRep
     ("waiting", "calls"), [(0, [3]), (2, [3]), (3, [3, 3]), (7, [3, 3, 3]), (9, [3, 3, 3, 3])]
 )
 def test_fire_due_schedules_loops_batches_until_one_is_not_full(waiting: int, calls: list[int]) -> None:
-    store, publisher = BatchStore(waiting), FakePublisher()
+    store, publisher = BatchStore(waiting=waiting), FakePublisher()
 
     report = fire(store, publisher, batch_size=3)
 
@@ -251,7 +237,7 @@ def test_fire_due_schedules_loops_batches_until_one_is_not_full(waiting: int, ca
 
 
 def test_fire_due_schedules_stops_after_max_batches() -> None:
-    store, publisher = BatchStore(100), FakePublisher()
+    store, publisher = BatchStore(waiting=100), FakePublisher()
 
     report = fire(store, publisher, batch_size=3, max_batches=4)
 
@@ -260,7 +246,7 @@ def test_fire_due_schedules_stops_after_max_batches() -> None:
 
 
 def test_fire_due_schedules_counts_late_occurrences_and_publishes_nothing_for_them() -> None:
-    store, publisher = BatchStore(5, due_at=NOW - 2 * HOUR, cron=None), FakePublisher()
+    store, publisher = BatchStore(waiting=5, due_at=NOW - 2 * HOUR, cron=None), FakePublisher()
 
     report = fire(store, publisher, batch_size=2)
 
@@ -271,7 +257,7 @@ def test_fire_due_schedules_counts_late_occurrences_and_publishes_nothing_for_th
 
 
 def test_fire_due_schedules_with_the_broker_down_keeps_going_and_leaves_messages_stored() -> None:
-    store, publisher = BatchStore(5), FakePublisher(down=True)
+    store, publisher = BatchStore(waiting=5), FakePublisher(down=True)
 
     report = fire(store, publisher, batch_size=2)
 
@@ -281,7 +267,7 @@ def test_fire_due_schedules_with_the_broker_down_keeps_going_and_leaves_messages
 
 
 def test_fire_due_schedules_plans_with_its_now_and_lateness() -> None:
-    store = BatchStore(1, due_at=datetime(2025, 3, 10, 12, 0, tzinfo=UTC))
+    store = BatchStore(waiting=1, due_at=datetime(2025, 3, 10, 12, 0, tzinfo=UTC))
 
     fire(store, FakePublisher(), batch_size=10)
 
