@@ -67,3 +67,29 @@ def test_make_targets_the_readmes_name_exist_and_are_listed() -> None:
     one_bench = {"bench-fanout", "bench-tick", "bench-controls", "bench-delivery", "bench-priority"}
     assert "make bench-NAME" in listed.stdout
     assert named - shown - one_bench == set()
+
+
+def test_localstack_side_never_calls_the_project_scripts() -> None:
+    """scripts/ and the Makefile call into localstack/; nothing in localstack/ runs scripts/."""
+    calls = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in (ROOT / "localstack").rglob("*")
+        if path.suffix in {".sh", ".py", ""} and path.is_file() and "__pycache__" not in path.parts
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if "scripts/" in line.split("#", 1)[0]
+    ]
+    assert calls == []
+
+
+def test_shell_scripts_share_one_helper_file() -> None:
+    scripts = [*(ROOT / "scripts").glob("*.sh"), *(ROOT / "localstack").glob("*.sh")]
+    scripts.append(ROOT / "localstack" / "lambda-image" / "build.sh")
+    helpers = {"python313", "pid_from_file", "wait_until", "await_exit", "install_sam"}
+    for script in scripts:
+        if script.name == "lib.sh":
+            continue
+        text = script.read_text()
+        defined = set(re.findall(r"^\s*([a-z_0-9]+)\(\) \{", text, re.M))
+        assert defined & (helpers | {"find_python313", "wait_for"}) == set(), script
+    lib = (ROOT / "localstack" / "lib.sh").read_text()
+    assert helpers <= set(re.findall(r"^([a-z_0-9]+)\(\) \{", lib, re.M))

@@ -40,7 +40,7 @@ def _recipients(text: str) -> int:
 def parser() -> argparse.ArgumentParser:
     defaults = Options(api_url="")
     cli = argparse.ArgumentParser(
-        prog="python -m notify.generate",
+        prog="python -m notify_dev.generate",
         description="Fill the directory with users and movies and post a stream of events to the HTTP API.",
     )
     cli.add_argument(
