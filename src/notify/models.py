@@ -43,6 +43,10 @@ ZoneName = Annotated[str, AfterValidator(_zone_name)]
 CronText = Annotated[str, AfterValidator(_cron)]
 
 
+# The largest value a PostgreSQL integer column holds: a larger number is refused as input.
+MAX_STORED_INT = 2**31 - 1
+
+
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -221,8 +225,8 @@ class DirectoryUser(StrictModel):
 class DirectoryMovie(StrictModel):
     movie_id: uuid.UUID
     title: str = Field(min_length=1, max_length=500)
-    season: int | None = Field(default=None, ge=0)
-    episode: int | None = Field(default=None, ge=0)
+    season: int | None = Field(default=None, ge=0, le=MAX_STORED_INT)
+    episode: int | None = Field(default=None, ge=0, le=MAX_STORED_INT)
     release_date: date | None = None
 
 

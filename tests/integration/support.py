@@ -16,7 +16,7 @@ from psycopg import sql
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import EVENT_CHANNELS, Channel, EventType
-from notify.entrypoints.http import app
+from notify.entrypoints.http import handle
 from notify.models import DirectoryMovie, DirectoryUser, NotificationMessage
 from notify.ports import NewEvent, OutboundMessage, Outcome, StoredEvent
 from tests.fakes import FakeLambdaContext
@@ -102,7 +102,7 @@ class ApiClient:
         query: Mapping[str, str] | None = None,
     ) -> ApiResponse:
         body = raw_body if raw_body is not None else None if json_body is None else json.dumps(json_body)
-        answer = app.resolve(rest_event(method, path, body=body, headers=headers, query=query), CONTEXT)
+        answer = handle(rest_event(method, path, body=body, headers=headers, query=query), CONTEXT)
         headers_out = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
         for name, values in (answer.get("multiValueHeaders") or {}).items():
             headers_out[name.lower()] = ",".join(values)

@@ -10,10 +10,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from notify.bootstrap import services
 from notify.channels import EventType
+from notify.entrypoints.request_guard import screen_request
 from notify.errors import (
     FieldProblem,
     IdempotencyConflict,
@@ -46,6 +48,25 @@ from notify.unsubscribe import InvalidToken, verify_token
 logger = service_logger()
 app = APIGatewayRestResolver(enable_validation=True)
 app.enable_swagger(path="/docs", title="Notification service", version="1.0.0")
+
+
+def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The HTTP API: a request the router cannot take safely (request_guard) is answered with a 4xx
+    naming the field and the problem; every other one is routed."""
+    rejection = screen_request(event)
+    if rejection is None:
+        return app.resolve(event, context)
+    logger.info(
+        "request refused before routing",
+        extra={"status": int(rejection.status), "loc": [str(part) for part in rejection.loc]},
+    )
+    body = {"errors": [{"loc": list(rejection.loc), "msg": rejection.msg}]}
+    return {
+        "statusCode": int(rejection.status),
+        "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
+        "body": json.dumps(body, ensure_ascii=False),
+        "isBase64Encoded": False,
+    }
 
 
 def _errors(status: HTTPStatus, problems: list[FieldProblem]) -> Response[Any]:

@@ -1,0 +1,139 @@
+"""What the router cannot take safely, answered before it sees the request.
+
+API Gateway hands the function any bytes a client sends. The router and the database each have inputs
+they refuse with an exception rather than an answer: a body that is not UTF-8, a multipart body without
+a boundary, a NUL character (PostgreSQL text cannot hold one), an unpaired surrogate. Each gets a 4xx
+here that names the field and the problem, and nothing behind the API is touched.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+# Lambda takes at most 6 MB of request (API Gateway 10 MB); a body near that is refused whole.
+MAX_BODY_BYTES = 6_000_000
+JSON_TYPES = ("application/json",)
+FORM_TYPE = "application/x-www-form-urlencoded"
+# Routes that take a form body as well as JSON: RFC 8058 one-click unsubscribes post a form.
+FORM_ROUTES = {("POST", "/unsubscribe")}
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    status: HTTPStatus
+    loc: tuple[str | int, ...]
+    msg: str
+
+
+def screen_request(event: Mapping[str, Any]) -> Rejection | None:
+    """The first reason the request cannot go to the router, or None when it can."""
+    for check in (_screen_headers, _screen_parameters, _screen_body):
+        rejection = check(event)
+        if rejection is not None:
+            return rejection
+    return None
+
+
+def _screen_headers(event: Mapping[str, Any]) -> Rejection | None:
+    for name, value in (event.get("headers") or {}).items():
+        problem = _text_problem(str(value))
+        if problem:
+            return Rejection(HTTPStatus.BAD_REQUEST, ("header", str(name)), problem)
+    return None
+
+
+def _screen_parameters(event: Mapping[str, Any]) -> Rejection | None:
+    for kind, key in (("query", "multiValueQueryStringParameters"), ("path", "pathParameters")):
+        for name, values in (event.get(key) or {}).items():
+            for value in values if isinstance(values, list) else [values]:
+                problem = _text_problem(str(name)) or _text_problem(str(value))
+                if problem:
+                    return Rejection(HTTPStatus.UNPROCESSABLE_ENTITY, (kind, str(name)), problem)
+    for name, value in (event.get("queryStringParameters") or {}).items():
+        problem = _text_problem(str(name)) or _text_problem(str(value))
+        if problem:
+            return Rejection(HTTPStatus.UNPROCESSABLE_ENTITY, ("query", str(name)), problem)
+    return None
+
+
+def _screen_body(event: Mapping[str, Any]) -> Rejection | None:
+    raw = event.get("body")
+    if not raw:
+        return None
+    if event.get("isBase64Encoded"):
+        try:
+            data = base64.b64decode(str(raw), validate=True)
+        except (binascii.Error, ValueError):
+            return Rejection(HTTPStatus.BAD_REQUEST, ("body",), "is not valid base64 (isBase64Encoded)")
+    else:
+        data = str(raw).encode("utf-8", "surrogatepass")
+    if len(data) > MAX_BODY_BYTES:
+        return Rejection(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ("body",), f"is over {MAX_BODY_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return Rejection(HTTPStatus.BAD_REQUEST, ("body",), f"is not UTF-8 text (byte {error.start})")
+    method = str(event.get("httpMethod", "")).upper()
+    content_type = _content_type(event)
+    if method in BODY_METHODS:
+        form_allowed = (method, str(event.get("resource") or event.get("path"))) in FORM_ROUTES
+        if form_allowed and content_type == FORM_TYPE:
+            return _text_rejection(("body",), text)
+        if content_type and content_type not in JSON_TYPES and not content_type.endswith("+json"):
+            wanted = "application/json" + (f" or {FORM_TYPE}" if form_allowed else "")
+            return Rejection(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                ("header", "Content-Type"),
+                f"must be {wanted}, not {content_type}",
+            )
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        return Rejection(HTTPStatus.UNPROCESSABLE_ENTITY, ("body",), "is nested too deeply")
+    except ValueError:
+        return None  # the router answers what is not JSON, naming where it stops
+    for loc, value in _strings(document, ("body",)):
+        problem = _text_problem(value)
+        if problem:
+            return Rejection(HTTPStatus.UNPROCESSABLE_ENTITY, loc, problem)
+    return None
+
+
+def _text_rejection(loc: tuple[str | int, ...], text: str) -> Rejection | None:
+    problem = _text_problem(text)
+    return Rejection(HTTPStatus.UNPROCESSABLE_ENTITY, loc, problem) if problem else None
+
+
+def _content_type(event: Mapping[str, Any]) -> str:
+    for name, value in (event.get("headers") or {}).items():
+        if str(name).lower() == "content-type":
+            return str(value).split(";", 1)[0].strip().lower()
+    return ""
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "contains a NUL character"
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return "contains an unpaired surrogate (not Unicode text)"
+    return None
+
+
+def _strings(value: Any, loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string of a JSON document (keys too), with where it is; iterative, so depth costs no stack."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [(loc, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            yield where, item
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                yield (*where, key), key
+                stack.append(((*where, key), child))
+        elif isinstance(item, list):
+            stack.extend(((*where, index), child) for index, child in enumerate(item))

@@ -1,0 +1,174 @@
+"""Input the router or PostgreSQL would refuse with an exception gets a 4xx that names the field and
+the problem, and changes nothing: the HTTP entry point on the real database, as API Gateway calls it."""
+
+import base64
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from notify.adapters.postgres import PostgresStore
+from notify.entrypoints.http import handle
+from tests.integration.conftest import Api
+from tests.integration.support import CONTEXT, make_movie, make_user, rest_event, table_counts
+
+MOVIE = "681b5d6a-8e54-454c-873d-4eb57271c98b"
+
+
+def _raw(fields: str) -> str:
+    """A movies body written by hand: JSON escapes and numbers that json.dumps would not write."""
+    return '[{"movie_id": "' + MOVIE + '", ' + fields + "}]"
+
+
+def _movies(**fields: Any) -> str:
+    return json.dumps([{"movie_id": MOVIE, "title": "ok", **fields}])
+
+
+# name: (method, path, body, headers, query, base64, status, loc)
+CASES: dict[str, tuple[str, str, str | bytes | None, dict[str, str], dict[str, str], int, list[Any]]] = {
+    "body_not_utf8": ("POST", "/events", b"\xff\xfe{", {}, {}, 400, ["body"]),
+    "nul_in_a_string": (
+        "PUT",
+        "/directory/movies",
+        _raw('"title": "t\\u0000x"'),
+        {},
+        {},
+        422,
+        ["body", 0, "title"],
+    ),
+    "nul_in_a_key": (
+        "PUT",
+        "/directory/movies",
+        _raw('"title": "t", "x\\u0000": 1'),
+        {},
+        {},
+        422,
+        ["body", 0, "x\x00"],
+    ),
+    "lone_surrogate": (
+        "PUT",
+        "/directory/users",
+        json.dumps([{"user_id": str(uuid.uuid4()), "first_name": "\ud800"}]),
+        {},
+        {},
+        422,
+        ["body", 0, "first_name"],
+    ),
+    "multipart_without_boundary": (
+        "PUT",
+        "/directory/movies",
+        _movies(),
+        {"Content-Type": "multipart/form-data"},
+        {},
+        415,
+        ["header", "Content-Type"],
+    ),
+    "form_on_a_json_route": (
+        "POST",
+        "/events",
+        "event_type=new_episode",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        {},
+        415,
+        ["header", "Content-Type"],
+    ),
+    "text_plain": (
+        "PATCH",
+        f"/schedules/{uuid.uuid4()}",
+        '{"state": "paused"}',
+        {"Content-Type": "text/plain"},
+        {},
+        415,
+        ["header", "Content-Type"],
+    ),
+    "int_past_integer_column": (
+        "PUT",
+        "/directory/movies",
+        _movies(season=10**20),
+        {},
+        {},
+        422,
+        ["body", 0, "season"],
+    ),
+    "float_overflow": (
+        "PUT",
+        "/directory/movies",
+        _raw('"title": "t", "episode": 1e400'),
+        {},
+        {},
+        422,
+        ["body", 0, "episode"],
+    ),
+    "nul_in_a_query": ("GET", "/schedules", None, {}, {"cursor": "a\x00b"}, 422, ["query", "cursor"]),
+    "nul_in_a_header": (
+        "POST",
+        "/events",
+        "{}",
+        {"Idempotency-Key": "k\x00"},
+        {},
+        400,
+        ["header", "Idempotency-Key"],
+    ),
+    "not_a_uuid_in_the_path": (
+        "GET",
+        "/users/not-a-uuid/preferences",
+        None,
+        {},
+        {},
+        422,
+        ["path", "user_id"],
+    ),
+    "nested_deeper_than_json_parses": (
+        "PUT",
+        "/directory/users",
+        "[" * 200_000 + "]" * 200_000,
+        {},
+        {},
+        422,
+        ["body"],
+    ),
+    "over_the_size_limit": ("PUT", "/directory/movies", "[" + " " * 6_000_001 + "]", {}, {}, 413, ["body"]),
+}
+
+
+def _call(
+    method: str, path: str, body: str | bytes | None, headers: dict[str, str], query: dict[str, str]
+) -> dict[str, Any]:
+    text = base64.b64encode(body).decode() if isinstance(body, bytes) else body
+    event = rest_event(method, path, body=text, headers=headers, query=query or None)
+    event["isBase64Encoded"] = isinstance(body, bytes)
+    answer: dict[str, Any] = handle(event, CONTEXT)
+    return answer
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_http_hostile_input_is_a_4xx_naming_the_field_and_changes_nothing(
+    api: Api, store: PostgresStore, pg_dsn: str, case: str
+) -> None:
+    store.upsert_users([make_user()])
+    store.upsert_movies([make_movie()])
+    before = table_counts(pg_dsn)
+    method, path, body, headers, query, status, loc = CASES[case]
+
+    answer = _call(method, path, body, headers, query)
+
+    assert answer["statusCode"] == status, answer["body"][:300]
+    errors = json.loads(answer["body"])["errors"]
+    assert errors[0]["loc"][: len(loc)] == loc, errors
+    assert errors[0]["msg"]
+    assert table_counts(pg_dsn) == before
+    assert api.publisher.published == []
+
+
+def test_http_unsubscribe_keeps_taking_the_form_body_of_one_click_clients(api: Api) -> None:
+    answer = _call(
+        "POST",
+        "/unsubscribe",
+        "List-Unsubscribe=One-Click",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        {},
+    )
+    # no token in the query: refused for the token, not for the form
+    assert answer["statusCode"] == 422
+    assert json.loads(answer["body"])["errors"][0]["loc"] == ["query", "token"]

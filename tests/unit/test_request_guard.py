@@ -1,0 +1,54 @@
+"""request_guard.screen_request on its own: what reaches the router and what is answered before it."""
+
+import base64
+from http import HTTPStatus
+from typing import Any
+
+from notify.entrypoints.request_guard import MAX_BODY_BYTES, screen_request
+
+
+def event(
+    method: str = "PUT", path: str = "/directory/movies", body: str | None = "[]", **more: Any
+) -> dict[str, Any]:
+    return {"httpMethod": method, "path": path, "resource": path, "body": body, "headers": {}, **more}
+
+
+def test_screen_request_lets_ordinary_requests_through() -> None:
+    assert screen_request(event()) is None
+    assert screen_request(event(headers={"Content-Type": "application/json; charset=utf-8"})) is None
+    assert screen_request(event(headers={"content-type": "application/merge-patch+json"})) is None
+    assert screen_request(event("GET", "/schedules", None, queryStringParameters={"limit": "5"})) is None
+    # not JSON at all: the router answers it, naming where the parse stops
+    assert screen_request(event(body="{oops")) is None
+
+
+def test_screen_request_decodes_base64_bodies_before_judging_them() -> None:
+    good = event(body=base64.b64encode(b"[]").decode(), isBase64Encoded=True)
+    assert screen_request(good) is None
+    rejected = screen_request(event(body="@@not base64@@", isBase64Encoded=True))
+    assert rejected is not None
+    assert (rejected.status, rejected.loc) == (HTTPStatus.BAD_REQUEST, ("body",))
+
+
+def test_screen_request_takes_a_form_only_where_one_click_unsubscribes_post_one() -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert screen_request(event("POST", "/unsubscribe", "List-Unsubscribe=One-Click", headers=form)) is None
+    rejected = screen_request(event("POST", "/events", "a=b", headers=form))
+    assert rejected is not None
+    assert rejected.status == HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    assert "application/json" in rejected.msg
+    nul_form = screen_request(event("POST", "/unsubscribe", "a=\x00", headers=form))
+    assert nul_form is not None
+    assert nul_form.loc == ("body",)
+
+
+def test_screen_request_names_where_a_nul_is_and_refuses_oversized_bodies() -> None:
+    rejected = screen_request(event(body='{"a": [1, {"b": "x\\u0000"}]}'))
+    assert rejected is not None
+    assert (rejected.status, rejected.loc) == (HTTPStatus.UNPROCESSABLE_ENTITY, ("body", "a", 1, "b"))
+    big = screen_request(event(body="[" + " " * MAX_BODY_BYTES + "]"))
+    assert big is not None
+    assert big.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    path = screen_request(event("GET", "/x", None, pathParameters={"event_id": "\x00"}))
+    assert path is not None
+    assert path.loc == ("path", "event_id")
