@@ -7,8 +7,11 @@ LocalStack's region and account.
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The unsubscribe secret of the local stack: a function outside Environment=local refuses to start with it.
+DEVELOPMENT_UNSUBSCRIBE_SECRET = "local-development-secret-change-me"  # noqa: S105 - a known dev value
 
 
 class Settings(BaseSettings):
@@ -79,8 +82,13 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:4566/restapis/notify/v1/_user_request_",
         description="Where people reach the API (unsubscribe links); the local stack's by default.",
     )
+    environment: str = Field(
+        default="local",
+        pattern=r"^[a-z][a-z0-9-]{0,31}$",
+        description="Where this runs (template: Environment); outside `local` the dev secret is refused.",
+    )
     unsubscribe_secret: str = Field(
-        default="local-development-secret-change-me",
+        default=DEVELOPMENT_UNSUBSCRIBE_SECRET,
         min_length=16,
         description="HMAC key of unsubscribe links; set a real one in every deployed stage.",
     )
@@ -102,6 +110,16 @@ class Settings(BaseSettings):
         },
         description="Per event type: a notification older than this is expired, not sent late.",
     )
+
+    @model_validator(mode="after")
+    def _no_development_secret_when_deployed(self) -> "Settings":
+        if self.environment != "local" and self.unsubscribe_secret == DEVELOPMENT_UNSUBSCRIBE_SECRET:
+            raise ValueError(
+                f"NOTIFY_UNSUBSCRIBE_SECRET is the development secret, and NOTIFY_ENVIRONMENT is "
+                f"{self.environment!r}: anyone could forge unsubscribe links. Deploy with a secret of your "
+                "own (template.yaml, parameter UnsubscribeSecret: from Secrets Manager or SSM)."
+            )
+        return self
 
 
 @lru_cache(maxsize=1)

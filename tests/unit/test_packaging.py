@@ -106,3 +106,12 @@ def test_template_caps_each_senders_tiers_so_low_cannot_take_all_of_it() -> None
     assert defaults["SendConcurrency"] >= 16
     assert variables["NOTIFY_LOW_TIER_SEND_CONCURRENCY"] == {"Ref": "LowTierSendConcurrency"}
     assert defaults["LowTierSendConcurrency"] < defaults["SendConcurrency"]
+
+
+def test_template_passes_the_environment_and_keeps_local_by_default() -> None:
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506 - safe subclass
+    parameter = template["Parameters"]["Environment"]
+    assert parameter["Default"] == "local"
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert "NOTIFY_ENVIRONMENT" in variables
+    assert "secretsmanager" in (ROOT / "template.yaml").read_text()
