@@ -39,6 +39,39 @@ def test_malformed_json_is_422(api):
     assert any("JSON" in e["msg"] for e in answer["errors"])
 
 
+# The requests that crashed the function through API Gateway before request_guard (issue 12).
+HOSTILE = {
+    "body_not_utf8": ("POST", "/events", b"\xff\xfe{", "application/json", 400, ("body",)),
+    "nul_in_a_title": (
+        "PUT",
+        "/directory/movies",
+        b'[{"movie_id": "681b5d6a-8e54-454c-873d-4eb57271c98b", "title": "t\\u0000x"}]',
+        "application/json",
+        422,
+        ("body", 0, "title"),
+    ),
+    "multipart_without_boundary": (
+        "PUT",
+        "/directory/movies",
+        b'[{"movie_id": "681b5d6a-8e54-454c-873d-4eb57271c98b", "title": "ok"}]',
+        "multipart/form-data",
+        415,
+        ("header", "Content-Type"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_input_through_api_gateway_is_a_4xx_naming_the_field(api, case):
+    """That nothing changed is checked on the database by tests/integration/test_hostile_input.py."""
+    method, path, body, content_type, expected, loc = HOSTILE[case]
+    status, answer = http(method, f"{api.base_url}{path}", body, {"Content-Type": content_type})
+    assert status == expected, answer
+    assert errors_at(answer, *loc), answer
+    status, health = api.request("GET", "/health")  # the function still answers
+    assert (status, health["status"]) == (200, "ok")
+
+
 @pytest.mark.parametrize(
     ("change", "loc"),
     [
