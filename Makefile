@@ -8,7 +8,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 ARGS    ?=
 
-.PHONY: help venv services clean up demo down url status api api-stop invoke worker generate \
+.PHONY: help venv services clean up demo down url status api api-stop invoke worker keys generate \
 	lint test test-unit test-integration test-localstack e2e faults \
 	latency memory bench bench-fanout bench-tick bench-controls bench-delivery bench-priority \
 	bench-sam-api bench-localstack
@@ -56,6 +56,9 @@ invoke: $(STAMP)  ## one function in its Lambda container: make invoke FN=Ingest
 
 worker: $(STAMP) services  ## run the RabbitMQ worker (BROKER=rabbitmq)
 	NOTIFY_BROKER=rabbitmq $(PY) -m notify.entrypoints.worker
+
+keys: $(STAMP) services  ## API keys on the database: make keys ARGS="create --name ci --scope admin" (also list, revoke ID)
+	@$(PY) -m notify.entrypoints.keys $(ARGS)
 
 generate: $(STAMP)  ## the event generator against the stack's API: make generate ARGS="--users 1000 --events 200 --rate 20"
 	@$(PY) -m notify_dev.generate $(ARGS)

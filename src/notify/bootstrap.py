@@ -11,6 +11,7 @@ from typing import Any
 from notify.adapters.aws import ProviderConnection
 from notify.adapters.email import SesEmailSender
 from notify.adapters.postgres import (
+    PostgresApiKeys,
     PostgresDirectory,
     PostgresEvents,
     PostgresLedger,
@@ -30,6 +31,7 @@ from notify.delivery import DeliveryPolicy
 from notify.dispatch import DispatchPolicy
 from notify.ingest import IngestPolicy
 from notify.ports import (
+    ApiKeys,
     DeliveryLedger,
     Directory,
     EventStore,
@@ -57,6 +59,7 @@ STORAGE_PORTS = (
     "preferences",
     "waiting",
     "ledger",
+    "api_keys",
 )
 
 
@@ -112,6 +115,10 @@ class Services:
     @cached_property
     def ledger(self) -> DeliveryLedger:
         return self._repository(PostgresLedger)
+
+    @cached_property
+    def api_keys(self) -> ApiKeys:
+        return self._repository(PostgresApiKeys)
 
     def use_store(self, store: Any) -> None:
         """Serve every storage port, and the database's health probe, from one object that

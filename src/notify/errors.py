@@ -34,6 +34,18 @@ class StateConflict(NotifyError):
     """The thing exists but its state does not allow the change (409)."""
 
 
+class Unauthenticated(NotifyError):
+    """No API key, or one that is malformed, unknown or revoked (401)."""
+
+
+class Forbidden(NotifyError):
+    """A valid API key without the scope the route needs (403)."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"this key lacks the scope {scope}")
+        self.scope = scope
+
+
 class DuplicateIdempotencyKey(NotifyError):
     """Storage saw the key inserted concurrently; the caller re-reads the first answer."""
 

@@ -9,6 +9,7 @@ from notify_dev.doubles import FakePublisher
 from tests.fakes.controls import FakeRecipientControls
 from tests.fakes.directory import FakeDirectory
 from tests.fakes.events import FakeEvents
+from tests.fakes.keys import FakeApiKeys
 from tests.fakes.lambda_runtime import FakeLambdaContext, FakeRetryDelay
 from tests.fakes.ledger import FakeLedger
 from tests.fakes.outbox import FakeOutbox
@@ -19,13 +20,21 @@ from tests.fakes.waiting import FakeWaiting
 
 
 class FakeEventStore(
-    FakeEvents, FakeOutbox, FakeSchedules, FakeDirectory, FakeWaiting, FakeRecipientControls, FakeLedger
+    FakeEvents,
+    FakeOutbox,
+    FakeSchedules,
+    FakeDirectory,
+    FakeWaiting,
+    FakeRecipientControls,
+    FakeLedger,
+    FakeApiKeys,
 ):
     """Every store port in memory over one set of tables, following the rules of PostgresStore."""
 
 
 __all__ = [
     "EventRecord",
+    "FakeApiKeys",
     "FakeDirectory",
     "FakeEventStore",
     "FakeEvents",

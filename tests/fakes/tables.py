@@ -16,6 +16,7 @@ from notify.models import (
     Recipient,
 )
 from notify.ports import (
+    ApiKeyRecord,
     Firing,
     NewSchedule,
     OutboundMessage,
@@ -90,6 +91,8 @@ class FakeTables:
     new_message_id: Callable[[], uuid.UUID] = uuid.uuid4
     max_message_bytes: int = 240_000
     firings: list[Firing] = field(default_factory=list)
+    api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
+    touches: int = 0
 
     @staticmethod
     def _once_key(

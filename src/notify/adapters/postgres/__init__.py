@@ -10,6 +10,7 @@ from notify.adapters.postgres.controls import PostgresRecipientControls
 from notify.adapters.postgres.database import DEFAULT_MAX_MESSAGE_BYTES, Database
 from notify.adapters.postgres.directory import PostgresDirectory
 from notify.adapters.postgres.events import PostgresEvents
+from notify.adapters.postgres.keys import PostgresApiKeys
 from notify.adapters.postgres.ledger import PostgresLedger
 from notify.adapters.postgres.outbox import PostgresOutbox
 from notify.adapters.postgres.schedules import PostgresSchedules, occurrence_key
@@ -18,6 +19,7 @@ from notify.adapters.postgres.waiting import PostgresWaiting
 __all__ = [
     "DEFAULT_MAX_MESSAGE_BYTES",
     "Database",
+    "PostgresApiKeys",
     "PostgresDirectory",
     "PostgresEvents",
     "PostgresLedger",
@@ -38,6 +40,7 @@ class PostgresStore(
     PostgresRecipientControls,
     PostgresWaiting,
     PostgresLedger,
+    PostgresApiKeys,
 ):
     """Every port at once, over a database of its own."""
 

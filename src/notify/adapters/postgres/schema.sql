@@ -148,3 +148,15 @@ EXCEPTION WHEN feature_not_supported OR undefined_column OR syntax_error THEN
     NULL;
 END
 $$;
+
+-- API keys: the secret is never stored, only its SHA-256 (see notify/keys.py).
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id          text PRIMARY KEY,
+    name            text NOT NULL,
+    scopes          text[] NOT NULL,
+    rate_per_minute integer CHECK (rate_per_minute IS NULL OR rate_per_minute >= 1),
+    created_at      timestamptz NOT NULL,
+    secret_hash     text NOT NULL,
+    last_used_at    timestamptz,
+    revoked_at      timestamptz
+);

@@ -1,0 +1,64 @@
+"""API keys: their hashes, scopes, limits, last use and revocation."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from notify.adapters.postgres.database import Repository
+from notify.ports import ApiKeyRecord
+
+_COLUMNS = "key_id, name, scopes, rate_per_minute, created_at, secret_hash, last_used_at, revoked_at"
+# A key's use is written at most this often: a warm request costs no write of its own.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _record(row: tuple[Any, ...]) -> ApiKeyRecord:
+    key_id, name, scopes, rate, created_at, secret_hash, last_used_at, revoked_at = row
+    return ApiKeyRecord(
+        key_id, name, frozenset(scopes), rate, created_at, secret_hash, last_used_at, revoked_at
+    )
+
+
+class PostgresApiKeys(Repository):
+    """ApiKeys."""
+
+    def add_key(self, record: ApiKeyRecord) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                f"INSERT INTO api_keys ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    record.key_id,
+                    record.name,
+                    sorted(record.scopes),
+                    record.rate_per_minute,
+                    record.created_at,
+                    record.secret_hash,
+                    record.last_used_at,
+                    record.revoked_at,
+                ),
+            )
+
+    def find_key(self, key_id: str) -> ApiKeyRecord | None:
+        with self._connection() as conn:
+            row = conn.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE key_id = %s", (key_id,)).fetchone()
+        return _record(row) if row else None
+
+    def list_keys(self) -> list[ApiKeyRecord]:
+        with self._connection() as conn:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_at, key_id").fetchall()
+        return [_record(row) for row in rows]
+
+    def revoke_key(self, key_id: str, now: datetime) -> bool:
+        with self._connection() as conn:
+            found = conn.execute(
+                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, %s) WHERE key_id = %s",
+                (now, key_id),
+            ).rowcount
+        return found > 0
+
+    def touch_key(self, key_id: str, now: datetime) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                "UPDATE api_keys SET last_used_at = %s"
+                " WHERE key_id = %s AND (last_used_at IS NULL OR last_used_at < %s)",
+                (now, key_id, now - TOUCH_EVERY),
+            )

@@ -1,0 +1,118 @@
+"""API keys: issued once in clear, stored as a hash, checked in constant time, scoped by route.
+
+A key reads `nk_<id>_<secret>`: the id names it in logs and lists without giving it away, the secret
+is 32 random bytes (URL-safe base64). Only SHA-256 of the secret is stored: a secret that random
+needs no slow hash, and a leaked table gives no key.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from notify.errors import FieldProblem, Forbidden, InvalidInput, NotFound, Unauthenticated
+from notify.ports import ApiKeyRecord, ApiKeys
+
+KEY_PREFIX = "nk"
+_KEY = re.compile(r"^nk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+
+
+class Scope(StrEnum):
+    EVENTS_WRITE = "events:write"
+    EVENTS_READ = "events:read"
+    SCHEDULES_READ = "schedules:read"
+    SCHEDULES_WRITE = "schedules:write"
+    DIRECTORY_WRITE = "directory:write"
+    PREFERENCES_READ = "preferences:read"
+    PREFERENCES_WRITE = "preferences:write"
+    ADMIN = "admin"  # every route, key management included
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new key: `key` is shown this once and never again."""
+
+    record: ApiKeyRecord
+    key: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def scopes_from(names: Iterable[str]) -> frozenset[str]:
+    wanted = list(names)
+    known = {str(scope) for scope in Scope}
+    unknown = [
+        FieldProblem(("body", "scopes", index), f"unknown scope {name!r}; one of {sorted(known)}")
+        for index, name in enumerate(wanted)
+        if name not in known
+    ]
+    if unknown or not wanted:
+        raise InvalidInput(unknown or [FieldProblem(("body", "scopes"), "needs at least one scope")])
+    return frozenset(wanted)
+
+
+def issue_key(
+    name: str,
+    scopes: Iterable[str],
+    rate_per_minute: int | None,
+    *,
+    now: datetime,
+    keys: ApiKeys,
+    random_hex: Callable[[int], str] = secrets.token_hex,
+    random_secret: Callable[[int], str] = secrets.token_urlsafe,
+) -> IssuedKey:
+    key_id, secret = random_hex(6), random_secret(32)
+    record = ApiKeyRecord(
+        key_id=key_id,
+        name=name,
+        scopes=scopes_from(scopes),
+        rate_per_minute=rate_per_minute,
+        created_at=now,
+        secret_hash=_hash(secret),
+    )
+    keys.add_key(record)
+    return IssuedKey(record, f"{KEY_PREFIX}_{key_id}_{secret}")
+
+
+def key_id_of(presented: str) -> str | None:
+    """The id a presented key claims, if it has a key's shape (for logs: never the key itself)."""
+    match = _KEY.match(presented)
+    return match.group(1) if match else None
+
+
+def authenticate(presented: str | None, *, keys: ApiKeys, now: datetime) -> ApiKeyRecord:
+    """The key behind an `Authorization: Bearer <key>` value, or Unauthenticated."""
+    if not presented:
+        raise Unauthenticated("send Authorization: Bearer <API key>")
+    scheme, _, token = presented.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("must be Bearer <API key>")
+    match = _KEY.match(token.strip())
+    if match is None:
+        raise Unauthenticated("is not an API key (nk_<id>_<secret>)")
+    key_id, secret = match.groups()
+    record = keys.find_key(key_id)
+    # compared whether or not the id exists, so that timing does not tell which ids do
+    expected = record.secret_hash if record is not None else _hash("")
+    if not hmac.compare_digest(expected, _hash(secret)) or record is None:
+        raise Unauthenticated("unknown API key")
+    if record.revoked_at is not None and record.revoked_at <= now:
+        raise Unauthenticated("this API key was revoked")
+    keys.touch_key(key_id, now)
+    return record
+
+
+def authorize(record: ApiKeyRecord, scope: Scope) -> None:
+    if Scope.ADMIN not in record.scopes and scope not in record.scopes:
+        raise Forbidden(str(scope))
+
+
+def revoke(key_id: str, *, keys: ApiKeys, now: datetime) -> None:
+    if not keys.revoke_key(key_id, now):
+        raise NotFound(f"no API key {key_id}")

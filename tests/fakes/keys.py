@@ -1,0 +1,35 @@
+"""API keys in memory, as PostgresApiKeys keeps them."""
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from notify.ports import ApiKeyRecord
+from tests.fakes.tables import FakeTables
+
+
+class FakeApiKeys(FakeTables):
+    """Keys by id; `touches` counts the writes of last use (at most one a minute per key)."""
+
+    def add_key(self, record: ApiKeyRecord) -> None:
+        assert record.key_id not in self.api_keys, "fake: duplicate key id"
+        self.api_keys[record.key_id] = record
+
+    def find_key(self, key_id: str) -> ApiKeyRecord | None:
+        return self.api_keys.get(key_id)
+
+    def list_keys(self) -> list[ApiKeyRecord]:
+        return sorted(self.api_keys.values(), key=lambda record: (record.created_at, record.key_id))
+
+    def revoke_key(self, key_id: str, now: datetime) -> bool:
+        record = self.api_keys.get(key_id)
+        if record is None:
+            return False
+        if record.revoked_at is None:
+            self.api_keys[key_id] = replace(record, revoked_at=now)
+        return True
+
+    def touch_key(self, key_id: str, now: datetime) -> None:
+        record = self.api_keys[key_id]
+        if record.last_used_at is None or record.last_used_at < now - timedelta(minutes=1):
+            self.api_keys[key_id] = replace(record, last_used_at=now)
+            self.touches += 1

@@ -1,0 +1,93 @@
+"""API keys: issued once, stored as a hash, checked in constant time, scoped, revoked."""
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from notify.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from notify.keys import Scope, authenticate, authorize, issue_key, key_id_of, revoke
+from tests.fakes import FakeApiKeys
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def test_issue_key_shows_the_secret_once_and_stores_only_its_hash() -> None:
+    keys = FakeApiKeys()
+
+    issued = issue_key("producer", ["events:write"], 600, now=NOW, keys=keys)
+
+    prefix, key_id, secret = issued.key.split("_", 2)
+    assert (prefix, key_id) == ("nk", issued.record.key_id)
+    assert len(secret) >= 43  # 32 random bytes
+    stored = keys.find_key(key_id)
+    assert stored is not None
+    assert secret not in repr(stored)
+    assert stored.secret_hash == hashlib.sha256(secret.encode()).hexdigest()
+    assert (stored.scopes, stored.rate_per_minute) == (frozenset({"events:write"}), 600)
+    assert key_id_of(issued.key) == key_id
+
+
+def test_issue_key_refuses_unknown_or_no_scopes() -> None:
+    with pytest.raises(InvalidInput, match="unknown scope 'events:delete'"):
+        issue_key("x", ["events:write", "events:delete"], None, now=NOW, keys=FakeApiKeys())
+    with pytest.raises(InvalidInput, match="at least one scope"):
+        issue_key("x", [], None, now=NOW, keys=FakeApiKeys())
+
+
+def test_authenticate_takes_the_bearer_key_and_records_its_use_once_a_minute() -> None:
+    keys = FakeApiKeys()
+    issued = issue_key("producer", ["events:write"], None, now=NOW, keys=keys)
+
+    assert authenticate(f"Bearer {issued.key}", keys=keys, now=NOW).key_id == issued.record.key_id
+    authenticate(f"bearer {issued.key}", keys=keys, now=NOW + timedelta(seconds=30))
+    authenticate(f"Bearer {issued.key}", keys=keys, now=NOW + timedelta(seconds=61))
+
+    assert keys.touches == 2
+    assert keys.api_keys[issued.record.key_id].last_used_at == NOW + timedelta(seconds=61)
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        (None, "send Authorization"),
+        ("", "send Authorization"),
+        ("Basic dXNlcjpwYXNz", "must be Bearer"),
+        ("Bearer", "must be Bearer"),
+        ("Bearer not-a-key", "is not an API key"),
+        ("Bearer nk_0123456789ab_" + "A" * 43, "unknown API key"),
+    ],
+)
+def test_authenticate_refuses_missing_malformed_and_unknown_keys(header: str | None, problem: str) -> None:
+    keys = FakeApiKeys()
+    issue_key("producer", ["events:write"], None, now=NOW, keys=keys)
+
+    with pytest.raises(Unauthenticated, match=problem):
+        authenticate(header, keys=keys, now=NOW)
+
+
+def test_authenticate_refuses_a_right_id_with_a_wrong_secret_and_a_revoked_key() -> None:
+    keys = FakeApiKeys()
+    issued = issue_key("producer", ["events:write"], None, now=NOW, keys=keys)
+    forged = issued.key[:-4] + ("AAAA" if not issued.key.endswith("AAAA") else "BBBB")
+    with pytest.raises(Unauthenticated, match="unknown API key"):
+        authenticate(f"Bearer {forged}", keys=keys, now=NOW)
+
+    revoke(issued.record.key_id, keys=keys, now=NOW)
+
+    with pytest.raises(Unauthenticated, match="revoked"):
+        authenticate(f"Bearer {issued.key}", keys=keys, now=NOW + timedelta(seconds=1))
+    with pytest.raises(NotFound):
+        revoke("0123456789ab", keys=keys, now=NOW)
+
+
+def test_authorize_needs_the_route_scope_or_admin() -> None:
+    keys = FakeApiKeys()
+    reader = issue_key("r", ["events:read"], None, now=NOW, keys=keys).record
+    admin = issue_key("a", ["admin"], None, now=NOW, keys=keys).record
+
+    authorize(reader, Scope.EVENTS_READ)
+    authorize(admin, Scope.DIRECTORY_WRITE)
+    with pytest.raises(Forbidden) as refused:
+        authorize(reader, Scope.EVENTS_WRITE)
+    assert refused.value.scope == "events:write"
