@@ -38,6 +38,7 @@ from notify.ports import (
     Outbox,
     PreferenceStore,
     Publisher,
+    RateLimits,
     RecipientControls,
     ScheduleStore,
     Sender,
@@ -60,6 +61,7 @@ STORAGE_PORTS = (
     "waiting",
     "ledger",
     "api_keys",
+    "rate_limits",
 )
 
 
@@ -117,8 +119,16 @@ class Services:
         return self._repository(PostgresLedger)
 
     @cached_property
-    def api_keys(self) -> ApiKeys:
+    def _keys(self) -> PostgresApiKeys:
         return self._repository(PostgresApiKeys)
+
+    @cached_property
+    def api_keys(self) -> ApiKeys:
+        return self._keys
+
+    @cached_property
+    def rate_limits(self) -> RateLimits:
+        return self._keys
 
     def use_store(self, store: Any) -> None:
         """Serve every storage port, and the database's health probe, from one object that

@@ -46,6 +46,14 @@ class Forbidden(NotifyError):
         self.scope = scope
 
 
+class RateLimited(NotifyError):
+    """The key used up its requests of the last 60 s (429); `retry_after_s` until one is free."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"rate limit reached; retry after {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+
 class DuplicateIdempotencyKey(NotifyError):
     """Storage saw the key inserted concurrently; the caller re-reads the first answer."""
 

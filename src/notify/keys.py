@@ -7,15 +7,16 @@ needs no slow hash, and a leaked table gives no key.
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from notify.errors import FieldProblem, Forbidden, InvalidInput, NotFound, Unauthenticated
-from notify.ports import ApiKeyRecord, ApiKeys
+from notify.errors import FieldProblem, Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
+from notify.ports import ApiKeyRecord, ApiKeys, RateLimits
 
 KEY_PREFIX = "nk"
 _KEY = re.compile(r"^nk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
@@ -111,6 +112,19 @@ def authenticate(presented: str | None, *, keys: ApiKeys, now: datetime) -> ApiK
 def authorize(record: ApiKeyRecord, scope: Scope) -> None:
     if Scope.ADMIN not in record.scopes and scope not in record.scopes:
         raise Forbidden(str(scope))
+
+
+RATE_WINDOW = timedelta(seconds=60)
+
+
+def admit(record: ApiKeyRecord, *, limits: RateLimits, now: datetime) -> None:
+    """Count the request against the key's limit (no more than `rate_per_minute` answered in any
+    60 s, no burst beyond it), or RateLimited with the seconds until a request is free."""
+    if record.rate_per_minute is None:
+        return
+    free_at = limits.take(record.key_id, record.rate_per_minute, now, RATE_WINDOW)
+    if free_at is not None:
+        raise RateLimited(max(1, math.ceil((free_at - now).total_seconds())))
 
 
 def revoke(key_id: str, *, keys: ApiKeys, now: datetime) -> None:

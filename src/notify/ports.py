@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from notify.channels import Channel, EventType
@@ -151,6 +151,14 @@ class ApiKeys(Protocol):
 
     def touch_key(self, key_id: str, now: datetime) -> None:
         """Record a use; written at most once a minute per key."""
+        ...
+
+
+class RateLimits(Protocol):
+    def take(self, key_id: str, limit: int, now: datetime, window: timedelta) -> datetime | None:
+        """Count one request for the key if fewer than `limit` were answered in the `window`
+        before `now` (across every execution environment) and return None; else take nothing
+        and return when the oldest of them leaves the window."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""API keys in memory, as PostgresApiKeys keeps them."""
+"""API keys and their rate limits in memory, as PostgresApiKeys keeps them."""
 
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -33,3 +33,11 @@ class FakeApiKeys(FakeTables):
         if record.last_used_at is None or record.last_used_at < now - timedelta(minutes=1):
             self.api_keys[key_id] = replace(record, last_used_at=now)
             self.touches += 1
+
+    def take(self, key_id: str, limit: int, now: datetime, window: timedelta) -> datetime | None:
+        recent = [at for at in self.key_hits.get(key_id, []) if at > now - window]
+        if len(recent) >= limit:
+            self.key_hits[key_id] = recent
+            return min(recent) + window
+        self.key_hits[key_id] = [*recent, now]
+        return None

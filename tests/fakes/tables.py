@@ -93,6 +93,7 @@ class FakeTables:
     firings: list[Firing] = field(default_factory=list)
     api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
     touches: int = 0
+    key_hits: dict[str, list[datetime]] = field(default_factory=dict)
 
     @staticmethod
     def _once_key(

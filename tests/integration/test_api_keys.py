@@ -1,6 +1,7 @@
 """API keys on the real database, and the command line that makes the first admin key."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -9,8 +10,8 @@ import pytest
 from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import Services, install
 from notify.entrypoints import keys as keys_cli
-from notify.errors import Unauthenticated
-from notify.keys import authenticate, issue_key, revoke
+from notify.errors import RateLimited, Unauthenticated
+from notify.keys import admit, authenticate, issue_key, revoke
 from notify.settings import Settings
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -83,3 +84,27 @@ def test_keys_cli_creates_lists_and_revokes(
     finally:
         install(None)
         services.database.close()
+
+
+def test_api_keys_rate_limit_holds_across_two_execution_environments(
+    store: PostgresStore, pg_dsn: str
+) -> None:
+    record = issue_key("runaway producer", ["events:write"], 25, now=NOW, keys=store).record
+    stores = [store, PostgresStore(pg_dsn, max_connections=8)]
+
+    def attempt(n: int) -> bool:
+        try:
+            admit(record, limits=stores[n % 2], now=NOW + timedelta(milliseconds=n))
+        except RateLimited:
+            return False
+        return True
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            answered = sum(pool.map(attempt, range(100)))
+        later = NOW + timedelta(seconds=61)
+        admit(record, limits=stores[1], now=later)  # the window moved on: answered again
+    finally:
+        stores[1].close()
+
+    assert answered == 25

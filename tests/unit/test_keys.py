@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notify.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
-from notify.keys import Scope, authenticate, authorize, issue_key, key_id_of, revoke
+from notify.errors import Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
+from notify.keys import Scope, admit, authenticate, authorize, issue_key, key_id_of, revoke
 from tests.fakes import FakeApiKeys
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -91,3 +91,25 @@ def test_authorize_needs_the_route_scope_or_admin() -> None:
     with pytest.raises(Forbidden) as refused:
         authorize(reader, Scope.EVENTS_WRITE)
     assert refused.value.scope == "events:write"
+
+
+def test_admit_answers_no_more_than_the_limit_in_any_60_s_and_says_when_to_retry() -> None:
+    keys = FakeApiKeys()
+    record = issue_key("producer", ["events:write"], 3, now=NOW, keys=keys).record
+    for second in (0, 10, 20):
+        admit(record, limits=keys, now=NOW + timedelta(seconds=second))
+
+    with pytest.raises(RateLimited) as limited:
+        admit(record, limits=keys, now=NOW + timedelta(seconds=30))
+    assert limited.value.retry_after_s == 30  # the first request leaves the window at 60 s
+    with pytest.raises(RateLimited):
+        admit(record, limits=keys, now=NOW + timedelta(seconds=59))
+    admit(record, limits=keys, now=NOW + timedelta(seconds=61))  # one slot is free again
+
+
+def test_admit_lets_a_key_without_a_limit_through() -> None:
+    keys = FakeApiKeys()
+    record = issue_key("local admin", ["admin"], None, now=NOW, keys=keys).record
+    for _ in range(1000):
+        admit(record, limits=keys, now=NOW)
+    assert keys.key_hits == {}

@@ -19,7 +19,7 @@ def _record(row: tuple[Any, ...]) -> ApiKeyRecord:
 
 
 class PostgresApiKeys(Repository):
-    """ApiKeys."""
+    """ApiKeys and their RateLimits."""
 
     def add_key(self, record: ApiKeyRecord) -> None:
         with self._connection() as conn:
@@ -62,3 +62,20 @@ class PostgresApiKeys(Repository):
                 " WHERE key_id = %s AND (last_used_at IS NULL OR last_used_at < %s)",
                 (now, key_id, now - TOUCH_EVERY),
             )
+
+    def take(self, key_id: str, limit: int, now: datetime, window: timedelta) -> datetime | None:
+        with self._connection() as conn:
+            # The key's row serializes its takers across environments; the count then runs in a
+            # statement of its own, so it sees every request a taker before it committed.
+            conn.execute("SELECT 1 FROM api_keys WHERE key_id = %s FOR UPDATE", (key_id,))
+            since = now - window
+            conn.execute("DELETE FROM api_key_hits WHERE key_id = %s AND at <= %s", (key_id, since))
+            row = conn.execute(
+                "SELECT count(*), min(at) FROM api_key_hits WHERE key_id = %s AND at > %s", (key_id, since)
+            ).fetchone()
+            assert row is not None
+            used, oldest = row
+            if used >= limit:
+                return oldest + window  # type: ignore[no-any-return]
+            conn.execute("INSERT INTO api_key_hits (key_id, at) VALUES (%s, %s)", (key_id, now))
+        return None

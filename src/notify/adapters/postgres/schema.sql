@@ -160,3 +160,10 @@ CREATE TABLE IF NOT EXISTS api_keys (
     last_used_at    timestamptz,
     revoked_at      timestamptz
 );
+-- The requests each key had answered in the last minute (its rate limit counts them; older ones are
+-- deleted as the key is used).
+CREATE TABLE IF NOT EXISTS api_key_hits (
+    key_id text NOT NULL REFERENCES api_keys (key_id) ON DELETE CASCADE,
+    at     timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS api_key_hits_by_key ON api_key_hits (key_id, at);
