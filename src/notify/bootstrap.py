@@ -30,15 +30,14 @@ from notify.controls import ControlRules, FrequencyCap
 from notify.delivery import DeliveryPolicy
 from notify.dispatch import DispatchPolicy
 from notify.ingest import IngestPolicy
+from notify.key_ports import ApiKeys, RateLimits
 from notify.ports import (
-    ApiKeys,
     DeliveryLedger,
     Directory,
     EventStore,
     Outbox,
     PreferenceStore,
     Publisher,
-    RateLimits,
     RecipientControls,
     ScheduleStore,
     Sender,

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from notify.errors import FieldProblem, Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
-from notify.ports import ApiKeyRecord, ApiKeys, RateLimits
+from notify.key_ports import ApiKeyRecord, ApiKeys, RateLimits
 
 KEY_PREFIX = "nk"
 _KEY = re.compile(r"^nk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from notify.channels import Channel, EventType
@@ -122,44 +122,6 @@ class StoredEvent:
     next_run_at: datetime | None
     request_hash: str | None = None
     outbox: list[OutboundMessage] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ApiKeyRecord:
-    """An API key as stored: never its secret, only the secret's hash."""
-
-    key_id: str
-    name: str
-    scopes: frozenset[str]
-    rate_per_minute: int | None
-    created_at: datetime
-    secret_hash: str
-    last_used_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-
-class ApiKeys(Protocol):
-    def add_key(self, record: ApiKeyRecord) -> None: ...
-
-    def find_key(self, key_id: str) -> ApiKeyRecord | None: ...
-
-    def list_keys(self) -> list[ApiKeyRecord]: ...
-
-    def revoke_key(self, key_id: str, now: datetime) -> bool:
-        """False when there is no such key (revoking a revoked key is True: it stays revoked)."""
-        ...
-
-    def touch_key(self, key_id: str, now: datetime) -> None:
-        """Record a use; written at most once a minute per key."""
-        ...
-
-
-class RateLimits(Protocol):
-    def take(self, key_id: str, limit: int, now: datetime, window: timedelta) -> datetime | None:
-        """Count one request for the key if fewer than `limit` were answered in the `window`
-        before `now` (across every execution environment) and return None; else take nothing
-        and return when the oldest of them leaves the window."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from notify.ports import ApiKeyRecord
+from notify.key_ports import ApiKeyRecord
 from tests.fakes.tables import FakeTables
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from notify.channels import Channel, EventType
 from notify.errors import NotifyError, StorageUnavailable
+from notify.key_ports import ApiKeyRecord
 from notify.models import (
     DirectoryMovie,
     DirectoryUser,
@@ -16,7 +17,6 @@ from notify.models import (
     Recipient,
 )
 from notify.ports import (
-    ApiKeyRecord,
     Firing,
     NewSchedule,
     OutboundMessage,

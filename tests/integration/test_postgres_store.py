@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from notify.adapters.postgres import PostgresStore
+from notify.adapters.postgres.database import Database
 from notify.channels import Channel, EventType, QueueRouter
 from notify.errors import DuplicateIdempotencyKey, InvalidInput, StorageUnavailable
 from notify.ingest import IngestPolicy, IngestPorts, accept_event
@@ -445,6 +446,17 @@ def test_apply_schema_concurrently_is_harmless(store: PostgresStore, pg_dsn: str
         "directory_users",
         "directory_movies",
     }
+
+
+def test_database_first_use_from_many_threads_opens_one_pool(pg_dsn: str) -> None:
+    database = Database(pg_dsn, max_connections=2)
+    try:
+        pools = run_at_once(8, lambda _: database.pool)
+        assert len({id(pool) for pool in pools}) == 1
+        assert all(not pool.closed for pool in pools)
+    finally:
+        database.close()
+    assert pools[0].closed
 
 
 def test_unreachable_database_raises_storage_unavailable() -> None:

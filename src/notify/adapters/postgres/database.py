@@ -141,23 +141,33 @@ class Database:
         self._max_connections = max_connections
         self._connect_timeout_s = connect_timeout_s
         self._pool: ConnectionPool | None = None
+        # Threads of one execution environment reach for the pool at once on its first use.
+        self._pool_lock = threading.Lock()
         self._writers = WriterConnections(self._connect_directly)
 
     @property
     def pool(self) -> ConnectionPool:
-        if self._pool is None or self._pool.closed:
-            self._pool = ConnectionPool(
-                self.dsn,
-                min_size=1,
-                max_size=self._max_connections,
-                kwargs={"options": "-c timezone=UTC"},
-                check=check_if_idle,
-                reset=note_returned,
-                open=True,
-                timeout=self._connect_timeout_s,
-            )
-            atexit.register(self.close)
-        return self._pool
+        pool = self._pool
+        if pool is not None and not pool.closed:
+            return pool
+        with self._pool_lock:
+            if self._pool is None or self._pool.closed:
+                self._pool = self._open_pool()
+            return self._pool
+
+    def _open_pool(self) -> ConnectionPool:
+        pool = ConnectionPool(
+            self.dsn,
+            min_size=1,
+            max_size=self._max_connections,
+            kwargs={"options": "-c timezone=UTC"},
+            check=check_if_idle,
+            reset=note_returned,
+            open=True,
+            timeout=self._connect_timeout_s,
+        )
+        atexit.register(self.close)
+        return pool
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
