@@ -161,8 +161,12 @@ status() {
 
 invoke() {
     local function="${1:?usage: sam-api.sh invoke FUNCTION [EVENT_FILE]}" event="${2:-}"
-    [[ -z "$event" ]] || event="$(realpath "$event")"
     prepare >&2
+    if [[ -n "$event" ]]; then
+        # An API sample carries a sample key: the stack's database knows the local one instead.
+        "$PY" "$HERE/sam_local.py" event "$event" > "$LOCAL/invoke-event.json"
+        event="$LOCAL/invoke-event.json"
+    fi
     local args=(local invoke "$function" --template "$TEMPLATE" --env-vars "$ENV_FILE" --skip-pull-image
         --container-host 127.0.0.1 --container-host-interface 127.0.0.1)
     if [[ -n "$event" ]]; then args+=(--event "$event"); else args+=(--event -); fi

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from notify_dev.demo_data import DEMO_MOVIES, DEMO_USERS
-from notify_dev.endpoints import load_endpoints
+from notify_dev.endpoints import api_headers, load_endpoints
 from notify_dev.web import http
 
 
@@ -40,13 +40,14 @@ def _percentile(sorted_ms: list[float], q: float) -> float:
 
 
 def measure(base_url: str, requests: int, warmup: int) -> dict[str, Any]:
+    headers = api_headers()
     statuses: dict[int, int] = {}
     for _ in range(warmup):
-        http("POST", f"{base_url}/events", _event())
+        http("POST", f"{base_url}/events", _event(), headers)
     timings: list[float] = []
     for _ in range(requests):
         started = time.perf_counter()
-        status, _ = http("POST", f"{base_url}/events", _event())
+        status, _ = http("POST", f"{base_url}/events", _event(), headers)
         timings.append((time.perf_counter() - started) * 1000)
         statuses[status] = statuses.get(status, 0) + 1
     timings.sort()

@@ -3,6 +3,7 @@
     python localstack/sam_local.py template  BUILT_TEMPLATE OUT       the built template, made runnable here
     python localstack/sam_local.py env-vars  --host ADDR [--endpoints F] [--database-url URL] ... > env.json
     python localstack/sam_local.py endpoints set|unset sam_api_url [URL]   edit .local/endpoints.json
+    python localstack/sam_local.py event EVENT_FILE > event.json    an API sample with the local API key
 
 `template`: two changes to what `sam build` wrote, neither touching the API or the code.
 - `sam local` passes a function only the variables its template declares (an --env-vars file cannot add
@@ -197,6 +198,17 @@ def edit_endpoints(action: str, key: str, value: str | None, path: Path) -> None
     tmp.replace(path)
 
 
+def keyed_event(event: dict[str, Any], api_key: str | None) -> dict[str, Any]:
+    """An API sample (events/api_*.json) with the local stack's key in place of the sample's own, so
+    that `make invoke` runs it against the stack's database; other events as they are."""
+    if not api_key or "httpMethod" not in event:
+        return event
+    for headers, value in (("headers", f"Bearer {api_key}"), ("multiValueHeaders", [f"Bearer {api_key}"])):
+        if "Authorization" in (event.get(headers) or {}):
+            event[headers]["Authorization"] = value
+    return event
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -224,8 +236,16 @@ def main(argv: list[str]) -> int:
     ends.add_argument("value", nargs="?")
     ends.add_argument("--file", default=str(ENDPOINTS_FILE))
 
+    keyed = sub.add_parser("event", help="an event file with the local API key (stdout)")
+    keyed.add_argument("file", type=Path)
+    keyed.add_argument("--endpoints", default=str(ENDPOINTS_FILE))
+
     args = parser.parse_args(argv)
-    if args.command == "template":
+    if args.command == "event":
+        known = Path(args.endpoints)
+        api_key = json.loads(known.read_text()).get("api_key") if known.exists() else None
+        json.dump(keyed_event(json.loads(args.file.read_text()), api_key), sys.stdout)
+    elif args.command == "template":
         runnable_template(args.built, args.out)
     elif args.command == "env-vars":
         json.dump(env_vars(args), sys.stdout, indent=2)

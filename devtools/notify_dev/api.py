@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from notify_dev.endpoints import api_headers
 from notify_dev.web import http
 
 # A notification in one of these is still on its way; any other status is an outcome for now (sent,
@@ -18,7 +19,7 @@ def list_notifications(api: str, event_id: str) -> list[dict[str, Any]]:
     cursor: str | None = None
     while True:
         query = f"?limit=1000&cursor={cursor}" if cursor else "?limit=1000"
-        status, body = http("GET", f"{api}/events/{event_id}/notifications{query}")
+        status, body = http("GET", f"{api}/events/{event_id}/notifications{query}", headers=api_headers())
         if status != 200:
             raise RuntimeError(f"GET /events/{event_id}/notifications answered {status}: {body}")
         items.extend(body["items"])

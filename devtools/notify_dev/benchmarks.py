@@ -5,7 +5,6 @@ the clean-up of everything a run made. The HTTP, store and polling helpers are n
 """
 
 import math
-import os
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from typing import Any
 import psycopg
 
 from notify_dev.api import PENDING_STATUSES
-from notify_dev.endpoints import LOCALSTACK_URL, ROOT, load_endpoints
+from notify_dev.endpoints import LOCALSTACK_URL, ROOT, api_headers, load_endpoints
 from notify_dev.polling import wait_for
 from notify_dev.stores import forget_deliveries, ses_messages
 from notify_dev.web import http
@@ -74,17 +73,6 @@ def delivery_counts(
 
 
 # ---- the stack ---------------------------------------------------------------------------------
-
-
-def api_headers(endpoints: dict[str, Any] | None = None) -> dict[str, str]:
-    """The API key, once the stack has keys: NOTIFY_API_KEY (or endpoints.json's "api_key") sent as
-    `Authorization: Bearer …`; NOTIFY_API_KEY_HEADER names another header (e.g. x-api-key), which
-    then carries the bare key. Nothing is sent while neither is set."""
-    key = os.environ.get("NOTIFY_API_KEY") or (endpoints or {}).get("api_key")
-    if not key:
-        return {}
-    header = os.environ.get("NOTIFY_API_KEY_HEADER", "Authorization")
-    return {header: f"Bearer {key}" if header.lower() == "authorization" else str(key)}
 
 
 def _api_healthy(endpoints: dict[str, Any]) -> bool:

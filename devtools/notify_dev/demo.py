@@ -16,7 +16,7 @@ import psycopg
 
 from notify_dev.api import list_notifications, settled_notifications
 from notify_dev.demo_data import DEMO_MOVIES, DEMO_USERS
-from notify_dev.endpoints import DATABASE_URL, ROOT, load_endpoints
+from notify_dev.endpoints import DATABASE_URL, ROOT, api_headers, load_endpoints
 from notify_dev.polling import wait_for
 from notify_dev.stores import push_messages, push_notification, ses_messages, sms_messages
 from notify_dev.web import http
@@ -47,7 +47,9 @@ def _demo_events() -> list[dict[str, Any]]:
 def _post_own_events(api: str) -> dict[str, str]:
     posted: dict[str, str] = {}
     for event in _demo_events():
-        status, body = http("POST", f"{api}/events", event, headers={"Idempotency-Key": str(uuid.uuid4())})
+        status, body = http(
+            "POST", f"{api}/events", event, headers={"Idempotency-Key": str(uuid.uuid4()), **api_headers()}
+        )
         if status != 202:
             raise RuntimeError(f"POST /events ({event['event_type']}) answered {status}: {body}")
         posted[body["event_id"]] = event["event_type"]

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from botocore.exceptions import ClientError
 from psycopg import sql
 
+from notify.adapters.postgres import PostgresStore
+from notify.keys import issue_key, key_id_of
 from notify_dev.demo_data import DEMO_MOVIES, DEMO_USERS
 from notify_dev.endpoints import (
     ACCOUNT_ID,
@@ -133,7 +136,8 @@ def finish(stack_name: str) -> dict[str, Any]:
     ENDPOINTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     # Keep what other tools added (make api's sam_api_url); the stack's own keys are refreshed.
     earlier = json.loads(ENDPOINTS_FILE.read_text()) if ENDPOINTS_FILE.exists() else {}
-    ENDPOINTS_FILE.write_text(json.dumps(earlier | endpoints, indent=2) + "\n")
+    endpoints = earlier | endpoints
+    _write_endpoints(endpoints)
     print(f"up: wrote {ENDPOINTS_FILE.relative_to(ROOT)}")
 
     api = endpoints["api_url"]
@@ -145,9 +149,39 @@ def finish(stack_name: str) -> dict[str, Any]:
     started = time.monotonic()
     wait_for(healthy, timeout=90, interval=0.5, what="GET /health through API Gateway answering 200")
     print(f"up: API healthy after {time.monotonic() - started:.1f} s: {api}/health")
+    endpoints["api_key"] = ensure_local_key(api, earlier.get("api_key"))
+    _write_endpoints(endpoints)
+    headers = {"Authorization": f"Bearer {endpoints['api_key']}"}
     for path, rows in (("/directory/movies", DEMO_MOVIES), ("/directory/users", DEMO_USERS)):
-        status, body = http("PUT", f"{api}{path}", rows)
+        status, body = http("PUT", f"{api}{path}", rows, headers)
         if status != 200:
             raise RuntimeError(f"PUT {path} answered {status}: {body}")
         print(f"up: demo directory {path}: {body}")
     return endpoints
+
+
+def _write_endpoints(endpoints: dict[str, Any]) -> None:
+    # The file holds the local admin key: readable by its owner only.
+    ENDPOINTS_FILE.touch(mode=0o600, exist_ok=True)
+    ENDPOINTS_FILE.chmod(0o600)
+    ENDPOINTS_FILE.write_text(json.dumps(endpoints, indent=2) + "\n")
+
+
+def ensure_local_key(api: str, key: str | None, dsn: str = DATABASE_URL) -> str:
+    """The local admin key: the one endpoints.json holds while the API still takes it, else a new one
+    made on the database (a fresh or reset database has none). No rate limit: the generator, the
+    benchmarks and the fuzzing must not be throttled."""
+    if key:
+        status, body = http("GET", f"{api}/keys", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        if status == 200:
+            print(f"up: the local admin key {key_id_of(key)} still works")
+            return key
+        if status not in {401, 403}:
+            raise RuntimeError(f"GET /keys answered {status}: {body}")
+    store = PostgresStore(dsn, max_connections=1)
+    try:
+        issued = issue_key("local admin (make up)", ["admin"], None, now=datetime.now(UTC), keys=store)
+    finally:
+        store.close()
+    print(f'up: made the local admin key {issued.record.key_id} (.local/endpoints.json, "api_key")')
+    return issued.key

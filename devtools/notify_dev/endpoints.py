@@ -36,3 +36,20 @@ def load_endpoints(path: Path = ENDPOINTS_FILE) -> dict[str, Any]:
         raise FileNotFoundError(f"{path} is missing: run `make up` first")
     data: dict[str, Any] = json.loads(path.read_text())
     return data
+
+
+def api_key(endpoints: dict[str, Any] | None = None) -> str | None:
+    """The API key the local tools send: NOTIFY_API_KEY, else endpoints.json's "api_key" (the local
+    admin key `make up` keeps working)."""
+    if os.environ.get("NOTIFY_API_KEY"):
+        return os.environ["NOTIFY_API_KEY"]
+    if endpoints is None:
+        endpoints = json.loads(ENDPOINTS_FILE.read_text()) if ENDPOINTS_FILE.exists() else {}
+    key = endpoints.get("api_key")
+    return str(key) if key else None
+
+
+def api_headers(endpoints: dict[str, Any] | None = None) -> dict[str, str]:
+    """`Authorization: Bearer <api_key()>`, or nothing when there is no key."""
+    key = api_key(endpoints)
+    return {"Authorization": f"Bearer {key}"} if key else {}

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 
 from notify_dev.demo_data import DEMO_MOVIES
-from notify_dev.endpoints import load_endpoints
+from notify_dev.endpoints import api_headers, load_endpoints
 from notify_dev.stores import emails_to, push_messages, sms_messages
 from notify_dev.web import http
 
@@ -59,7 +59,7 @@ def _one_latency(
         "phone": f"+1666{int(tag[:7], 16) % 10**7:07d}",
         "push_token": f"latency-{tag}",
     }
-    status, body = http("PUT", f"{api}/directory/users", [user])
+    status, body = http("PUT", f"{api}/directory/users", [user], api_headers())
     assert status == 200, body
     made["users"].append(user["user_id"])
     event = {
@@ -69,7 +69,7 @@ def _one_latency(
         "payload": {"user": [user["user_id"]], "content": [movie["movie_id"]]},
     }
     started = time.monotonic()
-    status, body = http("POST", f"{api}/events", event)
+    status, body = http("POST", f"{api}/events", event, api_headers())
     posted = time.monotonic()
     assert status == 202, body
     made["events"].append(body["event_id"])

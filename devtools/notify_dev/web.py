@@ -12,6 +12,14 @@ def http(
     method: str, url: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 30
 ) -> tuple[int, Any]:
     """One JSON request; answers (status, decoded body or text). HTTP errors are answers, not raises."""
+    status, _, decoded = http_answer(method, url, body, headers, timeout)
+    return status, decoded
+
+
+def http_answer(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 30
+) -> tuple[int, dict[str, str], Any]:
+    """As `http`, with the answer's headers (names in lower case)."""
     data = None
     all_headers = {"Accept": "application/json", **(headers or {})}
     if body is not None:
@@ -20,11 +28,12 @@ def http(
     request = urllib.request.Request(url, data=data, method=method, headers=all_headers)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - 127.0.0.1 only
-            status, raw = response.status, response.read()
+            status, answer_headers, raw = response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
+        status, answer_headers, raw = error.code, error.headers, error.read()
+    named = {name.lower(): value for name, value in answer_headers.items()}
     text = raw.decode("utf-8", "replace")
     try:
-        return status, json.loads(text) if text else None
+        return status, named, json.loads(text) if text else None
     except json.JSONDecodeError:
-        return status, text
+        return status, named, text

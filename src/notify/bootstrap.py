@@ -31,6 +31,7 @@ from notify.delivery import DeliveryPolicy
 from notify.dispatch import DispatchPolicy
 from notify.ingest import IngestPolicy
 from notify.key_ports import ApiKeys, RateLimits
+from notify.keys import RememberedKeys
 from notify.ports import (
     DeliveryLedger,
     Directory,
@@ -128,6 +129,11 @@ class Services:
     @cached_property
     def rate_limits(self) -> RateLimits:
         return self._keys
+
+    @cached_property
+    def known_keys(self) -> ApiKeys:
+        """The keys as the HTTP API checks them: remembered for a while in this environment."""
+        return RememberedKeys(self.api_keys)
 
     def use_store(self, store: Any) -> None:
         """Serve every storage port, and the database's health probe, from one object that

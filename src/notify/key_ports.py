@@ -1,8 +1,23 @@
-"""The ports of API keys: where keys and their request counts are kept."""
+"""API keys' vocabulary (scopes) and ports: where keys and their request counts are kept."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
+
+# How often a key's last use is written: a warm key costs no write per request.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+class Scope(StrEnum):
+    EVENTS_WRITE = "events:write"
+    EVENTS_READ = "events:read"
+    SCHEDULES_READ = "schedules:read"
+    SCHEDULES_WRITE = "schedules:write"
+    DIRECTORY_WRITE = "directory:write"
+    PREFERENCES_READ = "preferences:read"
+    PREFERENCES_WRITE = "preferences:write"
+    ADMIN = "admin"  # every route, key management included
 
 
 @dataclass(frozen=True)

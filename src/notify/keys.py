@@ -10,27 +10,18 @@ import hmac
 import math
 import re
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from notify.errors import FieldProblem, Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
-from notify.key_ports import ApiKeyRecord, ApiKeys, RateLimits
+from notify.key_ports import TOUCH_EVERY, ApiKeyRecord, ApiKeys, RateLimits, Scope
 
 KEY_PREFIX = "nk"
+KEY_ID_PATTERN = "^[0-9a-f]{12}$"
 _KEY = re.compile(r"^nk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
-
-
-class Scope(StrEnum):
-    EVENTS_WRITE = "events:write"
-    EVENTS_READ = "events:read"
-    SCHEDULES_READ = "schedules:read"
-    SCHEDULES_WRITE = "schedules:write"
-    DIRECTORY_WRITE = "directory:write"
-    PREFERENCES_READ = "preferences:read"
-    PREFERENCES_WRITE = "preferences:write"
-    ADMIN = "admin"  # every route, key management included
 
 
 @dataclass(frozen=True)
@@ -130,3 +121,64 @@ def admit(record: ApiKeyRecord, *, limits: RateLimits, now: datetime) -> None:
 def revoke(key_id: str, *, keys: ApiKeys, now: datetime) -> None:
     if not keys.revoke_key(key_id, now):
         raise NotFound(f"no API key {key_id}")
+
+
+class RememberedKeys:
+    """ApiKeys that remember, per execution environment, the keys they found (for `ttl_s`) and the
+    uses they recorded (for a minute), so that a warm request costs no round trip for its key.
+
+    A revocation elsewhere is seen within `ttl_s`. What was not found is not remembered: a key made a
+    moment ago works at once.
+    """
+
+    def __init__(
+        self,
+        keys: ApiKeys,
+        *,
+        ttl_s: float = 50.0,
+        max_entries: int = 1000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._keys = keys
+        self._ttl_s = ttl_s
+        self._max_entries = max_entries
+        self._clock = clock
+        self._found: dict[str, tuple[float, ApiKeyRecord]] = {}
+        self._touched: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def add_key(self, record: ApiKeyRecord) -> None:
+        self._keys.add_key(record)
+
+    def find_key(self, key_id: str) -> ApiKeyRecord | None:
+        with self._lock:
+            remembered = self._found.get(key_id)
+        if remembered is not None and self._clock() - remembered[0] < self._ttl_s:
+            return remembered[1]
+        record = self._keys.find_key(key_id)
+        with self._lock:
+            if len(self._found) >= self._max_entries:
+                self._found.clear()
+            if record is None:
+                self._found.pop(key_id, None)
+            else:
+                self._found[key_id] = (self._clock(), record)
+        return record
+
+    def list_keys(self) -> list[ApiKeyRecord]:
+        return self._keys.list_keys()
+
+    def revoke_key(self, key_id: str, now: datetime) -> bool:
+        with self._lock:
+            self._found.pop(key_id, None)
+        return self._keys.revoke_key(key_id, now)
+
+    def touch_key(self, key_id: str, now: datetime) -> None:
+        with self._lock:
+            last = self._touched.get(key_id)
+            if last is not None and now - last < TOUCH_EVERY:
+                return
+            if len(self._touched) >= self._max_entries:
+                self._touched.clear()
+            self._touched[key_id] = now
+        self._keys.touch_key(key_id, now)

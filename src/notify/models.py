@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from notify.channels import DEFAULT_PRIORITY, Channel, EventType
+from notify.key_ports import Scope
 
 MAX_USERS_PER_EVENT = 100_000
 _E164 = re.compile(r"^\+[0-9]{8,15}$")
@@ -232,6 +233,38 @@ class DirectoryMovie(StrictModel):
 
 class Upserted(BaseModel):
     upserted: int
+
+
+# ---- /keys -------------------------------------------------------------------------------------
+
+# A key made through the API without a rate_per_minute gets this one; `null` asks for none.
+DEFAULT_RATE_PER_MINUTE = 600
+
+
+class KeyRequest(StrictModel):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[Scope] = Field(min_length=1, max_length=len(Scope))
+    rate_per_minute: int | None = Field(default=DEFAULT_RATE_PER_MINUTE, ge=1, le=MAX_STORED_INT)
+
+
+class KeyView(BaseModel):
+    """A key as listed: its id and what it may do, never its secret."""
+
+    id: str
+    name: str
+    scopes: list[str]
+    rate_per_minute: int | None
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class IssuedKeyView(KeyView):
+    key: str = Field(description="the API key itself: shown in this answer only, never again")
+
+
+class KeyList(BaseModel):
+    keys: list[KeyView]
 
 
 # ---- Queue message (the design's outgoing model, versioned) ------------------------------------

@@ -30,7 +30,7 @@ import pytest
 
 from notify_dev import stores
 from notify_dev.api import PENDING_STATUSES, list_notifications, settled_notifications
-from notify_dev.endpoints import LOCALSTACK_URL, load_endpoints
+from notify_dev.endpoints import ENDPOINTS_FILE, LOCALSTACK_URL, load_endpoints
 from notify_dev.endpoints import aws as localstack_client
 from notify_dev.polling import wait_for
 from notify_dev.stores import emails_to, push_messages, sms_messages
@@ -45,8 +45,9 @@ GRACE_S = 10.0
 class Api:
     """The HTTP API through API Gateway; records what it creates so the session can remove it."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, api_key: str) -> None:
         self.base_url = base_url
+        self.auth = {"Authorization": f"Bearer {api_key}"}
         self.users: list[str] = []
         self.contacts: list[dict[str, Any]] = []
         self.movies: list[str] = []
@@ -57,7 +58,9 @@ class Api:
     def request(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> tuple[int, Any]:
-        status, answer = http(method, f"{self.base_url}{path}", body, headers)
+        # The local admin key, unless the request names an Authorization of its own ("": none).
+        sent = {name: value for name, value in {**self.auth, **(headers or {})}.items() if value}
+        status, answer = http(method, f"{self.base_url}{path}", body, sent)
         if method == "POST" and path == "/events" and status == 202:
             self.events.append(answer["event_id"])
             if answer.get("schedule_id"):
@@ -86,6 +89,8 @@ def endpoints() -> dict[str, Any]:
         status, body = http("GET", f"{found['api_url']}/health", timeout=30)
         if status != 200:
             problem = f"GET /health through API Gateway answered {status}: {body}"
+        elif not found.get("api_key"):
+            problem = f"{ENDPOINTS_FILE} has no api_key: run `make up` again"
     except (FileNotFoundError, OSError) as error:
         problem = f"no local stack: {error}"
     if problem:
@@ -97,7 +102,7 @@ def endpoints() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def api(endpoints: dict[str, Any]) -> Iterator[Api]:
-    api = Api(endpoints["api_url"])
+    api = Api(endpoints["api_url"], endpoints["api_key"])
     yield api
     _remove(endpoints["database_url"], api)
     forget_deliveries(api.contacts, endpoints["localstack_url"])

@@ -33,7 +33,7 @@ def test_malformed_json_is_422(api):
         "POST",
         f"{api.base_url}/events",
         b'{"event_type": "new_episode",',
-        {"Content-Type": "application/json"},
+        {"Content-Type": "application/json", **api.auth},
     )
     assert status == 422, answer
     assert any("JSON" in e["msg"] for e in answer["errors"])
@@ -65,7 +65,7 @@ HOSTILE = {
 def test_hostile_input_through_api_gateway_is_a_4xx_naming_the_field(api, case):
     """That nothing changed is checked on the database by tests/integration/test_hostile_input.py."""
     method, path, body, content_type, expected, loc = HOSTILE[case]
-    status, answer = http(method, f"{api.base_url}{path}", body, {"Content-Type": content_type})
+    status, answer = http(method, f"{api.base_url}{path}", body, {"Content-Type": content_type, **api.auth})
     assert status == expected, answer
     assert errors_at(answer, *loc), answer
     status, health = api.request("GET", "/health")  # the function still answers

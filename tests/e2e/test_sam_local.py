@@ -37,6 +37,7 @@ from notify_dev.scratch import RABBITMQ_URL, scratch_database, scratch_queue_pre
 from notify_dev.stores import push_messages, ses_messages, sms_messages
 from notify_dev.web import http
 from tests.e2e.conftest import REQUIRED, Api, assert_delivered_once, event, wait_email, wait_push, wait_sms
+from tests.fakes.keys import add_sample_key
 
 # The first test also waits for what the session prepares: on a new machine the Docker engine's install
 # and the image's build (~1 min) come on top of the test itself.
@@ -149,13 +150,13 @@ def sam_api(sam_local: SamLocal, endpoints: dict[str, Any]) -> Iterator[Api]:
     """The API through `sam local start-api`: the one `make api` runs, else one started here."""
     running = load_endpoints().get("sam_api_url")
     if running and http("GET", f"{running}/health", timeout=30)[0] == 200:
-        yield Api(running)
+        yield Api(running, endpoints["api_key"])
         return
     proc = _run([SAM_API, "start"], timeout=600, env=os.environ | {"SAM_API_PORT": str(PORT)})
     if proc.returncode != 0:
         _give_up(f"localstack/sam-api.sh start exited {proc.returncode}:\n{_tail(proc)}")
     try:
-        yield Api(load_endpoints()["sam_api_url"])
+        yield Api(load_endpoints()["sam_api_url"], endpoints["api_key"])
     finally:
         _run([SAM_API, "stop-api"], timeout=120)
 
@@ -213,6 +214,7 @@ def _seed(dsn: str) -> None:
     store = PostgresStore(dsn, 1)
     try:
         store.apply_schema()
+        add_sample_key(store, datetime.now(UTC))  # the key the API samples carry
     finally:
         store.close()
     messages = [m for channel in ("email", "sms", "push") for m in _messages(channel)]
@@ -462,6 +464,9 @@ def _bad_requests(user: dict[str, Any], movie: dict[str, Any]) -> list[tuple[str
         ("GET", f"/schedules/{uuid.uuid4()}", None, {}),
         ("GET", "/no-such-route", None, {}),  # API Gateway's 403 "Missing Authentication Token"
         ("DELETE", "/events", None, {}),
+        ("GET", f"/events/{uuid.uuid4()}", None, {"Authorization": ""}),  # 401: no key
+        ("POST", "/events", good, {"Authorization": "Bearer nk_0123456789ab_" + "x" * 43}),  # 401
+        ("GET", "/keys", None, {"Authorization": "Basic dXNlcjpwYXNz"}),  # 401: not Bearer
     ]
 
 
@@ -471,8 +476,8 @@ def test_bad_input_gets_the_same_answer_as_through_api_gateway(
     [user] = make_users()
     differences = []
     for method, path, body, headers in _bad_requests(user, movie):
-        through_gateway = http(method, f"{api.base_url}{path}", body, headers)
-        through_sam = http(method, f"{sam_api.base_url}{path}", body, headers)
+        through_gateway = api.request(method, path, body, headers)
+        through_sam = sam_api.request(method, path, body, headers)
         assert 400 <= through_gateway[0] < 500, (method, path, through_gateway)
         if through_sam != through_gateway:
             differences.append((method, path, through_gateway, through_sam))

@@ -3,7 +3,8 @@
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from notify.key_ports import ApiKeyRecord
+from notify.key_ports import ApiKeyRecord, ApiKeys
+from notify.keys import issue_key
 from tests.fakes.tables import FakeTables
 
 
@@ -41,3 +42,23 @@ class FakeApiKeys(FakeTables):
             return min(recent) + window
         self.key_hits[key_id] = [*recent, now]
         return None
+
+
+# The key the sample requests of events/ carry (make invoke swaps in the local stack's own key).
+SAMPLE_KEY_ID = "000000000000"
+SAMPLE_SECRET = "sample_key_for_events_json_files_not_secret"
+SAMPLE_KEY = f"nk_{SAMPLE_KEY_ID}_{SAMPLE_SECRET}"
+
+
+def add_sample_key(keys: ApiKeys, now: datetime, scopes: tuple[str, ...] = ("admin",)) -> str:
+    """Store SAMPLE_KEY (no rate limit) with these scopes; returns the key."""
+    issue_key(
+        "sample requests",
+        scopes,
+        None,
+        now=now,
+        keys=keys,
+        random_hex=lambda _: SAMPLE_KEY_ID,
+        random_secret=lambda _: SAMPLE_SECRET,
+    )
+    return SAMPLE_KEY

@@ -72,7 +72,7 @@ class Faults:
     def __init__(self, endpoints: dict[str, Any], movie: dict[str, Any], config: pytest.Config) -> None:
         self.endpoints = endpoints
         self.movie = movie
-        self.api = Api(endpoints["api_url"])
+        self.api = Api(endpoints["api_url"], endpoints["api_key"])
         self.database_url: str = endpoints["database_url"]
         self.lambda_ = aws("lambda", endpoints["localstack_url"], endpoints["region"])
         self.functions: dict[str, str] = endpoints["functions"]

@@ -1,12 +1,14 @@
 """Fixtures of the PostgreSQL integration tests: the HTTP API wired to the test database."""
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import Services, install
+from notify.keys import issue_key
 from notify.settings import Settings
 from tests.fakes import FakePublisher
 from tests.integration.support import ApiClient
@@ -37,7 +39,9 @@ def make_api(pg_dsn: str, store: PostgresStore) -> Iterator[MakeApi]:
         chosen = publisher if publisher is not None else FakePublisher()
         services.publisher = chosen
         install(services)
-        return Api(services, chosen, pg_dsn)
+        api = Api(services, chosen, pg_dsn)
+        api.api_key = issue_key("tests", ["admin"], None, now=datetime.now(UTC), keys=store).key
+        return api
 
     try:
         yield build

@@ -89,7 +89,10 @@ def rest_event(
 
 
 class ApiClient:
-    """Calls the HTTP entry point in-process, the way API Gateway's proxy integration does."""
+    """Calls the HTTP entry point in-process, the way API Gateway's proxy integration does, with
+    `api_key` as its Authorization unless the request names one (an empty one: none is sent)."""
+
+    api_key: str | None = None
 
     def request(
         self,
@@ -102,7 +105,11 @@ class ApiClient:
         query: Mapping[str, str] | None = None,
     ) -> ApiResponse:
         body = raw_body if raw_body is not None else None if json_body is None else json.dumps(json_body)
-        answer = handle(rest_event(method, path, body=body, headers=headers, query=query), CONTEXT)
+        sent = dict(headers or {})
+        if self.api_key and "Authorization" not in sent:
+            sent["Authorization"] = f"Bearer {self.api_key}"
+        sent = {name: value for name, value in sent.items() if value}
+        answer = handle(rest_event(method, path, body=body, headers=sent, query=query), CONTEXT)
         headers_out = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
         for name, values in (answer.get("multiValueHeaders") or {}).items():
             headers_out[name.lower()] = ",".join(values)

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from notify.channels import EventType
-from notify.entrypoints.http import app
+from notify.entrypoints.http import handle
 from notify_dev.generate import HttpAnswer, build_catalog, main, urllib_transport
 from tests.integration.conftest import Api
 from tests.integration.support import CONTEXT, rest_event, table_counts
@@ -41,7 +41,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             self.command, parts.path, body=body, headers=dict(self.headers.items()), query=query
         )
         with _RESOLVE:
-            answer = app.resolve(event, CONTEXT)
+            answer = handle(event, CONTEXT)
         payload = (answer.get("body") or "").encode()
         self.send_response(answer["statusCode"])
         for name, value in (answer.get("headers") or {}).items():
@@ -95,7 +95,20 @@ def test_the_generator_fills_the_directory_and_posts_a_stream_of_events(
 ) -> None:
     output = tmp_path / "answers.jsonl"
     out, err = io.StringIO(), io.StringIO()
-    argv = ["--api-url", api_url, "--users", "200", "--movies", "20", "--events", "30", "--rate", "100"]
+    argv = [
+        "--api-url",
+        api_url,
+        "--api-key",
+        str(api.api_key),
+        "--users",
+        "200",
+        "--movies",
+        "20",
+        "--events",
+        "30",
+        "--rate",
+        "100",
+    ]
     argv += ["--seed", "7", "--batch-size", "64", "--output", str(output)]
 
     code = main(argv, stdout=out, stderr=err)
@@ -141,7 +154,20 @@ def test_a_post_whose_answer_was_lost_is_sent_again_and_answered_from_the_first(
 
     output = tmp_path / "answers.jsonl"
     out = io.StringIO()
-    argv = ["--api-url", api_url, "--users", "50", "--movies", "5", "--events", "8", "--rate", "0"]
+    argv = [
+        "--api-url",
+        api_url,
+        "--api-key",
+        str(api.api_key),
+        "--users",
+        "50",
+        "--movies",
+        "5",
+        "--events",
+        "8",
+        "--rate",
+        "0",
+    ]
     argv += ["--concurrency", "1", "--output", str(output)]
 
     code = main(argv, transport=loses_the_third_answer, stdout=out, stderr=io.StringIO())
@@ -154,3 +180,19 @@ def test_a_post_whose_answer_was_lost_is_sent_again_and_answered_from_the_first(
     assert counts["events"] == 8  # not 9: the second POST of the same key was a replay
     assert len({a["event_id"] for a in answers}) == 8
     assert sum(a["notifications"] for a in answers) == counts["notifications"]
+
+
+def test_the_generator_without_a_key_stops_at_the_first_401_and_says_so(
+    api: Api, api_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("NOTIFY_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .local/endpoints.json here
+    out, err = io.StringIO(), io.StringIO()
+
+    code = main(
+        ["--api-url", api_url, "--users", "5", "--movies", "1", "--events", "0"], stdout=out, stderr=err
+    )
+
+    assert code != 0
+    assert "HTTP 401" in err.getvalue() + out.getvalue()
+    assert table_counts(api.dsn)["directory_users"] == 0

@@ -133,10 +133,16 @@ CASES: dict[str, tuple[str, str, str | bytes | None, dict[str, str], dict[str, s
 
 
 def _call(
-    method: str, path: str, body: str | bytes | None, headers: dict[str, str], query: dict[str, str]
+    api: Api,
+    method: str,
+    path: str,
+    body: str | bytes | None,
+    headers: dict[str, str],
+    query: dict[str, str],
 ) -> dict[str, Any]:
     text = base64.b64encode(body).decode() if isinstance(body, bytes) else body
-    event = rest_event(method, path, body=text, headers=headers, query=query or None)
+    keyed = {"Authorization": f"Bearer {api.api_key}", **headers}
+    event = rest_event(method, path, body=text, headers=keyed, query=query or None)
     event["isBase64Encoded"] = isinstance(body, bytes)
     answer: dict[str, Any] = handle(event, CONTEXT)
     return answer
@@ -151,7 +157,7 @@ def test_http_hostile_input_is_a_4xx_naming_the_field_and_changes_nothing(
     before = table_counts(pg_dsn)
     method, path, body, headers, query, status, loc = CASES[case]
 
-    answer = _call(method, path, body, headers, query)
+    answer = _call(api, method, path, body, headers, query)
 
     assert answer["statusCode"] == status, answer["body"][:300]
     errors = json.loads(answer["body"])["errors"]
@@ -163,6 +169,7 @@ def test_http_hostile_input_is_a_4xx_naming_the_field_and_changes_nothing(
 
 def test_http_unsubscribe_keeps_taking_the_form_body_of_one_click_clients(api: Api) -> None:
     answer = _call(
+        api,
         "POST",
         "/unsubscribe",
         "List-Unsubscribe=One-Click",

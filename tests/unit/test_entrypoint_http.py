@@ -3,6 +3,7 @@
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from notify.bootstrap import Services
 from notify.models import DirectoryMovie, DirectoryUser
 from notify.settings import Settings
 from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher
+from tests.fakes.keys import add_sample_key
 from tests.unit.builders import load_event
 
 
@@ -42,6 +44,7 @@ def installed(store: FakeEventStore, publisher: FakePublisher) -> Iterator[Servi
     services = Services(Settings())
     services.use_store(store)
     services.publisher = publisher
+    add_sample_key(store, datetime.now(UTC))
     bootstrap.install(services)
     yield services
     bootstrap.install(None)

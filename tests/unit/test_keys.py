@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from notify.errors import Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
-from notify.keys import Scope, admit, authenticate, authorize, issue_key, key_id_of, revoke
+from notify.key_ports import ApiKeyRecord, Scope
+from notify.keys import RememberedKeys, admit, authenticate, authorize, issue_key, key_id_of, revoke
 from tests.fakes import FakeApiKeys
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -113,3 +114,65 @@ def test_admit_lets_a_key_without_a_limit_through() -> None:
     for _ in range(1000):
         admit(record, limits=keys, now=NOW)
     assert keys.key_hits == {}
+
+
+class CountingKeys(FakeApiKeys):
+    """FakeApiKeys that count the lookups that reach them (a round trip each, in PostgreSQL)."""
+
+    lookups = 0
+
+    def find_key(self, key_id: str) -> ApiKeyRecord | None:
+        self.lookups += 1
+        return super().find_key(key_id)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_remembered_keys_serve_a_warm_key_without_a_lookup_and_see_a_revocation_within_ttl() -> None:
+    stored, clock = CountingKeys(), Clock()
+    remembered = RememberedKeys(stored, ttl_s=50, clock=clock)
+    issued = issue_key("producer", ["events:write"], None, now=NOW, keys=stored)
+    bearer = f"Bearer {issued.key}"
+
+    for _ in range(100):
+        authenticate(bearer, keys=remembered, now=NOW)
+    assert stored.lookups == 1
+    assert stored.touches == 1  # at most one write of last use a minute
+
+    stored.revoke_key(issued.record.key_id, NOW)  # revoked by another execution environment
+    clock.now += 49
+    authenticate(bearer, keys=remembered, now=NOW + timedelta(seconds=49))
+    clock.now += 2
+    with pytest.raises(Unauthenticated):
+        authenticate(bearer, keys=remembered, now=NOW + timedelta(seconds=51))
+
+
+def test_remembered_keys_do_not_remember_a_key_they_did_not_find() -> None:
+    stored = CountingKeys()
+    remembered = RememberedKeys(stored, clock=Clock())
+    key = "nk_0123456789ab_" + "a" * 43
+
+    assert remembered.find_key("0123456789ab") is None
+    with pytest.raises(Unauthenticated):
+        authenticate(f"Bearer {key}", keys=remembered, now=NOW)
+    issued = issue_key("made just now", ["admin"], None, now=NOW, keys=remembered)
+
+    assert authenticate(f"Bearer {issued.key}", keys=remembered, now=NOW).key_id == issued.record.key_id
+
+
+def test_remembered_keys_forget_a_key_revoked_through_them_at_once() -> None:
+    stored = CountingKeys()
+    remembered = RememberedKeys(stored, clock=Clock())
+    issued = issue_key("p", ["events:read"], None, now=NOW, keys=remembered)
+    authenticate(f"Bearer {issued.key}", keys=remembered, now=NOW)
+
+    revoke(issued.record.key_id, keys=remembered, now=NOW)
+
+    with pytest.raises(Unauthenticated):
+        authenticate(f"Bearer {issued.key}", keys=remembered, now=NOW)

@@ -115,3 +115,13 @@ def test_template_passes_the_environment_and_keeps_local_by_default() -> None:
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert "NOTIFY_ENVIRONMENT" in variables
     assert "secretsmanager" in (ROOT / "template.yaml").read_text()
+
+
+def test_template_routes_exactly_the_routes_the_access_table_names() -> None:
+    from notify.entrypoints.access import ROUTE_SCOPES
+
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506 - safe subclass
+    events = template["Resources"]["IngestFunction"]["Properties"]["Events"].values()
+    routed = {(event["Properties"]["Path"], event["Properties"]["Method"].upper()) for event in events}
+    # /docs is served by `make api` and the in-process API only: API Gateway has no route for it.
+    assert {(path, method) for method, path in ROUTE_SCOPES} - {("/docs", "GET")} == routed

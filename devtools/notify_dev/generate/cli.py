@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,8 +17,17 @@ ENDPOINTS_FILE = Path(".local/endpoints.json")
 
 def default_api_url(path: Path = ENDPOINTS_FILE) -> str | None:
     """The "api_url" of .local/endpoints.json (written by the local stack), if there is one."""
+    return _endpoint(path, "api_url")
+
+
+def default_api_key(path: Path = ENDPOINTS_FILE) -> str | None:
+    """NOTIFY_API_KEY, else the "api_key" of .local/endpoints.json (the local admin key)."""
+    return os.environ.get("NOTIFY_API_KEY") or _endpoint(path, "api_key")
+
+
+def _endpoint(path: Path, name: str) -> str | None:
     try:
-        value = json.loads(path.read_text(encoding="utf-8")).get("api_url")
+        value = json.loads(path.read_text(encoding="utf-8")).get(name)
     except (OSError, ValueError, AttributeError):
         return None
     return value if isinstance(value, str) and value else None
@@ -46,6 +56,10 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument(
         "--api-url",
         help=f'the API\'s base URL (default: "api_url" of {ENDPOINTS_FILE}, if present)',
+    )
+    cli.add_argument(
+        "--api-key",
+        help=f'sent as Authorization: Bearer (default: NOTIFY_API_KEY, else "api_key" of {ENDPOINTS_FILE})',
     )
     cli.add_argument("--users", type=_positive_or_zero, default=defaults.users, help="users (%(default)s)")
     cli.add_argument("--movies", type=_positive_or_zero, default=defaults.movies, help="movies (%(default)s)")
@@ -112,7 +126,12 @@ def main(
         timeout_s=args.timeout,
     )
     try:
-        client = ApiClient(api_url, transport=transport, timeout_s=options.timeout_s)
+        client = ApiClient(
+            api_url,
+            api_key=args.api_key or default_api_key(),
+            transport=transport,
+            timeout_s=options.timeout_s,
+        )
     except ValueError as error:
         cli.error(str(error))
     run = Run(options, client, stderr=err)

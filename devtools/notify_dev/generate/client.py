@@ -63,6 +63,7 @@ class ApiClient:
         self,
         base_url: str,
         *,
+        api_key: str | None = None,
         transport: Transport = urllib_transport,
         timeout_s: float = 30.0,
         attempts: int = 5,
@@ -74,6 +75,7 @@ class ApiClient:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"the API URL must be http:// or https://, not {base_url!r}")
         self.base_url = base_url.rstrip("/")
+        self._auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._transport = transport
         self._timeout_s = timeout_s
         self._attempts = max(1, attempts)
@@ -98,7 +100,12 @@ class ApiClient:
     ) -> dict[str, Any]:
         """Send (and re-send, unchanged) until an answer that is not worth retrying; its JSON."""
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
-        all_headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
+        all_headers = {
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+            **self._auth,
+            **(headers or {}),
+        }
         if data is not None:
             all_headers["Content-Type"] = "application/json"
         problem = ""

@@ -15,7 +15,9 @@ from pydantic import BaseModel
 
 from notify.bootstrap import services
 from notify.channels import EventType
-from notify.entrypoints.request_guard import screen_request
+from notify.entrypoints import key_routes
+from notify.entrypoints.access import Admission, check_access, secure_document
+from notify.entrypoints.request_guard import Rejection, screen_request
 from notify.errors import (
     FieldProblem,
     IdempotencyConflict,
@@ -47,26 +49,59 @@ from notify.unsubscribe import InvalidToken, verify_token
 
 logger = service_logger()
 app = APIGatewayRestResolver(enable_validation=True)
-app.enable_swagger(path="/docs", title="Notification service", version="1.0.0")
+TITLE, VERSION = "Notification service", "1.0.0"
+app.enable_swagger(path="/docs", title=TITLE, version=VERSION)
+app.include_router(key_routes.router)
+UNAVAILABLE = Rejection(HTTPStatus.SERVICE_UNAVAILABLE, ("service",), "temporarily unavailable, retry")
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The HTTP API: a request the router cannot take safely (request_guard) is answered with a 4xx
-    naming the field and the problem; every other one is routed."""
+    naming the field and the problem, one without the key its route needs (access) with 401, 403 or
+    429; every other one is routed."""
     rejection = screen_request(event)
+    key_id: str | None = None
     if rejection is None:
-        return app.resolve(event, context)
+        ctx = services()
+        try:
+            admission = check_access(
+                event, keys=ctx.known_keys, limits=ctx.rate_limits, now=datetime.now(UTC)
+            )
+        except RetryableError as error:
+            logger.warning("dependency unavailable", extra={"error": type(error).__name__})
+            admission = Admission(refusal=UNAVAILABLE)
+        key_id, rejection = admission.key_id, admission.refusal
+        if rejection is None:
+            return _routed(event, context, key_id)
     logger.info(
         "request refused before routing",
-        extra={"status": int(rejection.status), "loc": [str(part) for part in rejection.loc]},
+        extra={
+            "status": int(rejection.status),
+            "loc": [str(part) for part in rejection.loc],
+            "key_id": key_id,
+        },
     )
     body = {"errors": [{"loc": list(rejection.loc), "msg": rejection.msg}]}
+    headers = {"Content-Type": [content_types.APPLICATION_JSON]} | {
+        name: [value] for name, value in rejection.headers.items()
+    }
     return {
         "statusCode": int(rejection.status),
-        "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
+        "multiValueHeaders": headers,
         "body": json.dumps(body, ensure_ascii=False),
         "isBase64Encoded": False,
     }
+
+
+def _routed(event: dict[str, Any], context: LambdaContext, key_id: str | None) -> dict[str, Any]:
+    if key_id is None:
+        return app.resolve(event, context)
+    # The key's id (never the key) names the caller in every line logged for this request.
+    logger.append_keys(key_id=key_id)
+    try:
+        return app.resolve(event, context)
+    finally:
+        logger.remove_keys(["key_id"])
 
 
 def _errors(status: HTTPStatus, problems: list[FieldProblem]) -> Response[Any]:
@@ -119,9 +154,7 @@ def _conflict(error: IdempotencyConflict) -> Response[Any]:
 @app.exception_handler(RetryableError)
 def _unavailable(error: RetryableError) -> Response[Any]:
     logger.warning("dependency unavailable", extra={"error": type(error).__name__})
-    return _errors(
-        HTTPStatus.SERVICE_UNAVAILABLE, [FieldProblem(("service",), "temporarily unavailable, retry")]
-    )
+    return _errors(UNAVAILABLE.status, [FieldProblem(UNAVAILABLE.loc, UNAVAILABLE.msg)])
 
 
 @app.post("/events", responses={202: {"description": "Accepted"}})
@@ -265,5 +298,7 @@ def openapi() -> Response[Any]:
     return Response(
         status_code=HTTPStatus.OK,
         content_type=content_types.APPLICATION_JSON,
-        body=app.get_openapi_json_schema(title="Notification service", version="1.0.0"),
+        body=json.dumps(
+            secure_document(json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION)))
+        ),
     )

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 
 from notify.bootstrap import services
 from notify.errors import InvalidInput, NotFound
-from notify.keys import Scope, issue_key, revoke
+from notify.key_ports import Scope
+from notify.keys import issue_key, revoke
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -28,6 +28,7 @@ class Rejection:
     status: HTTPStatus
     loc: tuple[str | int, ...]
     msg: str
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def screen_request(event: Mapping[str, Any]) -> Rejection | None:

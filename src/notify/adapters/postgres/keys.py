@@ -4,11 +4,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from notify.adapters.postgres.database import Repository
-from notify.key_ports import ApiKeyRecord
+from notify.key_ports import TOUCH_EVERY, ApiKeyRecord
 
 _COLUMNS = "key_id, name, scopes, rate_per_minute, created_at, secret_hash, last_used_at, revoked_at"
-# A key's use is written at most this often: a warm request costs no write of its own.
-TOUCH_EVERY = timedelta(minutes=1)
 
 
 def _record(row: tuple[Any, ...]) -> ApiKeyRecord:
