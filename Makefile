@@ -9,8 +9,8 @@ STAMP   := $(VENV)/.installed
 ARGS    ?=
 
 .PHONY: help venv services clean up demo down url status api api-stop invoke worker keys generate \
-	lint test test-unit test-integration test-localstack e2e faults \
-	latency memory bench bench-fanout bench-tick bench-controls bench-delivery bench-priority \
+	lint test test-unit test-integration test-localstack e2e faults fuzz \
+	latency memory bench bench-fanout bench-tick bench-controls bench-delivery bench-priority bench-auth \
 	bench-sam-api bench-localstack
 
 help:  ## list the commands, by group
@@ -87,6 +87,9 @@ test-localstack: $(STAMP)  ## the host executor's own tests (starts LocalStack f
 e2e: $(STAMP) services  ## end-to-end tests, then the fault suite, on LocalStack (brings the stack up; stops it after if it was down)
 	@scripts/e2e.sh
 
+fuzz: $(STAMP)  ## schemathesis against the running stack's API: no 5xx, no route answering without a key (ARGS=--max-examples=5)
+	@scripts/fuzz.sh $(ARGS)
+
 faults: $(STAMP)  ## the fault suite alone, on the running stack (make up first; ARGS="-k db_dropped")
 	NOTIFY_E2E_REQUIRED=1 $(PY) -m pytest -m faults tests/faults $(ARGS)
 
@@ -98,15 +101,16 @@ latency: $(STAMP)  ## POST → e-mail, SMS and push in LocalStack's stores, 20 r
 memory: $(STAMP)  ## resident memory of LocalStack and of each function process
 	@$(PY) -m notify_dev memory
 
-bench: $(STAMP) services  ## all benchmarks of bench/ (delivery and priority bring the stack up)
+bench: $(STAMP) services  ## all benchmarks of bench/ (delivery, priority and auth bring the stack up)
 	$(PY) bench/fanout.py
 	$(PY) bench/tick.py
 	$(PY) bench/controls.py
 	$(PY) bench/delivery.py
 	$(PY) bench/priority.py
+	$(PY) bench/auth.py
 
-##: bench-NAME -- one of them (fanout, tick, controls, delivery, priority): make bench-delivery ARGS="--skip-stack --sweep"
-bench-fanout bench-tick bench-controls bench-delivery bench-priority: bench-%: $(STAMP) services
+##: bench-NAME -- one of them (fanout, tick, controls, delivery, priority, auth): make bench-delivery ARGS="--skip-stack --sweep"
+bench-fanout bench-tick bench-controls bench-delivery bench-priority bench-auth: bench-%: $(STAMP) services
 	$(PY) bench/$*.py $(ARGS)
 
 bench-sam-api: $(STAMP)  ## POST latency through `make api` and through API Gateway (ARGS="--requests 50")

@@ -6,6 +6,7 @@
 #   4. tests/faults: the fault suite on the same stack (each scenario breaks one thing while an event is
 #      delivered, restores the stack, and prints `faults: <scenario>: recipients N, sent N, lost 0,
 #      duplicates D` in pytest's summary)
+#   5. scripts/fuzz.sh: schemathesis against the stack's API (last: it writes what it generates)
 # If LocalStack was not running before, it is stopped again at the end, pass or fail.
 # Arguments go to the tests/e2e pytest run (e.g. -k dead_letter).
 set -euo pipefail
@@ -28,4 +29,5 @@ NOTIFY_E2E_REQUIRED=1 .venv/bin/python -m pytest -m e2e tests/e2e "$@" || status
 .venv/bin/python -m pytest localstack/tests || status=$?
 # The fault suite runs even when a test before it failed: its lines are the point of a red run too.
 NOTIFY_E2E_REQUIRED=1 .venv/bin/python -m pytest -m faults tests/faults || status=$?
+scripts/fuzz.sh || status=$?
 exit "$status"
