@@ -8,7 +8,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 ARGS    ?=
 
-.PHONY: help venv services clean up demo down url status api api-stop invoke worker keys generate \
+.PHONY: help venv services clean up demo down url key status api api-stop invoke worker keys generate \
 	lint test test-unit test-integration test-localstack e2e faults fuzz \
 	latency memory bench bench-fanout bench-tick bench-controls bench-delivery bench-priority bench-auth \
 	bench-sam-api bench-localstack
@@ -39,6 +39,9 @@ down:  ## stop what `make up` and `make api` started; PostgreSQL and RabbitMQ st
 
 url: $(STAMP)  ## print the deployed API's URL, from .local/endpoints.json: API=$$(make -s url)
 	@$(PY) -c 'from notify_dev.endpoints import load_endpoints; print(load_endpoints()["api_url"])'
+
+key: $(STAMP)  ## print the local admin API key, from .local/endpoints.json: KEY=$$(make -s key)
+	@$(PY) -c 'from notify_dev.endpoints import load_endpoints; print(load_endpoints()["api_key"])'
 
 status:  ## is LocalStack running, is `make api` running
 	@localstack/stack.sh status || true

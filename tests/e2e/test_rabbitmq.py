@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from notify_dev.scratch import scratch_database, scratch_queue_prefix
 from notify_dev.stores import forget_deliveries, push_notification
 from tests.e2e.conftest import counts_after_grace, event, unique_user, wait_email, wait_push, wait_sms
 from tests.fakes import FakeLambdaContext
+from tests.fakes.keys import add_sample_key
 from tests.unit.builders import load_event
 
 pytestmark = pytest.mark.e2e
@@ -47,6 +49,7 @@ def rabbit_stack(endpoints) -> Iterator[dict[str, Any]]:
         movie = {"movie_id": "0b7f9a52-1c1e-4d7e-9d3a-5b2f2c1e0a01", "title": "Rabbit Run", "season": 1}
         store.upsert_users([DirectoryUser.model_validate(user)])
         store.upsert_movies([DirectoryMovie.model_validate(movie)])
+        add_sample_key(store, datetime.now(UTC))  # the key of the sample request post() sends
         settings = Settings(database_url=dsn, broker="rabbitmq", queue_prefix=prefix)
         bootstrap.install(Services(settings))
         environment = {
