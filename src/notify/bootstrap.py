@@ -14,6 +14,7 @@ from notify.adapters.postgres import (
     PostgresApiKeys,
     PostgresDirectory,
     PostgresEvents,
+    PostgresFeedback,
     PostgresLedger,
     PostgresOutbox,
     PostgresRecipientControls,
@@ -29,6 +30,7 @@ from notify.channels import Channel, EventType, QueueRouter, Tier
 from notify.controls import ControlRules, FrequencyCap
 from notify.delivery import DeliveryPolicy
 from notify.dispatch import DispatchPolicy
+from notify.feedback_ports import FeedbackStore, Suppressions
 from notify.ingest import IngestPolicy
 from notify.key_ports import ApiKeys, RateLimits
 from notify.keys import RememberedKeys
@@ -129,6 +131,18 @@ class Services:
     @cached_property
     def rate_limits(self) -> RateLimits:
         return self._keys
+
+    @cached_property
+    def _feedback(self) -> PostgresFeedback:
+        return self._repository(PostgresFeedback)
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        return self._feedback
+
+    @cached_property
+    def suppressions(self) -> Suppressions:
+        return self._feedback
 
     @cached_property
     def known_keys(self) -> ApiKeys:

@@ -67,6 +67,7 @@ class Verdict:
 
 SEND = Verdict("send")
 OVER_CAP = Verdict("skipped", "frequency_cap")
+SUPPRESSED = Verdict("skipped", "suppressed")  # the address is on the suppression list
 
 
 def preferences_from_document(document: PreferencesDocument | None) -> Preferences:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from notify.channels import CONTACT_FIELD, QueueRouter, Tier, tier_for
-from notify.controls import OVER_CAP, ControlRules, Verdict, decide, preferences_from_document
+from notify.controls import OVER_CAP, SUPPRESSED, ControlRules, Verdict, decide, preferences_from_document
 from notify.dispatch import DispatchPolicy, TimeLeft, dispatch
 from notify.errors import PermanentError, ProviderTimeout, RecipientsInFlight, RetryableError
 from notify.logs import module_logger
@@ -234,16 +234,20 @@ def screen_recipients(
     claimed recipients: one read of preferences, one cap reservation, one write of verdicts."""
     event_type, channel = message.event_type, message.transport_type
     tier = tier_for(message.priority)
-    documents = controls.preferences_for([user.user_id for user in recipients])
+    facts = controls.recipient_facts(
+        channel, {user.user_id: getattr(user, CONTACT_FIELD[channel]) for user in recipients}
+    )
     verdicts = {
-        user.user_id: decide(
+        user.user_id: SUPPRESSED
+        if user.user_id in facts.suppressed
+        else decide(
             event_type=event_type,
             channel=channel,
             tier=tier,
             due_at=message.created_dt,
             now=now,
             user_timezone=user.timezone,
-            preferences=preferences_from_document(documents.get(user.user_id)),
+            preferences=preferences_from_document(facts.preferences.get(user.user_id)),
             rules=rules,
             in_digest=user.digest_count is not None,
         )

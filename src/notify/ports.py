@@ -288,10 +288,21 @@ class DeliveryLedger(Protocol):
     def pending(self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID]) -> Pending: ...
 
 
+@dataclass(frozen=True)
+class RecipientFacts:
+    """What one read tells the send-time rules of a message's recipients: the preference documents
+    of those who have one, and who is on the channel's suppression list."""
+
+    preferences: dict[uuid.UUID, PreferencesDocument]
+    suppressed: set[uuid.UUID]
+
+
 class RecipientControls(Protocol):
     """What the send-time rules need from storage, a whole message at a time."""
 
-    def preferences_for(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PreferencesDocument]: ...
+    def recipient_facts(self, channel: Channel, contacts: Mapping[uuid.UUID, str | None]) -> RecipientFacts:
+        """One read for every recipient (user id → the address on this channel)."""
+        ...
 
     def reserve_sends(
         self,

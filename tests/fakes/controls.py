@@ -1,22 +1,29 @@
 """The recipient controls' storage in memory: preferences, frequency-cap reservations, verdicts."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from notify.channels import Channel, EventType
 from notify.controls import FrequencyCap, Verdict
-from notify.models import (
-    PreferencesDocument,
-)
+from notify.ports import RecipientFacts
+from notify.suppressions import normal_address
 from tests.fakes.tables import FakeTables
 
 
 class FakeRecipientControls(FakeTables):
     """Frequency caps count reservations in their window, one reservation per user, channel and event."""
 
-    def preferences_for(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PreferencesDocument]:
-        return {user_id: self.preferences[user_id] for user_id in user_ids if user_id in self.preferences}
+    def recipient_facts(self, channel: Channel, contacts: Mapping[uuid.UUID, str | None]) -> RecipientFacts:
+        suppressed = {
+            user_id
+            for user_id, address in contacts.items()
+            if address is not None and (str(channel), normal_address(channel, address)) in self.suppressions
+        }
+        return RecipientFacts(
+            {user_id: self.preferences[user_id] for user_id in contacts if user_id in self.preferences},
+            suppressed,
+        )
 
     def reserve_sends(
         self,

@@ -72,6 +72,7 @@ class FakeTables:
 
     rows: dict[tuple[uuid.UUID, Channel, uuid.UUID], Row] = field(default_factory=dict)
     preferences: dict[uuid.UUID, PreferencesDocument] = field(default_factory=dict)
+    suppressions: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, address) → reason
     reservations: list[tuple[uuid.UUID, EventType, Channel, datetime, uuid.UUID]] = field(
         default_factory=list
     )

@@ -32,6 +32,7 @@ from notify.controls import ControlRules
 from notify.delivery import DeliveryReport
 from notify.dispatch import DispatchPolicy
 from notify.errors import PermanentError
+from notify.feedback_ports import Suppression
 from notify.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.models import (
     DirectoryMovie,
@@ -340,6 +341,23 @@ def test_delivery_skips_who_opted_out_by_preference_and_sends_the_rest(svc: Serv
             everything.push_token,
         ]
     )
+
+
+def test_delivery_skips_a_suppressed_address_on_its_channel_only(svc: Service) -> None:
+    bounced, everything = svc.users(make_user(), make_user())
+    assert bounced.email is not None
+    svc.store.suppress([Suppression("email", bounced.email.upper(), "hard_bounce", at("2025-03-01 11:00"))])
+    now = at("2025-03-01 12:00")
+
+    event_id = svc.post([bounced, everything], now=now)
+    svc.deliver(now)
+
+    statuses = svc.statuses(event_id)
+    assert statuses[(Channel.EMAIL, bounced.user_id)] == ("skipped", "suppressed")
+    assert statuses[(Channel.SMS, bounced.user_id)] == SENT
+    assert statuses[(Channel.EMAIL, everything.user_id)] == SENT
+    assert bounced.email not in svc.sent_to()
+    assert bounced.phone in svc.sent_to()
 
 
 def test_delivery_applies_a_preference_changed_after_the_event_was_posted(svc: Service) -> None:

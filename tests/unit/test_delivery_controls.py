@@ -155,6 +155,20 @@ def test_deliver_message_with_controls_skips_who_opted_out(document: Preferences
     assert row(ledger, msg, stays)[0] == "sent"
 
 
+def test_deliver_message_with_controls_skips_a_suppressed_address_whatever_its_case() -> None:
+    bounced, stays = person("Bounced@Example.com"), person("in@example.com")
+    msg = build([bounced, stays])
+    ledger, sender = ledger_for(msg), FakeSender()
+    ledger.suppressions[("email", "bounced@example.com")] = "hard_bounce"
+    ledger.suppressions[("sms", "in@example.com")] = "opted_out_sms"  # another channel's list
+
+    report = deliver(msg, ledger, sender)
+
+    assert [address for address, _ in sender.sent] == ["in@example.com"]
+    assert report.held_back == {bounced.user_id: Verdict("skipped", "suppressed")}
+    assert row(ledger, msg, bounced) == ("skipped", "suppressed", None)
+
+
 def test_deliver_message_with_controls_ignores_an_opt_out_of_another_type_or_channel() -> None:
     user = person("a@example.com")
     msg = build([user])

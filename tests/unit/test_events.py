@@ -27,6 +27,7 @@ def test_events_folder_holds_the_expected_samples() -> None:
         "api_put_movies",
         "api_put_users",
         "sqs_email",
+        "sqs_feedback",
         "sqs_push",
         "sqs_sms",
         "tick",

@@ -10,6 +10,7 @@ from notify.adapters.postgres.controls import PostgresRecipientControls
 from notify.adapters.postgres.database import DEFAULT_MAX_MESSAGE_BYTES, Database
 from notify.adapters.postgres.directory import PostgresDirectory
 from notify.adapters.postgres.events import PostgresEvents
+from notify.adapters.postgres.feedback import PostgresFeedback
 from notify.adapters.postgres.keys import PostgresApiKeys
 from notify.adapters.postgres.ledger import PostgresLedger
 from notify.adapters.postgres.outbox import PostgresOutbox
@@ -22,6 +23,7 @@ __all__ = [
     "PostgresApiKeys",
     "PostgresDirectory",
     "PostgresEvents",
+    "PostgresFeedback",
     "PostgresLedger",
     "PostgresOutbox",
     "PostgresRecipientControls",
@@ -41,6 +43,7 @@ class PostgresStore(
     PostgresWaiting,
     PostgresLedger,
     PostgresApiKeys,
+    PostgresFeedback,
 ):
     """Every port at once, over a database of its own."""
 

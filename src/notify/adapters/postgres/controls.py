@@ -1,7 +1,7 @@
 """Recipient controls: preferences, verdicts other than send, frequency-cap reservations."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from psycopg.types.json import Jsonb
@@ -12,6 +12,8 @@ from notify.controls import FrequencyCap, Verdict
 from notify.models import (
     PreferencesDocument,
 )
+from notify.ports import RecipientFacts
+from notify.suppressions import normal_address
 
 # Outcomes other than "send", written for a whole message at once. A like held for a digest
 # joins the window already open for the same recipient, channel and movie, if there is one.
@@ -66,6 +68,16 @@ SELECT user_id FROM already UNION SELECT user_id FROM fresh
 """
 
 
+# Preferences and the suppression list in one read: only recipients with either come back.
+_RECIPIENT_FACTS_SQL = """
+SELECT r.user_id, p.document, s.address IS NOT NULL AS suppressed
+FROM unnest(%(user_ids)s::uuid[], %(addresses)s::text[]) AS r (user_id, address)
+LEFT JOIN user_preferences p ON p.user_id = r.user_id
+LEFT JOIN suppressions s ON s.channel = %(channel)s AND s.address = r.address
+WHERE p.document IS NOT NULL OR s.address IS NOT NULL
+"""
+
+
 class PostgresRecipientControls(Repository):
     """RecipientControls and PreferenceStore."""
 
@@ -95,14 +107,24 @@ class PostgresRecipientControls(Repository):
             ).fetchone()
         return stored is not None
 
-    def preferences_for(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PreferencesDocument]:
-        """Stored documents of those users who have one (the others use the defaults)."""
+    def recipient_facts(self, channel: Channel, contacts: Mapping[uuid.UUID, str | None]) -> RecipientFacts:
+        """Stored preference documents (the others use the defaults) and suppressed addresses, in one read."""
         with self._connection() as conn:
             rows = conn.execute(
-                "SELECT user_id, document FROM user_preferences WHERE user_id = ANY(%s::uuid[])",
-                (list(user_ids),),
+                _RECIPIENT_FACTS_SQL,
+                {
+                    "channel": str(channel),
+                    "user_ids": list(contacts),
+                    "addresses": [
+                        None if address is None else normal_address(channel, address)
+                        for address in contacts.values()
+                    ],
+                },
             ).fetchall()
-        return {row[0]: PreferencesDocument.model_validate(row[1]) for row in rows}
+        return RecipientFacts(
+            {row[0]: PreferencesDocument.model_validate(row[1]) for row in rows if row[1] is not None},
+            {row[0] for row in rows if row[2]},
+        )
 
     def record_verdicts(
         self,

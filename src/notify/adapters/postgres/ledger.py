@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from notify.adapters.postgres.database import Repository
+from notify.adapters.postgres.feedback import feedback_status_sql
 from notify.adapters.postgres.messages import store_messages_for_rows
 from notify.channels import Channel
 from notify.ports import (
@@ -25,7 +26,8 @@ _CLAIMABLE = """(
 # One attempt's outcomes in one statement; only rows that attempt still holds are written (a
 # holder whose lease ran out cannot overwrite another's outcome). A failed send gives its
 # frequency-cap slot back in the same statement.
-_RECORD_OUTCOMES_SQL = """
+_RECORD_OUTCOMES_SQL = (
+    """
 WITH outcome AS (
     SELECT * FROM unnest(
         %(user_ids)s::uuid[], %(statuses)s::text[], %(ats)s::timestamptz[], %(reasons)s::text[],
@@ -34,11 +36,17 @@ WITH outcome AS (
 ),
 written AS (
     UPDATE notifications n
-    SET status = o.status, reason = o.reason, error = o.error,
+    SET status = coalesce(fb.status, o.status), reason = coalesce(fb.reason, o.reason),
+        error = coalesce(fb.diagnostic, o.error),
         provider_message_id = coalesce(o.provider_id, n.provider_message_id),
         sent_at = CASE WHEN o.status IN ('sent', 'unconfirmed') THEN o.at ELSE n.sent_at END,
         claimed_until = NULL, claim_token = NULL
     FROM outcome o
+    -- Feedback that arrived before this send was recorded (LocalStack publishes the delivery
+    -- inside SendRawEmail): the send is recorded with what it already led to.
+    LEFT JOIN LATERAL (
+        SELECT * FROM ({feedback}) f WHERE o.status = 'sent' AND o.provider_id IS NOT NULL
+    ) fb ON true
     WHERE n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.user_id = o.user_id
       AND n.claim_token = %(token)s AND n.status = 'sending'
     RETURNING n.user_id, n.status
@@ -51,6 +59,7 @@ given_back AS (
 )
 SELECT user_id FROM written
 """
+).replace("{feedback}", feedback_status_sql("o.provider_id"))
 
 
 # What a hand-back carries: the rows this attempt holds, released, and those nobody has claimed (a

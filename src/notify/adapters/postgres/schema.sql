@@ -167,3 +167,31 @@ CREATE TABLE IF NOT EXISTS api_key_hits (
     at     timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS api_key_hits_by_key ON api_key_hits (key_id, at);
+
+-- What providers said of sent messages (SES event publishing: delivery, bounce, complaint, reject),
+-- one row per message, kind and address: a copy delivered twice is stored once. Kept, so that feedback
+-- that arrives before its send was recorded still applies when it is (see feedback.py).
+CREATE TABLE IF NOT EXISTS delivery_feedback (
+    provider_message_id text NOT NULL,
+    kind                text NOT NULL,
+    address             text NOT NULL,
+    reason              text,
+    diagnostic          text,
+    occurred_at         timestamptz,
+    received_at         timestamptz NOT NULL,
+    PRIMARY KEY (provider_message_id, kind, address)
+);
+CREATE INDEX IF NOT EXISTS delivery_feedback_soft_bounces ON delivery_feedback (address, received_at)
+    WHERE reason = 'soft_bounce';
+CREATE INDEX IF NOT EXISTS notifications_by_provider_id ON notifications (provider_message_id)
+    WHERE provider_message_id IS NOT NULL;
+
+-- Addresses no message goes to, per channel (a hard bounce, a complaint, repeated soft bounces, an
+-- operator). Addresses are kept as the directory holds them, e-mail in lower case.
+CREATE TABLE IF NOT EXISTS suppressions (
+    channel    text NOT NULL,
+    address    text NOT NULL,
+    reason     text NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (channel, address)
+);

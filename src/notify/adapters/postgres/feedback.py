@@ -1,0 +1,115 @@
+"""Delivery feedback and the suppression list.
+
+A notification moves on by rank only (sent, unconfirmed 0 → delivered 1 → bounced, failed by a reject
+2 → complained 3), so feedback can arrive in any order, twice, or before the send it names was
+recorded: the ledger applies stored feedback when it records a send (`feedback_status_sql`).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from notify.adapters.postgres.database import Repository
+from notify.channels import Channel
+from notify.feedback_ports import Suppression
+from notify.ses_events import Feedback
+from notify.suppressions import normal_address
+
+# The status, reason and error a kind of feedback gives a notification, and its rank.
+_OUTCOMES_SQL = """
+(VALUES ('delivered', 'delivered', 1), ('bounced', 'bounced', 2), ('rejected', 'failed', 2),
+        ('complained', 'complained', 3)) AS outcome (kind, status, rank)
+"""
+_RANK_OF_STATUS_SQL = """
+CASE {status} WHEN 'sent' THEN 0 WHEN 'unconfirmed' THEN 0 WHEN 'delivered' THEN 1
+              WHEN 'bounced' THEN 2 WHEN 'complained' THEN 3 ELSE NULL END
+"""
+
+
+def feedback_status_sql(message_id: str) -> str:
+    """A subquery: the strongest stored feedback for `message_id` (an SQL expression) as
+    (status, reason, diagnostic, rank), none when there is no feedback for it."""
+    return f"""
+    SELECT outcome.status,
+           CASE f.kind WHEN 'rejected' THEN 'provider_rejected' ELSE f.reason END AS reason,
+           f.diagnostic, outcome.rank
+    FROM delivery_feedback f JOIN {_OUTCOMES_SQL} USING (kind)
+    WHERE f.provider_message_id = {message_id}
+    ORDER BY outcome.rank DESC, f.received_at
+    LIMIT 1
+    """
+
+
+_STORE_FEEDBACK_SQL = """
+INSERT INTO delivery_feedback
+    (provider_message_id, kind, address, reason, diagnostic, occurred_at, received_at)
+SELECT * FROM unnest(%(ids)s::text[], %(kinds)s::text[], %(addresses)s::text[], %(reasons)s::text[],
+                     %(diagnostics)s::text[], %(occurred)s::timestamptz[], %(received)s::timestamptz[])
+ON CONFLICT DO NOTHING
+"""
+
+_APPLY_FEEDBACK_SQL = f"""
+UPDATE notifications n
+SET status = best.status, reason = best.reason, error = coalesce(best.diagnostic, n.error)
+FROM (SELECT DISTINCT unnest(%(ids)s::text[]) AS provider_message_id) ids
+CROSS JOIN LATERAL ({feedback_status_sql("ids.provider_message_id")}) best
+WHERE n.provider_message_id = ids.provider_message_id
+  AND {_RANK_OF_STATUS_SQL.format(status="n.status")} < best.rank
+"""
+
+
+class PostgresFeedback(Repository):
+    """FeedbackStore and Suppressions."""
+
+    def record_feedback(self, items: Sequence[Feedback], now: datetime) -> int:
+        if not items:
+            return 0
+        with self._connection() as conn:
+            conn.execute(
+                _STORE_FEEDBACK_SQL,
+                {
+                    "ids": [f.provider_message_id for f in items],
+                    "kinds": [str(f.kind) for f in items],
+                    "addresses": [normal_address(Channel.EMAIL, f.address) for f in items],
+                    "reasons": [f.reason for f in items],
+                    "diagnostics": [f.diagnostic for f in items],
+                    "occurred": [f.occurred_at for f in items],
+                    "received": [now] * len(items),
+                },
+            )
+            changed = conn.execute(
+                _APPLY_FEEDBACK_SQL, {"ids": sorted({f.provider_message_id for f in items})}
+            ).rowcount
+        return max(0, changed)
+
+    def soft_bounces_since(self, addresses: Sequence[str], since: datetime) -> dict[str, int]:
+        if not addresses:
+            return {}
+        with self._connection() as conn:
+            rows = conn.execute(
+                """
+                SELECT address, count(DISTINCT provider_message_id) FROM delivery_feedback
+                WHERE reason = 'soft_bounce' AND address = ANY(%s::text[]) AND received_at > %s
+                GROUP BY address
+                """,
+                ([normal_address(Channel.EMAIL, address) for address in addresses], since),
+            ).fetchall()
+        return {row[0]: int(row[1]) for row in rows}
+
+    def suppress(self, entries: Sequence[Suppression]) -> int:
+        if not entries:
+            return 0
+        with self._connection() as conn:
+            added = conn.execute(
+                """
+                INSERT INTO suppressions (channel, address, reason, created_at)
+                SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[])
+                ON CONFLICT DO NOTHING
+                """,
+                (
+                    [e.channel for e in entries],
+                    [normal_address(e.channel, e.address) for e in entries],
+                    [e.reason for e in entries],
+                    [e.created_at for e in entries],
+                ),
+            ).rowcount
+        return max(0, added)
