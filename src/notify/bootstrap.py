@@ -64,6 +64,8 @@ STORAGE_PORTS = (
     "ledger",
     "api_keys",
     "rate_limits",
+    "feedback",
+    "suppressions",
 )
 
 

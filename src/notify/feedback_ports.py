@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from notify.models import SuppressionPage
 from notify.ses_events import Feedback
 
 
@@ -31,4 +32,14 @@ class FeedbackStore(Protocol):
 class Suppressions(Protocol):
     def suppress(self, entries: Sequence[Suppression]) -> int:
         """Add what is not there yet (an address stays with its first reason); how many were added."""
+        ...
+
+    def find_suppression(self, channel: str, address: str) -> Suppression | None: ...
+
+    def remove_suppression(self, channel: str, address: str) -> bool:
+        """False when the address was not suppressed."""
+        ...
+
+    def suppressions_page(self, channel: str | None, limit: int, cursor: str | None) -> SuppressionPage:
+        """Ordered by channel and address; `cursor` is the previous page's next_cursor."""
         ...

@@ -17,6 +17,8 @@ class Scope(StrEnum):
     DIRECTORY_WRITE = "directory:write"
     PREFERENCES_READ = "preferences:read"
     PREFERENCES_WRITE = "preferences:write"
+    SUPPRESSIONS_READ = "suppressions:read"
+    SUPPRESSIONS_WRITE = "suppressions:write"
     ADMIN = "admin"  # every route, key management included
 
 

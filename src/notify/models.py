@@ -235,6 +235,25 @@ class Upserted(BaseModel):
     upserted: int
 
 
+# ---- /suppressions ----------------------------------------------------------------------------
+
+
+class SuppressionView(BaseModel):
+    channel: Channel
+    address: str
+    reason: str
+    created_at: datetime
+
+
+class SuppressionPage(BaseModel):
+    items: list[SuppressionView]
+    next_cursor: str | None
+
+
+class SuppressionRequest(StrictModel):
+    reason: str = Field(default="operator", min_length=1, max_length=100)
+
+
 # ---- /keys -------------------------------------------------------------------------------------
 
 # A key made through the API without a rate_per_minute gets this one; `null` asks for none.

@@ -9,6 +9,7 @@ from notify_dev.doubles import FakePublisher
 from tests.fakes.controls import FakeRecipientControls
 from tests.fakes.directory import FakeDirectory
 from tests.fakes.events import FakeEvents
+from tests.fakes.feedback import FakeFeedback
 from tests.fakes.keys import FakeApiKeys
 from tests.fakes.lambda_runtime import FakeLambdaContext, FakeRetryDelay
 from tests.fakes.ledger import FakeLedger
@@ -28,6 +29,7 @@ class FakeEventStore(
     FakeRecipientControls,
     FakeLedger,
     FakeApiKeys,
+    FakeFeedback,
 ):
     """Every store port in memory over one set of tables, following the rules of PostgresStore."""
 
@@ -38,6 +40,7 @@ __all__ = [
     "FakeDirectory",
     "FakeEventStore",
     "FakeEvents",
+    "FakeFeedback",
     "FakeLambdaContext",
     "FakeLedger",
     "FakeOutbox",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from notify.channels import Channel, EventType
 from notify.errors import NotifyError, StorageUnavailable
+from notify.feedback_ports import Suppression
 from notify.key_ports import ApiKeyRecord
 from notify.models import (
     DirectoryMovie,
@@ -21,6 +22,7 @@ from notify.ports import (
     NewSchedule,
     OutboundMessage,
 )
+from notify.ses_events import Feedback
 
 
 @dataclass
@@ -72,7 +74,8 @@ class FakeTables:
 
     rows: dict[tuple[uuid.UUID, Channel, uuid.UUID], Row] = field(default_factory=dict)
     preferences: dict[uuid.UUID, PreferencesDocument] = field(default_factory=dict)
-    suppressions: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, address) → reason
+    suppressions: dict[tuple[str, str], Suppression] = field(default_factory=dict)  # by (channel, address)
+    feedback: dict[tuple[str, str, str], tuple[Feedback, datetime]] = field(default_factory=dict)
     reservations: list[tuple[uuid.UUID, EventType, Channel, datetime, uuid.UUID]] = field(
         default_factory=list
     )

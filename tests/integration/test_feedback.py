@@ -10,7 +10,9 @@ import pytest
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel
 from notify.feedback import SuppressionPolicy, take_feedback
+from notify.feedback_ports import Suppression
 from notify.ses_events import COMPLAINT, HARD_BOUNCE, SOFT_BOUNCE, Feedback, FeedbackKind
+from tests.integration.conftest import Api
 from tests.integration.support import claim_as, ledger_row, make_user, record_as, stored_event
 
 pytestmark = pytest.mark.integration
@@ -140,3 +142,23 @@ def test_feedback_for_an_unknown_message_is_kept_and_changes_no_row(store: Postg
     assert changed == 0
     assert row(store, event_id, user_id)[0] == "sent"
     assert suppressions(store) == {"u@example.test": HARD_BOUNCE}
+
+
+def test_suppressions_through_the_api_on_postgres(api: Api, store: PostgresStore) -> None:
+    store.suppress([Suppression("email", f"p{n}@example.test", HARD_BOUNCE, NOW) for n in range(3)])
+
+    added = api.request("PUT", "/suppressions/email/Hand%40Example.test")
+    first = api.get("/suppressions", query={"channel": "email", "limit": "2"})
+    rest = api.get("/suppressions", query={"channel": "email", "cursor": first.json["next_cursor"]})
+    lifted = api.request("DELETE", "/suppressions/email/p0%40example.test")
+    again = api.request("DELETE", "/suppressions/email/p0%40example.test")
+
+    assert added.status == 200, added.text
+    assert added.json["address"] == "hand@example.test"
+    listed = [i["address"] for i in first.json["items"] + rest.json["items"]]
+    assert listed == ["hand@example.test", "p0@example.test", "p1@example.test", "p2@example.test"]
+    assert (lifted.status, again.status) == (204, 404)
+    assert "p0@example.test" not in suppressions(store)
+    assert store.find_suppression("email", "P1@example.test") == Suppression(
+        "email", "p1@example.test", HARD_BOUNCE, NOW
+    )

@@ -4,23 +4,20 @@ import copy
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from functions.ingest.app import lambda_handler
 from notify import bootstrap
 from notify.bootstrap import Services
 from notify.entrypoints import http
 from notify.entrypoints.access import BEARER_SCHEME, ROUTE_SCOPES, required_scope
 from notify.key_ports import Scope
-from notify.keys import issue_key
 from notify.models import DEFAULT_RATE_PER_MINUTE
 from notify.settings import Settings
-from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher
+from tests.fakes import FakeEventStore, FakePublisher
+from tests.unit.api_calls import call, key_with
 
-NOW = datetime.now(UTC)
 PROTECTED = sorted((method, path, scope) for (method, path), scope in ROUTE_SCOPES.items() if scope)
 PUBLIC = sorted((method, path) for (method, path), scope in ROUTE_SCOPES.items() if scope is None)
 
@@ -45,10 +42,6 @@ def installed(store: FakeEventStore, publisher: FakePublisher) -> Iterator[Servi
     bootstrap.install(None)
 
 
-def key_with(store: FakeEventStore, *scopes: str, rate: int | None = None) -> str:
-    return issue_key("test", scopes, rate, now=NOW, keys=store).key
-
-
 def concrete(path: str) -> str:
     return (
         path.replace("{key_id}", "0123456789ab")
@@ -58,34 +51,6 @@ def concrete(path: str) -> str:
         .replace("schedule_id", str(uuid.uuid4()))
         .replace("user_id", str(uuid.uuid4()))
     )
-
-
-def call(method: str, path: str, key: str | None = None, body: Any = None) -> tuple[int, dict[str, str], Any]:
-    headers = {"Content-Type": "application/json"}
-    if key is not None:
-        headers["Authorization"] = key if key.startswith(("Bearer", "Basic", "bearer")) else f"Bearer {key}"
-    event = {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "requestContext": {"stage": "v1", "requestId": "test", "path": f"/v1{path}"},
-        "body": None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
-    }
-    answer = lambda_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
-    headers_out = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
-    for name, values in (answer.get("multiValueHeaders") or {}).items():
-        headers_out[name.lower()] = ",".join(values)
-    text = answer["body"] or ""
-    try:
-        return answer["statusCode"], headers_out, json.loads(text) if text else None
-    except ValueError:
-        return answer["statusCode"], headers_out, text
 
 
 @pytest.mark.parametrize(("method", "path", "scope"), PROTECTED)

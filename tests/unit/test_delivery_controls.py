@@ -12,6 +12,7 @@ from notify.channels import Channel, EventType
 from notify.controls import ControlRules, FrequencyCap, Verdict
 from notify.delivery import DeliveryReport
 from notify.errors import RetryableError
+from notify.feedback_ports import Suppression
 from notify.models import ChannelSwitches, NotificationMessage, PreferencesDocument, Recipient
 from notify.ports import Rendered
 from notify.settings import Settings
@@ -159,8 +160,8 @@ def test_deliver_message_with_controls_skips_a_suppressed_address_whatever_its_c
     bounced, stays = person("Bounced@Example.com"), person("in@example.com")
     msg = build([bounced, stays])
     ledger, sender = ledger_for(msg), FakeSender()
-    ledger.suppressions[("email", "bounced@example.com")] = "hard_bounce"
-    ledger.suppressions[("sms", "in@example.com")] = "opted_out_sms"  # another channel's list
+    ledger.suppress([Suppression("email", "bounced@example.com", "hard_bounce", NOW)])
+    ledger.suppress([Suppression("sms", "in@example.com", "opted_out_sms", NOW)])  # another channel's list
 
     report = deliver(msg, ledger, sender)
 

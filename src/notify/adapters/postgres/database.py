@@ -117,14 +117,15 @@ def content_json(content: Sequence[DirectoryMovie]) -> str:
     return json.dumps([movie.model_dump(mode="json") for movie in content])
 
 
-def encode_cursor(channel: str, user_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{channel}:{user_id}".encode()).decode()
+def encode_cursor(channel: str, key: uuid.UUID | str) -> str:
+    """A page's position: the channel and the last row's key (a user id, or an address)."""
+    return base64.urlsafe_b64encode(f"{channel}:{key}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[str, str]:
+def decode_cursor(cursor: str, check: Callable[[str], object] = uuid.UUID) -> tuple[str, str]:
     try:
         channel, user_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 1)
-        uuid.UUID(user_id)
+        check(user_id)
     except (ValueError, binascii.Error, UnicodeDecodeError) as error:
         raise InvalidInput(
             [FieldProblem(("query", "cursor"), "is not a cursor this API gave out")]

@@ -8,9 +8,10 @@ recorded: the ledger applies stored feedback when it records a send (`feedback_s
 from collections.abc import Sequence
 from datetime import datetime
 
-from notify.adapters.postgres.database import Repository
+from notify.adapters.postgres.database import Repository, decode_cursor, encode_cursor
 from notify.channels import Channel
 from notify.feedback_ports import Suppression
+from notify.models import SuppressionPage, SuppressionView
 from notify.ses_events import Feedback
 from notify.suppressions import normal_address
 
@@ -113,3 +114,46 @@ class PostgresFeedback(Repository):
                 ),
             ).rowcount
         return max(0, added)
+
+    def find_suppression(self, channel: str, address: str) -> Suppression | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT channel, address, reason, created_at FROM suppressions"
+                " WHERE channel = %s AND address = %s",
+                (channel, normal_address(channel, address)),
+            ).fetchone()
+        return Suppression(*row) if row else None
+
+    def remove_suppression(self, channel: str, address: str) -> bool:
+        with self._connection() as conn:
+            removed = conn.execute(
+                "DELETE FROM suppressions WHERE channel = %s AND address = %s",
+                (channel, normal_address(channel, address)),
+            ).rowcount
+        return removed > 0
+
+    def suppressions_page(self, channel: str | None, limit: int, cursor: str | None) -> SuppressionPage:
+        after = decode_cursor(cursor, check=str) if cursor else None
+        with self._connection() as conn:
+            rows = conn.execute(
+                """
+                SELECT channel, address, reason, created_at FROM suppressions
+                WHERE (%(channel)s::text IS NULL OR channel = %(channel)s)
+                  AND (%(after_channel)s::text IS NULL
+                       OR (channel, address) > (%(after_channel)s, %(after_address)s))
+                ORDER BY channel, address
+                LIMIT %(limit)s
+                """,
+                {
+                    "channel": channel,
+                    "after_channel": after[0] if after else None,
+                    "after_address": after[1] if after else None,
+                    "limit": limit + 1,
+                },
+            ).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [SuppressionView(channel=r[0], address=r[1], reason=r[2], created_at=r[3]) for r in rows]
+        return SuppressionPage(
+            items=items, next_cursor=encode_cursor(rows[-1][0], rows[-1][1]) if more else None
+        )

@@ -1,0 +1,47 @@
+"""The HTTP API called in-process as API Gateway would, with API keys of the test's own."""
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from functions.ingest.app import lambda_handler
+from notify.key_ports import ApiKeys
+from notify.keys import issue_key
+from tests.fakes import FakeLambdaContext
+
+NOW = datetime.now(UTC)
+
+
+def key_with(store: ApiKeys, *scopes: str, rate: int | None = None) -> str:
+    return issue_key("test", scopes, rate, now=NOW, keys=store).key
+
+
+def call(method: str, path: str, key: str | None = None, body: Any = None) -> tuple[int, dict[str, str], Any]:
+    headers = {"Content-Type": "application/json"}
+    if key is not None:
+        headers["Authorization"] = key if key.startswith(("Bearer", "Basic", "bearer")) else f"Bearer {key}"
+    path, _, query_text = path.partition("?")
+    query = dict(parse_qsl(query_text)) or None
+    event = {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": None,
+        "requestContext": {"stage": "v1", "requestId": "test", "path": f"/v1{path}"},
+        "body": None if body is None else json.dumps(body),
+        "isBase64Encoded": False,
+    }
+    answer = lambda_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
+    headers_out = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
+    for name, values in (answer.get("multiValueHeaders") or {}).items():
+        headers_out[name.lower()] = ",".join(values)
+    text = answer["body"] or ""
+    try:
+        return answer["statusCode"], headers_out, json.loads(text) if text else None
+    except ValueError:
+        return answer["statusCode"], headers_out, text
