@@ -30,6 +30,7 @@ from notify.channels import Channel, EventType, QueueRouter, Tier
 from notify.controls import ControlRules, FrequencyCap
 from notify.delivery import DeliveryPolicy
 from notify.dispatch import DispatchPolicy
+from notify.feedback import SuppressionPolicy
 from notify.feedback_ports import FeedbackStore, Suppressions
 from notify.ingest import IngestPolicy
 from notify.key_ports import ApiKeys, RateLimits
@@ -216,6 +217,13 @@ class Services:
             rules=self.rules,
             router=self.router,
             tier_concurrency={Tier.LOW: settings.low_tier_send_concurrency},
+        )
+
+    @cached_property
+    def suppression_policy(self) -> SuppressionPolicy:
+        return SuppressionPolicy(
+            soft_bounce_limit=self.settings.soft_bounce_limit,
+            soft_bounce_window=timedelta(days=self.settings.soft_bounce_window_days),
         )
 
     @cached_property

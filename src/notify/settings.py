@@ -48,6 +48,10 @@ class Settings(BaseSettings):
         description="Queue messages are written to fit this (SQS takes 262,144 bytes per message).",
     )
     max_receives: int = Field(default=5, ge=1)
+    soft_bounce_limit: int = Field(
+        default=3, ge=1, description="Soft bounces in soft_bounce_window_days that suppress an address."
+    )
+    soft_bounce_window_days: int = Field(default=7, ge=1, le=365)
     send_concurrency: int = Field(
         default=32, ge=1, le=256, description="Provider calls in flight at once per execution environment."
     )

@@ -22,6 +22,7 @@ _OUTCOME = {
 
 class FakeFeedback(FakeTables):
     def record_feedback(self, items: Sequence[Feedback], now: datetime) -> int:
+        self.check()
         for item in items:
             key = (item.provider_message_id, str(item.kind), normal_address("email", item.address))
             self.feedback.setdefault(key, (item, now))

@@ -1,0 +1,58 @@
+"""The feedback queue: SES's events (through the e-mail feedback topic) → statuses and suppressions."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from notify.bootstrap import services
+from notify.errors import PermanentError
+from notify.feedback import FeedbackReport, take_feedback
+from notify.logs import service_logger
+from notify.ses_events import parse_feedback
+
+logger = service_logger()
+
+
+def take_body(body: str) -> FeedbackReport:
+    """One queue message's feedback, recorded (a StorageUnavailable goes back to the queue)."""
+    ctx = services()
+    return take_feedback(
+        parse_feedback(body),
+        store=ctx.feedback,
+        suppressions=ctx.suppressions,
+        now=datetime.now(UTC),
+        policy=ctx.suppression_policy,
+    )
+
+
+def handle_feedback_batch(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """Record an SQS batch of feedback; only the records that failed go back to the queue. A body
+    that is no SES event is logged by its queue message id and dropped: retrying cannot fix it."""
+    # A batch that failed whole is answered as failed items too, not as an invocation error.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    def record_handler(record: SQSRecord) -> None:
+        try:
+            report = take_body(record.body)
+        except PermanentError as error:
+            logger.warning(
+                "feedback dropped", extra={"sqs_message_id": record.message_id, "error": str(error)}
+            )
+            return
+        if report.received:
+            logger.info(
+                "feedback recorded",
+                extra={
+                    "received": report.received,
+                    "changed": report.changed,
+                    "suppressed": report.suppressed,
+                },
+            )
+
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,98 @@
+"""E-mail feedback on the deployed stack: SES-format events published onto the e-mail feedback topic
+reach the feedback function through its queue (the real SNS → SQS → Lambda trigger); a bounce or a
+complaint marks the e-mail and suppresses the address; the next e-mail to it is not sent; lifting the
+suppression lets the following one through.
+
+LocalStack invents no bounces or complaints: the tests publish them as SES documents them for event
+publishing, naming the message id SES gave the e-mail.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from notify_dev.polling import wait_for
+from notify_dev.stores import emails_to
+from tests.e2e.conftest import GRACE_S, event, wait_email
+
+pytestmark = pytest.mark.e2e
+
+
+def ses_event(kind: str, message_id: str, address: str) -> dict[str, Any]:
+    now = datetime.now(UTC).isoformat()
+    mail = {"timestamp": now, "messageId": message_id, "destination": [address], "source": "x@cinema.example"}
+    if kind == "Bounce":
+        detail = {
+            "bounce": {
+                "bounceType": "Permanent",
+                "bounceSubType": "General",
+                "bouncedRecipients": [
+                    {"emailAddress": address, "diagnosticCode": "smtp; 550 5.1.1 user unknown"}
+                ],
+                "timestamp": now,
+            }
+        }
+    else:
+        detail = {"complaint": {"complainedRecipients": [{"emailAddress": address}], "timestamp": now}}
+    return {"eventType": kind, "mail": mail, **detail}
+
+
+def email_row(api: Any, event_id: str) -> dict[str, Any]:
+    [row] = [i for i in api.notifications(event_id) if i["channel"] == "email"]
+    return dict(row)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "reason"),
+    [("Bounce", "bounced", "hard_bounce"), ("Complaint", "complained", "complaint")],
+)
+def test_feedback_marks_the_email_suppresses_the_address_and_a_delete_lifts_it(
+    api: Any,
+    make_users: Any,
+    movie: dict[str, Any],
+    endpoints: dict[str, Any],
+    aws: Any,
+    kind: str,
+    status: str,
+    reason: str,
+) -> None:
+    [user] = make_users(phone=None, push_token=None)
+    address = user["email"]
+    sent, first = api.request("POST", "/events", event("new_episode", [user], movie, priority=8))
+    assert sent == 202, first
+    [mail] = wait_email(user)
+    api.wait_settled(first["event_id"])
+
+    aws("sns").publish(
+        TopicArn=endpoints["email_feedback_topic_arn"],
+        Message=json.dumps(ses_event(kind, mail["Id"], address)),
+    )
+    marked = wait_for(
+        lambda: (row := email_row(api, first["event_id"]))["status"] == status and row,
+        timeout=60,
+        interval=0.5,
+        what=f"the e-mail {status} after the {kind} feedback",
+    )
+    assert marked["reason"] == reason
+    _, listed = api.request("GET", "/suppressions?channel=email&limit=1000")
+    assert {i["address"]: i["reason"] for i in listed["items"]}.get(address) == reason
+
+    try:
+        _, second = api.request("POST", "/events", event("new_episode", [user], movie, priority=8))
+        skipped = api.wait_settled(second["event_id"])
+        assert [(i["status"], i["reason"]) for i in skipped] == [("skipped", "suppressed")]
+        time.sleep(GRACE_S)
+        assert len(emails_to(address, endpoints["localstack_url"])) == 1  # nothing for the second event
+    finally:
+        lifted, _ = api.request("DELETE", f"/suppressions/email/{quote(address)}")
+    assert lifted == 204
+
+    _, third = api.request("POST", "/events", event("new_episode", [user], movie, priority=8))
+    wait_email(user, count=2)
+    assert [i["status"] for i in api.wait_settled(third["event_id"])] == ["sent"]

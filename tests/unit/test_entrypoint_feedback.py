@@ -1,0 +1,82 @@
+"""The feedback function, driven by SQS batches of SES events in SNS envelopes (events/)."""
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from functions.feedback.app import lambda_handler
+from notify import bootstrap
+from notify.bootstrap import Services
+from notify.channels import Channel
+from notify.settings import Settings
+from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher, Row
+from tests.unit.builders import EVENTS_DIR, load_event
+
+MESSAGE_ID = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"
+
+
+@pytest.fixture
+def store() -> Iterator[FakeEventStore]:
+    store = FakeEventStore()
+    services = Services(Settings())
+    services.use_store(store)
+    services.publisher = FakePublisher()
+    bootstrap.install(services)
+    yield store
+    bootstrap.install(None)
+
+
+def sent_row(store: FakeEventStore) -> Row:
+    row = Row(status="sent", provider_id=MESSAGE_ID)
+    store.rows[(uuid.uuid4(), Channel.EMAIL, uuid.uuid4())] = row
+    return row
+
+
+def with_record(body: str) -> dict[str, Any]:
+    batch = load_event("sqs_feedback")
+    batch["Records"] = [{**batch["Records"][1], "messageId": "m-extra", "body": body}]
+    return batch
+
+
+def call(event: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = lambda_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
+    return answer
+
+
+def test_feedback_function_takes_the_topic_check_and_a_bounce(store: FakeEventStore) -> None:
+    row = sent_row(store)
+
+    answer = call(load_event("sqs_feedback"))
+
+    assert answer == {"batchItemFailures": []}
+    assert (row.status, row.reason) == ("bounced", "hard_bounce")
+    assert ("email", "recipient@example.com") in store.suppressions
+
+
+def test_feedback_function_twice_the_same_batch_changes_nothing_more(store: FakeEventStore) -> None:
+    row = sent_row(store)
+    call(load_event("sqs_feedback"))
+    before = (row.status, row.reason, dict(store.suppressions), dict(store.feedback))
+
+    call(load_event("sqs_feedback"))
+
+    assert (row.status, row.reason, dict(store.suppressions), dict(store.feedback)) == before
+
+
+def test_feedback_function_drops_a_body_that_is_no_ses_event(store: FakeEventStore) -> None:
+    answer = call(with_record(json.dumps({"Type": "Notification", "Message": json.dumps({"hello": 1})})))
+
+    assert answer == {"batchItemFailures": []}
+    assert store.feedback == {}
+
+
+def test_feedback_function_hands_back_the_record_when_storage_is_down(store: FakeEventStore) -> None:
+    store.down = True
+    bounce = (EVENTS_DIR / "ses" / "bounce.json").read_text()
+
+    answer = call(with_record(json.dumps({"Type": "Notification", "Message": bounce})))
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-extra"}]}
