@@ -43,6 +43,18 @@ def ses_event(kind: str, message_id: str, address: str) -> dict[str, Any]:
     return {"eventType": kind, "mail": mail, **detail}
 
 
+def suppressed(api: Any) -> dict[str, str]:
+    """Every suppressed e-mail address (all pages) → its reason."""
+    found: dict[str, str] = {}
+    cursor = ""
+    while True:
+        _, page = api.request("GET", f"/suppressions?channel=email&limit=1000{cursor}")
+        found |= {item["address"]: item["reason"] for item in page["items"]}
+        if not page["next_cursor"]:
+            return found
+        cursor = f"&cursor={quote(page['next_cursor'])}"
+
+
 def email_row(api: Any, event_id: str) -> dict[str, Any]:
     [row] = [i for i in api.notifications(event_id) if i["channel"] == "email"]
     return dict(row)
@@ -80,8 +92,11 @@ def test_feedback_marks_the_email_suppresses_the_address_and_a_delete_lifts_it(
         what=f"the e-mail {status} after the {kind} feedback",
     )
     assert marked["reason"] == reason
-    _, listed = api.request("GET", "/suppressions?channel=email&limit=1000")
-    assert {i["address"]: i["reason"] for i in listed["items"]}.get(address) == reason
+    _, filtered = api.request("GET", f"/events/{first['event_id']}/notifications?status={status}")
+    assert [i["user_id"] for i in filtered["items"]] == [user["user_id"]]
+    _, counted = api.request("GET", f"/events/{first['event_id']}")
+    assert counted["counts"] == {status: 1}
+    assert suppressed(api).get(address) == reason
 
     try:
         _, second = api.request("POST", "/events", event("new_episode", [user], movie, priority=8))
