@@ -6,11 +6,24 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from functions.ingest.app import lambda_handler
+from notify import bootstrap
+from notify.bootstrap import Services
 from notify.key_ports import ApiKeys
 from notify.keys import issue_key
-from tests.fakes import FakeLambdaContext
+from notify.settings import Settings
+from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher
 
 NOW = datetime.now(UTC)
+
+
+def install_fakes(store: FakeEventStore, publisher: FakePublisher | None = None) -> Services:
+    """Services over the fake store (every storage port) and publisher, installed as the composition;
+    tests/unit/conftest.py uninstalls it after each test."""
+    services = Services(Settings())
+    services.use_store(store)
+    services.publisher = publisher if publisher is not None else FakePublisher()
+    bootstrap.install(services)
+    return services
 
 
 def key_with(store: ApiKeys, *scopes: str, rate: int | None = None) -> str:

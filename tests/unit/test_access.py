@@ -3,20 +3,17 @@
 import copy
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from notify import bootstrap
 from notify.bootstrap import Services
 from notify.entrypoints import http
 from notify.entrypoints.access import BEARER_SCHEME, ROUTE_SCOPES, required_scope
 from notify.key_ports import Scope
 from notify.models import DEFAULT_RATE_PER_MINUTE
-from notify.settings import Settings
 from tests.fakes import FakeEventStore, FakePublisher
-from tests.unit.api_calls import call, key_with
+from tests.unit.api_calls import call, install_fakes, key_with
 
 PROTECTED = sorted((method, path, scope) for (method, path), scope in ROUTE_SCOPES.items() if scope)
 PUBLIC = sorted((method, path) for (method, path), scope in ROUTE_SCOPES.items() if scope is None)
@@ -33,13 +30,8 @@ def publisher() -> FakePublisher:
 
 
 @pytest.fixture(autouse=True)
-def installed(store: FakeEventStore, publisher: FakePublisher) -> Iterator[Services]:
-    services = Services(Settings())
-    services.use_store(store)
-    services.publisher = publisher
-    bootstrap.install(services)
-    yield services
-    bootstrap.install(None)
+def installed(store: FakeEventStore, publisher: FakePublisher) -> Services:
+    return install_fakes(store, publisher)
 
 
 def concrete(path: str) -> str:

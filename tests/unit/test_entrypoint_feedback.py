@@ -2,31 +2,24 @@
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from functions.feedback.app import lambda_handler
-from notify import bootstrap
-from notify.bootstrap import Services
 from notify.channels import Channel
-from notify.settings import Settings
-from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher, Row
+from tests.fakes import FakeEventStore, FakeLambdaContext, Row
+from tests.unit.api_calls import install_fakes
 from tests.unit.builders import EVENTS_DIR, load_event
 
 MESSAGE_ID = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"
 
 
 @pytest.fixture
-def store() -> Iterator[FakeEventStore]:
+def store() -> FakeEventStore:
     store = FakeEventStore()
-    services = Services(Settings())
-    services.use_store(store)
-    services.publisher = FakePublisher()
-    bootstrap.install(services)
-    yield store
-    bootstrap.install(None)
+    install_fakes(store)
+    return store
 
 
 def sent_row(store: FakeEventStore) -> Row:

@@ -2,19 +2,17 @@
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from functions.ingest.app import lambda_handler
-from notify import bootstrap
 from notify.bootstrap import Services
 from notify.models import DirectoryMovie, DirectoryUser
-from notify.settings import Settings
 from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher
 from tests.fakes.keys import add_sample_key
+from tests.unit.api_calls import install_fakes
 from tests.unit.builders import load_event
 
 
@@ -40,14 +38,9 @@ def publisher() -> FakePublisher:
 
 
 @pytest.fixture
-def installed(store: FakeEventStore, publisher: FakePublisher) -> Iterator[Services]:
-    services = Services(Settings())
-    services.use_store(store)
-    services.publisher = publisher
+def installed(store: FakeEventStore, publisher: FakePublisher) -> Services:
     add_sample_key(store, datetime.now(UTC))
-    bootstrap.install(services)
-    yield services
-    bootstrap.install(None)
+    return install_fakes(store, publisher)
 
 
 def call(event: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -1,28 +1,20 @@
 """/suppressions through the ingest function: list, add by hand, lift; the address URL-encoded."""
 
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 
-from notify import bootstrap
-from notify.bootstrap import Services
 from notify.feedback_ports import Suppression
 from notify.key_ports import Scope
-from notify.settings import Settings
-from tests.fakes import FakeEventStore, FakePublisher
-from tests.unit.api_calls import NOW, call, key_with
+from tests.fakes import FakeEventStore
+from tests.unit.api_calls import NOW, call, install_fakes, key_with
 
 
 @pytest.fixture
-def store() -> Iterator[FakeEventStore]:
+def store() -> FakeEventStore:
     store = FakeEventStore()
-    services = Services(Settings())
-    services.use_store(store)
-    services.publisher = FakePublisher()
-    bootstrap.install(services)
-    yield store
-    bootstrap.install(None)
+    install_fakes(store)
+    return store
 
 
 def test_suppressions_put_adds_by_hand_and_get_lists_it(store: FakeEventStore) -> None:
