@@ -1,6 +1,7 @@
 """The HTTP API behind API Gateway (REST, v1): routes are thin, each calls one domain function."""
 
 import contextlib
+import functools
 import json
 import uuid
 from datetime import UTC, datetime
@@ -297,9 +298,11 @@ def health() -> Response[Any]:
 @app.get("/openapi.json", include_in_schema=False)
 def openapi() -> Response[Any]:
     return Response(
-        status_code=HTTPStatus.OK,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(
-            secure_document(json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION)))
-        ),
+        status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=_openapi_text()
     )
+
+
+@functools.cache
+def _openapi_text() -> str:
+    # The routes are fixed once the module is imported: the document is made once per environment.
+    return json.dumps(secure_document(json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))))
