@@ -11,6 +11,14 @@ from notify_dev.web import http
 # A notification in one of these is still on its way; any other status is an outcome for now (sent,
 # failed, skipped, expired, or held for a digest / deferred past quiet hours until the tick sends it).
 PENDING_STATUSES = frozenset({"queued", "sending", "retrying"})
+# The provider took it: `sent`, then `delivered` once its delivery report is back (e-mail, through SES's
+# events, which may come before or after the sender recorded the send). Count them together.
+ACCEPTED_STATUSES = frozenset({"sent", "delivered"})
+
+
+def as_sent(status: str) -> str:
+    """ "sent" for a status of ACCEPTED_STATUSES, else the status itself."""
+    return "sent" if status in ACCEPTED_STATUSES else status
 
 
 def list_notifications(api: str, event_id: str) -> list[dict[str, Any]]:

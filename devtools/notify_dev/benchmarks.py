@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from notify_dev.api import PENDING_STATUSES
+from notify_dev.api import ACCEPTED_STATUSES, PENDING_STATUSES
 from notify_dev.endpoints import LOCALSTACK_URL, ROOT, api_headers, load_endpoints
 from notify_dev.polling import wait_for
 from notify_dev.stores import forget_deliveries, ses_messages
@@ -26,7 +26,7 @@ from notify_dev.web import http
 USERS_PER_PUT = 1000
 # Statuses of a row that was handed to the provider: `unconfirmed` is a send whose answer was lost
 # (the fault suite counts it as sent when the store holds its message).
-SENT_STATUSES = frozenset({"sent", "unconfirmed"})
+SENT_STATUSES = ACCEPTED_STATUSES | {"unconfirmed"}
 
 
 # ---- pure arithmetic (tests/unit/test_bench_stack.py) ------------------------------------------

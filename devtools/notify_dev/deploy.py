@@ -3,6 +3,7 @@ sender, the health check and the demo directory after; the stack's API URL and i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from datetime import UTC, datetime
@@ -134,6 +135,8 @@ def finish(stack_name: str) -> dict[str, Any]:
     endpoints = describe(stack_name)
     # SES refuses a sender it has not verified.
     aws("ses").verify_email_identity(EmailAddress=endpoints["email_sender"])
+    if endpoints["email_feedback_topic_arn"]:
+        ensure_email_feedback(f"{endpoints['queue_prefix']}-email", endpoints["email_feedback_topic_arn"])
     ENDPOINTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     # Keep what other tools added (make api's sam_api_url); the stack's own keys are refreshed.
     earlier = json.loads(ENDPOINTS_FILE.read_text()) if ENDPOINTS_FILE.exists() else {}
@@ -159,6 +162,49 @@ def finish(stack_name: str) -> dict[str, Any]:
             raise RuntimeError(f"PUT {path} answered {status}: {body}")
         print(f"up: demo directory {path}: {body}")
     return endpoints
+
+
+# LocalStack's enum has no deliveryDelay (the template names it too, for AWS).
+_FEEDBACK_EVENT_TYPES = ["send", "delivery", "bounce", "complaint", "reject"]
+
+
+def ensure_email_feedback(
+    configuration_set: str, topic_arn: str, localstack_url: str = LOCALSTACK_URL
+) -> str:
+    """The configuration set the e-mail sender names and its SNS event destination onto the feedback
+    topic, made through the SES API: LocalStack's CloudFormation skips both without a word (and its
+    `SendRawEmail` does not check the set's name, so without this nothing arrives and nothing fails).
+    Safe to run again. Returns the destination's name."""
+    ses = aws("ses", localstack_url)
+    with contextlib.suppress(ses.exceptions.ConfigurationSetAlreadyExistsException):
+        ses.create_configuration_set(ConfigurationSet={"Name": configuration_set})
+    found = ses.describe_configuration_set(
+        ConfigurationSetName=configuration_set, ConfigurationSetAttributeNames=["eventDestinations"]
+    ).get("EventDestinations", [])
+    for destination in found:
+        if destination.get("SNSDestination", {}).get("TopicARN") == topic_arn and destination.get("Enabled"):
+            print(f"up: SES configuration set {configuration_set} → {destination['Name']} already in place")
+            return str(destination["Name"])
+    base = f"{configuration_set}-feedback"
+    # A destination's name stays taken across every configuration set, even deleted ones: a set made
+    # again after a deletion gets a numbered name.
+    for attempt in range(1, 100):
+        name = base if attempt == 1 else f"{base}-{attempt}"
+        try:
+            ses.create_configuration_set_event_destination(
+                ConfigurationSetName=configuration_set,
+                EventDestination={
+                    "Name": name,
+                    "Enabled": True,
+                    "MatchingEventTypes": _FEEDBACK_EVENT_TYPES,
+                    "SNSDestination": {"TopicARN": topic_arn},
+                },
+            )
+        except ses.exceptions.EventDestinationAlreadyExistsException:
+            continue
+        print(f"up: SES configuration set {configuration_set} → {name} → {topic_arn.rsplit(':', 1)[-1]}")
+        return name
+    raise RuntimeError(f"no free event destination name for {configuration_set} after {base}-99")
 
 
 def _write_endpoints(endpoints: dict[str, Any]) -> None:

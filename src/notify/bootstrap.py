@@ -246,7 +246,9 @@ class Services:
         connection = self.provider_connection
         match channel:
             case Channel.EMAIL:
-                return SesEmailSender(self.settings.email_sender, connection)
+                return SesEmailSender(
+                    self.settings.email_sender, connection, self.settings.email_configuration_set
+                )
             case Channel.SMS:
                 return SnsSmsSender(connection)
             case Channel.PUSH:

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         description="Queue URL prefix (…/ACCOUNT/); when unset, queue URLs are looked up by name.",
     )
     email_sender: str = "notifications@cinema.example"
+    email_configuration_set: str | None = Field(
+        default=None,
+        description="The SES configuration set named on every send (its events feed the feedback queue).",
+    )
     push_platform_application_arn: str | None = None
     message_chunk_size: int = Field(default=250, ge=1, le=1000)
     max_message_bytes: int = Field(

@@ -80,6 +80,17 @@ class Api:
         self.settled_at = time.monotonic()
         return settled[event_id]
 
+    def wait_channel_status(
+        self, event_id: str, channel: str, status: str, timeout: float = 60
+    ) -> list[dict[str, Any]]:
+        """The event's notifications once its `channel` row is in `status` (feedback comes after the send)."""
+
+        def reached() -> list[dict[str, Any]] | None:
+            items = self.notifications(event_id)
+            return items if any(i["channel"] == channel and i["status"] == status for i in items) else None
+
+        return wait_for(reached, timeout=timeout, interval=0.5, what=f"the {channel} notification {status}")
+
 
 @pytest.fixture(scope="session")
 def endpoints() -> dict[str, Any]:

@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 import pytest
 
+from notify_dev.api import as_sent
+from notify_dev.deploy import ensure_email_feedback
 from notify_dev.polling import wait_for
 from notify_dev.stores import emails_to
 from tests.e2e.conftest import GRACE_S, event, wait_email
@@ -110,4 +112,18 @@ def test_feedback_marks_the_email_suppresses_the_address_and_a_delete_lifts_it(
 
     _, third = api.request("POST", "/events", event("new_episode", [user], movie, priority=8))
     wait_email(user, count=2)
-    assert [i["status"] for i in api.wait_settled(third["event_id"])] == ["sent"]
+    assert [as_sent(i["status"]) for i in api.wait_settled(third["event_id"])] == ["sent"]
+
+
+def test_make_up_sets_the_email_feedback_path_up_once(endpoints: dict[str, Any], aws: Any) -> None:
+    topic = endpoints["email_feedback_topic_arn"]
+    configuration_set = f"{endpoints['queue_prefix']}-email"
+
+    again = ensure_email_feedback(configuration_set, topic, endpoints["localstack_url"])
+
+    found = aws("ses").describe_configuration_set(
+        ConfigurationSetName=configuration_set, ConfigurationSetAttributeNames=["eventDestinations"]
+    )["EventDestinations"]
+    onto_topic = [d for d in found if d.get("SNSDestination", {}).get("TopicARN") == topic]
+    assert [d["Name"] for d in onto_topic] == [again]
+    assert {"send", "delivery", "bounce", "complaint", "reject"} <= set(onto_topic[0]["MatchingEventTypes"])

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from notify_dev.api import as_sent
 from notify_dev.polling import wait_for
 from notify_dev.stores import emails_to
 from tests.e2e.conftest import assert_delivered_once, event, wait_email
@@ -49,7 +50,7 @@ def test_the_tick_function_sends_a_delayed_event_when_it_is_due(api, aws, endpoi
     event_id = wait_for(lambda: fired_event(api, schedule_id), timeout=30, what="schedule fired")
     [mail] = wait_email(user)
     assert movie["title"] in mail["Subject"]
-    assert [i["status"] for i in api.wait_settled(event_id)] == ["sent"]
+    assert [as_sent(i["status"]) for i in api.wait_settled(event_id)] == ["sent"]
     assert_delivered_once(api, [user])
     status, view = api.request("GET", f"/schedules/{schedule_id}")
     assert status == 200, view
@@ -77,5 +78,5 @@ def test_the_eventbridge_rule_runs_the_tick_every_minute(api, aws, endpoints, ma
         what="the rule's tick fired the schedule",
     )
     wait_email(user, timeout=30)
-    assert [i["status"] for i in api.wait_settled(event_id)] == ["sent"]
+    assert [as_sent(i["status"]) for i in api.wait_settled(event_id)] == ["sent"]
     assert_delivered_once(api, [user])

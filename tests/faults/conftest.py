@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from notify_dev.api import ACCEPTED_STATUSES
 from notify_dev.endpoints import aws
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import (
@@ -42,7 +43,7 @@ endpoints = e2e.endpoints
 api = e2e.api
 movie = e2e.movie
 
-FINAL_SENT = frozenset({"sent", "unconfirmed"})
+FINAL_SENT = ACCEPTED_STATUSES | {"unconfirmed"}
 
 
 @dataclass

@@ -74,6 +74,29 @@ def test_ses_email_sender_sends_subject_html_and_destination() -> None:
     assert mail["List-Unsubscribe"] is None
 
 
+def sent_parameters(service: str, operation: str) -> list[dict[str, Any]]:
+    """What the adapter's shared client puts in each `operation` call from now on (moto keeps not all)."""
+    calls: list[dict[str, Any]] = []
+    provider_client(service, CONNECTION).meta.events.register(
+        f"provide-client-params.{service}.{operation}", lambda params, **_: calls.append(dict(params))
+    )
+    return calls
+
+
+@pytest.mark.parametrize("configuration_set", ["notify-email", None])
+def test_ses_email_sender_names_the_configuration_set_when_it_has_one(configuration_set: str | None) -> None:
+    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SOURCE)
+    calls = sent_parameters("ses", "SendRawEmail")
+
+    SesEmailSender(SOURCE, CONNECTION, configuration_set).send(
+        "dan@example.com", Rendered(text="t", subject="s")
+    )
+
+    [call] = calls
+    assert call.get("ConfigurationSetName", "none named") == (configuration_set or "none named")
+    assert len(sent_mails()) == 1
+
+
 def test_ses_email_sender_sends_text_only_when_there_is_no_html() -> None:
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SOURCE)
 

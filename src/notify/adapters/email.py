@@ -29,9 +29,13 @@ def mime_message(source: str, address: str, message: Rendered) -> bytes:
 
 
 class SesEmailSender:
-    def __init__(self, source: str, connection: ProviderConnection) -> None:
+    def __init__(
+        self, source: str, connection: ProviderConnection, configuration_set: str | None = None
+    ) -> None:
         self._source = source
         self._connection = connection
+        # SES publishes the message's events (delivery, bounce, complaint) through the set's destination.
+        self._configuration_set = {"ConfigurationSetName": configuration_set} if configuration_set else {}
 
     def send(self, address: str, message: Rendered) -> str:
         try:
@@ -39,6 +43,7 @@ class SesEmailSender:
                 Source=self._source,
                 Destinations=[address],
                 RawMessage={"Data": mime_message(self._source, address, message)},
+                **self._configuration_set,
             )
         except (ClientError, BotoCoreError) as error:
             raise classify_provider_error(error, "ses:SendRawEmail") from error
