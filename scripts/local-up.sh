@@ -113,7 +113,7 @@ deploy() {
             echo "up: the update failed on LocalStack and the stack cannot be deleted; restarting LocalStack"
             localstack/stack.sh stop
             localstack/stack.sh start
-            make_bucket
+            "$PY" -m notify_dev make-bucket "$BUCKET"
         fi
         api_url=""
         local kept=()

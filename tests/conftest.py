@@ -27,7 +27,7 @@ def store(pg_dsn: str) -> Iterator[PostgresStore]:
         with psycopg.connect(pg_dsn, autocommit=True) as conn:
             conn.execute(
                 "TRUNCATE notifications, outbox, events, schedules, directory_users, directory_movies,"
-                " user_preferences, frequency_reservations, api_keys, api_key_hits CASCADE"
+                " user_preferences, frequency_reservations, api_keys, api_key_hits, push_endpoints CASCADE"
             )
         store.close()
 

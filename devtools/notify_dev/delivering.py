@@ -8,6 +8,7 @@ from notify.channels import QueueRouter, Tier
 from notify.controls import ControlRules
 from notify.delivery import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
 from notify.dispatch import DispatchPolicy
+from notify.feedback_ports import Suppressions
 from notify.models import NotificationMessage
 from notify.ports import DeliveryLedger, Outbox, Publisher, RecipientControls, Renderer, Sender
 from notify.settings import Settings
@@ -23,6 +24,7 @@ def deliver(
     now: datetime,
     rules: ControlRules | None = None,
     controls: RecipientControls | None = None,
+    suppressions: Suppressions | None = None,
     final_attempt: bool = False,
     time_left: Callable[[], float] = lambda: 60.0,
     dispatch: DispatchPolicy | None = None,
@@ -38,6 +40,7 @@ def deliver(
             sender=sender,
             renderer=renderer,
             controls=controls,
+            suppressions=suppressions,
             outbox=outbox if outbox is not None else FakeOutboxMarks(),
             publisher=publisher if publisher is not None else FakePublisher(),
             clock=lambda: now,

@@ -17,21 +17,30 @@ from notify.adapters.postgres import (
     PostgresFeedback,
     PostgresLedger,
     PostgresOutbox,
+    PostgresPushEndpoints,
     PostgresRecipientControls,
     PostgresSchedules,
     PostgresWaiting,
 )
 from notify.adapters.postgres.database import Database, Repository
+from notify.adapters.postgres.syncs import PostgresSyncClaims
 from notify.adapters.push import SnsPushSender
 from notify.adapters.rabbitmq import RabbitPublisher
-from notify.adapters.sms import SnsSmsSender
+from notify.adapters.sms import SnsOptedOutNumbers, SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
 from notify.channels import Channel, EventType, QueueRouter, Tier
 from notify.controls import ControlRules, FrequencyCap
 from notify.delivery import DeliveryPolicy
 from notify.dispatch import DispatchPolicy
 from notify.feedback import SuppressionPolicy
-from notify.feedback_ports import FeedbackStore, Suppressions
+from notify.feedback_ports import (
+    DeliveryStats,
+    FeedbackStore,
+    OptedOutNumbers,
+    PushEndpoints,
+    Suppressions,
+    SyncClaims,
+)
 from notify.ingest import IngestPolicy
 from notify.key_ports import ApiKeys, RateLimits
 from notify.keys import RememberedKeys
@@ -67,6 +76,9 @@ STORAGE_PORTS = (
     "rate_limits",
     "feedback",
     "suppressions",
+    "sync_claims",
+    "delivery_stats",
+    "push_endpoints",
 )
 
 
@@ -148,6 +160,18 @@ class Services:
         return self._feedback
 
     @cached_property
+    def delivery_stats(self) -> DeliveryStats:
+        return self._feedback
+
+    @cached_property
+    def push_endpoints(self) -> PushEndpoints:
+        return self._repository(PostgresPushEndpoints)
+
+    @cached_property
+    def sync_claims(self) -> SyncClaims:
+        return self._repository(PostgresSyncClaims)
+
+    @cached_property
     def known_keys(self) -> ApiKeys:
         """The keys as the HTTP API checks them: remembered for a while in this environment."""
         return RememberedKeys(self.api_keys)
@@ -205,7 +229,12 @@ class Services:
             batch_size=settings.tick_batch_size,
             # a reservation matters only while some cap's window still covers it
             reservations_kept_for=max((cap.window for cap in self.rules.caps.values()), default=None),
+            sms_opt_outs_every=timedelta(seconds=settings.sms_opt_out_sync_seconds),
         )
+
+    @cached_property
+    def opted_out_numbers(self) -> OptedOutNumbers:
+        return SnsOptedOutNumbers(self.settings.aws_region)
 
     @cached_property
     def delivery_policy(self) -> DeliveryPolicy:
@@ -252,7 +281,9 @@ class Services:
             case Channel.SMS:
                 return SnsSmsSender(connection)
             case Channel.PUSH:
-                return SnsPushSender(connection, self.settings.push_platform_application_arn)
+                return SnsPushSender(
+                    connection, self.settings.push_platform_application_arn, self.push_endpoints
+                )
 
 
 def control_rules(settings: Settings) -> ControlRules:

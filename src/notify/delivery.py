@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from notify.channels import CONTACT_FIELD, QueueRouter, Tier, tier_for
+from notify.channels import CONTACT_FIELD, Channel, QueueRouter, Tier, tier_for
 from notify.controls import OVER_CAP, SUPPRESSED, ControlRules, Verdict, decide, preferences_from_document
 from notify.dispatch import DispatchPolicy, TimeLeft, dispatch
-from notify.errors import PermanentError, ProviderTimeout, RecipientsInFlight, RetryableError
+from notify.errors import AddressGone, PermanentError, ProviderTimeout, RecipientsInFlight, RetryableError
+from notify.feedback_ports import Suppression, Suppressions
 from notify.logs import module_logger
 from notify.models import NotificationMessage, Recipient
 from notify.ports import (
@@ -48,6 +49,8 @@ class DeliveryPorts:
     publisher: Publisher
     # None delivers with no recipient controls at all (the controls benchmark's baseline).
     controls: RecipientControls | None = None
+    # Where an address the provider says is gone for good goes (None: nowhere).
+    suppressions: Suppressions | None = None
     clock: Callable[[], datetime] = _utcnow
 
 
@@ -92,8 +95,10 @@ def deliver_message(
     now: datetime,
     time_left: TimeLeft,
     final_attempt: bool,
+    report: DeliveryReport | None = None,
 ) -> DeliveryReport:
-    """Send to every recipient of `message` that no attempt has handled.
+    """Send to every recipient of `message` that no attempt has handled; `report`, when given, is
+    filled in as the delivery goes, so the caller has what was done even when this raises.
 
     Raises RetryableError when recipients were released for a later attempt (the message
     goes back to its queue with backoff), RecipientsInFlight when another attempt still
@@ -101,7 +106,7 @@ def deliver_message(
     """
     channel, event_id = message.transport_type, message.event_id
     users = {user.user_id: user for user in message.payload.user}
-    report = DeliveryReport()
+    report = report if report is not None else DeliveryReport()
     token = uuid.uuid4()
     if time_left() < policy.dispatch.safety_margin_s:
         _hand_back(message, list(users.values()), token, ports, policy, now, report)
@@ -172,6 +177,9 @@ def _send_one(
         try:
             provider_id = ports.sender.send(address, rendered)
             return Outcome(user.user_id, "sent", ports.clock(), provider_id=provider_id)
+        except AddressGone as error:
+            _suppress_gone(channel, address, error.reason, ports)
+            return Outcome(user.user_id, "failed", ports.clock(), error.reason, str(error))
         except PermanentError as error:
             return Outcome(user.user_id, "failed", ports.clock(), "rejected", str(error))
         except ProviderTimeout as error:
@@ -191,6 +199,19 @@ def _send_one(
             return _not_sent(user, ports, final_attempt, f"unexpected: {type(error).__name__}")
         time.sleep(delay)
         attempt += 1
+
+
+def _suppress_gone(channel: Channel, address: str, reason: str, ports: DeliveryPorts) -> None:
+    """No message goes to the address any more. Should storage fail, the next send to it fails the
+    same way and tries again."""
+    if ports.suppressions is None:
+        return
+    try:
+        ports.suppressions.suppress([Suppression(str(channel), address, reason, ports.clock())])
+    except Exception:
+        logger.exception(
+            "an address the provider gave up on could not be suppressed", extra={"reason": reason}
+        )
 
 
 def _not_sent(user: Recipient, ports: DeliveryPorts, final_attempt: bool, error: str) -> Outcome:

@@ -81,6 +81,15 @@ class PermanentError(NotifyError):
     """A failure that retrying cannot fix: the recipient is marked failed with the reason."""
 
 
+class AddressGone(PermanentError):
+    """The provider takes no more messages for this address (a disabled push endpoint): the
+    recipient fails with `reason`, and the address joins the suppression list."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class BrokerUnavailable(RetryableError):
     """The broker did not take (or confirm) a publish."""
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from notify.models import SuppressionPage
@@ -29,6 +29,27 @@ class FeedbackStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class DeliveryCounts:
+    """One channel's and event type's notifications in a window, by their status now."""
+
+    channel: str
+    event_type: str
+    sent: int = 0  # sent or unconfirmed: handed to the provider, nothing heard since
+    delivered: int = 0
+    bounced: int = 0
+    complained: int = 0
+    suppressed: int = 0  # skipped: the address is on the suppression list
+
+
+class DeliveryStats(Protocol):
+    def delivery_counts(self, since: datetime, until: datetime) -> list[DeliveryCounts]:
+        """Per channel and event type (those with any): the notifications handed to the provider in
+        [since, until] (by sent_at) by their status now, and those skipped as suppressed in it (by
+        the time they were screened)."""
+        ...
+
+
 class Suppressions(Protocol):
     def suppress(self, entries: Sequence[Suppression]) -> int:
         """Add what is not there yet (an address stays with its first reason); how many were added."""
@@ -42,4 +63,40 @@ class Suppressions(Protocol):
 
     def suppressions_page(self, channel: str | None, limit: int, cursor: str | None) -> SuppressionPage:
         """Ordered by channel and address; `cursor` is the previous page's next_cursor."""
+        ...
+
+
+class OptedOutNumbers(Protocol):
+    """The provider's list of phone numbers that opted out of SMS at the carrier (a STOP reply)."""
+
+    def opted_out_numbers(self) -> list[str]:
+        """All of them, every page; a provider failure raises RetryableError or PermanentError."""
+        ...
+
+
+class SyncClaims(Protocol):
+    """When each periodic sync (the SMS opt-outs) last ran, claimed so that one caller runs it at once."""
+
+    def claim_sync(self, name: str, now: datetime, every: timedelta, lease: timedelta) -> bool:
+        """Hold the sync for `lease` from `now` when it last ran `every` or longer before `now` (or never)
+        and nobody holds it; False otherwise (not due, or held by another caller)."""
+        ...
+
+    def finish_sync(self, name: str, now: datetime, lease: timedelta, *, done: bool) -> None:
+        """Give back the claim taken at `now` for `lease`: done, the sync ran at `now`; not done, it is
+        due again at once. A claim no longer held (its lease ran out, another took it) changes nothing."""
+        ...
+
+
+class PushEndpoints(Protocol):
+    """The provider's endpoint for each push token, made once and reused (SNS platform endpoints)."""
+
+    def find_endpoint(self, token: str) -> str | None: ...
+
+    def remember_endpoint(self, token: str, endpoint: str, now: datetime) -> None:
+        """Keep it (a later one for the same token replaces it)."""
+        ...
+
+    def forget_endpoint(self, token: str) -> None:
+        """The provider no longer knows it (deleted): the next send makes a new one."""
         ...

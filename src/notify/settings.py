@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="An occurrence older than this when the tick sees it is skipped."
     )
     tick_batch_size: int = Field(default=1000, ge=1)
+    sms_opt_out_sync_seconds: int = Field(
+        default=3600,
+        ge=60,
+        description="How often the tick adds the numbers opted out at the carrier (SNS) to the suppressions.",
+    )
     public_base_url: str = Field(
         default="http://127.0.0.1:4566/restapis/notify/v1/_user_request_",
         description="Where people reach the API (unsubscribe links); the local stack's by default.",

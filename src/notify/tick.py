@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from notify.channels import QueueRouter
 from notify.errors import TickIncomplete
 from notify.logs import module_logger
+from notify.opt_outs import OptOutReport, SmsOptOuts, sync_sms_opt_outs
 from notify.ports import Outbox, Publisher, ScheduleStore, WaitingNotifications
 from notify.relay import Relayed, publish_after_commit, republish_unpublished
 from notify.scheduling import FireReport, fire_due_schedules
@@ -21,6 +22,7 @@ class TickReport:
     released: int
     republished: int
     parked: int = 0  # messages the broker refused for good during this tick, set aside in the outbox
+    sms_opted_out_added: int = 0  # numbers the carrier's opt-out list added to the suppression list
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class TickPolicy:
     chunk_size: int  # recipients per queue message
     batch_size: int  # due schedules taken per transaction
     reservations_kept_for: timedelta | None  # frequency-cap reservations older than this are pruned
+    sms_opt_outs_every: timedelta = timedelta(hours=1)  # the carrier's SMS opt-outs are synced this often
 
 
 def run_tick(
@@ -49,9 +52,11 @@ def run_tick(
     publisher: Publisher,
     policy: TickPolicy,
     waiting: WaitingNotifications,
+    opt_outs: SmsOptOuts | None = None,
 ) -> TickReport:
     """Re-publish whatever an outage left in the outbox, then send the occurrences that are due
-    and the notifications whose wait is over.
+    and the notifications whose wait is over; then, when it is due (`policy.sms_opt_outs_every`),
+    suppress the numbers that opted out of SMS at the carrier (none given: not at all).
 
     The steps are independent: one that fails is logged and the others still run (the relay
     first, so that nothing earlier can keep it from running); the tick then raises
@@ -103,12 +108,22 @@ def run_tick(
         ),
         ReleaseReport(released=0),
     )
+    opted_out = (
+        step(
+            "sms_opt_outs",
+            lambda: sync_sms_opt_outs(opt_outs, now=now, every=policy.sms_opt_outs_every),
+            OptOutReport(),
+        )
+        if opt_outs is not None
+        else OptOutReport()
+    )
     report = TickReport(
         occurrences_sent=fired.sent,
         occurrences_skipped_late=fired.skipped_late,
         released=released.released,
         republished=relayed.published,
         parked=relayed.parked + fired.parked + released.parked,
+        sms_opted_out_added=opted_out.added,
     )
     if failed:
         logger.error("tick incomplete", extra={"failed_steps": failed, **asdict(report)})

@@ -135,6 +135,10 @@ def _remove(database_url: str, api: Api) -> None:
         ("DELETE FROM frequency_reservations WHERE user_id = ANY(%s::uuid[])", api.users),
         ("DELETE FROM directory_users WHERE user_id = ANY(%s::uuid[])", api.users),
         ("DELETE FROM directory_movies WHERE movie_id = ANY(%s::uuid[])", api.movies),
+        (
+            "DELETE FROM push_endpoints WHERE token = ANY(%s::text[])",
+            [c["push_token"] for c in api.contacts if c.get("push_token")],
+        ),
     ]
     try:
         with psycopg.connect(database_url, autocommit=True) as conn:

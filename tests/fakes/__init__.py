@@ -13,7 +13,9 @@ from tests.fakes.feedback import FakeFeedback
 from tests.fakes.keys import FakeApiKeys
 from tests.fakes.lambda_runtime import FakeLambdaContext, FakeRetryDelay
 from tests.fakes.ledger import FakeLedger
+from tests.fakes.opt_outs import FakeOptedOutNumbers, FakeSyncClaims
 from tests.fakes.outbox import FakeOutbox
+from tests.fakes.push_endpoints import FakePushEndpoints
 from tests.fakes.schedules import FakeSchedules
 from tests.fakes.senders import FakeSender
 from tests.fakes.tables import EventRecord, FakeTables, OutboxRow, Row
@@ -30,6 +32,8 @@ class FakeEventStore(
     FakeLedger,
     FakeApiKeys,
     FakeFeedback,
+    FakePushEndpoints,
+    FakeSyncClaims,
 ):
     """Every store port in memory over one set of tables, following the rules of PostgresStore."""
 
@@ -43,12 +47,15 @@ __all__ = [
     "FakeFeedback",
     "FakeLambdaContext",
     "FakeLedger",
+    "FakeOptedOutNumbers",
     "FakeOutbox",
     "FakePublisher",
+    "FakePushEndpoints",
     "FakeRecipientControls",
     "FakeRetryDelay",
     "FakeSchedules",
     "FakeSender",
+    "FakeSyncClaims",
     "FakeTables",
     "FakeWaiting",
     "OutboxRow",

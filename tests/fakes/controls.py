@@ -59,4 +59,4 @@ class FakeRecipientControls(FakeTables):
         for user_id, verdict in verdicts:
             row = self.rows[(event_id, channel, user_id)]
             row.status, row.reason, row.deliver_after = verdict.status, verdict.reason, verdict.deliver_after
-            row.claimed_until = None
+            row.claimed_until, row.screened_at = None, now

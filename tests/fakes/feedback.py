@@ -5,13 +5,21 @@ import base64
 from collections.abc import Sequence
 from datetime import datetime
 
-from notify.feedback_ports import Suppression
+from notify.feedback_ports import DeliveryCounts, Suppression
 from notify.models import SuppressionPage, SuppressionView
 from notify.ses_events import Feedback, FeedbackKind
 from notify.suppressions import normal_address
 from tests.fakes.tables import FakeTables
 
 _RANK = {"sent": 0, "unconfirmed": 0, "delivered": 1, "bounced": 2, "complained": 3}
+# A handed-over row's status → the figure it counts in.
+_HANDED = {
+    "sent": "sent",
+    "unconfirmed": "sent",
+    "delivered": "delivered",
+    "bounced": "bounced",
+    "complained": "complained",
+}
 _OUTCOME = {
     FeedbackKind.DELIVERED: ("delivered", 1),
     FeedbackKind.BOUNCED: ("bounced", 2),
@@ -50,6 +58,24 @@ class FakeFeedback(FakeTables):
             if address in wanted and item.reason == "soft_bounce" and received_at > since:
                 counts.setdefault(address, set()).add(message_id)
         return {address: len(ids) for address, ids in counts.items()}
+
+    def delivery_counts(self, since: datetime, until: datetime) -> list[DeliveryCounts]:
+        """As PostgresFeedback: rows handed over in the window by sent_at, suppressed ones by
+        screened_at; rows of an event the tables do not hold have no event type and are left out."""
+        counts: dict[tuple[str, str], dict[str, int]] = {}
+        for (event_id, channel, _), row in self.rows.items():
+            event = self.events.get(event_id)
+            figure = None
+            if row.status in _HANDED and row.sent_at is not None and since <= row.sent_at <= until:
+                figure = _HANDED[row.status]
+            elif row.status == "skipped" and row.reason == "suppressed" and row.screened_at is not None:
+                figure = "suppressed" if since <= row.screened_at <= until else None
+            if figure is not None and event is not None:
+                group = counts.setdefault((str(channel), str(event.event_type)), {})
+                group[figure] = group.get(figure, 0) + 1
+        return [
+            DeliveryCounts(channel, kind, **figures) for (channel, kind), figures in sorted(counts.items())
+        ]
 
     def suppress(self, entries: Sequence[Suppression]) -> int:
         added = 0

@@ -36,6 +36,7 @@ class Row:
     claim_token: uuid.UUID | None = None
     provider_id: str | None = None
     deliver_after: datetime | None = None
+    screened_at: datetime | None = None  # when the controls last held it back
 
 
 @dataclass
@@ -98,6 +99,9 @@ class FakeTables:
     api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
     touches: int = 0
     key_hits: dict[str, list[datetime]] = field(default_factory=dict)
+    # periodic syncs by name: (last run at, claimed until)
+    syncs: dict[str, tuple[datetime | None, datetime | None]] = field(default_factory=dict)
+    push_endpoints: dict[str, str] = field(default_factory=dict)  # push token → endpoint
 
     @staticmethod
     def _once_key(

@@ -162,3 +162,18 @@ def test_suppressions_through_the_api_on_postgres(api: Api, store: PostgresStore
     assert store.find_suppression("email", "P1@example.test") == Suppression(
         "email", "p1@example.test", HARD_BOUNCE, NOW
     )
+
+
+def test_push_endpoints_are_kept_replaced_and_forgotten_per_token(store: PostgresStore) -> None:
+    assert store.find_endpoint("tok-1") is None
+
+    store.remember_endpoint("tok-1", "arn:endpoint/1", NOW)
+    store.remember_endpoint("tok-2", "arn:endpoint/2", NOW)
+    store.remember_endpoint("tok-1", "arn:endpoint/1b", NOW + timedelta(minutes=1))  # made again
+
+    assert (store.find_endpoint("tok-1"), store.find_endpoint("tok-2")) == (
+        "arn:endpoint/1b",
+        "arn:endpoint/2",
+    )
+    store.forget_endpoint("tok-1")
+    assert (store.find_endpoint("tok-1"), store.find_endpoint("tok-2")) == (None, "arn:endpoint/2")

@@ -22,8 +22,9 @@ from notify.adapters.email import SesEmailSender
 from notify.adapters.push import SnsPushSender
 from notify.adapters.sms import SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
-from notify.errors import BrokerUnavailable, PermanentError, ProviderTimeout, RetryableError
+from notify.errors import AddressGone, BrokerUnavailable, PermanentError, ProviderTimeout, RetryableError
 from notify.ports import OutboundMessage, PublishOutcome, Refused, Rendered
+from tests.fakes import FakePushEndpoints
 
 REGION = "us-east-1"
 SOURCE = "notifications@cinema.example"
@@ -189,6 +190,48 @@ def test_sns_push_sender_reuses_the_application_and_the_endpoint_of_a_token() ->
     assert [json.loads(endpoint.messages[m])["default"] for m in (first, second)] == ["one", "two"]
 
 
+def test_sns_push_sender_keeps_each_tokens_endpoint_across_execution_environments() -> None:
+    kept = FakePushEndpoints()
+    created = sent_parameters("sns", "CreatePlatformEndpoint")
+
+    SnsPushSender(CONNECTION, None, kept).send("fcm-token-1", Rendered(text="one"))
+    # another execution environment: nothing in memory, the same store
+    second = SnsPushSender(CONNECTION, None, kept).send("fcm-token-1", Rendered(text="two"))
+
+    assert [call["Token"] for call in created] == ["fcm-token-1"]
+    [endpoint] = sns_backends[DEFAULT_ACCOUNT_ID][REGION].platform_endpoints.values()
+    assert kept.push_endpoints == {"fcm-token-1": endpoint.arn}
+    assert json.loads(endpoint.messages[second])["default"] == "two"
+
+
+def test_sns_push_sender_disabled_endpoint_is_gone_not_refused() -> None:
+    sender = SnsPushSender(CONNECTION, None, FakePushEndpoints())
+    sender.send("fcm-token-1", Rendered(text="one"))
+    [endpoint] = sns_backends[DEFAULT_ACCOUNT_ID][REGION].platform_endpoints.values()
+    boto3.client("sns", region_name=REGION).set_endpoint_attributes(
+        EndpointArn=endpoint.arn, Attributes={"Enabled": "false"}
+    )
+
+    with pytest.raises(AddressGone) as caught:
+        sender.send("fcm-token-1", Rendered(text="two"))
+
+    assert caught.value.reason == "endpoint_disabled"
+    assert len(endpoint.messages) == 1
+
+
+def test_sns_push_sender_makes_a_deleted_endpoint_again() -> None:
+    kept = FakePushEndpoints()
+    SnsPushSender(CONNECTION, None, kept).send("fcm-token-1", Rendered(text="one"))
+    sns = boto3.client("sns", region_name=REGION)
+    sns.delete_endpoint(EndpointArn=kept.push_endpoints["fcm-token-1"])
+
+    message_id = SnsPushSender(CONNECTION, None, kept).send("fcm-token-1", Rendered(text="two"))
+
+    [endpoint] = sns_backends[DEFAULT_ACCOUNT_ID][REGION].platform_endpoints.values()
+    assert kept.push_endpoints == {"fcm-token-1": endpoint.arn}
+    assert json.loads(endpoint.messages[message_id])["default"] == "two"
+
+
 def test_sns_push_sender_uses_the_configured_application() -> None:
     arn = boto3.client("sns", region_name=REGION).create_platform_application(
         Name="prod-fcm", Platform="GCM", Attributes={"PlatformCredential": "key"}
@@ -216,8 +259,10 @@ def test_sns_push_sender_disabled_endpoint_is_permanent(stubbed_sns: Stubber) ->
     stubbed_sns.add_response("create_platform_endpoint", {"EndpointArn": endpoint})
     stubbed_sns.add_client_error("publish", service_error_code="EndpointDisabled", http_status_code=400)
 
-    with pytest.raises(PermanentError, match=r"^sns:Publish\(push\): EndpointDisabled$"):
+    with pytest.raises(AddressGone) as caught:
         SnsPushSender(CONNECTION, arn).send("secret-token", Rendered(text="hi"))
+    assert caught.value.reason == "endpoint_disabled"
+    assert "secret-token" not in str(caught.value)
     stubbed_sns.assert_no_pending_responses()
 
 

@@ -75,6 +75,7 @@ def deliver(
         now=now,
         rules=rules,
         controls=ledger,
+        suppressions=ledger,
     )
 
 

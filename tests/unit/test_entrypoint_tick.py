@@ -12,16 +12,22 @@ from notify.bootstrap import Services
 from notify.errors import StorageUnavailable, TickIncomplete
 from notify.ports import FiredBatch, OutboundMessage
 from notify.settings import Settings
-from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher, OutboxRow
+from tests.fakes import FakeEventStore, FakeLambdaContext, FakeOptedOutNumbers, FakePublisher, OutboxRow
 from tests.unit.builders import load_event
 
 
 @pytest.fixture
-def wired() -> Iterator[tuple[FakeEventStore, FakePublisher]]:
+def opted_out() -> FakeOptedOutNumbers:
+    return FakeOptedOutNumbers()
+
+
+@pytest.fixture
+def wired(opted_out: FakeOptedOutNumbers) -> Iterator[tuple[FakeEventStore, FakePublisher]]:
     store, publisher = FakeEventStore(), FakePublisher()
     services = Services(Settings(outbox_grace_seconds=30))
     services.use_store(store)
     services.publisher = publisher
+    services.opted_out_numbers = opted_out
     bootstrap.install(services)
     yield store, publisher
     bootstrap.install(None)
@@ -48,6 +54,7 @@ def test_tick_republishes_stranded_outbox_messages(wired: tuple[FakeEventStore, 
         "released": 0,
         "republished": 2,
         "parked": 0,
+        "sms_opted_out_added": 0,
     }
     assert sorted(m.message_id for m in publisher.published) == sorted(m.message_id for m in old)
     assert store.unpublished() == [fresh]
@@ -66,6 +73,7 @@ def test_tick_with_the_broker_down_keeps_messages(wired: tuple[FakeEventStore, F
         "released": 0,
         "republished": 0,
         "parked": 0,
+        "sms_opted_out_added": 0,
     }
     assert store.unpublished() == [message]
 
@@ -108,3 +116,21 @@ def test_tick_relays_even_when_another_step_fails_then_raises(
     assert isinstance(failed.value.__cause__, StorageUnavailable)
     assert [m.message_id for m in publisher.published] == [old.message_id]
     assert store.unpublished() == []
+
+
+def test_tick_suppresses_the_numbers_opted_out_at_the_carrier_once_an_hour(
+    wired: tuple[FakeEventStore, FakePublisher], opted_out: FakeOptedOutNumbers
+) -> None:
+    store, _ = wired
+    opted_out.numbers = ["+15005550099", " +447700900149 "]
+
+    first = lambda_handler(load_event("tick"), FakeLambdaContext())  # type: ignore[arg-type]
+    opted_out.numbers.append("+15005550100")
+    second = lambda_handler(load_event("tick"), FakeLambdaContext())  # type: ignore[arg-type]
+
+    assert (first["sms_opted_out_added"], second["sms_opted_out_added"]) == (2, 0)
+    assert opted_out.calls == 1  # the second tick, within the hour, does not ask the provider
+    assert {key: entry.reason for key, entry in store.suppressions.items()} == {
+        ("sms", "+15005550099"): "opted_out_sms",
+        ("sms", "+447700900149"): "opted_out_sms",
+    }

@@ -1,25 +1,44 @@
-"""Mobile push through Amazon SNS: one platform endpoint per device token."""
+"""Mobile push through Amazon SNS: one platform endpoint per device token, made once and reused."""
 
 import json
 import threading
+from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notify.adapters.aws import ProviderConnection, classify_provider_error, provider_client
-from notify.errors import PermanentError
+from notify.errors import AddressGone
+from notify.feedback_ports import PushEndpoints
 from notify.ports import Rendered
 
 _LOCAL_APPLICATION = "notify-push"
+ENDPOINT_DISABLED = "endpoint_disabled"
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 class SnsPushSender:
     """Needs a platform application (FCM/APNs credentials live there). Without a configured ARN,
     one named `notify-push` is created on first use: that is for the local stack only. An empty ARN
-    (the template parameter's default) counts as none."""
+    (the template parameter's default) counts as none.
 
-    def __init__(self, connection: ProviderConnection, platform_application_arn: str | None) -> None:
+    A token's endpoint is made on its first send and kept (`endpoints`, and in memory for this
+    execution environment): SNS refuses to make it again once its attributes changed (disabled), and
+    a disabled endpoint must be seen as such, not as a refusal."""
+
+    def __init__(
+        self,
+        connection: ProviderConnection,
+        platform_application_arn: str | None,
+        endpoints: PushEndpoints | None = None,
+    ) -> None:
         self._connection = connection
         self._application_arn = platform_application_arn or None
+        self._endpoints = endpoints
+        self._known: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def _application(self) -> str:
@@ -34,27 +53,68 @@ class SnsPushSender:
                 self._application_arn = str(answer["PlatformApplicationArn"])
             return self._application_arn
 
+    def _kept_endpoint(self, token: str) -> str | None:
+        with self._lock:
+            known = self._known.get(token)
+        if known is None and self._endpoints is not None:
+            known = self._endpoints.find_endpoint(token)
+        return known
+
+    def _new_endpoint(self, sns: Any, token: str) -> str:
+        try:
+            # Idempotent for the same token (it returns the existing endpoint): safe to try again.
+            answer = sns.create_platform_endpoint(PlatformApplicationArn=self._application(), Token=token)
+        except (ClientError, BotoCoreError) as error:
+            raise classify_provider_error(error, "sns:CreatePlatformEndpoint", idempotent=True) from error
+        endpoint = str(answer["EndpointArn"])
+        if self._endpoints is not None:
+            self._endpoints.remember_endpoint(token, endpoint, datetime.now(UTC))
+        return endpoint
+
+    def _forget(self, token: str) -> None:
+        with self._lock:
+            self._known.pop(token, None)
+        if self._endpoints is not None:
+            self._endpoints.forget_endpoint(token)
+
     def send(self, address: str, message: Rendered) -> str:
         sns = provider_client("sns", self._connection)
         notification = {"title": message.subject or "", "body": message.text}
-        payload = {
-            "default": message.text,
-            "GCM": json.dumps({"notification": notification}),
-            "APNS": json.dumps({"aps": {"alert": notification}}),
-        }
+        payload = json.dumps(
+            {
+                "default": message.text,
+                "GCM": json.dumps({"notification": notification}),
+                "APNS": json.dumps({"aps": {"alert": notification}}),
+            }
+        )
+        endpoint = self._kept_endpoint(address)
+        if endpoint is not None:
+            try:
+                return self._publish(sns, address, endpoint, payload)
+            except _EndpointMissing:
+                self._forget(address)  # deleted at the provider: made again below, once
+        return self._publish(sns, address, self._new_endpoint(sns, address), payload, fresh=True)
+
+    def _publish(self, sns: Any, token: str, endpoint: str, payload: str, fresh: bool = False) -> str:
         try:
-            # Idempotent for the same token (it returns the existing endpoint): safe to try again.
-            endpoint = sns.create_platform_endpoint(PlatformApplicationArn=self._application(), Token=address)
-        except (ClientError, BotoCoreError) as error:
-            raise classify_provider_error(error, "sns:CreatePlatformEndpoint", idempotent=True) from error
-        try:
-            answer = sns.publish(
-                TargetArn=endpoint["EndpointArn"], MessageStructure="json", Message=json.dumps(payload)
-            )
+            answer = sns.publish(TargetArn=endpoint, MessageStructure="json", Message=payload)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "EndpointDisabled":
-                raise PermanentError("sns:Publish(push): EndpointDisabled") from error
+            code = _code(error)
+            if code == "EndpointDisabled":
+                raise AddressGone("sns:Publish(push): the endpoint is disabled", ENDPOINT_DISABLED) from error
+            if not fresh and code in _NO_SUCH_ENDPOINT:
+                raise _EndpointMissing from error
             raise classify_provider_error(error, "sns:Publish(push)") from error
         except BotoCoreError as error:
             raise classify_provider_error(error, "sns:Publish(push)") from error
+        with self._lock:
+            self._known[token] = endpoint
         return str(answer["MessageId"])
+
+
+class _EndpointMissing(Exception):
+    """A kept endpoint the provider no longer has."""
+
+
+# What SNS answers a publish to an endpoint it does not have (LocalStack: InvalidParameter).
+_NO_SUCH_ENDPOINT = frozenset({"InvalidParameter", "NotFound"})

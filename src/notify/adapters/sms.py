@@ -1,8 +1,8 @@
-"""SMS through Amazon SNS, published straight to a phone number."""
+"""SMS through Amazon SNS: published straight to a phone number; the numbers opted out at the carrier."""
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from notify.adapters.aws import ProviderConnection, classify_provider_error, provider_client
+from notify.adapters.aws import ProviderConnection, aws_client, classify_provider_error, provider_client
 from notify.ports import Rendered
 
 
@@ -22,3 +22,25 @@ class SnsSmsSender:
         except (ClientError, BotoCoreError) as error:
             raise classify_provider_error(error, "sns:Publish(sms)") from error
         return str(answer["MessageId"])
+
+
+class SnsOptedOutNumbers:
+    """OptedOutNumbers: the numbers SNS lists as opted out of SMS (a STOP to the carrier), every page.
+    A read that changes nothing, so it goes through the client that retries (throttling included)."""
+
+    def __init__(self, region: str) -> None:
+        self._region = region
+
+    def opted_out_numbers(self) -> list[str]:
+        sns = aws_client("sns", self._region)
+        numbers: list[str] = []
+        token: str | None = None
+        try:
+            while True:
+                answer = sns.list_phone_numbers_opted_out(**({"nextToken": token} if token else {}))
+                numbers += answer.get("phoneNumbers", [])
+                token = answer.get("nextToken")
+                if not token:
+                    return numbers
+        except (ClientError, BotoCoreError) as error:
+            raise classify_provider_error(error, "sns:ListPhoneNumbersOptedOut", idempotent=True) from error

@@ -34,6 +34,7 @@ ROUTE_SCOPES: dict[tuple[str, str], Scope | None] = {
     ("GET", "/suppressions"): Scope.SUPPRESSIONS_READ,
     ("PUT", "/suppressions/{channel}/{address}"): Scope.SUPPRESSIONS_WRITE,
     ("DELETE", "/suppressions/{channel}/{address}"): Scope.SUPPRESSIONS_WRITE,
+    ("GET", "/stats"): Scope.EVENTS_READ,
     ("GET", "/keys"): Scope.ADMIN,
     ("POST", "/keys"): Scope.ADMIN,
     ("DELETE", "/keys/{key_id}"): Scope.ADMIN,

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from notify.bootstrap import services
 from notify.channels import EventType
-from notify.entrypoints import key_routes, suppression_routes
+from notify.entrypoints import key_routes, stats_routes, suppression_routes
 from notify.entrypoints.access import Admission, check_access, secure_document
 from notify.entrypoints.request_guard import Rejection, screen_request
 from notify.errors import (
@@ -54,6 +54,7 @@ TITLE, VERSION = "Notification service", "1.0.0"
 app.enable_swagger(path="/docs", title=TITLE, version=VERSION)
 app.include_router(key_routes.router)
 app.include_router(suppression_routes.router)
+app.include_router(stats_routes.router)
 UNAVAILABLE = Rejection(HTTPStatus.SERVICE_UNAVAILABLE, ("service",), "temporarily unavailable, retry")
 
 

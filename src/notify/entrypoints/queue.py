@@ -14,6 +14,7 @@ from notify.bootstrap import services
 from notify.channels import Channel
 from notify.delivery import DeliveryPorts, DeliveryReport, deliver_message
 from notify.dispatch import TimeLeft
+from notify.entrypoints.metrics import delivery_counts, emit_counts
 from notify.errors import PermanentError, RetryableError
 from notify.logs import service_logger
 from notify.models import NotificationMessage
@@ -31,21 +32,28 @@ def deliver_body(body: str | bytes, *, channel: Channel, attempt: int, time_left
     if message.transport_type != channel:
         raise PermanentError(f"a {message.transport_type} message on the {channel} queue")
     ctx = services()
-    report = deliver_message(
-        message,
-        ports=DeliveryPorts(
-            ledger=ctx.ledger,
-            sender=ctx.sender(channel),
-            renderer=ctx.renderer,
-            controls=ctx.controls,
-            outbox=ctx.outbox,
-            publisher=ctx.publisher,
-        ),
-        policy=ctx.delivery_policy,
-        now=datetime.now(UTC),
-        time_left=time_left,
-        final_attempt=attempt >= ctx.settings.max_receives,
-    )
+    report = DeliveryReport()
+    try:
+        deliver_message(
+            message,
+            ports=DeliveryPorts(
+                ledger=ctx.ledger,
+                sender=ctx.sender(channel),
+                renderer=ctx.renderer,
+                controls=ctx.controls,
+                suppressions=ctx.suppressions,
+                outbox=ctx.outbox,
+                publisher=ctx.publisher,
+            ),
+            policy=ctx.delivery_policy,
+            now=datetime.now(UTC),
+            time_left=time_left,
+            final_attempt=attempt >= ctx.settings.max_receives,
+            report=report,
+        )
+    finally:
+        # What was sent counts even when the message goes back to its queue for the rest.
+        emit_counts(delivery_counts(report), channel=str(channel), event_type=str(message.event_type))
     logger.info(
         "message delivered",
         extra={

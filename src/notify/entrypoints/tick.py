@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from notify.bootstrap import services
+from notify.opt_outs import SmsOptOuts
 from notify.tick import TickReport, run_tick
 
 
@@ -15,4 +16,7 @@ def tick_now() -> TickReport:
         publisher=ctx.publisher,
         policy=ctx.tick_policy,
         waiting=ctx.waiting,
+        opt_outs=SmsOptOuts(
+            numbers=ctx.opted_out_numbers, suppressions=ctx.suppressions, claims=ctx.sync_claims
+        ),
     )

@@ -14,7 +14,9 @@ from notify.adapters.postgres.feedback import PostgresFeedback
 from notify.adapters.postgres.keys import PostgresApiKeys
 from notify.adapters.postgres.ledger import PostgresLedger
 from notify.adapters.postgres.outbox import PostgresOutbox
+from notify.adapters.postgres.push_endpoints import PostgresPushEndpoints
 from notify.adapters.postgres.schedules import PostgresSchedules, occurrence_key
+from notify.adapters.postgres.syncs import PostgresSyncClaims
 from notify.adapters.postgres.waiting import PostgresWaiting
 
 __all__ = [
@@ -26,9 +28,11 @@ __all__ = [
     "PostgresFeedback",
     "PostgresLedger",
     "PostgresOutbox",
+    "PostgresPushEndpoints",
     "PostgresRecipientControls",
     "PostgresSchedules",
     "PostgresStore",
+    "PostgresSyncClaims",
     "PostgresWaiting",
     "occurrence_key",
 ]
@@ -44,6 +48,8 @@ class PostgresStore(
     PostgresLedger,
     PostgresApiKeys,
     PostgresFeedback,
+    PostgresPushEndpoints,
+    PostgresSyncClaims,
 ):
     """Every port at once, over a database of its own."""
 

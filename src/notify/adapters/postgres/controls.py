@@ -24,7 +24,7 @@ WITH verdict AS (
 ),
 event AS (SELECT event_type, content -> 0 ->> 'movie_id' AS movie FROM events WHERE event_id = %(event_id)s)
 UPDATE notifications n
-SET status = v.status, reason = v.reason, claimed_until = NULL,
+SET status = v.status, reason = v.reason, claimed_until = NULL, screened_at = %(now)s,
     deliver_after = CASE WHEN v.status = 'held' THEN coalesce((
         SELECT min(h.deliver_after) FROM notifications h JOIN events he ON he.event_id = h.event_id, event
         WHERE h.status = 'held' AND h.user_id = v.user_id AND h.channel = n.channel

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from notify.adapters.postgres.database import Repository, decode_cursor, encode_cursor
 from notify.channels import Channel
-from notify.feedback_ports import Suppression
+from notify.feedback_ports import DeliveryCounts, Suppression
 from notify.models import SuppressionPage, SuppressionView
 from notify.ses_events import Feedback
 from notify.suppressions import normal_address
@@ -58,8 +58,37 @@ WHERE n.provider_message_id = ids.provider_message_id
 """
 
 
+# GET /stats: the rows handed to the provider in the window (by sent_at) by their status now, and
+# those skipped as suppressed in it (by screened_at); each read through its own partial index.
+_DELIVERY_COUNTS_SQL = """
+SELECT n.channel, e.event_type,
+       count(*) FILTER (WHERE n.status IN ('sent', 'unconfirmed')),
+       count(*) FILTER (WHERE n.status = 'delivered'),
+       count(*) FILTER (WHERE n.status = 'bounced'),
+       count(*) FILTER (WHERE n.status = 'complained'),
+       count(*) FILTER (WHERE n.status = 'skipped')
+FROM (
+    SELECT event_id, channel, status FROM notifications
+    WHERE sent_at >= %(since)s AND sent_at <= %(until)s
+      AND status IN ('sent', 'unconfirmed', 'delivered', 'bounced', 'complained')
+    UNION ALL
+    SELECT event_id, channel, status FROM notifications
+    WHERE status = 'skipped' AND reason = 'suppressed'
+      AND screened_at >= %(since)s AND screened_at <= %(until)s
+) n
+JOIN events e ON e.event_id = n.event_id
+GROUP BY n.channel, e.event_type
+ORDER BY n.channel, e.event_type
+"""
+
+
 class PostgresFeedback(Repository):
-    """FeedbackStore and Suppressions."""
+    """FeedbackStore, Suppressions and DeliveryStats."""
+
+    def delivery_counts(self, since: datetime, until: datetime) -> list[DeliveryCounts]:
+        with self._connection() as conn:
+            rows = conn.execute(_DELIVERY_COUNTS_SQL, {"since": since, "until": until}).fetchall()
+        return [DeliveryCounts(row[0], row[1], *(int(n) for n in row[2:])) for row in rows]
 
     def record_feedback(self, items: Sequence[Feedback], now: datetime) -> int:
         if not items:

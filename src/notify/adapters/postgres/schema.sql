@@ -97,6 +97,14 @@ CREATE INDEX IF NOT EXISTS notifications_waiting ON notifications (deliver_after
     WHERE status IN ('deferred', 'held');
 CREATE INDEX IF NOT EXISTS notifications_held ON notifications (user_id, channel)
     WHERE status = 'held';
+-- When the recipient controls last held the row back (a verdict other than send: skipped, expired,
+-- deferred, held); rows held back before the column existed have none.
+ALTER TABLE notifications ADD COLUMN IF NOT EXISTS screened_at timestamptz;
+-- GET /stats reads a window of sends (by sent_at) and of suppressed rows (by screened_at): its cost
+-- follows the rows in the window, not the table.
+CREATE INDEX IF NOT EXISTS notifications_sent_at ON notifications (sent_at) WHERE sent_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS notifications_suppressed ON notifications (screened_at)
+    WHERE status = 'skipped' AND reason = 'suppressed';
 
 -- A recipient's choices; no row means the defaults (everything on, default quiet hours).
 CREATE TABLE IF NOT EXISTS user_preferences (
@@ -194,4 +202,20 @@ CREATE TABLE IF NOT EXISTS suppressions (
     reason     text NOT NULL,
     created_at timestamptz NOT NULL,
     PRIMARY KEY (channel, address)
+);
+
+-- Work the tick does now and then, not every minute (the carrier's SMS opt-outs, hourly): when each last
+-- ran, and until when the tick running it holds it, so that concurrent ticks run it once (syncs.py).
+CREATE TABLE IF NOT EXISTS periodic_syncs (
+    name          text PRIMARY KEY,
+    last_run_at   timestamptz,
+    claimed_until timestamptz
+);
+
+-- The SNS platform endpoint made for each push token, reused on every later send (creating it again
+-- with changed attributes is refused, and it costs a call per send).
+CREATE TABLE IF NOT EXISTS push_endpoints (
+    token      text PRIMARY KEY,
+    endpoint   text NOT NULL,
+    created_at timestamptz NOT NULL
 );

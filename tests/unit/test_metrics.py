@@ -1,0 +1,175 @@
+"""The operator's metrics as CloudWatch EMF documents on stdout, read back the way powertools' docs
+test them (capsys, one JSON document per flush): the senders' Sent and Suppressed per message, the
+feedback function's Delivered, Bounced and Complained per batch."""
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from functions.feedback.app import lambda_handler as feedback_handler
+from notify import bootstrap
+from notify.bootstrap import Services
+from notify.channels import Channel, EventType
+from notify.entrypoints.metrics import NAMESPACE, emit_counts
+from notify.entrypoints.queue import deliver_body, handle_sqs_batch
+from notify.errors import RetryableError
+from notify.feedback_ports import Suppression
+from notify.models import PreferencesDocument
+from notify.settings import Settings
+from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher, FakeSender, Row
+from tests.unit.builders import EVENTS_DIR, NOW, load_event, message, messages_of, recipient
+
+
+def emf_documents(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The EMF documents printed since the last read (the log lines are left out)."""
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    return [document for document in documents if "_aws" in document]
+
+
+def figures(document: dict[str, Any]) -> dict[str, Any]:
+    """Each metric's values (EMF: a list, one value per add_metric)."""
+    names = [metric["Name"] for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+    return {name: document[name] for name in names}
+
+
+class Installed:
+    def __init__(self) -> None:
+        self.store = FakeEventStore()
+        self.sender = FakeSender()
+        self.services = Services(Settings(max_receives=5, max_age_seconds={}, digest_window_seconds={}))
+        self.services.use_store(self.store)
+        self.services.publisher = FakePublisher()
+        for channel in Channel:
+            self.services._senders[channel] = self.sender
+
+
+@pytest.fixture
+def installed() -> Iterator[Installed]:
+    wired = Installed()
+    bootstrap.install(wired.services)
+    yield wired
+    bootstrap.install(None)
+
+
+def test_emit_counts_prints_one_document_by_channel_and_by_channel_and_event_type(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emit_counts({"Sent": 3, "Suppressed": 0}, channel="sms", event_type="comment_liked")
+
+    [document] = emf_documents(capsys)
+    [directive] = document["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == NAMESPACE == "Notify"
+    assert directive["Dimensions"] == [["channel", "service"], ["channel", "event_type"]]
+    assert [(m["Name"], m["Unit"]) for m in directive["Metrics"]] == [
+        ("Sent", "Count"),
+        ("Suppressed", "Count"),
+    ]
+    assert (document["channel"], document["event_type"], document["service"]) == (
+        "sms",
+        "comment_liked",
+        "notify",
+    )
+    assert figures(document) == {"Sent": [3.0], "Suppressed": [0.0]}
+
+
+def test_emit_counts_of_nothing_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    emit_counts({}, channel="email")
+
+    assert emf_documents(capsys) == []
+
+
+def test_senders_count_sent_and_suppressed_per_message(
+    installed: Installed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    batch = load_event("sqs_email")  # two messages: alice@example.com, boris@example.ru
+    for sent in messages_of(batch):
+        installed.store.add_message(sent)
+        for user in sent.payload.user:
+            installed.store.preferences[user.user_id] = PreferencesDocument(quiet_hours=None)
+    installed.store.suppress([Suppression("email", "boris@example.ru", "complaint", NOW)])
+
+    handle_sqs_batch(batch, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
+
+    documents = emf_documents(capsys)
+    assert [figures(d) for d in documents] == [
+        {"Sent": [1.0], "Suppressed": [0.0]},
+        {"Sent": [0.0], "Suppressed": [1.0]},
+    ]
+    assert {(d["channel"], d["event_type"]) for d in documents} == {("email", "new_episode")}
+
+
+def test_senders_count_what_was_sent_when_the_message_goes_back_to_its_queue(
+    installed: Installed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    users = [recipient(email="ok@example.com"), recipient(email="later@example.com")]
+    sent = message(users, channel=Channel.EMAIL, event_type=EventType.NEW_RELEASES_PROMO)
+    installed.store.add_message(sent)
+    for user in users:
+        installed.store.preferences[user.user_id] = PreferencesDocument(quiet_hours=None)
+    installed.sender.fail_addresses["later@example.com"] = RetryableError("throttled")
+
+    with pytest.raises(RetryableError, match="released for a later attempt"):
+        deliver_body(sent.model_dump_json(), channel=Channel.EMAIL, attempt=1, time_left=lambda: 60.0)
+
+    [document] = emf_documents(capsys)
+    assert figures(document) == {"Sent": [1.0], "Suppressed": [0.0]}
+    assert document["event_type"] == "new_releases_promo"
+
+
+def ses_record(kind: str, message_id: str) -> dict[str, Any]:
+    event = json.loads((EVENTS_DIR / "ses" / f"{kind}.json").read_text())
+    event["mail"]["messageId"] = message_id
+    body = json.dumps({"Type": "Notification", "Message": json.dumps(event)})
+    return {**load_event("sqs_feedback")["Records"][1], "messageId": str(uuid.uuid4()), "body": body}
+
+
+def test_feedback_function_counts_the_notifications_its_feedback_moved_by_kind(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    store = FakeEventStore()
+    services = Services(Settings())
+    services.use_store(store)
+    bootstrap.install(services)
+    try:
+        for message_id in ("m-delivered", "m-bounced", "m-complained", "m-again"):
+            store.rows[(uuid.uuid4(), Channel.EMAIL, uuid.uuid4())] = Row(
+                status="sent", provider_id=message_id
+            )
+        batch = load_event("sqs_feedback")  # the topic check and a bounce of a message nobody sent
+        batch["Records"] += [
+            ses_record("delivery", "m-delivered"),
+            ses_record("bounce", "m-bounced"),
+            ses_record("bounce", "m-bounced"),  # a copy: moves nothing
+            ses_record("complaint", "m-complained"),
+            ses_record("delivery", "m-again"),
+            ses_record("complaint", "m-again"),
+        ]
+
+        answer = feedback_handler(batch, FakeLambdaContext())  # type: ignore[arg-type]
+    finally:
+        bootstrap.install(None)
+
+    assert answer == {"batchItemFailures": []}
+    [document] = emf_documents(capsys)
+    assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["channel", "service"]]
+    assert document["channel"] == "email"
+    assert figures(document) == {"Delivered": [2.0], "Bounced": [1.0], "Complained": [2.0]}
+
+
+def test_feedback_function_with_only_the_topic_check_prints_no_metrics(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    services = Services(Settings())
+    services.use_store(FakeEventStore())
+    bootstrap.install(services)
+    try:
+        batch = load_event("sqs_feedback")
+        batch["Records"] = batch["Records"][:1]
+        feedback_handler(batch, FakeLambdaContext())  # type: ignore[arg-type]
+    finally:
+        bootstrap.install(None)
+
+    assert emf_documents(capsys) == []
