@@ -73,3 +73,52 @@ def test_feedback_function_hands_back_the_record_when_storage_is_down(store: Fak
     answer = call(with_record(json.dumps({"Type": "Notification", "Message": bounce})))
 
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m-extra"}]}
+
+
+def envelope(document: dict[str, Any]) -> str:
+    return json.dumps({"Type": "Notification", "Message": json.dumps(document)})
+
+
+def test_feedback_function_records_a_batch_with_one_write_per_kind(
+    store: FakeEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delivery = json.loads((EVENTS_DIR / "ses" / "delivery.json").read_text())
+    bounce = json.loads((EVENTS_DIR / "ses" / "bounce.json").read_text())
+    rows, records = {}, []
+    for n in range(40):
+        message_id = f"ses-{n}"
+        rows[message_id] = Row(status="sent", provider_id=message_id)
+        store.rows[(uuid.uuid4(), Channel.EMAIL, uuid.uuid4())] = rows[message_id]
+        document = bounce if n == 7 else delivery
+        records.append(envelope({**document, "mail": {**document["mail"], "messageId": message_id}}))
+    batch = load_event("sqs_feedback")
+    batch["Records"] = [
+        {**batch["Records"][1], "messageId": f"m-{n}", "body": body} for n, body in enumerate(records)
+    ]
+    writes: list[int] = []
+    record_feedback = store.record_feedback
+
+    def counted(items: Any, now: Any) -> int:
+        writes.append(len(items))
+        return record_feedback(items, now)
+
+    monkeypatch.setattr(store, "record_feedback", counted)
+
+    answer = call(batch)
+
+    assert answer == {"batchItemFailures": []}
+    assert sorted(writes) == [1, 39]  # the bounce, the deliveries: not one write per record
+    assert {message_id: row.status for message_id, row in rows.items() if row.status != "delivered"} == {
+        "ses-7": "bounced"
+    }
+
+
+def test_feedback_function_hands_back_every_record_with_feedback_when_storage_is_down(
+    store: FakeEventStore,
+) -> None:
+    store.down = True
+    batch = load_event("sqs_feedback")  # the topic check, then a bounce
+
+    answer = call(batch)
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": batch["Records"][1]["messageId"]}]}

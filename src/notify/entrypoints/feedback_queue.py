@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -14,56 +13,67 @@ from notify.entrypoints.metrics import FeedbackTally
 from notify.errors import PermanentError
 from notify.feedback import FeedbackReport, take_feedback
 from notify.logs import service_logger
-from notify.ses_events import parse_feedback
+from notify.ses_events import Feedback, parse_feedback
 
 logger = service_logger()
 
 
-def take_body(body: str, tally: FeedbackTally | None = None) -> FeedbackReport:
-    """One queue message's feedback, recorded (a StorageUnavailable goes back to the queue) and
-    counted in `tally`."""
+def take_items(items: list[Feedback], tally: FeedbackTally | None = None) -> FeedbackReport:
+    """A batch's feedback recorded, one write per kind of feedback (a StorageUnavailable goes back to
+    the queue), and counted in `tally`."""
     ctx = services()
-    items = parse_feedback(body)
-    report = take_feedback(
-        items,
-        store=ctx.feedback,
-        suppressions=ctx.suppressions,
-        now=datetime.now(UTC),
-        policy=ctx.suppression_policy,
-    )
-    if tally is not None:
-        tally.add(items, report)
-    return report
+    now = datetime.now(UTC)
+    by_kind: dict[str, list[Feedback]] = {}
+    for item in items:
+        by_kind.setdefault(str(item.kind), []).append(item)
+    received = changed = suppressed = 0
+    for group in by_kind.values():
+        report = take_feedback(
+            group, store=ctx.feedback, suppressions=ctx.suppressions, now=now, policy=ctx.suppression_policy
+        )
+        if tally is not None:
+            tally.add(group, report)
+        received, changed = received + report.received, changed + report.changed
+        suppressed += report.suppressed
+    return FeedbackReport(received=received, changed=changed, suppressed=suppressed)
+
+
+def take_body(body: str, tally: FeedbackTally | None = None) -> FeedbackReport:
+    """One queue message's feedback, recorded and counted (see take_items)."""
+    return take_items(parse_feedback(body), tally)
 
 
 def handle_feedback_batch(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    """Record an SQS batch of feedback; only the records that failed go back to the queue. A body
-    that is no SES event is logged by its queue message id and dropped: retrying cannot fix it."""
-    # A batch that failed whole is answered as failed items too, not as an invocation error.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    tally = FeedbackTally()
-
-    def record_handler(record: SQSRecord) -> None:
+    """Record an SQS batch of feedback at once: a few writes per batch, not per record, since SES
+    sends two or more events per e-mail. A body that is no SES event is logged by its queue message
+    id and dropped: retrying cannot fix it. When the writes fail, every record that carried feedback
+    goes back to the queue; feedback is idempotent, so what was applied before changes nothing then."""
+    carried: list[tuple[str, list[Feedback]]] = []
+    for raw in event.get("Records") or []:
+        record = SQSRecord(raw)
         try:
-            report = take_body(record.body, tally)
+            items = parse_feedback(record.body)
         except PermanentError as error:
             logger.warning(
                 "feedback dropped", extra={"sqs_message_id": record.message_id, "error": str(error)}
             )
-            return
-        if report.received:
-            logger.info(
-                "feedback recorded",
-                extra={
-                    "received": report.received,
-                    "changed": report.changed,
-                    "suppressed": report.suppressed,
-                },
-            )
-
+            continue
+        if items:
+            carried.append((record.message_id, items))
+    tally = FeedbackTally()
     try:
-        return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+        report = take_items([item for _, items in carried for item in items], tally)
+    except Exception as error:
+        logger.exception(
+            "feedback not recorded; its records go back to the queue",
+            extra={"records": len(carried), "error_type": type(error).__name__},
         )
+        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id, _ in carried]}
     finally:
         tally.emit(str(Channel.EMAIL))  # SES's feedback: e-mail only
+    if report.received:
+        logger.info(
+            "feedback recorded",
+            extra={"received": report.received, "changed": report.changed, "suppressed": report.suppressed},
+        )
+    return {"batchItemFailures": []}
