@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from notify_dev.api import list_notifications, settled_notifications
+from notify_dev.api import ACCEPTED_STATUSES, list_notifications, settled_notifications
 from notify_dev.demo_data import DEMO_MOVIES, DEMO_USERS
 from notify_dev.endpoints import DATABASE_URL, ROOT, api_headers, load_endpoints
 from notify_dev.polling import wait_for
@@ -131,7 +131,7 @@ def demo(timeout: float, own_events: bool) -> int:
         summary = ", ".join(f"{key} {count}" for key, count in sorted(counts.items())) or "no recipients"
         print(f"  {posted[event_id]:<21} {event_id}: {summary}")
         for item in items:
-            if item["status"] != "sent":
+            if item["status"] not in ACCEPTED_STATUSES:  # only what did not reach the provider
                 who = names.get(item["user_id"], item["user_id"])
                 why = ": ".join(str(part) for part in (item["reason"], item["error"]) if part)
                 print(f"    {item['channel']} to {who}: {item['status']} ({why})")
