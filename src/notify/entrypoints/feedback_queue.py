@@ -18,7 +18,7 @@ from notify.ses_events import Feedback, parse_feedback
 logger = service_logger()
 
 
-def take_items(items: list[Feedback], tally: FeedbackTally | None = None) -> FeedbackReport:
+def take_items(items: list[Feedback], tally: FeedbackTally) -> FeedbackReport:
     """A batch's feedback recorded, one write per kind of feedback (a StorageUnavailable goes back to
     the queue), and counted in `tally`."""
     ctx = services()
@@ -31,16 +31,10 @@ def take_items(items: list[Feedback], tally: FeedbackTally | None = None) -> Fee
         report = take_feedback(
             group, store=ctx.feedback, suppressions=ctx.suppressions, now=now, policy=ctx.suppression_policy
         )
-        if tally is not None:
-            tally.add(group, report)
+        tally.add(group, report)
         received, changed = received + report.received, changed + report.changed
         suppressed += report.suppressed
     return FeedbackReport(received=received, changed=changed, suppressed=suppressed)
-
-
-def take_body(body: str, tally: FeedbackTally | None = None) -> FeedbackReport:
-    """One queue message's feedback, recorded and counted (see take_items)."""
-    return take_items(parse_feedback(body), tally)
 
 
 def handle_feedback_batch(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
