@@ -68,13 +68,18 @@ SELECT user_id FROM already UNION SELECT user_id FROM fresh
 """
 
 
-# Preferences and the suppression list in one read: only recipients with either come back.
+# Preferences and the suppression list in one read: only recipients with either come back. The list is
+# probed by its key, once per recipient (LATERAL … LIMIT 1): a plain join is hashed over a scan of the whole
+# list on every message, which made 10,000 suppressed addresses cost 3 ms a message and grew with the list.
 _RECIPIENT_FACTS_SQL = """
-SELECT r.user_id, p.document, s.address IS NOT NULL AS suppressed
+SELECT r.user_id, p.document, s.suppressed IS NOT NULL AS suppressed
 FROM unnest(%(user_ids)s::uuid[], %(addresses)s::text[]) AS r (user_id, address)
 LEFT JOIN user_preferences p ON p.user_id = r.user_id
-LEFT JOIN suppressions s ON s.channel = %(channel)s AND s.address = r.address
-WHERE p.document IS NOT NULL OR s.address IS NOT NULL
+LEFT JOIN LATERAL (
+    SELECT true AS suppressed FROM suppressions s
+    WHERE s.channel = %(channel)s AND s.address = r.address LIMIT 1
+) s ON true
+WHERE p.document IS NOT NULL OR s.suppressed IS NOT NULL
 """
 
 
