@@ -10,7 +10,7 @@ ARGS    ?=
 
 .PHONY: help venv services clean up demo down url key status api api-stop invoke worker keys generate \
 	lint test test-unit test-integration test-localstack e2e faults fuzz \
-	latency memory bench bench-fanout bench-tick bench-controls bench-delivery bench-priority bench-auth \
+	latency memory bench bench-fanout bench-audience bench-tick bench-controls bench-delivery bench-priority bench-auth \
 	bench-sam-api bench-localstack
 
 help:  ## list the commands, by group
@@ -106,14 +106,15 @@ memory: $(STAMP)  ## resident memory of LocalStack and of each function process
 
 bench: $(STAMP) services  ## all benchmarks of bench/ (delivery, priority and auth bring the stack up)
 	$(PY) bench/fanout.py
+	$(PY) bench/audience.py
 	$(PY) bench/tick.py
 	$(PY) bench/controls.py
 	$(PY) bench/delivery.py
 	$(PY) bench/priority.py
 	$(PY) bench/auth.py
 
-##: bench-NAME -- one of them (fanout, tick, controls, delivery, priority, auth): make bench-delivery ARGS="--skip-stack --sweep"
-bench-fanout bench-tick bench-controls bench-delivery bench-priority bench-auth: bench-%: $(STAMP) services
+##: bench-NAME -- one of them (fanout, audience, tick, controls, delivery, priority, auth): make bench-delivery ARGS="--skip-stack --sweep"
+bench-fanout bench-audience bench-tick bench-controls bench-delivery bench-priority bench-auth: bench-%: $(STAMP) services
 	$(PY) bench/$*.py $(ARGS)
 
 bench-sam-api: $(STAMP)  ## POST latency through `make api` and through API Gateway (ARGS="--requests 50")

@@ -71,7 +71,7 @@ def time_fanout(
         policy=IngestPolicy(router=QueueRouter(prefix), chunk_size=chunk_size),
     )
     elapsed = time.perf_counter() - started
-    expected = len(request.payload.user)
+    expected = len(request.payload.user or ())
     if accepted.notifications != expected or accepted.skipped_users:
         raise SystemExit(f"fan-out stored {accepted.notifications} notifications, expected {expected}")
     return elapsed

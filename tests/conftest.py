@@ -27,7 +27,8 @@ def store(pg_dsn: str) -> Iterator[PostgresStore]:
         with psycopg.connect(pg_dsn, autocommit=True) as conn:
             conn.execute(
                 "TRUNCATE notifications, outbox, events, schedules, directory_users, directory_movies,"
-                " user_preferences, frequency_reservations, api_keys, api_key_hits, push_endpoints CASCADE"
+                " user_preferences, frequency_reservations, api_keys, api_key_hits, push_endpoints, topics,"
+                " topic_subscribers CASCADE"
             )
         store.close()
 

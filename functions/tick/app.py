@@ -13,6 +13,6 @@ logger = service_logger()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = tick_now()
+    report = tick_now(lambda: context.get_remaining_time_in_millis() / 1000)
     logger.info("tick done", extra=asdict(report))
     return asdict(report)

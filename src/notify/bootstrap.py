@@ -14,12 +14,14 @@ from notify.adapters.postgres import (
     PostgresApiKeys,
     PostgresDirectory,
     PostgresEvents,
+    PostgresFanOuts,
     PostgresFeedback,
     PostgresLedger,
     PostgresOutbox,
     PostgresPushEndpoints,
     PostgresRecipientControls,
     PostgresSchedules,
+    PostgresTopics,
     PostgresWaiting,
 )
 from notify.adapters.postgres.database import Database, Repository
@@ -32,6 +34,7 @@ from notify.channels import Channel, EventType, QueueRouter, Tier
 from notify.controls import ControlRules, FrequencyCap
 from notify.delivery import DeliveryPolicy
 from notify.dispatch import DispatchPolicy
+from notify.fan_out_ports import AudienceSizes, FanOuts
 from notify.feedback import SuppressionPolicy
 from notify.feedback_ports import (
     DeliveryStats,
@@ -59,6 +62,7 @@ from notify.ports import (
 from notify.rendering import TemplateRenderer
 from notify.settings import Settings, get_settings
 from notify.tick import TickPolicy
+from notify.topic_ports import Topics
 from notify.unsubscribe import UnsubscribeLinks
 
 # What Services.use_store replaces: every storage port and the database (its health probe).
@@ -79,6 +83,9 @@ STORAGE_PORTS = (
     "sync_claims",
     "delivery_stats",
     "push_endpoints",
+    "topics",
+    "audiences",
+    "fan_outs",
 )
 
 
@@ -168,6 +175,22 @@ class Services:
         return self._repository(PostgresPushEndpoints)
 
     @cached_property
+    def topics(self) -> Topics:
+        return self._repository(PostgresTopics)
+
+    @cached_property
+    def _fan_outs(self) -> PostgresFanOuts:
+        return self._repository(PostgresFanOuts)
+
+    @cached_property
+    def audiences(self) -> AudienceSizes:
+        return self._fan_outs
+
+    @cached_property
+    def fan_outs(self) -> FanOuts:
+        return self._fan_outs
+
+    @cached_property
     def sync_claims(self) -> SyncClaims:
         return self._repository(PostgresSyncClaims)
 
@@ -216,7 +239,13 @@ class Services:
 
     @cached_property
     def ingest_policy(self) -> IngestPolicy:
-        return IngestPolicy(router=self.router, chunk_size=self.settings.message_chunk_size)
+        settings = self.settings
+        return IngestPolicy(
+            router=self.router,
+            chunk_size=settings.message_chunk_size,
+            fan_out_step=settings.fan_out_step,
+            fan_out_inline_s=settings.fan_out_inline_seconds,
+        )
 
     @cached_property
     def tick_policy(self) -> TickPolicy:
@@ -230,6 +259,7 @@ class Services:
             # a reservation matters only while some cap's window still covers it
             reservations_kept_for=max((cap.window for cap in self.rules.caps.values()), default=None),
             sms_opt_outs_every=timedelta(seconds=settings.sms_opt_out_sync_seconds),
+            fan_out_step=settings.fan_out_step,
         )
 
     @cached_property

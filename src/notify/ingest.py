@@ -3,7 +3,7 @@
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from notify.channels import EVENT_CHANNELS, QueueRouter
@@ -14,7 +14,9 @@ from notify.errors import (
     IdempotencyConflict,
     InvalidInput,
 )
-from notify.models import EventAccepted, EventRequest
+from notify.fan_out import FanOutPolicy, advance_fan_outs
+from notify.fan_out_ports import AudienceSizes, FanOuts
+from notify.models import EventAccepted, EventRequest, FanOutView
 from notify.ports import (
     Directory,
     EventStore,
@@ -41,12 +43,20 @@ class IngestPorts:
     directory: Directory
     outbox: Outbox
     publisher: Publisher
+    audiences: AudienceSizes | None = None  # needed for events to an audience
+    fan_outs: FanOuts | None = None
 
 
 @dataclass(frozen=True)
 class IngestPolicy:
     router: QueueRouter
     chunk_size: int  # recipients per queue message
+    fan_out_step: int = 10_000  # an audience's members per fan-out step
+    fan_out_inline_s: float = 0.0  # how long the request itself steps an audience's fan-out
+
+
+def _unknown_audience(topic: str) -> InvalidInput:
+    return InvalidInput([FieldProblem(("body", "payload", "audience"), f"unknown topic {topic}")])
 
 
 def accept_event(
@@ -57,7 +67,10 @@ def accept_event(
     policy: IngestPolicy,
     idempotency_key: str | None = None,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    time_left: Callable[[], float] = lambda: 0.0,
 ) -> EventAccepted:
+    """Store the event and its fan-out (an audience's: its first steps while `time_left()` seconds and
+    `policy.fan_out_inline_s` allow, the tick the rest), then publish what was made."""
     store, router, chunk_size = ports.events, policy.router, policy.chunk_size
     fingerprint = request_fingerprint(request) if idempotency_key else None
     if idempotency_key:
@@ -76,19 +89,30 @@ def accept_event(
     if unknown:
         raise InvalidInput(unknown)
 
+    audience, audience_size = request.payload.audience, 0
+    if audience is not None:
+        if ports.audiences is None:
+            raise _unknown_audience(audience)
+        size = ports.audiences.audience_size(audience)
+        if size is None:
+            raise _unknown_audience(audience)
+        audience_size = size
+
     channels = EVENT_CHANNELS[request.event_type]
     event = NewEvent(
         event_id=new_id(),
         event_type=request.event_type,
         created_dt=request.created_dt,
         priority=request.priority,
-        user_ids=request.payload.user,
+        user_ids=request.payload.user or [],
         content=movies,
         channels=channels,
         queue_by_channel=router.queues_for(channels, request.priority),
         chunk_size=chunk_size,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
+        audience=audience,
+        audience_size=audience_size,
     )
     try:
         if _is_deferred(request, now):
@@ -106,7 +130,40 @@ def accept_event(
     # Committed: the event is accepted whatever publishing does now (the outbox relay delivers).
     if stored.outbox:
         publish_after_commit(stored.outbox, publisher=ports.publisher, outbox=ports.outbox, now=now)
+    if stored.fan_out is not None and stored.status == "queued" and ports.fan_outs is not None:
+        stored = _fan_out_inline(stored, now=now, ports=ports, policy=policy, time_left=time_left)
     return _answer(stored)
+
+
+def _fan_out_inline(
+    stored: StoredEvent,
+    *,
+    now: datetime,
+    ports: IngestPorts,
+    policy: IngestPolicy,
+    time_left: Callable[[], float],
+) -> StoredEvent:
+    """The first steps of an audience's fan-out, inside the request: a small audience is sent at once."""
+    assert ports.fan_outs is not None
+    assert stored.fan_out is not None
+    # A budget of its own from now, never past what the invocation has left.
+    started = time_left()
+    budget = min(started, policy.fan_out_inline_s)
+    report = advance_fan_outs(
+        fan_outs=ports.fan_outs,
+        outbox=ports.outbox,
+        publisher=ports.publisher,
+        policy=FanOutPolicy(
+            router=policy.router, step_members=policy.fan_out_step, chunk_size=policy.chunk_size
+        ),
+        now=lambda: now,
+        time_left=lambda: budget - (started - time_left()),
+        event_id=stored.event_id,
+    )
+    fan_out = FanOutView(
+        recipients=stored.fan_out.recipients, done=report.members, complete=report.completed > 0
+    )
+    return replace(stored, notifications=report.notifications, fan_out=fan_out)
 
 
 def _is_deferred(request: EventRequest, now: datetime) -> bool:
@@ -125,7 +182,11 @@ def _store_schedule(
         first_run = next_run(
             request.schedule, request.timezone, start.replace(microsecond=0) - timedelta(seconds=1)
         )
-    recipients, skipped = store.count_known_users(event.user_ids, event.channels)
+    skipped: list[str] = []
+    if event.audience is not None:
+        recipients = event.audience_size
+    else:
+        recipients, skipped = store.count_known_users(event.user_ids, event.channels)
     schedule = NewSchedule(
         schedule_id=new_id(),
         event_type=request.event_type,
@@ -134,8 +195,9 @@ def _store_schedule(
         timezone=request.timezone,
         start_dt=request.start_dt,
         next_run_at=first_run,
-        user_ids=list(dict.fromkeys(request.payload.user)),
+        user_ids=list(dict.fromkeys(request.payload.user or [])),
         content_ids=[str(movie.movie_id) for movie in event.content],
+        audience=event.audience,
     )
     return store.create_scheduled_event(event, schedule, recipients, skipped)
 
@@ -147,6 +209,10 @@ def _replay(earlier: StoredEvent, fingerprint: str | None) -> EventAccepted:
 
 
 def _answer(stored: StoredEvent) -> EventAccepted:
+    fan_out = stored.fan_out
+    if fan_out is None and stored.status != "scheduled":
+        # A list of users is fanned out at once, inside the request: done when answered (as GET shows).
+        fan_out = FanOutView(recipients=stored.recipients, done=stored.recipients, complete=True)
     return EventAccepted(
         event_id=stored.event_id,
         status="scheduled" if stored.status == "scheduled" else "queued",
@@ -155,4 +221,5 @@ def _answer(stored: StoredEvent) -> EventAccepted:
         skipped_users=stored.skipped_users,
         schedule_id=stored.schedule_id,
         next_run_at=stored.next_run_at,
+        fan_out=fan_out,
     )

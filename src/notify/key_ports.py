@@ -19,6 +19,8 @@ class Scope(StrEnum):
     PREFERENCES_WRITE = "preferences:write"
     SUPPRESSIONS_READ = "suppressions:read"
     SUPPRESSIONS_WRITE = "suppressions:write"
+    TOPICS_READ = "topics:read"
+    TOPICS_WRITE = "topics:write"
     ADMIN = "admin"  # every route, key management included
 
 

@@ -6,13 +6,23 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from notify.channels import DEFAULT_PRIORITY, Channel, EventType
 from notify.key_ports import Scope
 
 MAX_USERS_PER_EVENT = 100_000
 _E164 = re.compile(r"^\+[0-9]{8,15}$")
+TOPIC_PATTERN = re.compile(r"[a-z0-9:_-]{1,200}")
+TOPIC_RULE = "must be 1 to 200 characters of a-z, 0-9, ':', '_' and '-'"
 
 
 def _uuid_text(value: str) -> str:
@@ -20,6 +30,12 @@ def _uuid_text(value: str) -> str:
         uuid.UUID(value)
     except ValueError:
         raise ValueError("is not a valid UUID") from None
+    return value
+
+
+def _topic_name(value: str) -> str:
+    if not TOPIC_PATTERN.fullmatch(value):
+        raise ValueError(TOPIC_RULE)
     return value
 
 
@@ -42,6 +58,7 @@ def _cron(value: str) -> str:
 UuidText = Annotated[str, AfterValidator(_uuid_text)]
 ZoneName = Annotated[str, AfterValidator(_zone_name)]
 CronText = Annotated[str, AfterValidator(_cron)]
+TopicName = Annotated[str, AfterValidator(_topic_name)]
 
 
 # The largest value a PostgreSQL integer column holds: a larger number is refused as input.
@@ -56,8 +73,17 @@ class StrictModel(BaseModel):
 
 
 class EventPayload(StrictModel):
-    user: list[UuidText] = Field(min_length=1, max_length=MAX_USERS_PER_EVENT)
+    """Who gets the event: `user` (the ids) or `audience` (a topic's members when it is fanned out)."""
+
+    user: list[UuidText] | None = Field(default=None, min_length=1, max_length=MAX_USERS_PER_EVENT)
+    audience: TopicName | None = None
     content: list[UuidText] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _one_kind_of_recipients(self) -> "EventPayload":
+        if (self.user is None) == (self.audience is None):
+            raise ValueError("needs exactly one of user (user ids) and audience (a topic name)")
+        return self
 
 
 class EventRequest(StrictModel):
@@ -70,6 +96,15 @@ class EventRequest(StrictModel):
     payload: EventPayload
 
 
+class FanOutView(BaseModel):
+    """How far an event's rows are made: `recipients` as counted when it was accepted, `done` the
+    recipients fanned out so far (an audience is fanned out in steps)."""
+
+    recipients: int
+    done: int
+    complete: bool
+
+
 class EventAccepted(BaseModel):
     event_id: uuid.UUID
     status: Literal["queued", "scheduled"]
@@ -78,6 +113,7 @@ class EventAccepted(BaseModel):
     skipped_users: list[str]
     schedule_id: uuid.UUID | None = None
     next_run_at: datetime | None = None
+    fan_out: FanOutView | None = None
 
 
 class EventView(BaseModel):
@@ -91,6 +127,8 @@ class EventView(BaseModel):
     notifications: int
     skipped_users: list[str]
     counts: dict[str, int]
+    audience: str | None = None
+    fan_out: FanOutView | None = None
 
 
 class NotificationView(BaseModel):
@@ -136,6 +174,7 @@ class ScheduleView(BaseModel):
     skipped_runs: int
     users: int
     created_at: datetime
+    audience: str | None = None
     next_runs: list[datetime] = Field(default_factory=list)
     last_run: LastRun | None = None
 

@@ -13,6 +13,7 @@ from notify.models import (
     DirectoryMovie,
     DirectoryUser,
     EventView,
+    FanOutView,
     NotificationPage,
     PreferencesDocument,
     Recipient,
@@ -61,6 +62,8 @@ class NewEvent:
     chunk_size: int
     idempotency_key: str | None = None
     request_hash: str | None = None
+    audience: str | None = None  # a topic instead of user_ids: fanned out in steps (fan_out.py)
+    audience_size: int = 0  # the topic's members when accepted
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class NewSchedule:
     next_run_at: datetime | None
     user_ids: Sequence[str]
     content_ids: Sequence[str]
+    audience: str | None = None  # a topic whose members are read again at every occurrence
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ class StoredEvent:
     next_run_at: datetime | None
     request_hash: str | None = None
     outbox: list[OutboundMessage] = field(default_factory=list)
+    fan_out: FanOutView | None = None  # an audience event's progress (None: not fanned out in steps)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,21 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="An occurrence older than this when the tick sees it is skipped."
     )
     tick_batch_size: int = Field(default=1000, ge=1)
+    fan_out_step: int = Field(
+        default=10_000,
+        ge=1,
+        le=100_000,
+        description="An audience's members fanned out per step (one transaction each).",
+    )
+    fan_out_inline_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        le=20,
+        description="How long POST /events steps an audience's fan-out itself; the tick does the rest.",
+    )
+    tick_margin_seconds: float = Field(
+        default=10.0, ge=0, description="No fan-out step is begun with less of the tick's time left."
+    )
     sms_opt_out_sync_seconds: int = Field(
         default=3600,
         ge=60,

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 from notify.channels import QueueRouter
 from notify.errors import TickIncomplete
+from notify.fan_out import FanOutPolicy, FanOutReport, advance_fan_outs
+from notify.fan_out_ports import FanOuts
 from notify.logs import module_logger
 from notify.opt_outs import OptOutReport, SmsOptOuts, sync_sms_opt_outs
 from notify.ports import Outbox, Publisher, ScheduleStore, WaitingNotifications
@@ -23,6 +25,8 @@ class TickReport:
     republished: int
     parked: int = 0  # messages the broker refused for good during this tick, set aside in the outbox
     sms_opted_out_added: int = 0  # numbers the carrier's opt-out list added to the suppression list
+    fan_out_members: int = 0  # audience members whose notifications this tick's fan-out steps made
+    fan_outs_completed: int = 0
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class TickPolicy:
     batch_size: int  # due schedules taken per transaction
     reservations_kept_for: timedelta | None  # frequency-cap reservations older than this are pruned
     sms_opt_outs_every: timedelta = timedelta(hours=1)  # the carrier's SMS opt-outs are synced this often
+    fan_out_step: int = 10_000  # an audience's members per fan-out step (per transaction)
 
 
 def run_tick(
@@ -53,10 +58,13 @@ def run_tick(
     policy: TickPolicy,
     waiting: WaitingNotifications,
     opt_outs: SmsOptOuts | None = None,
+    fan_outs: FanOuts | None = None,
+    time_left: Callable[[], float] = lambda: 0.0,
 ) -> TickReport:
     """Re-publish whatever an outage left in the outbox, then send the occurrences that are due
     and the notifications whose wait is over; then, when it is due (`policy.sms_opt_outs_every`),
-    suppress the numbers that opted out of SMS at the carrier (none given: not at all).
+    suppress the numbers that opted out of SMS at the carrier (none given: not at all); last, step the
+    fan-outs of events to an audience while `time_left()` seconds allow.
 
     The steps are independent: one that fails is logged and the others still run (the relay
     first, so that nothing earlier can keep it from running); the tick then raises
@@ -117,13 +125,31 @@ def run_tick(
         if opt_outs is not None
         else OptOutReport()
     )
+    fanned = (
+        step(
+            "fan_outs",
+            lambda: advance_fan_outs(
+                fan_outs=fan_outs,
+                outbox=outbox,
+                publisher=publisher,
+                policy=FanOutPolicy(policy.router, policy.fan_out_step, policy.chunk_size),
+                now=lambda: now,
+                time_left=time_left,
+            ),
+            FanOutReport(),
+        )
+        if fan_outs is not None
+        else FanOutReport()
+    )
     report = TickReport(
         occurrences_sent=fired.sent,
         occurrences_skipped_late=fired.skipped_late,
         released=released.released,
         republished=relayed.published,
-        parked=relayed.parked + fired.parked + released.parked,
+        parked=relayed.parked + fired.parked + released.parked + fanned.parked,
         sms_opted_out_added=opted_out.added,
+        fan_out_members=fanned.members,
+        fan_outs_completed=fanned.completed,
     )
     if failed:
         logger.error("tick incomplete", extra={"failed_steps": failed, **asdict(report)})

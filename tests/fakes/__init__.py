@@ -19,10 +19,12 @@ from tests.fakes.push_endpoints import FakePushEndpoints
 from tests.fakes.schedules import FakeSchedules
 from tests.fakes.senders import FakeSender
 from tests.fakes.tables import EventRecord, FakeTables, OutboxRow, Row
+from tests.fakes.topics import FakeFanOuts, FakeTopics
 from tests.fakes.waiting import FakeWaiting
 
 
 class FakeEventStore(
+    FakeFanOuts,
     FakeEvents,
     FakeOutbox,
     FakeSchedules,
@@ -34,6 +36,7 @@ class FakeEventStore(
     FakeFeedback,
     FakePushEndpoints,
     FakeSyncClaims,
+    FakeTopics,
 ):
     """Every store port in memory over one set of tables, following the rules of PostgresStore."""
 
@@ -44,6 +47,7 @@ __all__ = [
     "FakeDirectory",
     "FakeEventStore",
     "FakeEvents",
+    "FakeFanOuts",
     "FakeFeedback",
     "FakeLambdaContext",
     "FakeLedger",
@@ -57,6 +61,7 @@ __all__ = [
     "FakeSender",
     "FakeSyncClaims",
     "FakeTables",
+    "FakeTopics",
     "FakeWaiting",
     "OutboxRow",
     "Row",

@@ -16,6 +16,7 @@ class FakeDirectory(FakeTables):
     def upsert_users(self, users: Sequence[DirectoryUser]) -> int:
         for user in users:
             self.users[user.user_id] = user
+            self.joined.setdefault(user.user_id, self.clock())
         return len(users)
 
     def upsert_movies(self, movies: Sequence[DirectoryMovie]) -> int:

@@ -9,6 +9,7 @@ from notify.models import (
     Content,
     DirectoryUser,
     EventView,
+    FanOutView,
     MessagePayload,
     NotificationMessage,
     NotificationPage,
@@ -40,6 +41,13 @@ class FakeEvents(FakeTables):
                     schedule_id=record.schedule_id,
                     next_run_at=schedule.next_run_at if schedule else None,
                     request_hash=record.request_hash,
+                    fan_out=None
+                    if record.fan_out_complete is None
+                    else FanOutView(
+                        recipients=record.recipients,
+                        done=record.fan_out_done,
+                        complete=record.fan_out_complete,
+                    ),
                 )
         return None
 
@@ -78,7 +86,47 @@ class FakeEvents(FakeTables):
     def create_event(self, event: NewEvent) -> StoredEvent:
         self.check()
         self._refuse_duplicate_key(event)
+        if event.audience is not None:
+            return self._create_audience_event(event)
         requested = sorted({uuid.UUID(raw) for raw in event.user_ids})
+        rows, recipients, messages = self._fan_out_users(event, requested)
+        skipped = self._unknown(event.user_ids)
+        self._insert_event(event, "queued", None, len(recipients), rows, skipped)
+        return StoredEvent(
+            event_id=event.event_id,
+            status="queued",
+            recipients=len(recipients),
+            notifications=rows,
+            skipped_users=skipped,
+            schedule_id=None,
+            next_run_at=None,
+            request_hash=event.request_hash,
+            outbox=messages,
+        )
+
+    def _create_audience_event(self, event: NewEvent) -> StoredEvent:
+        """The event alone, its members those of now (the cutoff), fanned out by FakeFanOuts' steps."""
+        self._insert_event(event, "queued", None, event.audience_size, 0, [])
+        record = self.events[event.event_id]
+        record.audience, record.fan_out_cutoff, record.fanned = event.audience, self.clock(), event
+        record.fan_out_done, record.fan_out_complete = 0, False
+        return StoredEvent(
+            event_id=event.event_id,
+            status="queued",
+            recipients=event.audience_size,
+            notifications=0,
+            skipped_users=[],
+            schedule_id=None,
+            next_run_at=None,
+            request_hash=event.request_hash,
+            fan_out=FanOutView(recipients=event.audience_size, done=0, complete=False),
+        )
+
+    def _fan_out_users(
+        self, event: NewEvent, user_ids: Sequence[uuid.UUID]
+    ) -> tuple[int, set[uuid.UUID], list[OutboundMessage]]:
+        """Rows per channel for those of `user_ids` with a contact on it, and their outbox messages
+        (stored): the rows made, the users reached, the messages."""
         content = [Content.model_validate(movie.model_dump()) for movie in event.content]
         messages: list[OutboundMessage] = []
         rows = 0
@@ -87,7 +135,7 @@ class FakeEvents(FakeTables):
             contact = CONTACT_FIELD[channel]
             reachable = [
                 self.users[user_id]
-                for user_id in requested
+                for user_id in user_ids
                 if user_id in self.users and getattr(self.users[user_id], contact)
             ]
             for user in reachable:
@@ -104,21 +152,9 @@ class FakeEvents(FakeTables):
                             piece.model_dump_json().encode(),
                         )
                     )
-        skipped = self._unknown(event.user_ids)
-        self._insert_event(event, "queued", None, len(recipients), rows, skipped)
         for outbound in messages:
             self.outbox[outbound.message_id] = OutboxRow(outbound, created_at=self.clock())
-        return StoredEvent(
-            event_id=event.event_id,
-            status="queued",
-            recipients=len(recipients),
-            notifications=rows,
-            skipped_users=skipped,
-            schedule_id=None,
-            next_run_at=None,
-            request_hash=event.request_hash,
-            outbox=messages,
-        )
+        return rows, recipients, messages
 
     def _fitting(
         self, event: NewEvent, channel: Channel, chunk: list[Recipient], content: list[Content]
@@ -180,6 +216,8 @@ class FakeEvents(FakeTables):
             notifications=record.notifications,
             skipped_users=record.skipped_users,
             counts=counts,
+            audience=record.audience,
+            fan_out=_progress(record),
         )
 
     def notifications_page(
@@ -214,6 +252,17 @@ class FakeEvents(FakeTables):
         ]
         more = len(rows) > limit
         return NotificationPage(items=items, next_cursor=f"{page[-1][0]}:{page[-1][1]}" if more else None)
+
+
+def _progress(record: EventRecord) -> FanOutView | None:
+    """As PostgresEvents: none for a schedule's own event; a list of users is done at once."""
+    if record.status == "scheduled":
+        return None
+    if record.fan_out_complete is None:
+        return FanOutView(recipients=record.recipients, done=record.recipients, complete=True)
+    return FanOutView(
+        recipients=record.recipients, done=record.fan_out_done, complete=record.fan_out_complete
+    )
 
 
 def _message(

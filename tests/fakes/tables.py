@@ -19,6 +19,7 @@ from notify.models import (
 )
 from notify.ports import (
     Firing,
+    NewEvent,
     NewSchedule,
     OutboundMessage,
 )
@@ -62,6 +63,20 @@ class EventRecord:
     skipped_users: list[str]
     idempotency_key: str | None
     request_hash: str | None
+    # An event to an audience: its members as of the cutoff, fanned out in steps after the cursor.
+    audience: str | None = None
+    fan_out_cutoff: datetime | None = None
+    fan_out_after: uuid.UUID | None = None
+    fan_out_done: int = 0
+    fan_out_complete: bool | None = None
+    fanned: NewEvent | None = None  # what its steps make rows and messages from
+
+
+@dataclass
+class TopicRecord:
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
 
 
 def _utcnow() -> datetime:
@@ -102,6 +117,9 @@ class FakeTables:
     # periodic syncs by name: (last run at, claimed until)
     syncs: dict[str, tuple[datetime | None, datetime | None]] = field(default_factory=dict)
     push_endpoints: dict[str, str] = field(default_factory=dict)  # push token → endpoint
+    topics: dict[str, TopicRecord] = field(default_factory=dict)
+    subscribers: dict[str, dict[uuid.UUID, datetime]] = field(default_factory=dict)  # topic → user → since
+    joined: dict[uuid.UUID, datetime] = field(default_factory=dict)  # when each user joined the directory
 
     @staticmethod
     def _once_key(

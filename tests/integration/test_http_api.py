@@ -84,9 +84,11 @@ def test_post_events_fans_out_to_known_users_with_contacts(api: Api, store: Post
         "skipped_users",
         "schedule_id",
         "next_run_at",
+        "fan_out",
     }
     assert (body["status"], body["recipients"], body["notifications"]) == ("queued", 2, 4)
     assert (body["skipped_users"], body["schedule_id"], body["next_run_at"]) == ([stranger], None, None)
+    assert body["fan_out"] == {"recipients": 2, "done": 2, "complete": True}  # a list is made at once
     rows = notification_rows(api.dsn, body["event_id"])
     assert rows == {
         (Channel.EMAIL, everything.user_id),
@@ -471,6 +473,8 @@ def test_get_event_reports_counts_per_status(api: Api, store: PostgresStore) -> 
         "notifications": 4,
         "skipped_users": [],
         "counts": {"sent": 1, "failed": 1, "sending": 1, "queued": 1},
+        "audience": None,
+        "fan_out": {"recipients": 4, "done": 4, "complete": True},  # a list of users: made at once
     }
 
 

@@ -55,6 +55,8 @@ def test_tick_republishes_stranded_outbox_messages(wired: tuple[FakeEventStore, 
         "republished": 2,
         "parked": 0,
         "sms_opted_out_added": 0,
+        "fan_out_members": 0,
+        "fan_outs_completed": 0,
     }
     assert sorted(m.message_id for m in publisher.published) == sorted(m.message_id for m in old)
     assert store.unpublished() == [fresh]
@@ -74,6 +76,8 @@ def test_tick_with_the_broker_down_keeps_messages(wired: tuple[FakeEventStore, F
         "republished": 0,
         "parked": 0,
         "sms_opted_out_added": 0,
+        "fan_out_members": 0,
+        "fan_outs_completed": 0,
     }
     assert store.unpublished() == [message]
 

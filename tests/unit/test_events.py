@@ -78,6 +78,7 @@ def test_events_api_post_event_body_is_a_valid_event_request() -> None:
     event = load_event("api_post_event")
     request = EventRequest.model_validate_json(event["body"])
     assert request.priority == 7
+    assert request.payload.user is not None
     assert len(request.payload.user) == 2
     assert event["headers"]["Idempotency-Key"]
     assert json.loads(event["body"])["event_type"] == "new_episode"
@@ -88,5 +89,5 @@ def test_events_api_put_bodies_are_valid_directory_rows() -> None:
     movies = TypeAdapter(list[DirectoryMovie]).validate_json(load_event("api_put_movies")["body"])
     posted = EventRequest.model_validate_json(load_event("api_post_event")["body"])
     # the directory the POST sample needs
-    assert {u.user_id for u in users} >= {uuid.UUID(str(u)) for u in posted.payload.user}
+    assert {u.user_id for u in users} >= {uuid.UUID(str(u)) for u in posted.payload.user or ()}
     assert {m.movie_id for m in movies} >= {uuid.UUID(str(c)) for c in posted.payload.content}

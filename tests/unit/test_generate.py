@@ -215,6 +215,7 @@ def test_events_validate_against_the_event_request_and_fit_their_type() -> None:
         body = event.body(NOW)
         request = EventRequest.model_validate(body)
         assert request.created_dt == NOW
+        assert request.payload.user is not None
         assert request.priority in PRIORITIES[event.event_type]
         assert set(request.payload.user) <= user_ids
         assert len(set(request.payload.user)) == len(request.payload.user)

@@ -78,6 +78,7 @@ def test_event_request_more_than_max_users() -> None:
 
 def test_event_request_exactly_max_users_accepted() -> None:
     request = EventRequest.model_validate(body(payload={"user": [USER] * MAX_USERS_PER_EVENT}))
+    assert request.payload.user is not None
     assert len(request.payload.user) == MAX_USERS_PER_EVENT
 
 
@@ -196,3 +197,29 @@ def test_notification_message_parses_a_body_without_optional_fields() -> None:
     assert parsed.schema_version == 1
     assert parsed.transport_type is Channel.PUSH
     assert parsed.payload.user[0].locale == "en"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"user": [USER], "audience": "series:abc"},
+        {"content": []},
+    ],
+    ids=["both", "neither"],
+)
+def test_event_request_needs_exactly_one_of_user_and_audience(payload: dict[str, object]) -> None:
+    with pytest.raises(ValidationError) as caught:
+        EventRequest.model_validate(body(payload=payload))
+    assert "exactly one of user" in str(caught.value)
+
+
+@pytest.mark.parametrize("topic", ["", "Series:ABC", "series abc", "x" * 201, "genre:drama\n", "séries"])
+def test_event_request_rejects_a_bad_audience_name(topic: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        EventRequest.model_validate(body(payload={"audience": topic}))
+    assert caught.value.errors()[0]["loc"] == ("payload", "audience")
+
+
+def test_event_request_accepts_an_audience_alone() -> None:
+    request = EventRequest.model_validate(body(payload={"audience": "series:7c2b3a1e_s2-e5"}))
+    assert (request.payload.audience, request.payload.user) == ("series:7c2b3a1e_s2-e5", None)

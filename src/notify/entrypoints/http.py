@@ -4,6 +4,7 @@ import contextlib
 import functools
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ from pydantic import BaseModel
 
 from notify.bootstrap import services
 from notify.channels import EventType
-from notify.entrypoints import key_routes, stats_routes, suppression_routes
+from notify.entrypoints import key_routes, stats_routes, suppression_routes, topic_routes
 from notify.entrypoints.access import Admission, check_access, secure_document
 from notify.entrypoints.request_guard import Rejection, screen_request
 from notify.errors import (
@@ -55,6 +56,7 @@ app.enable_swagger(path="/docs", title=TITLE, version=VERSION)
 app.include_router(key_routes.router)
 app.include_router(suppression_routes.router)
 app.include_router(stats_routes.router)
+app.include_router(topic_routes.router)
 UNAVAILABLE = Rejection(HTTPStatus.SERVICE_UNAVAILABLE, ("service",), "temporarily unavailable, retry")
 
 
@@ -105,6 +107,13 @@ def _routed(event: dict[str, Any], context: LambdaContext, key_id: str | None) -
         return app.resolve(event, context)
     finally:
         logger.remove_keys(["key_id"])
+
+
+def _time_left(context: LambdaContext | None) -> Callable[[], float]:
+    """Seconds the invocation has left (none without a Lambda context: nothing is done in the request)."""
+    if context is None:
+        return lambda: 0.0
+    return lambda: context.get_remaining_time_in_millis() / 1000
 
 
 def _errors(status: HTTPStatus, problems: list[FieldProblem]) -> Response[Any]:
@@ -170,10 +179,16 @@ def post_event(
         event,
         now=datetime.now(UTC),
         ports=IngestPorts(
-            events=ctx.events, directory=ctx.directory, outbox=ctx.outbox, publisher=ctx.publisher
+            events=ctx.events,
+            directory=ctx.directory,
+            outbox=ctx.outbox,
+            publisher=ctx.publisher,
+            audiences=ctx.audiences,
+            fan_outs=ctx.fan_outs,
         ),
         policy=ctx.ingest_policy,
         idempotency_key=idempotency_key,
+        time_left=_time_left(app.lambda_context),
     )
     logger.info(
         "event accepted",

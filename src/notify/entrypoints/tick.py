@@ -1,5 +1,6 @@
 """The EventBridge minute tick."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from notify.bootstrap import services
@@ -7,8 +8,10 @@ from notify.opt_outs import SmsOptOuts
 from notify.tick import TickReport, run_tick
 
 
-def tick_now() -> TickReport:
+def tick_now(remaining_s: Callable[[], float] = lambda: 0.0) -> TickReport:
+    """One tick; fan-out steps are begun while `remaining_s()` (the invocation's time) exceeds the margin."""
     ctx = services()
+    margin = ctx.settings.tick_margin_seconds
     return run_tick(
         now=datetime.now(UTC),
         schedules=ctx.schedules,
@@ -19,4 +22,6 @@ def tick_now() -> TickReport:
         opt_outs=SmsOptOuts(
             numbers=ctx.opted_out_numbers, suppressions=ctx.suppressions, claims=ctx.sync_claims
         ),
+        fan_outs=ctx.fan_outs,
+        time_left=lambda: remaining_s() - margin,
     )

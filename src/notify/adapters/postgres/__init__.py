@@ -10,6 +10,7 @@ from notify.adapters.postgres.controls import PostgresRecipientControls
 from notify.adapters.postgres.database import DEFAULT_MAX_MESSAGE_BYTES, Database
 from notify.adapters.postgres.directory import PostgresDirectory
 from notify.adapters.postgres.events import PostgresEvents
+from notify.adapters.postgres.fan_outs import PostgresFanOuts
 from notify.adapters.postgres.feedback import PostgresFeedback
 from notify.adapters.postgres.keys import PostgresApiKeys
 from notify.adapters.postgres.ledger import PostgresLedger
@@ -17,6 +18,7 @@ from notify.adapters.postgres.outbox import PostgresOutbox
 from notify.adapters.postgres.push_endpoints import PostgresPushEndpoints
 from notify.adapters.postgres.schedules import PostgresSchedules, occurrence_key
 from notify.adapters.postgres.syncs import PostgresSyncClaims
+from notify.adapters.postgres.topics import PostgresTopics
 from notify.adapters.postgres.waiting import PostgresWaiting
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "PostgresApiKeys",
     "PostgresDirectory",
     "PostgresEvents",
+    "PostgresFanOuts",
     "PostgresFeedback",
     "PostgresLedger",
     "PostgresOutbox",
@@ -33,6 +36,7 @@ __all__ = [
     "PostgresSchedules",
     "PostgresStore",
     "PostgresSyncClaims",
+    "PostgresTopics",
     "PostgresWaiting",
     "occurrence_key",
 ]
@@ -50,6 +54,8 @@ class PostgresStore(
     PostgresFeedback,
     PostgresPushEndpoints,
     PostgresSyncClaims,
+    PostgresTopics,
+    PostgresFanOuts,
 ):
     """Every port at once, over a database of its own."""
 

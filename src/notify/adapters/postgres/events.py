@@ -22,6 +22,7 @@ from notify.channels import Channel
 from notify.errors import DuplicateIdempotencyKey
 from notify.models import (
     EventView,
+    FanOutView,
     NotificationPage,
     NotificationView,
 )
@@ -39,10 +40,22 @@ ORDER BY n
 """
 
 
+def fan_out_view(status: str, recipients: int, done: int | None, complete: bool | None) -> FanOutView | None:
+    """An event's progress: an audience's steps, or (a list of users, made at once) all done; none for a
+    schedule's own event, which is never fanned out itself."""
+    if status == "scheduled":
+        return None
+    if complete is None:
+        return FanOutView(recipients=recipients, done=recipients, complete=True)
+    return FanOutView(recipients=recipients, done=done or 0, complete=complete)
+
+
 class PostgresEvents(Repository):
     """EventStore."""
 
     def create_event(self, event: NewEvent) -> StoredEvent:
+        if event.audience is not None:
+            return self._create_audience_event(event)
         with self._connection() as conn:
             self._insert_event(conn, event, status="queued", schedule_id=None)
             conn.execute("SELECT set_config('work_mem', %s, true)", (FAN_OUT_WORK_MEM,))
@@ -74,6 +87,30 @@ class PostgresEvents(Repository):
             outbox=[OutboundMessage(row[0], row[1], row[2].encode()) for row in rows if row[0] is not None],
         )
 
+    def _create_audience_event(self, event: NewEvent) -> StoredEvent:
+        """The event alone, its fan-out to come in steps: its members are those of now (the cutoff)."""
+        with self._connection() as conn:
+            self._insert_event(conn, event, status="queued", schedule_id=None)
+            conn.execute(
+                """
+                UPDATE events SET audience = %s, recipients = %s, fan_out_done = 0, fan_out_cutoff = now(),
+                                  fan_out_complete = false
+                WHERE event_id = %s
+                """,
+                (event.audience, event.audience_size, event.event_id),
+            )
+        return StoredEvent(
+            event_id=event.event_id,
+            status="queued",
+            recipients=event.audience_size,
+            notifications=0,
+            skipped_users=[],
+            schedule_id=None,
+            next_run_at=None,
+            request_hash=event.request_hash,
+            fan_out=FanOutView(recipients=event.audience_size, done=0, complete=False),
+        )
+
     def create_scheduled_event(
         self, event: NewEvent, schedule: NewSchedule, recipients: int, skipped_users: list[str]
     ) -> StoredEvent:
@@ -81,8 +118,8 @@ class PostgresEvents(Repository):
             conn.execute(
                 """
                 INSERT INTO schedules (schedule_id, event_type, priority, cron, timezone, start_dt,
-                                       user_ids, content_ids, next_run_at)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s::uuid[], %s)
+                                       user_ids, content_ids, next_run_at, audience)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s::uuid[], %s, %s)
                 """,
                 (
                     schedule.schedule_id,
@@ -94,6 +131,7 @@ class PostgresEvents(Repository):
                     list(schedule.user_ids),
                     list(schedule.content_ids),
                     schedule.next_run_at,
+                    schedule.audience,
                 ),
             )
             self._insert_event(conn, event, status="scheduled", schedule_id=schedule.schedule_id)
@@ -159,25 +197,36 @@ class PostgresEvents(Repository):
             row = cur.execute(
                 """
                 SELECT event_id, status, recipients, notifications, skipped_users,
-                       schedule_id, next_run_at, request_hash
+                       schedule_id, next_run_at, request_hash, fan_out_done, fan_out_complete
                 FROM events WHERE idempotency_key = %s
                 """,
                 (key,),
             ).fetchone()
-        return StoredEvent(**row) if row else None
+        if row is None:
+            return None
+        done, complete = row.pop("fan_out_done"), row.pop("fan_out_complete")
+        fan_out = (
+            None
+            if complete is None
+            else FanOutView(recipients=row["recipients"], done=done, complete=complete)
+        )
+        return StoredEvent(**row, fan_out=fan_out)
 
     def event_view(self, event_id: uuid.UUID) -> EventView | None:
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             row = cur.execute(
                 """
                 SELECT event_id, event_type, created_dt, priority, status, schedule_id,
-                       recipients, notifications, skipped_users
+                       recipients, notifications, skipped_users, audience, fan_out_done, fan_out_complete
                 FROM events WHERE event_id = %s
                 """,
                 (event_id,),
             ).fetchone()
             if row is None:
                 return None
+            row["fan_out"] = fan_out_view(
+                row["status"], row["recipients"], row.pop("fan_out_done"), row.pop("fan_out_complete")
+            )
             counts = cur.execute(
                 "SELECT status, count(*) AS n FROM notifications WHERE event_id = %s GROUP BY status",
                 (event_id,),

@@ -112,6 +112,26 @@ def recipients_of(channel: Channel | None) -> str:
     FROM known k WHERE {f"k.{CONTACT_FIELD[channel]} IS NOT NULL" if channel else "false"}"""
 
 
+def recipient_rows_sql(users_from: str, channels: tuple[Channel, ...]) -> str:
+    """The CTEs `known` (the directory rows of the users `users_from` joins as `u`, in id order),
+    `recipients` (those with a contact on each channel, chunked) and `inserted` (their notification rows)."""
+    # Built from module constants only: channel names and the directory's contact columns.
+    branches = "\n    UNION ALL\n    ".join(recipients_of(channel) for channel in channels or (None,))
+    return f"""known AS MATERIALIZED (
+    SELECT u.user_id, u.first_name, u.last_name, u.birthday, u.locale, u.timezone,
+           u.email, u.phone, u.push_token
+    {users_from}
+    ORDER BY u.user_id
+),
+recipients AS MATERIALIZED (
+    {branches}
+),
+inserted AS (
+    INSERT INTO notifications (event_id, channel, user_id)
+    SELECT %(event_id)s, channel, user_id FROM recipients
+)"""
+
+
 @functools.cache
 def fan_out_sql(channels: tuple[Channel, ...]) -> str:
     """One statement for a whole fan-out: notification rows, outbox messages, the event's counts.
@@ -123,29 +143,16 @@ def fan_out_sql(channels: tuple[Channel, ...]) -> str:
     and the skipped users are looked up only when some requested id did not match a distinct
     known user. The first row carries the counts (message_id NULL); every other row is a message.
     """
-    # Built from module constants only: channel names and the directory's contact columns.
-    branches = "\n    UNION ALL\n    ".join(recipients_of(channel) for channel in channels or (None,))
+    users_from = f"""FROM {REQUESTED_IDS} AS r(raw)
+    JOIN directory_users u ON u.user_id = r.raw::uuid
+    GROUP BY u.user_id"""
     if len(channels) == 1:  # one notification per recipient
         recipients = "(SELECT coalesce(sum(size), 0) FROM chunk)"
     else:
         reachable = " OR ".join(f"k.{CONTACT_FIELD[channel]} IS NOT NULL" for channel in channels) or "false"
         recipients = f"(SELECT count(*) FROM known k WHERE {reachable})"
     return f"""
-WITH known AS MATERIALIZED (
-    SELECT u.user_id, u.first_name, u.last_name, u.birthday, u.locale, u.timezone,
-           u.email, u.phone, u.push_token
-    FROM {REQUESTED_IDS} AS r(raw)
-    JOIN directory_users u ON u.user_id = r.raw::uuid
-    GROUP BY u.user_id
-    ORDER BY u.user_id
-),
-recipients AS MATERIALIZED (
-    {branches}
-),
-inserted AS (
-    INSERT INTO notifications (event_id, channel, user_id)
-    SELECT %(event_id)s, channel, user_id FROM recipients
-),
+WITH {recipient_rows_sql(users_from, channels)},
 envelope AS (
     SELECT %(event_id)s::uuid AS event_id, %(event_type)s::text AS event_type,
            %(created_dt)s::timestamptz AS created_dt, %(priority)s::int AS priority,

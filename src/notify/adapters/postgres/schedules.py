@@ -10,6 +10,7 @@ from psycopg.types.json import Jsonb
 from notify.adapters.postgres.database import Repository, decode_cursor, encode_cursor
 from notify.adapters.postgres.messages import CONTACT_SQL, outbox_messages_sql
 from notify.channels import EventType
+from notify.fan_out_ports import EVERYONE
 from notify.models import (
     LastRun,
     SchedulePage,
@@ -55,16 +56,24 @@ counted AS (
 ),
 new_event AS (
     INSERT INTO events (event_id, event_type, created_dt, priority, status, schedule_id, content,
-                        occurrence_key, recipients, notifications, skipped_users)
+                        occurrence_key, recipients, notifications, skipped_users,
+                        audience, fan_out_cutoff, fan_out_done, fan_out_complete)
     SELECT o.event_id, s.event_type, o.due_at, s.priority, 'queued', s.schedule_id,
            coalesce((SELECT jsonb_agg(jsonb_build_object(
                         'movie_id', m.movie_id, 'title', m.title, 'season', m.season,
                         'episode', m.episode, 'release_date', m.release_date)
                         ORDER BY array_position(s.content_ids, m.movie_id))
                      FROM directory_movies m WHERE m.movie_id = ANY(s.content_ids)), '[]'::jsonb),
-           o.occurrence_key, coalesce(k.recipients, 0), coalesce(k.notifications, 0),
+           o.occurrence_key,
+           CASE WHEN s.audience IS NULL THEN coalesce(k.recipients, 0)
+                WHEN s.audience = '{EVERYONE}' THEN (SELECT count(*) FROM directory_users)
+                ELSE coalesce((SELECT t.subscribers FROM topics t WHERE t.topic = s.audience), 0) END,
+           coalesce(k.notifications, 0),
            ARRAY(SELECT raw FROM unnest(s.user_ids) AS raw
-                 WHERE NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.user_id = raw::uuid))
+                 WHERE NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.user_id = raw::uuid)),
+           -- an audience's members are read now, and fanned out in steps by the tick (fan_outs.py)
+           s.audience, CASE WHEN s.audience IS NOT NULL THEN now() END,
+           CASE WHEN s.audience IS NOT NULL THEN 0 END, CASE WHEN s.audience IS NOT NULL THEN false END
     FROM occurrence o JOIN schedules s USING (schedule_id) LEFT JOIN counted k USING (event_id)
     ON CONFLICT (occurrence_key) DO NOTHING
     RETURNING event_id, event_type, created_dt, priority, content
@@ -84,7 +93,7 @@ SELECT NULL, NULL, count(*)::text FROM new_event
 
 _SCHEDULE_COLUMNS = """
     s.schedule_id, s.event_type, s.priority, s.cron, s.timezone, s.start_dt, s.state, s.next_run_at,
-    s.last_run_at, s.runs, s.skipped_runs, cardinality(s.user_ids) AS users, s.created_at
+    s.last_run_at, s.runs, s.skipped_runs, cardinality(s.user_ids) AS users, s.created_at, s.audience
 """
 
 

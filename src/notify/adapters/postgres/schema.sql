@@ -64,6 +64,15 @@ ALTER TABLE schedules ADD COLUMN IF NOT EXISTS runs integer NOT NULL DEFAULT 0;
 ALTER TABLE schedules ADD COLUMN IF NOT EXISTS skipped_runs integer NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS events_by_schedule ON events (schedule_id, created_dt DESC)
     WHERE schedule_id IS NOT NULL;
+-- An event to an audience (a topic) is fanned out in steps (fan_out.py): its members as of the cutoff, in
+-- user id order, the cursor the last member done. fan_out_complete is NULL for an event to a list of users.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS audience text;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS fan_out_cutoff timestamptz;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS fan_out_after uuid;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS fan_out_done integer;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS fan_out_complete boolean;
+CREATE INDEX IF NOT EXISTS events_fanning_out ON events (received_at) WHERE fan_out_complete = false;
+ALTER TABLE schedules ADD COLUMN IF NOT EXISTS audience text;
 
 -- One row per recipient and channel. No foreign key to events: 100,000-row fan-outs
 -- would pay a trigger per row, and rows are only ever written together with their event.
@@ -219,3 +228,23 @@ CREATE TABLE IF NOT EXISTS push_endpoints (
     endpoint   text NOT NULL,
     created_at timestamptz NOT NULL
 );
+
+-- Topics: named sets of users an event can go to (payload.audience), each with its count kept by the
+-- transactions that change its subscribers. `all` (every directory user) is built in, never stored.
+CREATE TABLE IF NOT EXISTS topics (
+    topic       text PRIMARY KEY,
+    description text,
+    subscribers integer NOT NULL DEFAULT 0,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+-- No foreign key to directory_users: a bulk subscribe of 100,000 ids would pay a check per row, and the
+-- fan-out joins the directory anyway.
+CREATE TABLE IF NOT EXISTS topic_subscribers (
+    topic         text NOT NULL REFERENCES topics ON DELETE CASCADE,
+    user_id       uuid NOT NULL,
+    subscribed_at timestamptz NOT NULL,
+    PRIMARY KEY (topic, user_id)
+);
+-- When a user joined the directory: an event to `all` reaches those who were there when it was accepted.
+ALTER TABLE directory_users ADD COLUMN IF NOT EXISTS created_at timestamptz NOT NULL DEFAULT now();
