@@ -16,12 +16,18 @@ import psycopg
 import pytest
 
 from notify.adapters.postgres import PostgresStore
+from notify.bootstrap import control_rules
 from notify.channels import EVENT_CHANNELS, Channel, EventType, QueueRouter
 from notify.fan_out import FanOutPolicy, FanOutReport, advance_fan_outs
+from notify.feedback_ports import Suppression
 from notify.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.models import DirectoryUser, EventAccepted, EventRequest
+from notify.rendering import TemplateRenderer
+from notify.settings import Settings
 from notify.tick import run_tick
-from tests.fakes import FakePublisher
+from notify.unsubscribe import UnsubscribeLinks
+from notify_dev.delivering import deliver
+from tests.fakes import FakePublisher, FakeSender
 from tests.integration.conftest import MakeApi
 from tests.integration.support import make_user, notification_rows, parse
 from tests.unit.builders import tick_policy
@@ -290,3 +296,42 @@ def test_get_event_shows_fan_out_progress(make_api: MakeApi, store: PostgresStor
     )
     assert after["fan_out"] == {"recipients": 30, "done": 30, "complete": True}
     assert after["notifications"] == 30 * len(CHANNELS)
+
+
+def test_fan_out_recipients_still_pass_the_controls(make_api: MakeApi, store: PostgresStore) -> None:
+    """A topic is not a bypass: a suppressed address and a channel opted out of are skipped when sent."""
+    suppressed, opted_out, plain = users = [make_user(phone=False, push=False) for _ in range(3)]
+    store.upsert_users(users)
+    subscribe(store, users)
+    api = make_api()
+    assert suppressed.email is not None
+    store.suppress([Suppression("email", suppressed.email, "hard_bounce", datetime.now(UTC))])
+    preferences = api.put(f"/users/{opted_out.user_id}/preferences", {"new_episode": {"email": False}})
+    assert preferences.status == 200, preferences.text
+    now = datetime.now(UTC)
+    fresh = to_audience(created_dt=now.isoformat())
+    accepted = api.post("/events", json.loads(fresh.model_dump_json(exclude_none=True)))
+    assert accepted.json["fan_out"]["complete"] is True, accepted.text
+
+    sender = FakeSender()
+    links = UnsubscribeLinks(
+        base_url="https://cinema.example/v1", secret="s" * 32, valid_for=timedelta(days=1)
+    )
+    for message in parse(api.publisher.published):
+        deliver(
+            message,
+            store,
+            sender,
+            TemplateRenderer(links=links),
+            now=now,
+            rules=control_rules(Settings()),
+            controls=store,
+        )
+
+    listed = api.get(f"/events/{accepted.json['event_id']}/notifications").json["items"]
+    assert {uuid.UUID(i["user_id"]): (i["status"], i["reason"]) for i in listed} == {
+        suppressed.user_id: ("skipped", "suppressed"),
+        opted_out.user_id: ("skipped", "opted_out"),
+        plain.user_id: ("sent", None),
+    }
+    assert [address for address, _ in sender.sent] == [plain.email]
