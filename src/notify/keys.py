@@ -21,7 +21,7 @@ from notify.key_ports import TOUCH_EVERY, ApiKeyRecord, ApiKeys, RateLimits, Sco
 
 KEY_PREFIX = "nk"
 KEY_ID_PATTERN = "^[0-9a-f]{12}$"
-_KEY = re.compile(r"^nk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+_KEY = re.compile(r"nk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def issue_key(
 
 def key_id_of(presented: str) -> str | None:
     """The id a presented key claims, if it has a key's shape (for logs: never the key itself)."""
-    match = _KEY.match(presented)
+    match = _KEY.fullmatch(presented)
     return match.group(1) if match else None
 
 
@@ -85,7 +85,7 @@ def authenticate(presented: str | None, *, keys: ApiKeys, now: datetime) -> ApiK
     scheme, _, token = presented.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("must be Bearer <API key>")
-    match = _KEY.match(token.strip())
+    match = _KEY.fullmatch(token.strip())
     if match is None:
         raise Unauthenticated("is not an API key (nk_<id>_<secret>)")
     key_id, secret = match.groups()

@@ -20,7 +20,7 @@ from notify.channels import DEFAULT_PRIORITY, Channel, EventType
 from notify.key_ports import Scope
 
 MAX_USERS_PER_EVENT = 100_000
-_E164 = re.compile(r"^\+[0-9]{8,15}$")
+E164_PATTERN = re.compile(r"\+[0-9]{8,15}")  # used with fullmatch: `$` would let a trailing newline through
 TOPIC_PATTERN = re.compile(r"[a-z0-9:_-]{1,200}")
 TOPIC_RULE = "must be 1 to 200 characters of a-z, 0-9, ':', '_' and '-'"
 
@@ -192,11 +192,11 @@ class SchedulePatch(StrictModel):
 
 # ---- Recipient preferences -----------------------------------------------------------------------
 
-_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 def _clock(value: str) -> str:
-    if not _CLOCK.match(value):
+    if not _CLOCK.fullmatch(value):
         raise ValueError("must be a time of day as HH:MM (00:00 to 23:59)")
     return value
 
@@ -257,7 +257,7 @@ class DirectoryUser(StrictModel):
     @field_validator("phone")
     @classmethod
     def _phone_is_e164(cls, value: str | None) -> str | None:
-        if value is not None and not _E164.match(value):
+        if value is not None and not E164_PATTERN.fullmatch(value):
             raise ValueError("must be E.164: '+' and 8 to 15 digits")
         return value
 

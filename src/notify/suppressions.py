@@ -1,15 +1,13 @@
 """The suppression list: addresses no message goes to, per channel, and the one spelling of each."""
 
-import re
 from datetime import datetime
 
 from notify.channels import Channel
 from notify.errors import FieldProblem, InvalidInput, NotFound
 from notify.feedback_ports import Suppression, Suppressions
-from notify.models import SuppressionPage, SuppressionView
+from notify.models import E164_PATTERN, SuppressionPage, SuppressionView
 
 OPERATOR = "operator"
-_E164 = re.compile(r"^\+[0-9]{8,15}$")
 MAX_ADDRESS = 4096
 
 
@@ -27,7 +25,7 @@ def checked_address(channel: Channel, address: str) -> str:
         problem = f"must be 1 to {MAX_ADDRESS} characters"
     elif channel == Channel.EMAIL and "@" not in address.strip("@"):
         problem = "is not an e-mail address"
-    elif channel == Channel.SMS and not _E164.match(address):
+    elif channel == Channel.SMS and not E164_PATTERN.fullmatch(address):
         problem = "is not a phone number in E.164 form (+ and 8 to 15 digits)"
     if problem:
         raise InvalidInput([FieldProblem(("path", "address"), problem)])

@@ -11,6 +11,7 @@ from notify.models import (
     DirectoryUser,
     EventRequest,
     NotificationMessage,
+    QuietHoursDocument,
 )
 from tests.unit.builders import content, message, recipient
 
@@ -136,11 +137,22 @@ def test_directory_user_accepts_e164_phone(phone: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "phone", ["89161234567", "+7 916 123 45 67", "+7916123", "+1234567890123456", "+7abc"]
+    "phone",
+    ["89161234567", "+7 916 123 45 67", "+7916123", "+1234567890123456", "+7abc", "+79161234567\n"],
 )
 def test_directory_user_rejects_non_e164_phone(phone: str) -> None:
     with pytest.raises(ValidationError, match=r"must be E\.164"):
         DirectoryUser(user_id=uuid.uuid4(), phone=phone)
+
+
+@pytest.mark.parametrize("clock", ["24:00", "7:00", "22:00\n", "22:00:00", ""])
+def test_quiet_hours_rejects_what_is_not_hh_mm(clock: str) -> None:
+    with pytest.raises(ValidationError, match="must be a time of day as HH:MM"):
+        QuietHoursDocument(start=clock, end="07:00")
+
+
+def test_quiet_hours_accepts_hh_mm() -> None:
+    assert QuietHoursDocument(start="23:59", end="00:00").start == "23:59"
 
 
 @pytest.mark.parametrize("email", ["alice@example.com", "a@b"])

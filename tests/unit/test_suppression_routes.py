@@ -77,6 +77,7 @@ def test_suppressions_pages_follow_the_cursor(store: FakeEventStore) -> None:
         ("/suppressions/fax/a%40example.com", ["path", "channel"]),
         ("/suppressions/email/not-an-address", ["path", "address"]),
         ("/suppressions/sms/12345", ["path", "address"]),
+        ("/suppressions/sms/%2B4477009%0A00269", ["path", "address"]),
     ],
 )
 def test_suppressions_put_refuses_a_bad_path_with_422_and_adds_nothing(
