@@ -169,9 +169,11 @@ def _send_one(
         return Outcome(user.user_id, "failed", ports.clock(), "no_contact", "no address")
     try:
         rendered = ports.renderer.render(message.event_type, channel, user, message.payload.content)
-    except Exception as error:  # a template bug must not strand the row
+    except Exception as error:  # a template bug must not strand the row, and retrying cannot fix it
         logger.exception("rendering failed", extra={"event_id": str(message.event_id)})
-        return _not_sent(user, ports, final_attempt, f"render: {type(error).__name__}")
+        return Outcome(
+            user.user_id, "failed", ports.clock(), "render_failed", f"render: {type(error).__name__}"
+        )
     attempt = 1
     while True:
         try:
@@ -181,7 +183,7 @@ def _send_one(
             _suppress_gone(channel, address, error.reason, ports)
             return Outcome(user.user_id, "failed", ports.clock(), error.reason, str(error))
         except PermanentError as error:
-            return Outcome(user.user_id, "failed", ports.clock(), "rejected", str(error))
+            return Outcome(user.user_id, "failed", ports.clock(), error.reason, str(error))
         except ProviderTimeout as error:
             return Outcome(
                 user.user_id,

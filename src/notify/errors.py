@@ -80,6 +80,15 @@ class ProviderTimeout(NotifyError):
 class PermanentError(NotifyError):
     """A failure that retrying cannot fix: the recipient is marked failed with the reason."""
 
+    reason = "rejected"
+
+
+class Uncomposable(PermanentError):
+    """The message cannot be composed for this recipient (a header would hold a line break, an address
+    is not one): it fails before the provider is called, and only that recipient fails."""
+
+    reason = "uncomposable"
+
 
 class AddressGone(PermanentError):
     """The provider takes no more messages for this address (a disabled push endpoint): the

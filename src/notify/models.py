@@ -18,6 +18,7 @@ from pydantic import (
 
 from notify.channels import DEFAULT_PRIORITY, Channel, EventType
 from notify.key_ports import Scope
+from notify.text import single_line
 
 MAX_USERS_PER_EVENT = 100_000
 E164_PATTERN = re.compile(r"\+[0-9]{8,15}")  # used with fullmatch: `$` would let a trailing newline through
@@ -59,6 +60,7 @@ UuidText = Annotated[str, AfterValidator(_uuid_text)]
 ZoneName = Annotated[str, AfterValidator(_zone_name)]
 CronText = Annotated[str, AfterValidator(_cron)]
 TopicName = Annotated[str, AfterValidator(_topic_name)]
+SingleLine = Annotated[str, AfterValidator(single_line)]  # what may reach a message header
 
 
 # The largest value a PostgreSQL integer column holds: a larger number is refused as input.
@@ -238,11 +240,11 @@ class PreferencesDocument(StrictModel):
 
 class DirectoryUser(StrictModel):
     user_id: uuid.UUID
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = Field(default=None, max_length=254)
+    first_name: SingleLine | None = None
+    last_name: SingleLine | None = None
+    email: SingleLine | None = Field(default=None, max_length=254)
     phone: str | None = None
-    push_token: str | None = Field(default=None, max_length=4096)
+    push_token: SingleLine | None = Field(default=None, max_length=4096)
     birthday: date | None = None
     locale: Literal["ru", "en"] = "en"
     timezone: ZoneName = "UTC"
@@ -264,7 +266,7 @@ class DirectoryUser(StrictModel):
 
 class DirectoryMovie(StrictModel):
     movie_id: uuid.UUID
-    title: str = Field(min_length=1, max_length=500)
+    title: SingleLine = Field(min_length=1, max_length=500)
     season: int | None = Field(default=None, ge=0, le=MAX_STORED_INT)
     episode: int | None = Field(default=None, ge=0, le=MAX_STORED_INT)
     release_date: date | None = None

@@ -6,6 +6,7 @@ from notify.channels import Channel
 from notify.errors import FieldProblem, InvalidInput, NotFound
 from notify.feedback_ports import Suppression, Suppressions
 from notify.models import E164_PATTERN, SuppressionPage, SuppressionView
+from notify.text import CONTROL_CHARACTER, control_character_in
 
 OPERATOR = "operator"
 MAX_ADDRESS = 4096
@@ -19,17 +20,19 @@ def normal_address(channel: Channel | str, address: str) -> str:
 
 def checked_address(channel: Channel, address: str) -> str:
     """The address in its one spelling, or InvalidInput naming the path's address."""
-    address = normal_address(channel, address)
+    spelled = normal_address(channel, address)
     problem = None
-    if not address or len(address) > MAX_ADDRESS:
+    if control_character_in(spelled):  # white space around it is trimmed, none may be within
+        problem = CONTROL_CHARACTER
+    elif not spelled or len(spelled) > MAX_ADDRESS:
         problem = f"must be 1 to {MAX_ADDRESS} characters"
-    elif channel == Channel.EMAIL and "@" not in address.strip("@"):
+    elif channel == Channel.EMAIL and "@" not in spelled.strip("@"):
         problem = "is not an e-mail address"
-    elif channel == Channel.SMS and not E164_PATTERN.fullmatch(address):
+    elif channel == Channel.SMS and not E164_PATTERN.fullmatch(spelled):
         problem = "is not a phone number in E.164 form (+ and 8 to 15 digits)"
     if problem:
         raise InvalidInput([FieldProblem(("path", "address"), problem)])
-    return address
+    return spelled
 
 
 def _view(entry: Suppression) -> SuppressionView:

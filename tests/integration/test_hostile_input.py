@@ -21,6 +21,14 @@ def _raw(fields: str) -> str:
     return '[{"movie_id": "' + MOVIE + '", ' + fields + "}]"
 
 
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _users(**fields: Any) -> str:
+    return json.dumps([{"user_id": str(uuid.uuid4()), **fields}])
+
+
 def _movies(**fields: Any) -> str:
     return json.dumps([{"movie_id": MOVIE, "title": "ok", **fields}])
 
@@ -127,6 +135,145 @@ CASES: dict[str, tuple[str, str, str | bytes | None, dict[str, str], dict[str, s
         {},
         422,
         ["body"],
+    ),
+    # Cursors and path parameters are checked after decoding: base64 and percent-encoding hide a NUL
+    # from the check of the raw request.
+    "nul_in_a_suppressions_cursor": (
+        "GET",
+        "/suppressions",
+        None,
+        {},
+        {"cursor": _cursor("email:\x00x")},
+        422,
+        ["query", "cursor"],
+    ),
+    "unknown_channel_in_a_suppressions_cursor": (
+        "GET",
+        "/suppressions",
+        None,
+        {},
+        {"cursor": _cursor("fax:a@example.com")},
+        422,
+        ["query", "cursor"],
+    ),
+    "nul_in_a_notifications_cursor_channel": (
+        "GET",
+        f"/events/{uuid.uuid4()}/notifications",
+        None,
+        {},
+        {"cursor": _cursor(f"e\x00mail:{uuid.uuid4()}")},
+        422,
+        ["query", "cursor"],
+    ),
+    "unknown_channel_in_a_notifications_cursor": (
+        "GET",
+        f"/events/{uuid.uuid4()}/notifications",
+        None,
+        {},
+        {"cursor": _cursor(f"pigeon:{uuid.uuid4()}")},
+        422,
+        ["query", "cursor"],
+    ),
+    "another_listings_cursor": (
+        "GET",
+        "/schedules",
+        None,
+        {},
+        {"cursor": _cursor(f"subscribers:{uuid.uuid4()}")},
+        422,
+        ["query", "cursor"],
+    ),
+    "nul_in_a_topics_cursor": (
+        "GET",
+        "/topics",
+        None,
+        {},
+        {"cursor": _cursor("topics:a\x00")},
+        422,
+        ["query", "cursor"],
+    ),
+    "nul_in_a_subscribers_cursor": (
+        "GET",
+        "/topics/all/subscribers",
+        None,
+        {},
+        {"cursor": _cursor("subscribers:\x00")},
+        422,
+        ["query", "cursor"],
+    ),
+    "cursor_not_base64": ("GET", "/suppressions", None, {}, {"cursor": "%%%"}, 422, ["query", "cursor"]),
+    "nul_in_an_encoded_address": (
+        "PUT",
+        "/suppressions/email/a%00b%40example.com",
+        None,
+        {},
+        {},
+        422,
+        ["path", "address"],
+    ),
+    "nul_in_an_encoded_push_token": (
+        "DELETE",
+        "/suppressions/push/tok%00en",
+        None,
+        {},
+        {},
+        422,
+        ["path", "address"],
+    ),
+    "line_break_in_an_encoded_address": (
+        "PUT",
+        "/suppressions/email/a%0D%0Ab%40example.com",
+        None,
+        {},
+        {},
+        422,
+        ["path", "address"],
+    ),
+    # Whatever reaches a message header is one line: the directory refuses a control character.
+    "header_injection_in_a_title": (
+        "PUT",
+        "/directory/movies",
+        _movies(title="Dune\r\nBcc: x@evil.example"),
+        {},
+        {},
+        422,
+        ["body", 0, "title"],
+    ),
+    "line_feed_in_a_first_name": (
+        "PUT",
+        "/directory/users",
+        _users(first_name="Ann\nBcc: x@evil.example"),
+        {},
+        {},
+        422,
+        ["body", 0, "first_name"],
+    ),
+    "line_separator_in_a_last_name": (
+        "PUT",
+        "/directory/users",
+        _users(last_name="Lee\u2028X"),
+        {},
+        {},
+        422,
+        ["body", 0, "last_name"],
+    ),
+    "carriage_return_in_an_email": (
+        "PUT",
+        "/directory/users",
+        _users(email="a@example.com\r\nX-Injected: 1"),
+        {},
+        {},
+        422,
+        ["body", 0, "email"],
+    ),
+    "escape_in_a_push_token": (
+        "PUT",
+        "/directory/users",
+        _users(push_token="tok\x1ben"),
+        {},
+        {},
+        422,
+        ["body", 0, "push_token"],
     ),
     "over_the_size_limit": ("PUT", "/directory/movies", "[" + " " * 6_000_001 + "]", {}, {}, 413, ["body"]),
 }

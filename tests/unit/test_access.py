@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 import uuid
 from typing import Any
 
@@ -9,9 +10,12 @@ import pytest
 
 from notify.bootstrap import Services
 from notify.entrypoints import http
-from notify.entrypoints.access import BEARER_SCHEME, ROUTE_SCOPES, required_scope
+from notify.entrypoints.access import BEARER_SCHEME, ROUTE_SCOPES
+from notify.entrypoints.router import GatedRestResolver, UndeclaredRoute
 from notify.key_ports import Scope
 from notify.models import DEFAULT_RATE_PER_MINUTE
+from notify_dev.path_variants import concrete as sample_path
+from notify_dev.path_variants import path_variants
 from tests.fakes import FakeEventStore, FakePublisher
 from tests.unit.api_calls import call, install_fakes, key_with
 
@@ -146,12 +150,24 @@ def test_access_unknown_route_is_404_without_a_key() -> None:
     assert call("GET", "/nowhere")[0] == 404
 
 
-def test_access_required_scope_matches_paths_not_prefixes() -> None:
-    assert required_scope("GET", "/events/abc") == (True, Scope.EVENTS_READ)
-    assert required_scope("GET", "/events/abc/notifications") == (True, Scope.EVENTS_READ)
-    assert required_scope("GET", "/events/abc/other") == (False, None)
-    assert required_scope("POST", "/events/") == (True, Scope.EVENTS_WRITE)
-    assert required_scope("GET", "/health") == (True, None)
+def test_access_router_dispatches_exactly_the_routes_of_the_access_table() -> None:
+    assert http.app.registered_routes() == set(ROUTE_SCOPES)
+
+
+def test_access_route_without_an_entry_in_the_table_cannot_be_registered() -> None:
+    app = GatedRestResolver(access={("GET", "/known/{thing}"): Scope.ADMIN}, gate=lambda event, scope: None)
+    app.get("/known/<thing>")(lambda thing: thing)
+
+    with pytest.raises(UndeclaredRoute, match=re.escape("POST /known/{thing}")):
+        app.post("/known/<thing>")(lambda thing: thing)
+    with pytest.raises(UndeclaredRoute, match="GET /unknown"):
+        app.get("/unknown")(lambda: None)
+
+
+def test_access_not_found_route_has_the_errors_shape() -> None:
+    status, _, body = call("GET", "/nowhere")
+
+    assert (status, body) == (404, {"errors": [{"loc": ["path"], "msg": "no such route"}]})
 
 
 def test_access_openapi_declares_bearer_on_protected_operations_and_none_on_public() -> None:
@@ -180,6 +196,134 @@ def test_access_openapi_declares_bearer_on_protected_operations_and_none_on_publ
             assert {"413", "415"} <= set(operation["responses"])
     assert ("POST", "/keys") in operations
     assert ("DELETE", "/keys/{key_id}") in operations
+
+
+# ---- Path variants: trailing and doubled slashes, percent-encoded separators and letters, letter case,
+# dot segments, empty segments and stray characters never reach a protected handler without a key ------
+
+
+def _body(method: str, path: str) -> Any:
+    if method not in {"POST", "PUT", "PATCH"}:
+        return None
+    if path == "/keys":
+        return {"name": "x", "scopes": ["admin"]}
+    return {}
+
+
+def _refused_without_a_handler(status: int, headers: dict[str, str], body: Any, *, keyed: bool) -> bool:
+    """401 from the access check (403 with a key of the wrong scope), or the router's own 404 for a
+    path it resolves to no route: never an answer a handler or its validation gave."""
+    if status == 404:
+        return bool(body == {"errors": [{"loc": ["path"], "msg": "no such route"}]})
+    if keyed:
+        return status == 403 and bool(body["errors"][0]["loc"] == ["header", "Authorization"])
+    return status == 401 and headers.get("www-authenticate", "").startswith("Bearer")
+
+
+@pytest.mark.parametrize(("method", "path", "scope"), PROTECTED)
+def test_access_no_path_variant_reaches_a_protected_handler_without_a_key(
+    store: FakeEventStore, publisher: FakePublisher, method: str, path: str, scope: Scope
+) -> None:
+    before = copy.deepcopy(vars(store))
+    answers = {
+        variant: call(method, variant, None, _body(method, path))
+        for variant in path_variants(sample_path(path))
+    }
+
+    wrong = {
+        variant: (answer[0], answer[2])
+        for variant, answer in answers.items()
+        if not _refused_without_a_handler(*answer, keyed=False)
+    }
+    assert wrong == {}
+    assert vars(store) == before
+    assert publisher.published == []
+
+
+@pytest.mark.parametrize(("method", "path", "scope"), PROTECTED)
+def test_access_no_path_variant_reaches_a_handler_with_a_key_of_another_scope(
+    store: FakeEventStore, publisher: FakePublisher, method: str, path: str, scope: Scope
+) -> None:
+    other = next(s for s in Scope if s not in (scope, Scope.ADMIN))
+    key = key_with(store, other)
+    made = dict(store.api_keys)
+
+    answers = {
+        variant: call(method, variant, key, _body(method, path))
+        for variant in path_variants(sample_path(path))
+    }
+
+    wrong = {
+        variant: (answer[0], answer[2])
+        for variant, answer in answers.items()
+        if not _refused_without_a_handler(*answer, keyed=True)
+    }
+    assert wrong == {}
+    assert store.api_keys.keys() == made.keys()
+    assert store.events == {}
+    assert publisher.published == []
+
+
+def test_access_narrow_key_makes_no_key_through_any_variant_of_keys(store: FakeEventStore) -> None:
+    narrow = key_with(store, Scope.EVENTS_READ)
+    statuses = {
+        variant: call("POST", variant, narrow, {"name": "x", "scopes": ["admin"]})[0]
+        for variant in path_variants("/keys")
+    }
+
+    assert set(statuses.values()) <= {403, 404}
+    assert len(store.api_keys) == 1
+
+
+@pytest.mark.parametrize("variant", ["/keys/", "/keys//", "//keys", "/keys///"])
+def test_access_slash_variants_are_the_route_itself_with_its_key(store: FakeEventStore, variant: str) -> None:
+    """Normalised once, before the check and the router: the same route, the same scope, the same
+    answer with the right key."""
+    admin = key_with(store, Scope.ADMIN)
+
+    status, _, body = call("GET", variant, admin)
+
+    assert status == 200
+    assert {key["id"] for key in body["keys"]} == set(store.api_keys)
+
+
+def test_access_event_route_with_a_doubled_slash_needs_its_scope(store: FakeEventStore) -> None:
+    event_id = uuid.uuid4()
+
+    assert call("GET", f"/events//{event_id}")[0] == 401
+    assert call("GET", f"/events//{event_id}", key_with(store, Scope.EVENTS_READ))[0] == 404
+    assert call("GET", f"/events//{event_id}", key_with(store, Scope.TOPICS_READ))[0] == 403
+
+
+@pytest.mark.parametrize("variant", ["/health/", "//health", "/health//"])
+def test_access_public_route_variants_stay_public(variant: str) -> None:
+    assert call("GET", variant)[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("DELETE", "/keys"), ("PATCH", "/events"), ("PUT", "/health"), ("POST", "/stats")]
+)
+def test_access_method_a_route_does_not_allow_is_404_without_a_key(
+    store: FakeEventStore, method: str, path: str
+) -> None:
+    status, _, body = call(method, path, None, {} if method in {"POST", "PUT", "PATCH"} else None)
+
+    assert (status, body) == (404, {"errors": [{"loc": ["path"], "msg": "no such route"}]})
+    assert store.api_keys == {}
+
+
+def test_access_variants_cover_every_kind(store: FakeEventStore) -> None:
+    variants = path_variants(sample_path("/topics/{topic}/subscribers"))
+
+    assert "/topics/news/subscribers//" in variants
+    assert "/topics//news/subscribers" in variants
+    assert "/topics%2Fnews/subscribers" in variants
+    assert "/%74opics/news/subscribers" in variants
+    assert "/TOPICS/NEWS/SUBSCRIBERS" in variants
+    assert "/Topics/News/Subscribers" in variants
+    assert "/topics/./news/subscribers" in variants
+    assert "/topics/x/../news/subscribers" in variants
+    assert "/topics/news/subscribers\n" in variants
 
 
 # ---- /keys -------------------------------------------------------------------------------------

@@ -22,7 +22,14 @@ from notify.adapters.email import SesEmailSender
 from notify.adapters.push import SnsPushSender
 from notify.adapters.sms import SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
-from notify.errors import AddressGone, BrokerUnavailable, PermanentError, ProviderTimeout, RetryableError
+from notify.errors import (
+    AddressGone,
+    BrokerUnavailable,
+    PermanentError,
+    ProviderTimeout,
+    RetryableError,
+    Uncomposable,
+)
 from notify.ports import OutboundMessage, PublishOutcome, Refused, Rendered
 from tests.fakes import FakePushEndpoints
 
@@ -131,6 +138,32 @@ def test_ses_email_sender_unverified_source_is_permanent_and_names_no_address() 
 
     assert str(caught.value) == "ses:SendRawEmail: MessageRejected (HTTP 400)"
     assert "alice@example.com" not in str(caught.value)
+    assert ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages == []
+
+
+@pytest.mark.parametrize(
+    ("address", "subject", "header"),
+    [
+        ("bob@example.com", "Dune\r\nBcc: x@evil.example", "Subject"),
+        ("bob@example.com", "Dune\nBcc: x@evil.example", "Subject"),
+        ("bob@example.com\r\nBcc: x@evil.example", "Hi", "To"),
+    ],
+)
+def test_ses_email_sender_line_break_in_a_header_is_uncomposable_before_ses_is_called(
+    address: str, subject: str, header: str
+) -> None:
+    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SOURCE)
+    calls = sent_parameters("ses", "SendRawEmail")
+
+    with pytest.raises(Uncomposable) as caught:
+        SesEmailSender(SOURCE, CONNECTION).send(address, Rendered(text="t", subject=subject))
+
+    assert isinstance(caught.value, PermanentError)
+    assert caught.value.reason == "uncomposable"
+    assert header in str(caught.value)
+    assert "bob" not in str(caught.value)
+    assert "evil" not in str(caught.value)
+    assert calls == []
     assert ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages == []
 
 

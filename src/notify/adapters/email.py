@@ -5,27 +5,41 @@ one-click unsubscribe (RFC 8058) survive: `List-Unsubscribe` with the HTTPS link
 `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, and the recipient in `To:`.
 """
 
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.policy import SMTP
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notify.adapters.aws import ProviderConnection, classify_provider_error, provider_client
+from notify.errors import Uncomposable
 from notify.ports import Rendered
+
+# What composing a message raises for a value it cannot hold (a header with a line break, an address
+# that does not parse): the recipient's data, not a passing failure.
+_COMPOSE_ERRORS = (ValueError, TypeError, LookupError, MessageError)
 
 
 def mime_message(source: str, address: str, message: Rendered) -> bytes:
+    """The raw message; Uncomposable, naming the header but not its value, when a value cannot be
+    one (the directory refuses line breaks; rows stored before it did still reach here)."""
     mail = EmailMessage(policy=SMTP)
-    mail["From"] = source
-    mail["To"] = address
-    mail["Subject"] = message.subject or ""
+    headers = {"From": source, "To": address, "Subject": message.subject or ""}
     if message.unsubscribe_url:
-        mail["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
-        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    mail.set_content(message.text)
-    if message.html is not None:
-        mail.add_alternative(message.html, subtype="html")
-    return mail.as_bytes()
+        headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    for name, value in headers.items():
+        try:
+            mail[name] = value
+        except _COMPOSE_ERRORS as error:
+            raise Uncomposable(f"the {name} header cannot hold its value ({type(error).__name__})") from error
+    try:
+        mail.set_content(message.text)
+        if message.html is not None:
+            mail.add_alternative(message.html, subtype="html")
+        return mail.as_bytes()
+    except _COMPOSE_ERRORS as error:
+        raise Uncomposable(f"the message cannot be composed ({type(error).__name__})") from error
 
 
 class SesEmailSender:

@@ -1,11 +1,12 @@
-"""Who may call which route: the scope each route needs, checked before the router sees the request.
+"""Who may call which route: the scope each route needs, checked on the route the router resolved.
 
 Authentication runs in the function, not in an API Gateway authorizer: LocalStack's community edition
 never runs authorizers, so one would let every local request through. The table below is the one place
-that says what a route needs; the OpenAPI document's security requirements are made from it.
+that says what a route needs: a route is registered only with an entry here (entrypoints/router.py),
+the template's API events must match it (tests/unit/test_packaging.py), and the OpenAPI document's
+security requirements are made from it.
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,37 +58,20 @@ CHALLENGE_HEADER = {"WWW-Authenticate": "string"}
 AUTHORIZATION_LOC = ("header", "Authorization")
 
 
-def _pattern(path: str) -> re.Pattern[str]:
-    parts = [re.escape(part) if not part.startswith("{") else "[^/]+" for part in path.split("/")]
-    return re.compile("^" + "/".join(parts) + "/?$")
-
-
-_ROUTES = [(method, _pattern(path), scope) for (method, path), scope in ROUTE_SCOPES.items()]
-
-
 @dataclass(frozen=True)
 class Admission:
-    """A request let through, and the key that let it (None on a public or unknown route)."""
+    """The key that presented the request (None when none did) and, when it is refused, why."""
 
     key_id: str | None = None
     refusal: Rejection | None = None
 
 
-def required_scope(method: str, path: str) -> tuple[bool, Scope | None]:
-    """(known, scope): whether the route is in the table, and the scope it needs (None: public)."""
-    for route_method, pattern, scope in _ROUTES:
-        if route_method == method and pattern.match(path):
-            return True, scope
-    return False, None
-
-
-def check_access(event: Mapping[str, Any], *, keys: ApiKeys, limits: RateLimits, now: datetime) -> Admission:
-    """Let the request through, or say why not: 401 (no usable key), 403 (the key lacks the route's
-    scope), 429 (the key's rate limit). A route the table does not know goes on to the router,
-    which answers it 404 without touching anything."""
-    known, scope = required_scope(str(event.get("httpMethod", "")).upper(), str(event.get("path", "")))
-    if not known or scope is None:
-        return Admission()
+def check_access(
+    event: Mapping[str, Any], scope: Scope, *, keys: ApiKeys, limits: RateLimits, now: datetime
+) -> Admission:
+    """Let a request for a route that needs `scope` through, or say why not: 401 (no usable key),
+    403 (the key lacks the scope), 429 (the key's rate limit). The router calls this on the route it
+    resolved (entrypoints/router.py), so the scope is always the one of the route that would run."""
     presented = _header(event, "authorization")
     try:
         record = authenticate(presented, keys=keys, now=now)
@@ -155,12 +139,12 @@ def secure_document(document: dict[str, Any]) -> dict[str, Any]:
     }
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
-            known, scope = required_scope(method.upper(), path)
+            scope = ROUTE_SCOPES.get((method.upper(), path))
             responses = operation.setdefault("responses", {})
             if method.upper() in BODY_METHODS:
                 responses["413"] = _error_response("The body is over 6,000,000 bytes")
                 responses["415"] = _error_response("The body is not JSON (Content-Type)")
-            if not known or scope is None:
+            if scope is None:
                 operation["security"] = []
                 continue
             operation["security"] = [{BEARER_SCHEME: []}]

@@ -4,12 +4,12 @@ import contextlib
 import functools
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,8 +18,9 @@ from pydantic import BaseModel
 from notify.bootstrap import services
 from notify.channels import EventType
 from notify.entrypoints import key_routes, stats_routes, suppression_routes, topic_routes
-from notify.entrypoints.access import Admission, check_access, secure_document
-from notify.entrypoints.request_guard import Rejection, screen_request
+from notify.entrypoints.access import ROUTE_SCOPES, Admission, check_access, secure_document
+from notify.entrypoints.request_guard import Rejection, rejection_body, screen_request
+from notify.entrypoints.router import NO_ROUTE, GatedRestResolver, normalised_path
 from notify.errors import (
     FieldProblem,
     IdempotencyConflict,
@@ -29,6 +30,7 @@ from notify.errors import (
     StateConflict,
 )
 from notify.ingest import IngestPorts, accept_event
+from notify.key_ports import Scope
 from notify.logs import service_logger
 from notify.models import (
     DirectoryMovie,
@@ -50,63 +52,68 @@ from notify.scheduling import cancel_schedule, change_schedule, describe_schedul
 from notify.unsubscribe import InvalidToken, verify_token
 
 logger = service_logger()
-app = APIGatewayRestResolver(enable_validation=True)
 TITLE, VERSION = "Notification service", "1.0.0"
+UNAVAILABLE = Rejection(HTTPStatus.SERVICE_UNAVAILABLE, ("service",), "temporarily unavailable, retry")
+
+
+def _admit(event: Mapping[str, Any], scope: Scope) -> Rejection | None:
+    """The access check the router runs on a protected route it resolved: None lets it through."""
+    ctx = services()
+    try:
+        admission = check_access(
+            event, scope, keys=ctx.known_keys, limits=ctx.rate_limits, now=datetime.now(UTC)
+        )
+    except RetryableError as error:
+        logger.warning("dependency unavailable", extra={"error": type(error).__name__})
+        admission = Admission(refusal=UNAVAILABLE)
+    if admission.refusal is not None:
+        _log_refusal(admission.refusal, admission.key_id)
+    elif admission.key_id is not None:
+        # The key's id (never the key) names the caller in every line logged for this request.
+        logger.append_keys(key_id=admission.key_id)
+    return admission.refusal
+
+
+app = GatedRestResolver(access=ROUTE_SCOPES, gate=_admit, enable_validation=True)
 app.enable_swagger(path="/docs", title=TITLE, version=VERSION)
 app.include_router(key_routes.router)
 app.include_router(suppression_routes.router)
 app.include_router(stats_routes.router)
 app.include_router(topic_routes.router)
-UNAVAILABLE = Rejection(HTTPStatus.SERVICE_UNAVAILABLE, ("service",), "temporarily unavailable, retry")
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The HTTP API: a request the router cannot take safely (request_guard) is answered with a 4xx
-    naming the field and the problem, one without the key its route needs (access) with 401, 403 or
-    429; every other one is routed."""
+    naming the field and the problem; the path is normalised once; the router resolves the route and
+    checks its scope (401, 403 or 429) before the request's validation and its handler."""
     rejection = screen_request(event)
-    key_id: str | None = None
-    if rejection is None:
-        ctx = services()
-        try:
-            admission = check_access(
-                event, keys=ctx.known_keys, limits=ctx.rate_limits, now=datetime.now(UTC)
-            )
-        except RetryableError as error:
-            logger.warning("dependency unavailable", extra={"error": type(error).__name__})
-            admission = Admission(refusal=UNAVAILABLE)
-        key_id, rejection = admission.key_id, admission.refusal
-        if rejection is None:
-            return _routed(event, context, key_id)
+    path = normalised_path(str(event.get("path") or ""))
+    if rejection is None and path is None:
+        rejection = Rejection(HTTPStatus.NOT_FOUND, ("path",), NO_ROUTE)
+    if rejection is not None:
+        _log_refusal(rejection, None)
+        return {
+            "statusCode": int(rejection.status),
+            "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]}
+            | {name: [value] for name, value in rejection.headers.items()},
+            "body": rejection_body(rejection),
+            "isBase64Encoded": False,
+        }
+    try:
+        return app.resolve(event if path == event.get("path") else {**event, "path": path}, context)
+    finally:
+        logger.remove_keys(["key_id"])
+
+
+def _log_refusal(rejection: Rejection, key_id: str | None) -> None:
     logger.info(
-        "request refused before routing",
+        "request refused before its handler",
         extra={
             "status": int(rejection.status),
             "loc": [str(part) for part in rejection.loc],
             "key_id": key_id,
         },
     )
-    body = {"errors": [{"loc": list(rejection.loc), "msg": rejection.msg}]}
-    headers = {"Content-Type": [content_types.APPLICATION_JSON]} | {
-        name: [value] for name, value in rejection.headers.items()
-    }
-    return {
-        "statusCode": int(rejection.status),
-        "multiValueHeaders": headers,
-        "body": json.dumps(body, ensure_ascii=False),
-        "isBase64Encoded": False,
-    }
-
-
-def _routed(event: dict[str, Any], context: LambdaContext, key_id: str | None) -> dict[str, Any]:
-    if key_id is None:
-        return app.resolve(event, context)
-    # The key's id (never the key) names the caller in every line logged for this request.
-    logger.append_keys(key_id=key_id)
-    try:
-        return app.resolve(event, context)
-    finally:
-        logger.remove_keys(["key_id"])
 
 
 def _time_left(context: LambdaContext | None) -> Callable[[], float]:
@@ -136,6 +143,11 @@ def _readable(item: dict[str, Any]) -> str:
         return "the body is not valid JSON"
     message = str(item.get("msg", "is invalid"))
     return message.removeprefix("Value error, ")
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response[Any]:
+    return _errors(HTTPStatus.NOT_FOUND, [FieldProblem(("path",), NO_ROUTE)])
 
 
 @app.exception_handler(InvalidInput)

@@ -31,6 +31,11 @@ class Rejection:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+def rejection_body(rejection: Rejection) -> str:
+    """The JSON every refusal answers with: the field and the problem."""
+    return json.dumps({"errors": [{"loc": list(rejection.loc), "msg": rejection.msg}]}, ensure_ascii=False)
+
+
 def screen_request(event: Mapping[str, Any]) -> Rejection | None:
     """The first reason the request cannot go to the router, or None when it can."""
     for check in (_screen_headers, _screen_parameters, _screen_body):

@@ -1,12 +1,9 @@
 """The connection pool, each thread's writer connection, the schema and helpers shared by the repositories."""
 
 import atexit
-import base64
-import binascii
 import json
 import threading
 import time
-import uuid
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -16,7 +13,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from notify.errors import FieldProblem, InvalidInput, StorageUnavailable
+from notify.errors import StorageUnavailable
 from notify.models import (
     DirectoryMovie,
 )
@@ -115,22 +112,6 @@ class WriterConnections:
 
 def content_json(content: Sequence[DirectoryMovie]) -> str:
     return json.dumps([movie.model_dump(mode="json") for movie in content])
-
-
-def encode_cursor(channel: str, key: uuid.UUID | str) -> str:
-    """A page's position: the channel and the last row's key (a user id, or an address)."""
-    return base64.urlsafe_b64encode(f"{channel}:{key}".encode()).decode()
-
-
-def decode_cursor(cursor: str, check: Callable[[str], object] = uuid.UUID) -> tuple[str, str]:
-    try:
-        channel, user_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 1)
-        check(user_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
-        raise InvalidInput(
-            [FieldProblem(("query", "cursor"), "is not a cursor this API gave out")]
-        ) from error
-    return channel, user_id
 
 
 class Database:

@@ -9,12 +9,11 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
+from notify.adapters.postgres.cursors import CHANNELS, decode_cursor, encode_cursor
 from notify.adapters.postgres.database import (
     REQUESTED_IDS,
     Repository,
     content_json,
-    decode_cursor,
-    encode_cursor,
     joined_ids,
 )
 from notify.adapters.postgres.messages import CONTACT_SQL, FAN_OUT_WORK_MEM, fan_out_sql
@@ -236,7 +235,7 @@ class PostgresEvents(Repository):
     def notifications_page(
         self, event_id: uuid.UUID, status: str | None, limit: int, cursor: str | None
     ) -> NotificationPage | None:
-        after = decode_cursor(cursor) if cursor else None
+        after = decode_cursor(cursor, CHANNELS) if cursor else None
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             if cur.execute("SELECT 1 FROM events WHERE event_id = %s", (event_id,)).fetchone() is None:
                 return None

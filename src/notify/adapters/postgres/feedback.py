@@ -8,12 +8,13 @@ recorded: the ledger applies stored feedback when it records a send (`feedback_s
 from collections.abc import Sequence
 from datetime import datetime
 
-from notify.adapters.postgres.database import Repository, decode_cursor, encode_cursor
+from notify.adapters.postgres.cursors import CHANNELS, decode_cursor, encode_cursor
+from notify.adapters.postgres.database import Repository
 from notify.channels import Channel
 from notify.feedback_ports import DeliveryCounts, Suppression
 from notify.models import SuppressionPage, SuppressionView
 from notify.ses_events import Feedback
-from notify.suppressions import normal_address
+from notify.suppressions import MAX_ADDRESS, normal_address
 
 # The status, reason and error a kind of feedback gives a notification, and its rank.
 _OUTCOMES_SQL = """
@@ -24,6 +25,11 @@ _RANK_OF_STATUS_SQL = """
 CASE {status} WHEN 'sent' THEN 0 WHEN 'unconfirmed' THEN 0 WHEN 'delivered' THEN 1
               WHEN 'bounced' THEN 2 WHEN 'complained' THEN 3 ELSE NULL END
 """
+
+
+def _address_key(text: str) -> None:
+    if not 0 < len(text) <= MAX_ADDRESS:
+        raise ValueError("not an address")
 
 
 def feedback_status_sql(message_id: str) -> str:
@@ -162,7 +168,7 @@ class PostgresFeedback(Repository):
         return removed > 0
 
     def suppressions_page(self, channel: str | None, limit: int, cursor: str | None) -> SuppressionPage:
-        after = decode_cursor(cursor, check=str) if cursor else None
+        after = decode_cursor(cursor, CHANNELS, check=_address_key) if cursor else None
         with self._connection() as conn:
             rows = conn.execute(
                 """

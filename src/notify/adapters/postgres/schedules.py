@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from notify.adapters.postgres.database import Repository, decode_cursor, encode_cursor
+from notify.adapters.postgres.cursors import decode_cursor, encode_cursor
+from notify.adapters.postgres.database import Repository
 from notify.adapters.postgres.messages import CONTACT_SQL, outbox_messages_sql
 from notify.channels import EventType
 from notify.fan_out_ports import EVERYONE
@@ -95,6 +96,8 @@ _SCHEDULE_COLUMNS = """
     s.schedule_id, s.event_type, s.priority, s.cron, s.timezone, s.start_dt, s.state, s.next_run_at,
     s.last_run_at, s.runs, s.skipped_runs, cardinality(s.user_ids) AS users, s.created_at, s.audience
 """
+
+SCHEDULES = "schedule"  # the label of the listing's cursors
 
 
 def occurrence_key(schedule_id: uuid.UUID, due_at: datetime) -> str:
@@ -194,7 +197,7 @@ class PostgresSchedules(Repository):
     def list_schedules(
         self, event_type: str | None, state: str | None, limit: int, cursor: str | None
     ) -> SchedulePage:
-        after = decode_cursor(cursor)[1] if cursor else None
+        after = decode_cursor(cursor, {SCHEDULES})[1] if cursor else None
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
                 f"""
@@ -209,7 +212,7 @@ class PostgresSchedules(Repository):
             ).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
-        next_cursor = encode_cursor("schedule", rows[-1]["schedule_id"]) if more else None
+        next_cursor = encode_cursor(SCHEDULES, rows[-1]["schedule_id"]) if more else None
         return SchedulePage(items=[ScheduleView(**row) for row in rows], next_cursor=next_cursor)
 
     def get_schedule(self, schedule_id: uuid.UUID) -> ScheduleView | None:

@@ -8,7 +8,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from notify.adapters.postgres.database import Repository, decode_cursor, encode_cursor
+from notify.adapters.postgres.cursors import decode_cursor, encode_cursor
+from notify.adapters.postgres.database import Repository
 from notify.fan_out_ports import EVERYONE
 from notify.models import TOPIC_PATTERN
 from notify.topic_models import SubscriberPage, SubscriberView, TopicPage, TopicView
@@ -30,6 +31,9 @@ SELECT (SELECT count(*) FROM subscribed),
        coalesce((SELECT array_agg(a.user_id::text ORDER BY a.user_id) FROM asked a
                  WHERE NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.user_id = a.user_id)), '{}')
 """
+
+
+TOPICS, SUBSCRIBERS = "topics", "subscribers"  # the labels of their cursors
 
 
 def _topic_key(text: str) -> None:
@@ -76,7 +80,7 @@ class PostgresTopics(Repository):
             return conn.execute("DELETE FROM topics WHERE topic = %s", (topic,)).rowcount > 0
 
     def topics_page(self, limit: int, cursor: str | None) -> TopicPage:
-        after = decode_cursor(cursor, check=_topic_key)[1] if cursor else ""
+        after = decode_cursor(cursor, {TOPICS}, check=_topic_key)[1] if cursor else ""
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
                 f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE topic > %s ORDER BY topic LIMIT %s",
@@ -85,7 +89,7 @@ class PostgresTopics(Repository):
         more, rows = len(rows) > limit, rows[:limit]
         return TopicPage(
             items=[_view(row) for row in rows],
-            next_cursor=encode_cursor("topics", rows[-1]["topic"]) if more else None,
+            next_cursor=encode_cursor(TOPICS, rows[-1]["topic"]) if more else None,
         )
 
     def change_subscribers(self, topic: str, add: Sequence[str], remove: Sequence[str]) -> Membership | None:
@@ -113,7 +117,7 @@ class PostgresTopics(Repository):
         return Membership(added=added, removed=removed, subscribers=int(count[0]), unknown_users=unknown)
 
     def subscribers_page(self, topic: str, limit: int, cursor: str | None) -> SubscriberPage | None:
-        after = uuid.UUID(decode_cursor(cursor)[1]) if cursor else uuid.UUID(int=0)
+        after = uuid.UUID(decode_cursor(cursor, {SUBSCRIBERS})[1]) if cursor else uuid.UUID(int=0)
         with self._connection() as conn:
             if topic == EVERYONE:
                 rows = conn.execute(
@@ -132,7 +136,7 @@ class PostgresTopics(Repository):
         more, rows = len(rows) > limit, rows[:limit]
         return SubscriberPage(
             items=[SubscriberView(user_id=row[0], subscribed_at=row[1]) for row in rows],
-            next_cursor=encode_cursor("subscribers", rows[-1][0]) if more else None,
+            next_cursor=encode_cursor(SUBSCRIBERS, rows[-1][0]) if more else None,
         )
 
 

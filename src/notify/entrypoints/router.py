@@ -1,0 +1,93 @@
+"""The router that checks access on its own resolution of the path.
+
+The access check and the router can never disagree about which route a request is for: the check
+runs inside the router, on the route the router matched, before the request's validation and its
+handler. Every route takes its scope from the access table when it is registered, and one the table
+does not declare cannot be registered at all, so no route is public by omission. A path the router
+resolves to no route is answered 404 by it, with no handler run.
+
+The path is normalised once, before the router sees it (`normalised_path`): runs of slashes are one,
+a trailing slash is dropped. A dot segment or a control character in the path resolves to no route.
+"""
+
+import unicodedata
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
+
+from notify.entrypoints.request_guard import Rejection, rejection_body
+from notify.key_ports import Scope
+
+# What a protected route asks before its request goes on: None lets it through.
+Gate = Callable[[Mapping[str, Any], Scope], Rejection | None]
+NO_ROUTE = "no such route"
+_DOT_SEGMENTS = {".", "..", "%2e", "%2e%2e", ".%2e", "%2e."}
+
+
+class UndeclaredRoute(LookupError):
+    """A route registered without an entry in the access table: refused at import."""
+
+
+def openapi_path(rule: str) -> str:
+    """The router's rule (`/keys/<key_id>`) as API Gateway and OpenAPI name it (`/keys/{key_id}`)."""
+    return rule.replace("<", "{").replace(">", "}")
+
+
+def normalised_path(path: str) -> str | None:
+    """The one spelling of a path, or None for one that can name no route (dot segments, control
+    characters)."""
+    if any(unicodedata.category(char) == "Cc" for char in path):
+        return None
+    segments = [segment for segment in path.split("/") if segment]
+    if any(segment.lower() in _DOT_SEGMENTS for segment in segments):
+        return None
+    return "/" + "/".join(segments)
+
+
+class GatedRestResolver(APIGatewayRestResolver):
+    """API Gateway's REST router, with the access table's scope checked on the route it resolved."""
+
+    def __init__(self, *, access: Mapping[tuple[str, str], Scope | None], gate: Gate, **options: Any) -> None:
+        self._access = access
+        self._gate = gate
+        # (method, rule as registered) → the scope it needs (None: public).
+        self._scopes: dict[tuple[str, str], Scope | None] = {}
+        super().__init__(**options)
+
+    def route(
+        self, rule: str, method: str | list[str] | tuple[str], *args: Any, **kwargs: Any
+    ) -> Callable[[Any], Any]:
+        rule = rule.rstrip("/")
+        for item in (method,) if isinstance(method, str) else method:
+            declared = (item.upper(), openapi_path(rule))
+            if declared not in self._access:
+                raise UndeclaredRoute(f"{declared[0]} {declared[1]} has no entry in the access table")
+            self._scopes[(item.upper(), rule)] = self._access[declared]
+        return super().route(rule, method, *args, **kwargs)
+
+    def registered_routes(self) -> set[tuple[str, str]]:
+        """(method, path as OpenAPI names it) of every route this router dispatches to."""
+        return {(method, openapi_path(rule)) for method, rule in self._scopes}
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
+        key = (route.method.upper(), route.path)
+        if key in self._scopes:
+            scope = self._scopes[key]
+            refusal = None if scope is None else self._gate(self.current_event.raw_event, scope)
+            if refusal is not None:
+                return self._response_builder_class(
+                    response=refusal_response(refusal), serializer=self._serializer, route=route
+                )
+        # Else the router's own not-found route: every registered route is in `_scopes`.
+        return super()._call_route(route, route_arguments)
+
+
+def refusal_response(refusal: Rejection) -> Response[str]:
+    return Response(
+        status_code=int(refusal.status),
+        content_type=content_types.APPLICATION_JSON,
+        body=rejection_body(refusal),
+        headers=dict(refusal.headers),
+    )

@@ -1,0 +1,23 @@
+"""What text may hold where it ends up: a line of a message header, a database field, a log line.
+
+One rule for every field that is a single line (names, titles, addresses, tokens, cursors' halves):
+no control character (Unicode category Cc: C0, DEL and C1, so CR, LF, TAB and NUL among them) and
+no line or paragraph separator (U+2028, U+2029), which some readers take as a line break too.
+"""
+
+import unicodedata
+
+_LINE_SEPARATORS = {"\u2028", "\u2029"}
+CONTROL_CHARACTER = "contains a control character or a line break"
+
+
+def single_line(value: str) -> str:
+    """`value`, or ValueError when it is not one line (a pydantic validator)."""
+    if control_character_in(value):
+        raise ValueError(CONTROL_CHARACTER)
+    return value
+
+
+def control_character_in(text: str) -> bool:
+    """Whether `text` holds a character no single-line field may hold."""
+    return any(unicodedata.category(char) == "Cc" or char in _LINE_SEPARATORS for char in text)
