@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from notify.entrypoints.access import ROUTE_SCOPES
+from notify_dev.beyond_schema import path_variant_cases, run
+from notify_dev.path_variants import path_variants
 from notify_dev.web import http_answer
 from tests.e2e.conftest import Api
 
@@ -118,3 +120,31 @@ def test_auth_public_routes_need_no_key(api: Api) -> None:
     assert status == 200
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert call(api, "GET", "/unsubscribe?token=x", None)[0] == 400  # its own signed token, not a key
+
+
+# ---- Path variants through API Gateway (issue 25): never a handler without the key its route needs
+
+
+def test_auth_no_path_variant_reaches_a_handler_without_a_key(api: Api) -> None:
+    cases = path_variant_cases(None)
+
+    failures = run(api.base_url, cases)
+
+    assert len(cases) > 1000
+    assert [(case.name, problem) for case, problem in failures] == []
+
+
+def test_auth_narrow_key_reaches_no_other_route_and_makes_no_key_through_any_variant(
+    api: Api, made_keys: list[str]
+) -> None:
+    reader = make_key(api, made_keys, ["events:read"])
+    _, before = api.request("GET", "/keys")
+    cases = path_variant_cases(reader["key"], reader["scopes"])
+
+    failures = run(api.base_url, cases)
+    posts = {case.target for case in cases if case.method == "POST"} & set(path_variants("/keys"))
+    _, after = api.request("GET", "/keys")
+
+    assert [(case.name, problem) for case, problem in failures] == []
+    assert posts == set(path_variants("/keys"))  # every variant of POST /keys was tried
+    assert {key["id"] for key in after["keys"]} == {key["id"] for key in before["keys"]}
