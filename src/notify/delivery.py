@@ -117,7 +117,7 @@ def deliver_message(
     report.already_handled = [user_id for user_id in users if user_id not in claimed]
     pending = [user for user_id, user in users.items() if user_id in claimed]
     if ports.controls is not None and pending:
-        pending = screen_recipients(message, pending, ports.controls, policy.rules, now, report)
+        pending = screen_recipients(message, pending, token, ports.controls, policy.rules, now, report)
 
     def send(user: Recipient) -> Outcome:
         return _send_one(message, user, ports, policy, final_attempt, time_left)
@@ -248,6 +248,7 @@ def _hand_back(
 def screen_recipients(
     message: NotificationMessage,
     recipients: list[Recipient],
+    token: uuid.UUID,
     controls: RecipientControls,
     rules: ControlRules,
     now: datetime,
@@ -284,6 +285,8 @@ def screen_recipients(
             if user_id not in allowed:
                 verdicts[user_id] = OVER_CAP
     held_back = {user_id: verdict for user_id, verdict in verdicts.items() if verdict.status != "send"}
-    controls.record_verdicts(message.event_id, channel, list(held_back.items()), now)
-    report.held_back.update(held_back)
+    written = controls.record_verdicts(message.event_id, channel, token, list(held_back.items()), now)
+    report.held_back.update({user_id: held_back[user_id] for user_id in written})
+    # A verdict not written: another attempt took the row over when this one's lease ran out.
+    report.already_handled.extend(user_id for user_id in held_back if user_id not in written)
     return [user for user in recipients if user.user_id not in held_back]

@@ -27,8 +27,10 @@ class DispatchPolicy:
     safety_margin_s: float = 8.0
     flush_every: int = 50
     flush_interval_s: float = 0.25
-    write_attempts: int = 8
-    write_backoff_s: float = 0.25
+    write_backoff_s: float = 0.25  # the first pause between failed writes; doubled up to the cap
+    write_backoff_cap_s: float = 2.0
+    # A failed write is tried again while the invocation has more than this left (to answer the queue).
+    write_margin_s: float = 2.0
 
 
 def dispatch[Job](
@@ -43,9 +45,9 @@ def dispatch[Job](
     storage error that stopped the writes, if one did). `write` answers whose outcomes it wrote:
     one whose claim another attempt took over is not, and is not returned.
 
-    A write that fails is retried a few times (a dropped connection comes back from the pool
-    anew); if it keeps failing no new send starts, because every send whose outcome cannot be
-    recorded may be sent again by a later attempt.
+    A write that fails is retried for as long as the invocation has time (a dropped connection comes
+    back from the pool anew; a failover takes a while); while it fails no new send starts, because
+    every send whose outcome cannot be recorded may be sent again by a later attempt.
     """
     written: list[Outcome] = []
     unreached: list[Job] = []
@@ -96,17 +98,18 @@ def _write_with_retries(
     time_left: TimeLeft,
 ) -> set[uuid.UUID]:
     # Giving up means these recipients are sent again once the lease ends: keep trying for as
-    # long as the invocation lasts, up to `write_attempts`.
+    # long as the invocation lasts, with capped exponential pauses.
     attempt = 1
     while True:
         try:
             return set(write(outcomes))
         except StorageUnavailable as error:
-            if attempt >= policy.write_attempts or time_left() < policy.write_backoff_s * attempt + 1:
+            pause = min(policy.write_backoff_s * 2 ** (attempt - 1), policy.write_backoff_cap_s)
+            if time_left() < policy.write_margin_s + pause:
                 raise
             logger.warning(
                 "outcome write failed; trying again",
                 extra={"attempt": attempt, "outcomes": len(outcomes), "error": str(error)},
             )
-            time.sleep(policy.write_backoff_s * attempt)
+            time.sleep(pause)
             attempt += 1

@@ -326,9 +326,13 @@ class RecipientControls(Protocol):
         self,
         event_id: uuid.UUID,
         channel: Channel,
+        token: uuid.UUID,
         verdicts: Sequence[tuple[uuid.UUID, Verdict]],
         now: datetime,
-    ) -> None: ...
+    ) -> set[uuid.UUID]:
+        """Write each verdict where the attempt holding `token` still claims the row; the users
+        written (another attempt's claim is left alone)."""
+        ...
 
 
 class PreferenceStore(Protocol):

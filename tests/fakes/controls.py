@@ -53,10 +53,16 @@ class FakeRecipientControls(FakeTables):
         self,
         event_id: uuid.UUID,
         channel: Channel,
+        token: uuid.UUID,
         verdicts: Sequence[tuple[uuid.UUID, Verdict]],
         now: datetime,
-    ) -> None:
+    ) -> set[uuid.UUID]:
+        written = set()
         for user_id, verdict in verdicts:
             row = self.rows[(event_id, channel, user_id)]
+            if row.status != "sending" or row.claim_token != token:
+                continue
             row.status, row.reason, row.deliver_after = verdict.status, verdict.reason, verdict.deliver_after
-            row.claimed_until, row.screened_at = None, now
+            row.claimed_until, row.claim_token, row.screened_at = None, None, now
+            written.add(user_id)
+        return written

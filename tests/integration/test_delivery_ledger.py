@@ -10,6 +10,7 @@ import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel, QueueRouter
+from notify.controls import Verdict
 from notify.models import NotificationMessage
 from notify.ports import Outcome, Pending
 from tests.integration.support import (
@@ -304,3 +305,48 @@ def test_release_waiting_requeues_rows_an_attempt_abandoned(store: PostgresStore
     assert ledger_row(pg_dsn, stored.event_id, EMAIL, recent)["status"] == "sending"
     assert ledger_row(pg_dsn, stored.event_id, EMAIL, finished)["status"] == "sent"
     assert message.message_id in outbox_rows(pg_dsn)
+
+
+def test_record_verdicts_of_an_attempt_whose_claim_was_taken_over_are_not_written(
+    store: PostgresStore, pg_dsn: str
+) -> None:
+    """An attempt whose lease ran out screens its recipients late: its `held` must not overwrite the
+    claim of the attempt that took the row over, whose `sent` then still lands."""
+    user = make_user()
+    stored = stored_event(store, [user])
+    stale, _ = claim_as(store, stored.event_id, EMAIL, [user.user_id], NOW, lease_s=10)
+    later = NOW + timedelta(seconds=11)
+    fresh, _ = claim_as(store, stored.event_id, EMAIL, [user.user_id], later)
+
+    held = Verdict("held", "digest", later + timedelta(minutes=10))
+    written = store.record_verdicts(stored.event_id, EMAIL, stale, [(user.user_id, held)], later)
+    row = ledger_row(pg_dsn, stored.event_id, EMAIL, user.user_id)
+    sent = record_as(
+        store, stored.event_id, EMAIL, fresh, [user.user_id], "sent", later, provider_id="p-fresh"
+    )
+
+    assert (row["status"], row["claim_token"]) == ("sending", fresh)
+    assert sent == {user.user_id}
+    assert written == set()
+    assert ledger_row(pg_dsn, stored.event_id, EMAIL, user.user_id)["status"] == "sent"
+
+
+def test_record_verdicts_of_the_attempt_holding_the_claim_are_written_and_release_it(
+    store: PostgresStore, pg_dsn: str
+) -> None:
+    user = make_user()
+    stored = stored_event(store, [user])
+    token, _ = claim_as(store, stored.event_id, EMAIL, [user.user_id], NOW)
+
+    written = store.record_verdicts(
+        stored.event_id, EMAIL, token, [(user.user_id, Verdict("skipped", "opted_out"))], NOW
+    )
+
+    row = ledger_row(pg_dsn, stored.event_id, EMAIL, user.user_id)
+    assert written == {user.user_id}
+    assert (row["status"], row["reason"], row["claim_token"], row["until"]) == (
+        "skipped",
+        "opted_out",
+        None,
+        None,
+    )

@@ -42,8 +42,8 @@ def held_back(
     verdict: Verdict,
     at: datetime,
 ) -> None:
-    claim_as(store, event_id, channel, [user_id], at)
-    store.record_verdicts(event_id, channel, [(user_id, verdict)], at)
+    token, _ = claim_as(store, event_id, channel, [user_id], at)
+    store.record_verdicts(event_id, channel, token, [(user_id, verdict)], at)
 
 
 def feedback(store: PostgresStore, provider_id: str, *kinds: FeedbackKind) -> None:

@@ -1,4 +1,5 @@
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -441,13 +442,34 @@ def test_deliver_message_writes_again_after_a_dropped_connection() -> None:
     assert len(sender.sent) == 2
 
 
-def test_deliver_message_stops_sending_when_outcomes_cannot_be_recorded() -> None:
+def test_deliver_message_keeps_writing_through_a_failover_longer_than_eight_tries() -> None:
+    """A database failover of ~15 s fails many writes in a row: they are tried again for as long as
+    the invocation has time, so no accepted send is left unrecorded (and sent again later)."""
+    msg = message(emails(*(f"u{i}@example.com" for i in range(6))))
+    ledger, sender = ledger_for(msg), FakeSender()
+    ledger.write_errors = [StorageUnavailable("postgres: failing over")] * 40
+
+    report = deliver(msg, ledger, sender, dispatch=DispatchPolicy(concurrency=2, write_backoff_s=0))
+
+    assert ledger.write_errors == []
+    assert len(report.sent) == 6
+    assert set(ledger.statuses().values()) == {"sent"}
+
+
+def test_deliver_message_stops_sending_when_outcomes_cannot_be_recorded_in_the_time_left() -> None:
     msg = message(emails(*(f"u{i}@example.com" for i in range(20))))
     ledger, sender = ledger_for(msg), FakeSender(latency_s=0.01)
-    ledger.write_errors = [StorageUnavailable("postgres: down")] * 50
+    ledger.write_errors = [StorageUnavailable("postgres: down")] * 100_000
+    started = time.monotonic()
 
     with pytest.raises(StorageUnavailable):
-        deliver(msg, ledger, sender, dispatch=DispatchPolicy(concurrency=2, flush_every=1, write_backoff_s=0))
+        deliver(
+            msg,
+            ledger,
+            sender,
+            dispatch=DispatchPolicy(concurrency=2, flush_every=1, write_backoff_s=0),
+            time_left=lambda: 10.5 - (time.monotonic() - started),
+        )
 
     assert len(sender.sent) < 20  # nothing new started once writes kept failing
     unsent = [s for s in ledger.statuses().values() if s == "sending"]

@@ -15,8 +15,9 @@ from notify.models import (
 from notify.ports import RecipientFacts
 from notify.suppressions import normal_address
 
-# Outcomes other than "send", written for a whole message at once. A like held for a digest
-# joins the window already open for the same recipient, channel and movie, if there is one.
+# Outcomes other than "send", written for a whole message at once, by the attempt holding the claim
+# only (an attempt whose lease ran out must not overwrite the one that took the rows over). A like
+# held for a digest joins the window already open for the same recipient, channel and movie, if any.
 _RECORD_VERDICTS_SQL = """
 WITH verdict AS (
     SELECT * FROM unnest(%(user_ids)s::uuid[], %(statuses)s::text[], %(reasons)s::text[],
@@ -24,7 +25,7 @@ WITH verdict AS (
 ),
 event AS (SELECT event_type, content -> 0 ->> 'movie_id' AS movie FROM events WHERE event_id = %(event_id)s)
 UPDATE notifications n
-SET status = v.status, reason = v.reason, claimed_until = NULL, screened_at = %(now)s,
+SET status = v.status, reason = v.reason, claimed_until = NULL, claim_token = NULL, screened_at = %(now)s,
     deliver_after = CASE WHEN v.status = 'held' THEN coalesce((
         SELECT min(h.deliver_after) FROM notifications h JOIN events he ON he.event_id = h.event_id, event
         WHERE h.status = 'held' AND h.user_id = v.user_id AND h.channel = n.channel
@@ -33,7 +34,8 @@ SET status = v.status, reason = v.reason, claimed_until = NULL, screened_at = %(
     ), v.deliver_after) ELSE v.deliver_after END
 FROM verdict v
 WHERE n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.user_id = v.user_id
-  AND n.status = 'sending'
+  AND n.status = 'sending' AND n.claim_token = %(token)s
+RETURNING n.user_id
 """
 
 
@@ -135,24 +137,27 @@ class PostgresRecipientControls(Repository):
         self,
         event_id: uuid.UUID,
         channel: Channel,
+        token: uuid.UUID,
         verdicts: Sequence[tuple[uuid.UUID, Verdict]],
         now: datetime,
-    ) -> None:
+    ) -> set[uuid.UUID]:
         if not verdicts:
-            return
+            return set()
         with self._connection() as conn:
-            conn.execute(
+            rows = conn.execute(
                 _RECORD_VERDICTS_SQL,
                 {
                     "event_id": event_id,
                     "channel": str(channel),
+                    "token": token,
                     "now": now,
                     "user_ids": [user_id for user_id, _ in verdicts],
                     "statuses": [verdict.status for _, verdict in verdicts],
                     "reasons": [verdict.reason for _, verdict in verdicts],
                     "after": [verdict.deliver_after for _, verdict in verdicts],
                 },
-            )
+            ).fetchall()
+        return {row[0] for row in rows}
 
     def reserve_sends(
         self,
