@@ -237,6 +237,29 @@ def test_sns_push_sender_keeps_each_tokens_endpoint_across_execution_environment
     assert json.loads(endpoint.messages[second])["default"] == "two"
 
 
+def test_sns_push_sender_remembers_at_most_its_cache_size_of_tokens_most_recent_first() -> None:
+    class CountingEndpoints(FakePushEndpoints):
+        def __init__(self) -> None:
+            super().__init__()
+            self.looked_up: list[str] = []
+
+        def find_endpoint(self, token: str) -> str | None:
+            self.looked_up.append(token)
+            return super().find_endpoint(token)
+
+    kept = CountingEndpoints()
+    sender = SnsPushSender(CONNECTION, None, kept, cache_size=2)
+    for token in ("t1", "t2", "t1", "t3"):  # t2 is now the least recently used
+        sender.send(token, Rendered(text=token))
+    kept.looked_up.clear()
+
+    for token in ("t1", "t3", "t2"):
+        sender.send(token, Rendered(text="again"))
+
+    assert kept.looked_up == ["t2"]  # the only one no longer in memory: asked of the store
+    assert sender.remembered_tokens() == 2
+
+
 def test_sns_push_sender_disabled_endpoint_is_gone_not_refused() -> None:
     sender = SnsPushSender(CONNECTION, None, FakePushEndpoints())
     sender.send("fcm-token-1", Rendered(text="one"))

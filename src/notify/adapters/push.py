@@ -2,6 +2,7 @@
 
 import json
 import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,9 @@ from notify.ports import Rendered
 
 _LOCAL_APPLICATION = "notify-push"
 ENDPOINT_DISABLED = "endpoint_disabled"
+# Tokens whose endpoint an execution environment keeps in memory, the least recently used dropped
+# first: about 400 bytes each (a token of up to 4 KB is rare), so ~4 MB of a 512 MB function.
+ENDPOINT_CACHE_SIZE = 10_000
 
 
 def _code(error: ClientError) -> str:
@@ -27,19 +31,26 @@ class SnsPushSender:
 
     A token's endpoint is made on its first send and kept (`endpoints`, and in memory for this
     execution environment): SNS refuses to make it again once its attributes changed (disabled), and
-    a disabled endpoint must be seen as such, not as a refusal."""
+    a disabled endpoint must be seen as such, not as a refusal. In memory, at most `cache_size`
+    tokens are kept, the most recently used; the others are read from `endpoints` again."""
 
     def __init__(
         self,
         connection: ProviderConnection,
         platform_application_arn: str | None,
         endpoints: PushEndpoints | None = None,
+        cache_size: int = ENDPOINT_CACHE_SIZE,
     ) -> None:
         self._connection = connection
         self._application_arn = platform_application_arn or None
         self._endpoints = endpoints
-        self._known: dict[str, str] = {}
+        self._known: OrderedDict[str, str] = OrderedDict()
+        self._cache_size = cache_size
         self._lock = threading.Lock()
+
+    def remembered_tokens(self) -> int:
+        with self._lock:
+            return len(self._known)
 
     def _application(self) -> str:
         with self._lock:
@@ -56,6 +67,8 @@ class SnsPushSender:
     def _kept_endpoint(self, token: str) -> str | None:
         with self._lock:
             known = self._known.get(token)
+            if known is not None:
+                self._known.move_to_end(token)
         if known is None and self._endpoints is not None:
             known = self._endpoints.find_endpoint(token)
         return known
@@ -109,6 +122,9 @@ class SnsPushSender:
             raise classify_provider_error(error, "sns:Publish(push)") from error
         with self._lock:
             self._known[token] = endpoint
+            self._known.move_to_end(token)
+            while len(self._known) > self._cache_size:
+                self._known.popitem(last=False)
         return str(answer["MessageId"])
 
 
