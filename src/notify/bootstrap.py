@@ -245,6 +245,7 @@ class Services:
             chunk_size=settings.message_chunk_size,
             fan_out_step=settings.fan_out_step,
             fan_out_inline_s=settings.fan_out_inline_seconds,
+            max_content_bytes=settings.max_message_bytes // 4,
         )
 
     @cached_property

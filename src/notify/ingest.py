@@ -1,6 +1,7 @@
 """Accepting events: validate against the directory, store, fan out, publish."""
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -53,6 +54,10 @@ class IngestPolicy:
     chunk_size: int  # recipients per queue message
     fan_out_step: int = 10_000  # an audience's members per fan-out step
     fan_out_inline_s: float = 0.0  # how long the request itself steps an audience's fan-out
+    # An event's content travels once in every queue message: it may take at most this much of one
+    # (bootstrap: a quarter of NOTIFY_MAX_MESSAGE_BYTES), so that every message still has room for
+    # its recipients.
+    max_content_bytes: int = 60_000
 
 
 def _unknown_audience(topic: str) -> InvalidInput:
@@ -88,6 +93,10 @@ def accept_event(
     ]
     if unknown:
         raise InvalidInput(unknown)
+    content_bytes = len(json.dumps([movie.model_dump(mode="json") for movie in movies]).encode())
+    if content_bytes > policy.max_content_bytes:
+        limit = f"the movies' data may take at most {policy.max_content_bytes} bytes, not {content_bytes}"
+        raise InvalidInput([FieldProblem(("body", "payload", "content"), f"is too large: {limit}")])
 
     audience, audience_size = request.payload.audience, 0
     if audience is not None:

@@ -57,3 +57,25 @@ def test_hostile_nul_behind_an_encoding_is_a_4xx_naming_the_parameter(
 
     assert 400 <= status < 500, answer
     assert answer["errors"][0]["loc"] == loc
+
+
+def test_hostile_content_larger_than_a_message_is_422_and_nothing_is_parked(api: Api) -> None:
+    """40 users × 1,000 long titles parked 40 messages and sent nothing: now refused at the door."""
+    movies = [{"movie_id": str(uuid.uuid4()), "title": "T" * 500} for _ in range(1000)]
+    user = str(uuid.uuid4())
+    assert api.request("PUT", "/directory/movies", movies)[0] == 200
+    assert (
+        api.request("PUT", "/directory/users", [{"user_id": user, "email": f"{user}@example.com"}])[0] == 200
+    )
+    body = {
+        "event_type": "new_releases_promo",
+        "created_dt": "2026-01-01T10:00:00+00:00",
+        "payload": {"user": [user], "content": [movie["movie_id"] for movie in movies]},
+    }
+
+    status, answer = api.request("POST", "/events", body)
+    _, health = api.request("GET", "/health")
+
+    assert status == 422, answer
+    assert answer["errors"][0]["loc"] == ["body", "payload", "content"]
+    assert health["outbox"]["parked"] == 0

@@ -392,3 +392,39 @@ def test_accept_event_scheduled_replay_returns_the_same_next_run(store: FakeEven
     assert first.next_run_at == datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
     assert again == first
     assert len(store.schedules) == 1
+
+
+def test_accept_event_content_over_its_limit_is_422_naming_the_content_and_stores_nothing(
+    store: FakeEventStore,
+) -> None:
+    """1,000 movies of 500-character titles make content larger than a queue message: refused, not
+    cut into one message per recipient, each too large to publish."""
+    long = [DirectoryMovie(movie_id=uuid.uuid4(), title="T" * 500) for _ in range(1000)]
+    store.upsert_movies(long)
+    publisher = FakePublisher()
+
+    with pytest.raises(InvalidInput) as refused:
+        accept(
+            request(payload={"user": [str(ALICE)], "content": [str(m.movie_id) for m in long]}),
+            store,
+            publisher,
+        )
+
+    [problem] = refused.value.problems
+    assert problem.loc == ("body", "payload", "content")
+    assert "60000 bytes" in problem.msg
+    assert store.events == {}
+    assert publisher.published == []
+
+
+def test_accept_event_content_within_its_limit_is_accepted(store: FakeEventStore) -> None:
+    some = [DirectoryMovie(movie_id=uuid.uuid4(), title="T" * 500) for _ in range(50)]
+    store.upsert_movies(some)
+
+    accepted = accept(
+        request(payload={"user": [str(ALICE)], "content": [str(m.movie_id) for m in some]}),
+        store,
+        FakePublisher(),
+    )
+
+    assert accepted.status == "queued"
