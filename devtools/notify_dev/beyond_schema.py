@@ -16,6 +16,7 @@ schemathesis) and prints `beyond-schema: N cases, F failures` last.
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from notify.entrypoints.access import ROUTE_SCOPES
+from notify.entrypoints.router import NO_ROUTE
 from notify_dev.endpoints import api_key, load_endpoints
 from notify_dev.path_variants import concrete, path_variants
 from notify_dev.raw_http import raw_request
@@ -34,6 +36,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 # A header value no client library would send; each is tried in Authorization and in a plain header.
 HOSTILE_HEADER_VALUES = {
+    "nul": "Bearer nk_\x00x",
     "control_characters": "Bearer nk_\x01\x02\x7f\x1b[31m",
     "bare_carriage_return": "Bearer nk_x\rX-Injected: 1",
     "c1_and_separators": "Bearer \u0085\u2028\u2029",
@@ -103,17 +106,45 @@ def header_cases(key: str) -> list[Case]:
     for name, value in HOSTILE_HEADER_VALUES.items():
         cases.append(Case(f"header Authorization {name}", "GET", "/keys", {"Authorization": value}))
         headers = {**_json_headers(key), "Idempotency-Key": value.removeprefix("Bearer ")}
-        cases.append(Case(f"header Idempotency-Key {name}", "POST", "/events", headers, b"{}", False))
+        cases.append(Case(f"header Idempotency-Key {name}", "POST", "/events", headers, _event(), False))
     many = {f"X-Filler-{n}": "x" * 64 for n in range(200)}
     cases.append(Case("header 200 headers", "GET", "/keys", many))
     return cases
+
+
+def _event() -> bytes:
+    """A valid POST /events body (to one unknown user: accepted, sends nothing), so that a header is
+    what is judged, not the body."""
+    return json.dumps(
+        {
+            "event_type": "new_episode",
+            "created_dt": "2026-01-01T10:00:00+00:00",
+            "payload": {"user": [str(uuid.uuid4())], "content": []},
+        }
+    ).encode()
+
+
+def _refusal(status: int, body: Any) -> bool:
+    """An answer no handler gives: the access check's, the router's no-such-route, API Gateway's own,
+    or the HTTP server's. A handler's 404 ("no event …") or 403 is not one of them."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    loc = (
+        errors[0].get("loc") if isinstance(errors, list) and errors and isinstance(errors[0], dict) else None
+    )
+    if status in {401, 403} and loc == ["header", "Authorization"]:
+        return True
+    if status == 404 and errors is not None:
+        return bool(errors == [{"loc": ["path"], "msg": NO_ROUTE}])
+    if status == 403:
+        return bool(body == {"message": "Missing Authentication Token"})
+    return status in {400, 413} or (status in REFUSALS and errors is None)
 
 
 def judge(case: Case, status: int, body: Any) -> str | None:
     """What is wrong with the answer, or None."""
     if status >= 500:
         return f"{status}: a server error"
-    if case.unauthorised and status not in REFUSALS:
+    if case.unauthorised and not _refusal(status, body):
         return f"{status}: answered past the access check ({str(body)[:120]!r})"
     return None
 

@@ -84,8 +84,8 @@ class PermanentError(NotifyError):
 
 
 class Uncomposable(PermanentError):
-    """The message cannot be composed for this recipient (a header would hold a line break, an address
-    is not one): it fails before the provider is called, and only that recipient fails."""
+    """The message cannot be composed for this recipient (a header would hold a line break, or a value
+    the e-mail package refuses): it fails before the provider is called, and only that recipient."""
 
     reason = "uncomposable"
 

@@ -201,6 +201,25 @@ CASES: dict[str, tuple[str, str, str | bytes | None, dict[str, str], dict[str, s
         422,
         ["query", "cursor"],
     ),
+    # Python's uuid.UUID reads spellings PostgreSQL's uuid does not (urn:uuid:…): not a cursor it gave out.
+    "urn_uuid_in_a_schedules_cursor": (
+        "GET",
+        "/schedules",
+        None,
+        {},
+        {"cursor": _cursor(f"schedule:urn:uuid:{uuid.uuid4()}")},
+        422,
+        ["query", "cursor"],
+    ),
+    "urn_uuid_in_a_notifications_cursor": (
+        "GET",
+        f"/events/{uuid.uuid4()}/notifications",
+        None,
+        {},
+        {"cursor": _cursor(f"email:urn:uuid:{uuid.uuid4()}")},
+        422,
+        ["query", "cursor"],
+    ),
     "cursor_not_base64": ("GET", "/suppressions", None, {}, {"cursor": "%%%"}, 422, ["query", "cursor"]),
     "nul_in_an_encoded_address": (
         "PUT",
@@ -312,6 +331,50 @@ def test_http_hostile_input_is_a_4xx_naming_the_field_and_changes_nothing(
     assert errors[0]["msg"]
     assert table_counts(pg_dsn) == before
     assert api.publisher.published == []
+
+
+def test_http_user_ids_only_in_spellings_postgresql_reads_too(api: Api, store: PostgresStore) -> None:
+    """uuid.UUID reads `urn:uuid:…` and hyphens anywhere; PostgreSQL refuses both with an error."""
+    user, movie = make_user(), make_movie()
+    store.upsert_users([user])
+    store.upsert_movies([movie])
+    unknown = f"{{{str(uuid.uuid4()).upper()}}}"
+
+    def post(users: list[str]) -> dict[str, Any]:
+        body = {
+            "event_type": "new_episode",
+            "created_dt": "2026-01-01T10:00:00+00:00",
+            "payload": {"user": users, "content": [str(movie.movie_id)]},
+        }
+        return _call(api, "POST", "/events", json.dumps(body), {}, {})
+
+    urn = post([str(user.user_id), f"urn:uuid:{user.user_id}"])
+    hyphens = post([str(user.user_id), "-".join(user.user_id.hex)])
+    braced = post([user.user_id.hex, unknown])
+
+    for refused in (urn, hyphens):
+        assert refused["statusCode"] == 422, refused["body"][:300]
+        assert json.loads(refused["body"])["errors"][0]["loc"] == ["body", "payload", "user", 1]
+    assert braced["statusCode"] == 202, braced["body"][:300]
+    assert json.loads(braced["body"])["skipped_users"] == [unknown]  # as given
+
+
+def test_http_nul_in_a_multi_value_header_is_refused_like_one_in_a_header(api: Api, pg_dsn: str) -> None:
+    """powertools reads multiValueHeaders first: a NUL there must not pass because `headers` is clean."""
+    before = table_counts(pg_dsn)
+    event = rest_event(
+        "POST",
+        "/events",
+        body="{}",
+        headers={"Authorization": f"Bearer {api.api_key}", "Idempotency-Key": "ok"},
+    )
+    event["multiValueHeaders"]["Idempotency-Key"] = ["a\x00b"]
+
+    answer = handle(event, CONTEXT)
+
+    assert answer["statusCode"] == 400, answer["body"][:300]
+    assert json.loads(answer["body"])["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert table_counts(pg_dsn) == before
 
 
 def test_http_unsubscribe_keeps_taking_the_form_body_of_one_click_clients(api: Api) -> None:

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from notify.bootstrap import Services
 from notify.entrypoints import http
@@ -16,7 +17,7 @@ from notify.key_ports import Scope
 from notify.models import DEFAULT_RATE_PER_MINUTE
 from notify_dev.path_variants import concrete as sample_path
 from notify_dev.path_variants import path_variants
-from tests.fakes import FakeEventStore, FakePublisher
+from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher
 from tests.unit.api_calls import call, install_fakes, key_with
 
 PROTECTED = sorted((method, path, scope) for (method, path), scope in ROUTE_SCOPES.items() if scope)
@@ -162,6 +163,23 @@ def test_access_route_without_an_entry_in_the_table_cannot_be_registered() -> No
         app.post("/known/<thing>")(lambda thing: thing)
     with pytest.raises(UndeclaredRoute, match="GET /unknown"):
         app.get("/unknown")(lambda: None)
+
+
+def test_access_route_registered_around_the_table_is_refused_not_run() -> None:
+    """Fail closed: a route that reached powertools without passing through the table's registration
+    (a future refactor, a Router included some other way) is never called."""
+    called: list[str] = []
+    app = GatedRestResolver(access={}, gate=lambda event, scope: None)
+    APIGatewayRestResolver.route(app, "/sneaky", "GET")(lambda: called.append("ran"))
+    event = {"path": "/sneaky", "httpMethod": "GET", "headers": {}, "requestContext": {"stage": "v1"}}
+
+    answer = app.resolve(event, FakeLambdaContext())  # type: ignore[arg-type]
+
+    assert (answer["statusCode"], json.loads(answer["body"])) == (
+        404,
+        {"errors": [{"loc": ["path"], "msg": "no such route"}]},
+    )
+    assert called == []
 
 
 def test_access_not_found_route_has_the_errors_shape() -> None:

@@ -49,10 +49,18 @@ def test_beyond_schema_judge_refuses_5xx_and_anything_past_the_check_without_a_k
     unauthorised = Case("x", "GET", "/keys")
     keyed = Case("y", "POST", "/events", unauthorised=False)
 
-    assert judge(unauthorised, 401, {}) is None
+    challenge = {
+        "errors": [{"loc": ["header", "Authorization"], "msg": "send Authorization: Bearer <API key>"}]
+    }
+    assert judge(unauthorised, 401, challenge) is None
     assert judge(unauthorised, 403, {"message": "Missing Authentication Token"}) is None
-    assert judge(unauthorised, 404, {}) is None
+    assert judge(unauthorised, 404, {"errors": [{"loc": ["path"], "msg": "no such route"}]}) is None
+    assert judge(unauthorised, 404, {"message": "Not Found"}) is None  # API Gateway's own
+    assert judge(unauthorised, 400, None) is None  # the HTTP server refused the request line
     assert judge(unauthorised, 200, {"keys": []}) is not None
     assert judge(unauthorised, 422, {"errors": []}) is not None
+    # A handler's own 404 or 403 means the request got past the check.
+    assert judge(unauthorised, 404, {"errors": [{"loc": ["path"], "msg": "no event 5f0c1d3e"}]}) is not None
+    assert judge(unauthorised, 403, {"errors": [{"loc": ["path"], "msg": "built in"}]}) is not None
     assert judge(keyed, 422, {"errors": []}) is None
     assert judge(keyed, 502, None) is not None

@@ -20,7 +20,7 @@ from notify.channels import EventType
 from notify.entrypoints import key_routes, stats_routes, suppression_routes, topic_routes
 from notify.entrypoints.access import ROUTE_SCOPES, Admission, check_access, secure_document
 from notify.entrypoints.request_guard import Rejection, rejection_body, screen_request
-from notify.entrypoints.router import NO_ROUTE, GatedRestResolver, normalised_path
+from notify.entrypoints.router import NO_ROUTE_REFUSAL, GatedRestResolver, normalised_path
 from notify.errors import (
     FieldProblem,
     IdempotencyConflict,
@@ -86,10 +86,12 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The HTTP API: a request the router cannot take safely (request_guard) is answered with a 4xx
     naming the field and the problem; the path is normalised once; the router resolves the route and
     checks its scope (401, 403 or 429) before the request's validation and its handler."""
-    rejection = screen_request(event)
     path = normalised_path(str(event.get("path") or ""))
-    if rejection is None and path is None:
-        rejection = Rejection(HTTPStatus.NOT_FOUND, ("path",), NO_ROUTE)
+    if path is None:
+        rejection: Rejection | None = NO_ROUTE_REFUSAL
+    else:
+        event = event if path == event.get("path") else {**event, "path": path}
+        rejection = screen_request(event)
     if rejection is not None:
         _log_refusal(rejection, None)
         return {
@@ -100,7 +102,7 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "isBase64Encoded": False,
         }
     try:
-        return app.resolve(event if path == event.get("path") else {**event, "path": path}, context)
+        return app.resolve(event, context)
     finally:
         logger.remove_keys(["key_id"])
 
@@ -143,11 +145,6 @@ def _readable(item: dict[str, Any]) -> str:
         return "the body is not valid JSON"
     message = str(item.get("msg", "is invalid"))
     return message.removeprefix("Value error, ")
-
-
-@app.not_found
-def _no_route(_: Exception) -> Response[Any]:
-    return _errors(HTTPStatus.NOT_FOUND, [FieldProblem(("path",), NO_ROUTE)])
 
 
 @app.exception_handler(InvalidInput)

@@ -46,8 +46,15 @@ def screen_request(event: Mapping[str, Any]) -> Rejection | None:
 
 
 def _screen_headers(event: Mapping[str, Any]) -> Rejection | None:
-    for name, value in (event.get("headers") or {}).items():
-        problem = _text_problem(str(value))
+    # Both shapes: powertools reads multiValueHeaders first, the access check headers.
+    single = [(name, value) for name, value in (event.get("headers") or {}).items()]
+    multi = [
+        (name, value)
+        for name, values in (event.get("multiValueHeaders") or {}).items()
+        for value in values or []
+    ]
+    for name, value in single + multi:
+        problem = _text_problem(str(name)) or _text_problem(str(value))
         if problem:
             return Rejection(HTTPStatus.BAD_REQUEST, ("header", str(name)), problem)
     return None

@@ -4,25 +4,28 @@ The access check and the router can never disagree about which route a request i
 runs inside the router, on the route the router matched, before the request's validation and its
 handler. Every route takes its scope from the access table when it is registered, and one the table
 does not declare cannot be registered at all, so no route is public by omission. A path the router
-resolves to no route is answered 404 by it, with no handler run.
+resolves to no route is answered 404 ("no such route") without any handler or middleware run, and a
+route the router would call without a scope recorded for it is refused the same way.
 
 The path is normalised once, before the router sees it (`normalised_path`): runs of slashes are one,
 a trailing slash is dropped. A dot segment or a control character in the path resolves to no route.
 """
 
-import unicodedata
 from collections.abc import Callable, Mapping
-from typing import Any
+from http import HTTPStatus
+from typing import Any, NoReturn
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 
 from notify.entrypoints.request_guard import Rejection, rejection_body
 from notify.key_ports import Scope
+from notify.text import control_character_in
 
 # What a protected route asks before its request goes on: None lets it through.
 Gate = Callable[[Mapping[str, Any], Scope], Rejection | None]
 NO_ROUTE = "no such route"
+NO_ROUTE_REFUSAL = Rejection(HTTPStatus.NOT_FOUND, ("path",), NO_ROUTE)
 _DOT_SEGMENTS = {".", "..", "%2e", "%2e%2e", ".%2e", "%2e."}
 
 
@@ -38,7 +41,7 @@ def openapi_path(rule: str) -> str:
 def normalised_path(path: str) -> str | None:
     """The one spelling of a path, or None for one that can name no route (dot segments, control
     characters)."""
-    if any(unicodedata.category(char) == "Cc" for char in path):
+    if control_character_in(path):
         return None
     segments = [segment for segment in path.split("/") if segment]
     if any(segment.lower() in _DOT_SEGMENTS for segment in segments):
@@ -59,7 +62,7 @@ class GatedRestResolver(APIGatewayRestResolver):
     def route(
         self, rule: str, method: str | list[str] | tuple[str], *args: Any, **kwargs: Any
     ) -> Callable[[Any], Any]:
-        rule = rule.rstrip("/")
+        rule = rule.rstrip("/")  # as powertools keeps it: the scope is recorded under the same rule
         for item in (method,) if isinstance(method, str) else method:
             declared = (item.upper(), openapi_path(rule))
             if declared not in self._access:
@@ -73,15 +76,25 @@ class GatedRestResolver(APIGatewayRestResolver):
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
         key = (route.method.upper(), route.path)
-        if key in self._scopes:
-            scope = self._scopes[key]
-            refusal = None if scope is None else self._gate(self.current_event.raw_event, scope)
-            if refusal is not None:
-                return self._response_builder_class(
-                    response=refusal_response(refusal), serializer=self._serializer, route=route
-                )
-        # Else the router's own not-found route: every registered route is in `_scopes`.
+        if key not in self._scopes:  # never registered here: nothing says who may call it
+            return self._refused(NO_ROUTE_REFUSAL, route)
+        scope = self._scopes[key]
+        refusal = None if scope is None else self._gate(self.current_event.raw_event, scope)
+        if refusal is not None:
+            return self._refused(refusal, route)
         return super()._call_route(route, route_arguments)
+
+    def _handle_not_found(self, method: str, path: str) -> ResponseBuilder[Any]:
+        # Answered here, not through powertools' not-found route and its middlewares.
+        return self._refused(NO_ROUTE_REFUSAL, None)
+
+    async def _call_route_async(self, route: Route, route_arguments: dict[str, str]) -> NoReturn:
+        raise NotImplementedError("resolve_async would skip the access check: use resolve")
+
+    def _refused(self, refusal: Rejection, route: Route | None) -> ResponseBuilder[Any]:
+        return self._response_builder_class(
+            response=refusal_response(refusal), serializer=self._serializer, route=route
+        )
 
 
 def refusal_response(refusal: Rejection) -> Response[str]:

@@ -26,8 +26,15 @@ def encode_cursor(label: str, key: uuid.UUID | str) -> str:
     return base64.urlsafe_b64encode(f"{label}:{key}".encode()).decode()
 
 
+def uuid_key(text: str) -> None:
+    """A user or schedule id as this API writes it: Python's uuid.UUID also reads spellings that
+    PostgreSQL's uuid does not (`urn:uuid:…`), so only the canonical one passes."""
+    if str(uuid.UUID(text)) != text:
+        raise ValueError("not a canonical UUID")
+
+
 def decode_cursor(
-    cursor: str, labels: Collection[str], check: Callable[[str], object] = uuid.UUID
+    cursor: str, labels: Collection[str], check: Callable[[str], object] = uuid_key
 ) -> tuple[str, str]:
     """(label, key) of a cursor `encode_cursor` made for a listing whose labels are `labels`, with the
     key passing `check` (which raises ValueError otherwise); InvalidInput naming the cursor else."""
