@@ -335,3 +335,22 @@ def test_fan_out_recipients_still_pass_the_controls(make_api: MakeApi, store: Po
         plain.user_id: ("sent", None),
     }
     assert [address for address, _ in sender.sent] == [plain.email]
+
+
+def test_fan_out_steps_take_the_highest_priority_first_then_the_oldest(store: PostgresStore) -> None:
+    users = [make_user() for _ in range(30)]
+    store.upsert_users(users)
+    subscribe(store, users)
+    now = datetime.now(UTC)
+    promo = accept(store, to_audience(priority=1), now)
+    older_urgent = accept(store, to_audience(priority=9), now)
+    newer_urgent = accept(store, to_audience(priority=9), now)
+
+    def routes(event_type: EventType, priority: int) -> dict[Channel, str]:
+        return ROUTER.queues_for(EVENT_CHANNELS[event_type], priority)
+
+    order = []
+    while (step := store.fan_out_step(None, members=100, routes=routes, chunk_size=7)) is not None:
+        order.append(step.event_id)
+
+    assert order == [older_urgent.event_id, newer_urgent.event_id, promo.event_id]

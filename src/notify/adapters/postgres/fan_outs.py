@@ -64,11 +64,12 @@ class PostgresFanOuts(Repository):
     ) -> FanOutStep | None:
         with self._connection() as conn:
             # The row lock is the claim: a concurrent stepper skips this event until the step commits.
+            # The most urgent first (a promotion's audience must not hold up an episode's), then the oldest.
             event = conn.execute(
                 """
                 SELECT event_id, event_type, priority, audience, fan_out_after, fan_out_cutoff FROM events
                 WHERE fan_out_complete = false AND (%(event_id)s::uuid IS NULL OR event_id = %(event_id)s)
-                ORDER BY received_at LIMIT 1
+                ORDER BY priority DESC, received_at LIMIT 1
                 FOR UPDATE SKIP LOCKED
                 """,
                 {"event_id": event_id},
