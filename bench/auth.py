@@ -2,7 +2,7 @@
 on the deployed local stack, in the same run.
 
 Without it: the bench deploys, beside the stack, a copy of the ingest function (the same code package,
-layer, environment and role) whose handler skips `access.check_access`, behind a REST API of its own
+layer, environment and role) whose router's gate skips `access.check_access`, behind a REST API of its own
 (`{proxy+}` → the function, LocalStack's API Gateway), and removes both at the end. Nothing in the
 service can switch the check off.
 
@@ -47,7 +47,8 @@ OPEN_HANDLER = '''"""bench/auth.py's baseline: the ingest function without the A
 
 from notify.entrypoints import access, http
 
-http.check_access = lambda event, **_: access.Admission()
+# The router's gate calls http.check_access(event, scope, keys=…, limits=…, now=…): let everything in.
+http.check_access = lambda event, scope, **_: access.Admission()
 
 from app import lambda_handler  # noqa: E402,F401 - the stack's own handler, after the patch
 '''

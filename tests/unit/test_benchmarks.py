@@ -1,14 +1,22 @@
 """The benchmarks' arithmetic (notify_dev.benchmarks): percentiles, ratios, the quiet-hours-free zone,
 and how lost and duplicated e-mails are counted. No benchmark is run here."""
 
+import importlib.util
+import json
 from collections import Counter
 from datetime import UTC, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from notify.controls import DEFAULT_QUIET_HOURS
+from notify.entrypoints import access, http
 from notify_dev.benchmarks import delivery_counts, percentile, quiet_free_timezone, ratio
+from tests.fakes import FakeEventStore, FakePublisher
+from tests.unit.api_calls import call, install_fakes
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_percentile_interpolates_between_ranks() -> None:
@@ -44,3 +52,21 @@ def test_lost_duplicates_and_unrecorded_are_counted_per_recipient() -> None:
     statuses = {"a": "sent", "b": "sent", "c": "sending", "d": "unconfirmed", "e": "failed"}
     emails = Counter({"a@x": 1, "b@x": 3, "c@x": 1, "d@x": 1})
     assert delivery_counts(statuses, emails, address_of) == {"lost": 2, "duplicates": 2, "unrecorded": 1}
+
+
+def test_auth_bench_baseline_lets_a_keyless_request_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench/auth.py's open door patches http.check_access: it must still be what the router's gate
+    calls, else the baseline measures 401s (or 500s) instead of the same work without the check."""
+    spec = importlib.util.spec_from_file_location("bench_auth", ROOT / "bench" / "auth.py")
+    assert spec is not None
+    assert spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    patch = bench.OPEN_HANDLER.split("from app import")[0]
+    monkeypatch.setattr(http, "check_access", access.check_access)  # restored after the test
+    exec(compile(patch, "bench_open_door.py", "exec"), {})  # noqa: S102 - the bench's own patch text
+    install_fakes(FakeEventStore(), FakePublisher())
+
+    status, _, body = call("POST", "/events", None, {})
+
+    assert status == 422, json.dumps(body)  # through the gate: the body is what is refused, not the key
