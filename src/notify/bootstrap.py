@@ -12,6 +12,7 @@ from notify.adapters.aws import ProviderConnection
 from notify.adapters.email import SesEmailSender
 from notify.adapters.postgres import (
     PostgresApiKeys,
+    PostgresCancellations,
     PostgresDirectory,
     PostgresEvents,
     PostgresFanOuts,
@@ -30,6 +31,7 @@ from notify.adapters.push import SnsPushSender
 from notify.adapters.rabbitmq import RabbitPublisher
 from notify.adapters.sms import SnsOptedOutNumbers, SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
+from notify.cancellation import EventCancellation
 from notify.channels import Channel, EventType, QueueRouter, Tier
 from notify.controls import ControlRules, FrequencyCap
 from notify.delivery import DeliveryPolicy
@@ -69,6 +71,7 @@ from notify.unsubscribe import UnsubscribeLinks
 STORAGE_PORTS = (
     "database",
     "events",
+    "cancellations",
     "schedules",
     "outbox",
     "directory",
@@ -109,6 +112,10 @@ class Services:
     @cached_property
     def events(self) -> EventStore:
         return self._repository(PostgresEvents)
+
+    @cached_property
+    def cancellations(self) -> EventCancellation:
+        return self._repository(PostgresCancellations)
 
     @cached_property
     def schedules(self) -> ScheduleStore:

@@ -123,7 +123,7 @@ class EventView(BaseModel):
     event_type: EventType
     created_dt: datetime
     priority: int
-    status: Literal["queued", "scheduled"]
+    status: Literal["queued", "scheduled", "cancelled"]
     schedule_id: uuid.UUID | None
     recipients: int
     notifications: int

@@ -6,6 +6,7 @@ shared with the benchmarks.
 """
 
 from notify_dev.doubles import FakePublisher
+from tests.fakes.cancellation import FakeCancellations
 from tests.fakes.controls import FakeRecipientControls
 from tests.fakes.directory import FakeDirectory
 from tests.fakes.events import FakeEvents
@@ -26,6 +27,7 @@ from tests.fakes.waiting import FakeWaiting
 class FakeEventStore(
     FakeFanOuts,
     FakeEvents,
+    FakeCancellations,
     FakeOutbox,
     FakeSchedules,
     FakeDirectory,
@@ -44,6 +46,7 @@ class FakeEventStore(
 __all__ = [
     "EventRecord",
     "FakeApiKeys",
+    "FakeCancellations",
     "FakeDirectory",
     "FakeEventStore",
     "FakeEvents",

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from notify.bootstrap import services
+from notify.cancellation import EventCancelled, cancel_event
 from notify.channels import EventType
 from notify.entrypoints import key_routes, stats_routes, suppression_routes, topic_routes
 from notify.entrypoints.access import ROUTE_SCOPES, Admission, check_access, secure_document
@@ -211,6 +212,14 @@ def post_event(
 @app.get("/events/<event_id>")
 def get_event(event_id: uuid.UUID) -> EventView:
     return find_event(event_id, events=services().events)
+
+
+@app.post("/events/<event_id>/cancel")
+def cancel(event_id: uuid.UUID) -> EventCancelled:
+    """Stop the event: its fan-out, and every row no sender holds; the rows being sent finish."""
+    cancelled = cancel_event(event_id, now=datetime.now(UTC), events=services().cancellations)
+    logger.info("event cancelled", extra={"event_id": str(event_id), "cancelled": cancelled.cancelled})
+    return cancelled
 
 
 @app.get("/events/<event_id>/notifications")

@@ -6,6 +6,7 @@ handful of round trips. `PostgresStore` is every repository over one database, f
 callers (tests, benchmarks) that want them all at once.
 """
 
+from notify.adapters.postgres.cancellation import PostgresCancellations
 from notify.adapters.postgres.controls import PostgresRecipientControls
 from notify.adapters.postgres.database import DEFAULT_MAX_MESSAGE_BYTES, Database
 from notify.adapters.postgres.directory import PostgresDirectory
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_MAX_MESSAGE_BYTES",
     "Database",
     "PostgresApiKeys",
+    "PostgresCancellations",
     "PostgresDirectory",
     "PostgresEvents",
     "PostgresFanOuts",
@@ -44,6 +46,7 @@ __all__ = [
 
 class PostgresStore(
     PostgresEvents,
+    PostgresCancellations,
     PostgresSchedules,
     PostgresOutbox,
     PostgresDirectory,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from notify.adapters.postgres.cancellation import stop_events
 from notify.adapters.postgres.cursors import decode_cursor, encode_cursor
 from notify.adapters.postgres.database import Repository
 from notify.adapters.postgres.messages import CONTACT_SQL, outbox_messages_sql
@@ -266,6 +267,12 @@ class PostgresSchedules(Repository):
             ).fetchone()
             if found is None:
                 return False
+            # An occurrence still being fanned out to an audience stops at its next step.
+            in_progress = conn.execute(
+                "SELECT event_id FROM events WHERE schedule_id = %s AND fan_out_complete = false",
+                (schedule_id,),
+            ).fetchall()
+            stop_events(conn, [row[0] for row in in_progress], reason="schedule_cancelled", now=None)
             conn.execute(
                 """
                 UPDATE notifications n SET status = 'cancelled', reason = 'schedule_cancelled',
