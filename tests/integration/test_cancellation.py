@@ -164,3 +164,22 @@ def test_delete_schedule_stops_an_occurrence_fan_out_in_progress(store: Postgres
         ).fetchone()
     assert report.steps == 0
     assert made == (10, 0)
+
+
+def test_abandoned_send_of_a_cancelled_event_is_cancelled_not_queued_again(
+    store: PostgresStore, pg_dsn: str
+) -> None:
+    """A row being sent when the event was cancelled, whose sender then died: the tick's net for
+    abandoned sends cancels it instead of queueing it again."""
+    user = make_user(phone=False, push=False)
+    stored = stored_event(store, [user], channels=[EMAIL])
+    claim_as(store, stored.event_id, EMAIL, [user.user_id], NOW, lease_s=30)
+    answer = store.cancel_event(stored.event_id, NOW)
+    assert answer is not None
+    assert answer.in_flight == 1
+
+    released = store.release_waiting(NOW + timedelta(minutes=5), 100, ROUTER.table(), 7)
+
+    assert released.notifications == 0
+    assert released.outbox == []
+    assert statuses(pg_dsn, stored.event_id) == {user.user_id: "cancelled"}

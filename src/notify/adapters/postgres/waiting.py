@@ -58,6 +58,15 @@ RETURNING n.event_id, n.channel, n.user_id
 _ABANDONED_AFTER = timedelta(seconds=60)
 
 
+# An abandoned send of a cancelled event is cancelled, not queued again (the cancel counted it in flight).
+_CANCEL_ABANDONED_SQL = """
+UPDATE notifications n
+SET status = 'cancelled', reason = 'cancelled', claim_token = NULL, claimed_until = NULL
+FROM events e
+WHERE e.event_id = n.event_id AND e.status = 'cancelled'
+  AND n.status = 'sending' AND n.claimed_until < %(before)s
+"""
+
 _REQUEUE_ABANDONED_SQL = """
 UPDATE notifications n SET status = 'retrying', claim_token = NULL, claimed_until = NULL,
     error = 'abandoned by an attempt that did not finish; queued again'
@@ -90,6 +99,7 @@ class PostgresWaiting(Repository):
             conn.execute("SET LOCAL jit = off")
             released = conn.execute(_CLOSE_DIGESTS_SQL, {"now": now, "limit": limit}).fetchall()
             released += conn.execute(_RELEASE_DEFERRED_SQL, {"now": now, "limit": limit}).fetchall()
+            conn.execute(_CANCEL_ABANDONED_SQL, {"before": now - _ABANDONED_AFTER})
             released += conn.execute(
                 _REQUEUE_ABANDONED_SQL, {"before": now - _ABANDONED_AFTER, "limit": limit}
             ).fetchall()
