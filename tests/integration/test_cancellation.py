@@ -183,3 +183,18 @@ def test_abandoned_send_of_a_cancelled_event_is_cancelled_not_queued_again(
     assert released.notifications == 0
     assert released.outbox == []
     assert statuses(pg_dsn, stored.event_id) == {user.user_id: "cancelled"}
+
+
+def test_hand_back_after_the_cancel_cancels_instead_of_queueing_again(
+    store: PostgresStore, pg_dsn: str
+) -> None:
+    """A sender out of time hands back what it did not reach: of a cancelled event, that is cancelled."""
+    users = [make_user(phone=False, push=False) for _ in range(3)]
+    stored = stored_event(store, users, channels=[EMAIL])
+    token, _ = claim_as(store, stored.event_id, EMAIL, [u.user_id for u in users], NOW)
+    store.cancel_event(stored.event_id, NOW)
+
+    queued = store.hand_back(stored.event_id, EMAIL, token, [u.user_id for u in users], ROUTER.table())
+
+    assert queued == []
+    assert set(statuses(pg_dsn, stored.event_id).values()) == {"cancelled"}

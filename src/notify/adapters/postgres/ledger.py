@@ -66,6 +66,16 @@ SELECT user_id FROM written
 # message not started when the time ran out). The second SELECT sees the rows as they were before
 # the UPDATE, so a row released here is not taken twice; rows another attempt holds, or final ones,
 # are left alone.
+# Of a cancelled event, what the attempt hands back is cancelled (the cancel counted it in flight).
+_CANCEL_HANDED_BACK_SQL = """
+UPDATE notifications n
+SET status = 'cancelled', reason = 'cancelled', claimed_until = NULL, claim_token = NULL
+FROM events e
+WHERE e.event_id = n.event_id AND e.status = 'cancelled'
+  AND n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.user_id = ANY(%(user_ids)s::uuid[])
+  AND n.claim_token = %(token)s AND n.status = 'sending'
+"""
+
 _HAND_BACK_SQL = """
 WITH released AS (
     UPDATE notifications
@@ -148,6 +158,7 @@ class PostgresLedger(Repository):
     ) -> list[OutboundMessage]:
         params = {"event_id": event_id, "channel": str(channel), "user_ids": list(user_ids), "token": token}
         with self._connection() as conn:
+            conn.execute(_CANCEL_HANDED_BACK_SQL, params)
             carried = conn.execute(_HAND_BACK_SQL, params).fetchall()
             # The rows fit one message by count (they came from one); bytes may still cut it.
             return store_messages_for_rows(
