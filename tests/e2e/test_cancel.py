@@ -53,6 +53,10 @@ def test_cancel_mid_fan_out_of_50000_leaves_nothing_waiting_and_sends_no_more_th
     _, view = api.request("GET", f"/events/{accepted['event_id']}")
     sent = sum(view["counts"].get(status, 0) for status in HANDED_TO_PROVIDER)
     mails = sum(delivery_counts("email", [u["email"] for u in users]).values())
+    print(
+        f"cancel: audience {AUDIENCE}, fanned out {view['fan_out']['done']}; answer {answer};"
+        f" after settling {view['counts']}, e-mails in SES {mails}"
+    )
     try:
         assert view["status"] == "cancelled"
         assert view["fan_out"]["done"] < AUDIENCE, "the fan-out was over before the cancel: nothing proven"
