@@ -144,7 +144,9 @@ def judge(case: Case, status: int, body: Any) -> str | None:
     """What is wrong with the answer, or None."""
     if status >= 500:
         return f"{status}: a server error"
-    if case.unauthorised and not _refusal(status, body):
+    # An answer to HEAD has no body to tell by: its status alone must be a refusal's.
+    refused = status in REFUSALS if case.method == "HEAD" else _refusal(status, body)
+    if case.unauthorised and not refused:
         return f"{status}: answered past the access check ({str(body)[:120]!r})"
     return None
 

@@ -63,4 +63,6 @@ def test_beyond_schema_judge_refuses_5xx_and_anything_past_the_check_without_a_k
     assert judge(unauthorised, 404, {"errors": [{"loc": ["path"], "msg": "no event 5f0c1d3e"}]}) is not None
     assert judge(unauthorised, 403, {"errors": [{"loc": ["path"], "msg": "built in"}]}) is not None
     assert judge(keyed, 422, {"errors": []}) is None
+    assert judge(Case("h", "HEAD", "/keys"), 403, None) is None  # no body on HEAD: the status decides
+    assert judge(Case("h", "HEAD", "/keys"), 200, None) is not None
     assert judge(keyed, 502, None) is not None
