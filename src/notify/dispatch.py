@@ -27,10 +27,10 @@ class DispatchPolicy:
     safety_margin_s: float = 8.0
     flush_every: int = 50
     flush_interval_s: float = 0.25
-    write_backoff_s: float = 0.25  # the first pause between failed writes; doubled up to the cap
+    write_backoff_s: float = 0.25  # the first pause between failed writes; one more each time, to the cap
     write_backoff_cap_s: float = 2.0
     # A failed write is tried again while the invocation has more than this left (to answer the queue).
-    write_margin_s: float = 2.0
+    write_margin_s: float = 1.0
 
 
 def dispatch[Job](
@@ -98,13 +98,13 @@ def _write_with_retries(
     time_left: TimeLeft,
 ) -> set[uuid.UUID]:
     # Giving up means these recipients are sent again once the lease ends: keep trying for as
-    # long as the invocation lasts, with capped exponential pauses.
+    # long as the invocation lasts, with pauses growing linearly to a cap.
     attempt = 1
     while True:
         try:
             return set(write(outcomes))
         except StorageUnavailable as error:
-            pause = min(policy.write_backoff_s * 2 ** (attempt - 1), policy.write_backoff_cap_s)
+            pause = min(policy.write_backoff_s * attempt, policy.write_backoff_cap_s)
             if time_left() < policy.write_margin_s + pause:
                 raise
             logger.warning(

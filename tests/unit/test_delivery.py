@@ -467,8 +467,8 @@ def test_deliver_message_stops_sending_when_outcomes_cannot_be_recorded_in_the_t
             msg,
             ledger,
             sender,
-            dispatch=DispatchPolicy(concurrency=2, flush_every=1, write_backoff_s=0),
-            time_left=lambda: 10.5 - (time.monotonic() - started),
+            dispatch=DispatchPolicy(concurrency=2, flush_every=1, write_backoff_s=0, safety_margin_s=1.0),
+            time_left=lambda: 2.5 - (time.monotonic() - started),
         )
 
     assert len(sender.sent) < 20  # nothing new started once writes kept failing
