@@ -37,6 +37,18 @@ def _routes(event_type: EventType, priority: int) -> dict[Channel, str]:
     return ROUTER.queues_for(CHANNELS, priority)
 
 
+def members_and_live_rows(dsn: str, event_id: uuid.UUID) -> tuple[int, int]:
+    """(members with rows, rows not cancelled) of the event."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT count(DISTINCT user_id), count(*) FILTER (WHERE status <> 'cancelled') FROM notifications"
+            " WHERE event_id = %s",
+            (event_id,),
+        ).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
 def statuses(dsn: str, event_id: uuid.UUID) -> dict[uuid.UUID, str]:
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
@@ -95,12 +107,8 @@ def test_cancel_stops_an_audience_fan_out_at_its_next_step(store: PostgresStore,
     store.cancel_event(accepted.event_id, datetime.now(UTC))
     report = step_all(store, FakePublisher(), members=10)
 
+    made = members_and_live_rows(pg_dsn, accepted.event_id)
     with psycopg.connect(pg_dsn) as conn:
-        made = conn.execute(
-            "SELECT count(DISTINCT user_id), count(*) FILTER (WHERE status <> 'cancelled') FROM notifications"
-            " WHERE event_id = %s",
-            (accepted.event_id,),
-        ).fetchone()
         event = conn.execute("SELECT status FROM events WHERE event_id = %s", (accepted.event_id,)).fetchone()
     assert report.steps == 0
     assert made == (10, 0)  # the first step's members only, every row cancelled
@@ -156,12 +164,7 @@ def test_delete_schedule_stops_an_occurrence_fan_out_in_progress(store: Postgres
     assert store.cancel_schedule(schedule_id)
     report = step_all(store, FakePublisher(), members=10)
 
-    with psycopg.connect(pg_dsn) as conn:
-        made = conn.execute(
-            "SELECT count(DISTINCT user_id), count(*) FILTER (WHERE status <> 'cancelled') FROM notifications"
-            " WHERE event_id = %s",
-            (accepted.event_id,),
-        ).fetchone()
+    made = members_and_live_rows(pg_dsn, accepted.event_id)
     assert report.steps == 0
     assert made == (10, 0)
 
