@@ -73,7 +73,8 @@ class RecipientsInFlight(RetryableError):
 
 
 class ProviderTimeout(NotifyError):
-    """The provider took the request but gave no answer in time: it may have been delivered.
+    """The provider took the request but gave no answer (none in time, or the connection closed after
+    the whole request was written): it may have been delivered.
     Never retried (that could send it twice); the recipient is recorded `unconfirmed`."""
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
+from notify.adapters.provider_wire import request_written, track_writes
 from notify.errors import NotifyError, PermanentError, ProviderTimeout, RetryableError
 
 _RETRYABLE_CODES = frozenset(
@@ -33,14 +34,15 @@ _clients_lock = threading.Lock()
 
 
 @cache
-def _client(service: str, region: str, config: Config) -> Any:
-    return boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+def _client(service: str, region: str, config: Config, *, track: bool = False) -> Any:
+    client = boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+    return track_writes(client) if track else client
 
 
-def _shared_client(service: str, region: str, config: Config) -> Any:
+def _shared_client(service: str, region: str, config: Config, *, track: bool = False) -> Any:
     # boto3 clients are safe to share across threads once built; building one is not.
     with _clients_lock:
-        return _client(service, region, config)
+        return _client(service, region, config, track=track)
 
 
 def forget_clients() -> None:
@@ -79,7 +81,7 @@ class ProviderConnection:
 
 
 def provider_client(service: str, connection: ProviderConnection) -> Any:
-    return _shared_client(service, connection.region, _provider_config(connection))
+    return _shared_client(service, connection.region, _provider_config(connection), track=True)
 
 
 @cache
@@ -98,6 +100,10 @@ def classify_provider_error(error: Exception, action: str, *, idempotent: bool =
     if isinstance(error, ReadTimeoutError) and not idempotent:
         # The request went out and no answer came: the provider may have accepted it.
         return ProviderTimeout(f"{action}: {type(error).__name__}")
-    # Anything else (no connection, connect timeout, a connection closed before an answer)
-    # is taken as not delivered and tried again.
+    if isinstance(error, ConnectionClosedError) and not idempotent and request_written():
+        # The whole request went out, then the connection closed with no answer: the provider may
+        # have accepted it (see provider_wire for how a write that failed is told apart).
+        return ProviderTimeout(f"{action}: connection closed after the request was sent")
+    # Anything else (no connection, connect timeout, a connection that closed before the request
+    # was written in full) is taken as not delivered and tried again.
     return RetryableError(f"{action}: {type(error).__name__}")
