@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
         publisher = RabbitPublisher(RABBITMQ_URL, all_queue_names(prefix))
         copy_file = Path(scratch) / "rows.copy"
         try:
-            store.apply_schema()
+            store.migrate()
             loaded = time.perf_counter()
             load_directory(dsn, n)
             subscribers = subscribe_everyone(dsn, store)

@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"database {dsn.rpartition('/')[2]}")
         store = PostgresStore(dsn)
         try:
-            store.apply_schema()
+            store.migrate()
             started = time.perf_counter()
             movie_id = load(dsn, data)
             print(

@@ -265,7 +265,7 @@ def in_process(args: argparse.Namespace) -> dict[str, Any]:
     with scratch_database("notify_bench") as dsn:
         store = PostgresStore(dsn)
         try:
-            store.apply_schema()
+            store.migrate()
             user_ids, movie_id = load_users(dsn, args.env_recipients)
             for concurrency in levels:
                 runs = [

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
         store = PostgresStore(dsn)
         publisher = RabbitPublisher(RABBITMQ_URL, all_queue_names(prefix))
         try:
-            store.apply_schema()
+            store.migrate()
             loaded = time.perf_counter()
             movie = load_directory(dsn, user_ids)
             print(

@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
         scratch_database("notify_bench") as large_dsn,
     ):
         for dsn, stored in ((small_dsn, args.due), (large_dsn, args.schedules)):
-            PostgresStore(dsn).apply_schema()
+            PostgresStore(dsn).migrate()
             started = time.perf_counter()
             load(dsn, stored, args.due, tick_at)
             print(

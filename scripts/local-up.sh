@@ -4,10 +4,10 @@
 #   1. PostgreSQL and RabbitMQ on 127.0.0.1 (scripts/services.sh)
 #   2. .venv, LocalStack's and the SAM CLI's virtualenvs (side by side), LocalStack on 127.0.0.1:4566
 #      (localstack/stack.sh: host mode, Lambda functions as host processes)
-#   3. the database `notify` and its schema
+#   3. the database `notify` (its migrations: the deployed Migrate function, invoked in step 5)
 #   4. `sam build` (no container) and `sam deploy` of template.yaml through CloudFormation on LocalStack,
 #      artifacts in the S3 bucket notify-sam-artifacts; PublicBaseUrl set to the API's URL
-#   5. the SES sender verified, .local/endpoints.json written, GET /health through API Gateway, demo
+#   5. the SES sender verified, .local/endpoints.json written, the Migrate function invoked, GET /health through API Gateway, demo
 #      directory data (PUT /directory/users, /directory/movies)
 #
 # Settings (environment): RESET_DB=1 (drop the database `notify` first), STACK_NAME (notify),
@@ -74,7 +74,7 @@ for job in "${jobs_started[@]}"; do
 done
 
 step "database"
-"$PY" -m notify_dev prepare-db ${RESET_DB:+--reset}
+"$PY" -m notify_dev prepare-db --create-only ${RESET_DB:+--reset}
 
 step "sam build"
 # `sam build` without a container runs the build with python3.13 from PATH.

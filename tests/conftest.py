@@ -20,7 +20,7 @@ def pg_dsn() -> Iterator[str]:
 def store(pg_dsn: str) -> Iterator[PostgresStore]:
     """A store on the session database, emptied after each test."""
     store = PostgresStore(pg_dsn, max_connections=8)
-    store.apply_schema()
+    store.migrate()
     try:
         yield store
     finally:

@@ -27,8 +27,11 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    db_parser = commands.add_parser("prepare-db", help="create the database if missing, apply the schema")
+    db_parser = commands.add_parser("prepare-db", help="create the database if missing, apply its migrations")
     db_parser.add_argument("--reset", action="store_true", help="drop the database first")
+    db_parser.add_argument(
+        "--create-only", action="store_true", help="leave the migrations (make up: the Migrate function)"
+    )
     finish_parser = commands.add_parser("finish", help="after the deploy: SES sender, endpoints.json, data")
     finish_parser.add_argument("--stack", default="notify")
     url_parser = commands.add_parser("api-url", help="the deployed stack's API URL (empty if none)")
@@ -50,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(latency(args.runs) if args.command == "latency" else memory(), ensure_ascii=False))
         return 0
     if args.command == "prepare-db":
-        prepare_db(reset=args.reset)
+        prepare_db(reset=args.reset, migrate=not args.create_only)
         return 0
     if args.command == "make-bucket":
         make_bucket(args.name)

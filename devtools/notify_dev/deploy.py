@@ -30,11 +30,9 @@ from notify_dev.polling import wait_for
 from notify_dev.web import http
 
 
-def prepare_db(dsn: str = DATABASE_URL, reset: bool = False) -> None:
-    """Create the database if it is missing and apply the service's schema (idempotent). The schema
-    only adds what is missing: a database made by an older version may need `reset` (drop it first)."""
-    from notify.adapters.postgres import PostgresStore
-
+def prepare_db(dsn: str = DATABASE_URL, reset: bool = False, migrate: bool = True) -> None:
+    """Create the database if it is missing (`reset`: drop it first) and, with `migrate`, apply the
+    migrations it lacks (`make migrate`; `make up` leaves that to the deployed Migrate function)."""
     base, _, name = dsn.rpartition("/")
     name = name.split("?", 1)[0]
     with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
@@ -45,12 +43,23 @@ def prepare_db(dsn: str = DATABASE_URL, reset: bool = False) -> None:
         if not exists:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             print(f"up: created database {name}")
+    if not migrate:
+        return
     store = PostgresStore(dsn, 1)
     try:
-        store.apply_schema()
+        applied = store.migrate()
     finally:
         store.close()
-    print(f"up: schema applied to {name}")
+    print(f"migrate: {name}: applied {applied or 'nothing (up to date)'}")
+
+
+def invoke_migrate(endpoints: dict[str, Any]) -> dict[str, Any]:
+    """Invoke the deployed Migrate function once, as a deploy to AWS does; its report, or RuntimeError."""
+    answer = aws("lambda").invoke(FunctionName=endpoints["functions"]["migrate"])
+    report: dict[str, Any] = json.loads(answer["Payload"].read() or b"{}")
+    if answer.get("FunctionError") or "applied" not in report:
+        raise RuntimeError(f"the Migrate function failed: {report}")
+    return report
 
 
 def _outputs(stack: dict[str, Any]) -> dict[str, str]:
@@ -144,6 +153,8 @@ def finish(stack_name: str) -> dict[str, Any]:
     _write_endpoints(endpoints)
     print(f"up: wrote {ENDPOINTS_FILE.relative_to(ROOT)}")
 
+    migrated = invoke_migrate(endpoints)
+    print(f"up: Migrate function applied {migrated['applied'] or 'nothing (up to date)'}")
     api = endpoints["api_url"]
 
     def healthy() -> bool:

@@ -4,6 +4,7 @@ Everything is built lazily on first use and reused for the life of the execution
 environment (a Lambda container or a worker process); nothing connects at import.
 """
 
+import time
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
@@ -46,6 +47,7 @@ from notify.feedback_ports import (
     Suppressions,
     SyncClaims,
 )
+from notify.health import CachedHealth, HealthReport, probe_parts
 from notify.ingest import IngestPolicy
 from notify.key_ports import ApiKeys, RateLimits
 from notify.keys import RememberedKeys
@@ -101,9 +103,14 @@ class Services:
 
     @cached_property
     def database(self) -> Database:
-        database = Database(self.settings.database_url, self.settings.database_pool_max)
-        if self.settings.apply_schema:
-            database.apply_schema()
+        database = Database(
+            self.settings.database_url,
+            self.settings.database_pool_max,
+            statement_timeout_ms=self.settings.statement_timeout_ms,
+            lock_timeout_ms=self.settings.lock_timeout_ms,
+        )
+        # Migrations are applied at deploy time, never here: a cold start only checks that they were.
+        database.check_schema()
         return database
 
     def _repository[R: Repository](self, kind: type[R]) -> R:
@@ -219,6 +226,17 @@ class Services:
         if self.settings.broker == "rabbitmq":
             return RabbitPublisher(self.settings.rabbitmq_url, self.router.all_names())
         return SqsPublisher(self.settings.aws_region, self.settings.sqs_queue_url_base)
+
+    @cached_property
+    def health(self) -> CachedHealth:
+        def probe() -> HealthReport:
+            return probe_parts(
+                {"database": self.database, "broker": self.publisher},
+                # Messages the broker refused for good, waiting in the outbox for an operator.
+                {"outbox": ("database", lambda: {"parked": self.outbox.parked_count()})},
+            )
+
+        return CachedHealth(probe, ttl_s=self.settings.health_cache_seconds, clock=time.monotonic)
 
     @cached_property
     def router(self) -> QueueRouter:

@@ -108,6 +108,11 @@ class StorageUnavailable(RetryableError):
     """The database did not answer."""
 
 
+class SchemaBehind(StorageUnavailable):
+    """The database lacks a migration this release needs: the function refuses to run (requests get
+    503, messages go back to their queue) until the migrations are applied."""
+
+
 class TickIncomplete(NotifyError):
     """Some steps of the tick failed (each logged); the others ran. Raised at the end so that
     the invocation shows as failed."""

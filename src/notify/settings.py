@@ -22,7 +22,20 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("NOTIFY_DATABASE_URL", "DATABASE_URL"),
     )
     database_pool_max: int = Field(default=4, ge=1)
-    apply_schema: bool = Field(default=True, description="Create missing tables on first use.")
+    statement_timeout_ms: int = Field(
+        default=0,
+        ge=0,
+        description="Longest a statement may run (SET LOCAL in each transaction); 0: the server's setting."
+        " The API function sets it, so that one slow query answers 503 instead of holding a request.",
+    )
+    health_cache_seconds: float = Field(
+        default=5.0, ge=0, description="GET /health probes the database and the broker at most this often."
+    )
+    lock_timeout_ms: int = Field(
+        default=0,
+        ge=0,
+        description="Longest a statement may wait for a lock (SET LOCAL); 0: the server's setting.",
+    )
     broker: Literal["sqs", "rabbitmq"] = Field(
         default="sqs", validation_alias=AliasChoices("NOTIFY_BROKER", "BROKER")
     )

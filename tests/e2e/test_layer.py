@@ -55,7 +55,8 @@ def test_layer_ships_the_runtime_package_and_its_dependencies(layer_python: Path
     names = _top_level_names(layer_python)
     assert {"notify", "boto3", "psycopg", "pydantic", "pika", "jinja2", "aws_lambda_powertools"} <= names
     assert (layer_python / "notify" / "bootstrap.py").is_file()
-    assert (layer_python / "notify" / "adapters" / "postgres" / "schema.sql").is_file()
+    assert (layer_python / "notify" / "adapters" / "postgres" / "versions" / "0001_baseline.sql").is_file()
+    assert (layer_python / "yoyo" / "__init__.py").is_file()  # the Migrate function applies with it
     assert any((layer_python / "notify" / "templates" / "email").glob("*.html"))
 
 

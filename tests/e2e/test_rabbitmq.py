@@ -44,7 +44,7 @@ def rabbit_stack(endpoints) -> Iterator[dict[str, Any]]:
     installed with broker rabbitmq, and the worker running against LocalStack."""
     with scratch_database("notify_e2e") as dsn, scratch_queue_prefix("e2e") as prefix:
         store = PostgresStore(dsn, 2)
-        store.apply_schema()
+        store.migrate()
         user = unique_user()
         movie = {"movie_id": "0b7f9a52-1c1e-4d7e-9d3a-5b2f2c1e0a01", "title": "Rabbit Run", "season": 1}
         store.upsert_users([DirectoryUser.model_validate(user)])

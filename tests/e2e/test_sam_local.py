@@ -214,7 +214,7 @@ def _seed(dsn: str) -> None:
     """
     store = PostgresStore(dsn, 1)
     try:
-        store.apply_schema()
+        store.migrate()
         add_sample_key(store, datetime.now(UTC))  # the key the API samples carry
     finally:
         store.close()

@@ -423,20 +423,20 @@ def test_find_movies_without_ids_is_empty(store: PostgresStore) -> None:
 # ---- schema and connections --------------------------------------------------------------------
 
 
-def test_apply_schema_twice_keeps_tables_and_data(store: PostgresStore, pg_dsn: str) -> None:
+def test_migrate_twice_keeps_tables_and_data(store: PostgresStore, pg_dsn: str) -> None:
     stored = stored_event(store, [make_user()])
     before = table_counts(pg_dsn)
 
-    store.apply_schema()
-    store.apply_schema()
+    store.migrate()
+    store.migrate()
 
     assert table_counts(pg_dsn) == before
     assert before["notifications"] == 3
     assert store.event_view(stored.event_id) is not None
 
 
-def test_apply_schema_concurrently_is_harmless(store: PostgresStore, pg_dsn: str) -> None:
-    run_at_once(4, lambda _: store.apply_schema())
+def test_migrate_concurrently_is_harmless(store: PostgresStore, pg_dsn: str) -> None:
+    run_at_once(4, lambda _: store.migrate())
 
     assert set(table_counts(pg_dsn)) == {
         "events",

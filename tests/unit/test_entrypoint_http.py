@@ -165,6 +165,23 @@ def test_health_is_ok_when_store_and_broker_answer() -> None:
 
 
 @pytest.mark.usefixtures("installed")
+def test_health_answers_from_its_cache_within_the_cache_period(
+    store: FakeEventStore, publisher: FakePublisher
+) -> None:
+    first = call(load_event("api_health"))
+    store.down = publisher.down = True  # not probed again for health_cache_seconds (5 s)
+
+    assert (
+        call(load_event("api_health"))
+        == first
+        == (
+            200,
+            {"status": "ok", "database": "ok", "broker": "ok", "outbox": {"parked": 0}},
+        )
+    )
+
+
+@pytest.mark.usefixtures("installed")
 def test_health_is_degraded_when_the_broker_is_down(publisher: FakePublisher) -> None:
     publisher.down = True
 

@@ -1,6 +1,5 @@
 """The HTTP API behind API Gateway (REST, v1): routes are thin, each calls one domain function."""
 
-import contextlib
 import functools
 import json
 import uuid
@@ -311,22 +310,8 @@ def put_movies(movies: list[DirectoryMovie]) -> Upserted:
 
 @app.get("/health")
 def health() -> Response[Any]:
-    ctx = services()
-    checks: dict[str, str] = {}
-    for name, probe in (("database", ctx.database), ("broker", ctx.publisher)):
-        try:
-            probe.check()
-            checks[name] = "ok"
-        except Exception as error:  # noqa: BLE001 - health reports any failure, whatever its type
-            checks[name] = f"unavailable: {type(error).__name__}"
-    healthy = all(value == "ok" for value in checks.values())
-    answer: dict[str, Any] = {"status": "ok" if healthy else "degraded", **checks}
-    if checks["database"] == "ok":
-        # Messages the broker refused for good, waiting in the outbox for an operator. The database
-        # just answered; should it fail now, the answer goes without the count.
-        with contextlib.suppress(Exception):
-            answer["outbox"] = {"parked": ctx.outbox.parked_count()}
-    return _json(HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE, answer)
+    report = services().health.report()
+    return _json(HTTPStatus.OK if report.healthy else HTTPStatus.SERVICE_UNAVAILABLE, report.answer())
 
 
 @app.get("/openapi.json", include_in_schema=False)

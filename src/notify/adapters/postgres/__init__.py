@@ -77,8 +77,8 @@ class PostgresStore(
     def database(self) -> Database:
         return self._db
 
-    def apply_schema(self) -> None:
-        self._db.apply_schema()
+    def migrate(self) -> list[str]:
+        return self._db.migrate()
 
     def check(self) -> None:
         self._db.check()

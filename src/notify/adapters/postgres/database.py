@@ -7,19 +7,16 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from importlib.resources import files
 from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from notify.adapters.postgres.migrations import apply_migrations, check_schema, missing_migrations
 from notify.errors import StorageUnavailable
 from notify.models import (
     DirectoryMovie,
 )
-
-SCHEMA_SQL = files("notify.adapters.postgres").joinpath("schema.sql").read_text()
-
 
 # Queue messages are written to fit this (SQS takes 262,144 bytes; room is left for the request).
 DEFAULT_MAX_MESSAGE_BYTES = 240_000
@@ -118,8 +115,19 @@ class Database:
     """One PostgreSQL database: a lazily opened pool shared by every repository, and each
     thread's own writer connection (`WriterConnections`)."""
 
-    def __init__(self, dsn: str, max_connections: int = 4, connect_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        max_connections: int = 4,
+        connect_timeout_s: float = 10.0,
+        *,
+        statement_timeout_ms: int = 0,
+        lock_timeout_ms: int = 0,
+    ) -> None:
         self.dsn = dsn
+        # Transaction-local (SET LOCAL), so that a pooler such as RDS Proxy is not pinned to a session.
+        limits = [("statement_timeout", statement_timeout_ms), ("lock_timeout", lock_timeout_ms)]
+        self._limits_sql = "; ".join(f"SET LOCAL {name} = {int(ms)}" for name, ms in limits if ms > 0)
         self._max_connections = max_connections
         self._connect_timeout_s = connect_timeout_s
         self._pool: ConnectionPool | None = None
@@ -153,9 +161,12 @@ class Database:
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection in a transaction; an outage becomes StorageUnavailable (retryable)."""
+        """A pooled connection in a transaction, under the statement and lock timeouts when set; an outage
+        or a timeout (QueryCanceled, LockNotAvailable) becomes StorageUnavailable (retryable)."""
         try:
             with self.pool.connection() as conn:
+                if self._limits_sql:
+                    conn.execute(self._limits_sql)  # one round trip: both settings in one simple query
                 yield conn
         except (psycopg.OperationalError, PoolTimeout) as error:
             if isinstance(error, psycopg.OperationalError):
@@ -194,11 +205,18 @@ class Database:
             self._pool.close()
             self._pool = None
 
-    def apply_schema(self) -> None:
+    def migrate(self) -> list[str]:
+        """Apply the migrations the database lacks (for `make up`, the tests and the Migrate function;
+        never at a cold start). Returns the ids applied."""
         with self.connection() as conn:
-            # Several processes may start at once; one applies the schema, the others wait.
-            conn.execute("SELECT pg_advisory_xact_lock(7264001)")
-            conn.execute(SCHEMA_SQL)
+            if not missing_migrations(conn):
+                return []
+        return apply_migrations(self.dsn)
+
+    def check_schema(self) -> None:
+        """SchemaBehind unless every shipped migration is applied: one read, no lock taken."""
+        with self.connection() as conn:
+            check_schema(conn)
 
     def check(self) -> None:
         with self.connection() as conn:

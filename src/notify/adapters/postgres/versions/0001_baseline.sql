@@ -1,4 +1,6 @@
--- Applied at start-up and by `make up`; every statement is idempotent.
+-- The schema as it stood when migrations began (it was applied at every cold start until then).
+-- Every statement is idempotent, so a database that an older release set up takes this migration
+-- as a no-op: only yoyo's record of it is new.
 
 CREATE TABLE IF NOT EXISTS directory_users (
     user_id     uuid PRIMARY KEY,

@@ -1,0 +1,26 @@
+"""The Migrate function: applies the schema's missing migrations, once per deploy.
+
+On AWS the database sits in the VPC, so the deploy cannot reach it: `sam deploy` is followed by one
+invoke of this function (see the README). `make up` invokes it the same way on LocalStack."""
+
+from dataclasses import dataclass
+
+from notify.adapters.postgres.database import Database
+from notify.adapters.postgres.migrations import shipped_migrations
+from notify.settings import get_settings
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    applied: list[str]  # what this run applied (none when the database was up to date)
+    shipped: list[str]  # every migration this release carries, all applied now
+
+
+def migrate_now() -> MigrationReport:
+    database = Database(get_settings().database_url, max_connections=1)
+    try:
+        applied = database.migrate()
+        database.check_schema()
+    finally:
+        database.close()
+    return MigrationReport(applied=applied, shipped=list(shipped_migrations()))
