@@ -8,7 +8,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 ARGS    ?=
 
-.PHONY: help venv services clean up demo down url key status migrate api api-stop invoke worker keys generate \
+.PHONY: help venv services clean up demo down url key status migrate redrive api api-stop invoke worker keys generate \
 	lint test test-unit test-integration test-localstack e2e faults fuzz \
 	latency memory bench bench-fanout bench-audience bench-tick bench-controls bench-delivery bench-priority bench-auth \
 	bench-sam-api bench-localstack
@@ -39,6 +39,9 @@ down:  ## stop what `make up` and `make api` started; PostgreSQL and RabbitMQ st
 
 migrate: $(STAMP) services  ## apply the database's missing migrations from here (make up: the Migrate function)
 	@$(PY) -m notify_dev prepare-db
+
+redrive: $(STAMP)  ## move the dead-letter queues' messages back to their queues (QUEUE=notify-email-high: one; BROKER=rabbitmq)
+	@$(PY) -m notify_dev redrive --broker $(or $(BROKER),sqs) $(if $(QUEUE),--queue $(QUEUE))
 
 url: $(STAMP)  ## print the deployed API's URL, from .local/endpoints.json: API=$$(make -s url)
 	@$(PY) -c 'from notify_dev.endpoints import load_endpoints; print(load_endpoints()["api_url"])'

@@ -5,7 +5,7 @@ environment (a Lambda container or a worker process); nothing connects at import
 """
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -30,8 +30,11 @@ from notify.adapters.postgres.database import Database, Repository
 from notify.adapters.postgres.syncs import PostgresSyncClaims
 from notify.adapters.push import SnsPushSender
 from notify.adapters.rabbitmq import RabbitPublisher
+from notify.adapters.rabbitmq_dead_letters import RabbitDeadLetters
 from notify.adapters.sms import SnsOptedOutNumbers, SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
+from notify.adapters.sqs_dead_letters import SqsDeadLetters
+from notify.backoff import receive_schedule_s
 from notify.cancellation import EventCancellation
 from notify.channels import Channel, EventType, QueueRouter, Tier
 from notify.controls import ControlRules, FrequencyCap
@@ -47,7 +50,7 @@ from notify.feedback_ports import (
     Suppressions,
     SyncClaims,
 )
-from notify.health import CachedHealth, HealthReport, probe_parts
+from notify.health import CachedHealth, DeadLetters, HealthReport, probe_parts
 from notify.ingest import IngestPolicy
 from notify.key_ports import ApiKeys, RateLimits
 from notify.keys import RememberedKeys
@@ -61,13 +64,13 @@ from notify.ports import (
     RecipientControls,
     ScheduleStore,
     Sender,
-    WaitingNotifications,
 )
 from notify.rendering import TemplateRenderer
 from notify.settings import Settings, get_settings
-from notify.tick import TickPolicy
+from notify.tick import LostMessages, TickPolicy
 from notify.topic_ports import Topics
 from notify.unsubscribe import UnsubscribeLinks
+from notify.waiting_ports import WaitingNotifications
 
 # What Services.use_store replaces: every storage port and the database (its health probe).
 STORAGE_PORTS = (
@@ -233,10 +236,21 @@ class Services:
             return probe_parts(
                 {"database": self.database, "broker": self.publisher},
                 # Messages the broker refused for good, waiting in the outbox for an operator.
-                {"outbox": ("database", lambda: {"parked": self.outbox.parked_count()})},
+                {
+                    "outbox": ("database", lambda: {"parked": self.outbox.parked_count()}),
+                    # How long the row waiting longest in a queue has waited: it grows while rows strand.
+                    "oldest_queued_s": ("database", lambda: self.waiting.oldest_queued_s(datetime.now(UTC))),
+                    "dead_letters": ("broker", self.dead_letters.depths),
+                },
             )
 
         return CachedHealth(probe, ttl_s=self.settings.health_cache_seconds, clock=time.monotonic)
+
+    @cached_property
+    def dead_letters(self) -> DeadLetters:
+        if self.settings.broker == "rabbitmq":
+            return RabbitDeadLetters(self.settings.rabbitmq_url, self.router.all_names())
+        return SqsDeadLetters(self.settings.aws_region, self.router.all_names())
 
     @cached_property
     def router(self) -> QueueRouter:
@@ -286,6 +300,17 @@ class Services:
             reservations_kept_for=max((cap.window for cap in self.rules.caps.values()), default=None),
             sms_opt_outs_every=timedelta(seconds=settings.sms_opt_out_sync_seconds),
             fan_out_step=settings.fan_out_step,
+            lost=LostMessages(
+                after=timedelta(
+                    seconds=receive_schedule_s(
+                        settings.max_receives,
+                        settings.queue_visibility_timeout_seconds,
+                        settings.worker_message_budget_seconds,
+                    )
+                    + settings.lost_message_margin_seconds
+                ),
+                attempt_budget=settings.max_receives,
+            ),
         )
 
     @cached_property

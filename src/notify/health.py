@@ -14,6 +14,18 @@ class Probe(Protocol):
         ...
 
 
+class DeadLetters(Protocol):
+    """The broker's dead-letter queues: what can never be processed, kept for an operator."""
+
+    def depths(self) -> dict[str, int]:
+        """Messages in each DLQ, by the DLQ's name; BrokerUnavailable when the broker does not answer."""
+        ...
+
+    def redrive(self, queue: str) -> int:
+        """Move the messages of `queue`'s DLQ back to `queue`; how many moved."""
+        ...
+
+
 @dataclass(frozen=True)
 class HealthReport:
     checks: dict[str, str]  # part -> "ok" or "unavailable: <error type>"

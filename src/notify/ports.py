@@ -345,24 +345,6 @@ class PreferenceStore(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ReleasedBatch:
-    notifications: int
-    outbox: list[OutboundMessage] = field(default_factory=list)
-
-
-class WaitingNotifications(Protocol):
-    def prune_reservations(self, before: datetime) -> int: ...
-
-    def release_waiting(
-        self, now: datetime, limit: int, queue_by_channel_priority: dict[str, str], chunk_size: int
-    ) -> ReleasedBatch:
-        """Queue again what was deferred or held until now (digests closed) and what an attempt
-        that died left `sending`, with its messages stored in the outbox; keys of
-        `queue_by_channel_priority` are "<channel>-<priority>"."""
-        ...
-
-
 class Publisher(Protocol):
     def publish(self, messages: Sequence[OutboundMessage]) -> PublishOutcome:
         """Hand the messages to the broker durably and say, per message, whether it took it or

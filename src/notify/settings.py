@@ -65,6 +65,14 @@ class Settings(BaseSettings):
         description="Queue messages are written to fit this (SQS takes 262,144 bytes per message).",
     )
     max_receives: int = Field(default=5, ge=1)
+    queue_visibility_timeout_seconds: int = Field(
+        default=180, ge=0, description="The queues' visibility timeout (template: QueueVisibilityTimeout)."
+    )
+    lost_message_margin_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="Added to a queue's whole receive schedule: a row waiting longer has lost its message.",
+    )
     soft_bounce_limit: int = Field(
         default=3, ge=1, description="Soft bounces in soft_bounce_window_days that suppress an address."
     )

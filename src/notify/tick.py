@@ -10,9 +10,10 @@ from notify.fan_out import FanOutPolicy, FanOutReport, advance_fan_outs
 from notify.fan_out_ports import FanOuts
 from notify.logs import module_logger
 from notify.opt_outs import OptOutReport, SmsOptOuts, sync_sms_opt_outs
-from notify.ports import Outbox, Publisher, ScheduleStore, WaitingNotifications
+from notify.ports import Outbox, Publisher, ScheduleStore
 from notify.relay import Relayed, publish_after_commit, republish_unpublished
 from notify.scheduling import FireReport, fire_due_schedules
+from notify.waiting_ports import WaitingNotifications
 
 logger = module_logger()
 
@@ -27,12 +28,24 @@ class TickReport:
     sms_opted_out_added: int = 0  # numbers the carrier's opt-out list added to the suppression list
     fan_out_members: int = 0  # audience members whose notifications this tick's fan-out steps made
     fan_outs_completed: int = 0
+    lost_requeued: int = 0  # rows whose message was gone, queued again
+    lost_failed: int = 0  # rows whose message was gone after their last allowed attempt, failed
 
 
 @dataclass(frozen=True)
 class ReleaseReport:
     released: int
     parked: int = 0
+    lost_requeued: int = 0
+    lost_failed: int = 0
+
+
+@dataclass(frozen=True)
+class LostMessages:
+    """When a row still waiting in a queue has lost its message (see backoff.receive_schedule_s)."""
+
+    after: timedelta  # the queue's whole receive schedule plus a margin
+    attempt_budget: int  # attempts a row may have had and still be queued again
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,7 @@ class TickPolicy:
     reservations_kept_for: timedelta | None  # frequency-cap reservations older than this are pruned
     sms_opt_outs_every: timedelta = timedelta(hours=1)  # the carrier's SMS opt-outs are synced this often
     fan_out_step: int = 10_000  # an audience's members per fan-out step (per transaction)
+    lost: LostMessages | None = None  # None: rows whose message is gone are not looked for
 
 
 def run_tick(
@@ -113,6 +127,7 @@ def run_tick(
             router=policy.router,
             chunk_size=policy.chunk_size,
             reservations_kept_for=policy.reservations_kept_for,
+            lost=policy.lost,
         ),
         ReleaseReport(released=0),
     )
@@ -150,6 +165,8 @@ def run_tick(
         sms_opted_out_added=opted_out.added,
         fan_out_members=fanned.members,
         fan_outs_completed=fanned.completed,
+        lost_requeued=released.lost_requeued,
+        lost_failed=released.lost_failed,
     )
     if failed:
         logger.error("tick incomplete", extra={"failed_steps": failed, **asdict(report)})
@@ -168,9 +185,11 @@ def release_waiting(
     batch_size: int = 1000,
     max_batches: int = 100,
     reservations_kept_for: timedelta | None = None,
+    lost: LostMessages | None = None,
 ) -> ReleaseReport:
-    """Send what quiet hours deferred and what digest windows held, now that their time has come.
-    Reports how many notifications went back to their queues (a digest counts once)."""
+    """Send what quiet hours deferred and what digest windows held, now that their time has come;
+    then, given `lost`, queue again (or fail) the rows whose message is gone. Reports how many
+    notifications went back to their queues (a digest counts once)."""
     queues = router.table()
     if reservations_kept_for is not None:
         waiting.prune_reservations(now - reservations_kept_for)
@@ -183,4 +202,20 @@ def release_waiting(
         released += batch.notifications
         if batch.notifications == 0:
             break
-    return ReleaseReport(released=released, parked=relayed.parked)
+    requeued = failed = 0
+    if lost is not None:
+        for _ in range(max_batches):
+            batch = waiting.requeue_lost(
+                now,
+                queued_before=now - lost.after,
+                attempt_budget=lost.attempt_budget,
+                limit=batch_size,
+                queue_by_channel_priority=queues,
+                chunk_size=chunk_size,
+            )
+            if batch.outbox:
+                relayed += publish_after_commit(batch.outbox, publisher=publisher, outbox=outbox, now=now)
+            requeued, failed = requeued + batch.notifications, failed + batch.failed
+            if batch.notifications + batch.failed < batch_size:
+                break
+    return ReleaseReport(released=released, parked=relayed.parked, lost_requeued=requeued, lost_failed=failed)

@@ -8,6 +8,7 @@ shared with the benchmarks.
 from notify_dev.doubles import FakePublisher
 from tests.fakes.cancellation import FakeCancellations
 from tests.fakes.controls import FakeRecipientControls
+from tests.fakes.dead_letters import FakeDeadLetters
 from tests.fakes.directory import FakeDirectory
 from tests.fakes.events import FakeEvents
 from tests.fakes.feedback import FakeFeedback
@@ -47,6 +48,7 @@ __all__ = [
     "EventRecord",
     "FakeApiKeys",
     "FakeCancellations",
+    "FakeDeadLetters",
     "FakeDirectory",
     "FakeEventStore",
     "FakeEvents",

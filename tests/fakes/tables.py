@@ -38,6 +38,7 @@ class Row:
     provider_id: str | None = None
     deliver_after: datetime | None = None
     screened_at: datetime | None = None  # when the controls last held it back
+    queued_at: datetime | None = None  # set by tests only: the PostgreSQL trigger has no fake
 
 
 @dataclass

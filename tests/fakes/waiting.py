@@ -2,9 +2,7 @@
 
 from datetime import datetime
 
-from notify.ports import (
-    ReleasedBatch,
-)
+from notify.waiting_ports import ReleasedBatch
 from tests.fakes.tables import FakeTables
 
 
@@ -26,3 +24,40 @@ class FakeWaiting(FakeTables):
                 row.status, row.deliver_after = "queued", None
                 released += 1
         return ReleasedBatch(notifications=released)
+
+    def oldest_queued_s(self, now: datetime) -> float | None:
+        waited = [
+            (now - row.queued_at).total_seconds()
+            for row in self.rows.values()
+            if row.status in ("queued", "retrying") and row.queued_at is not None
+        ]
+        return max(waited, default=None)
+
+    def requeue_lost(
+        self,
+        now: datetime,
+        *,
+        queued_before: datetime,
+        attempt_budget: int,
+        limit: int,
+        queue_by_channel_priority: dict[str, str],
+        chunk_size: int,
+    ) -> ReleasedBatch:
+        """Rows queued before `queued_before` go back to `queued` or fail (no messages are built here)."""
+        lost = sorted(
+            (
+                row
+                for row in self.rows.values()
+                if row.status in ("queued", "retrying")
+                and row.queued_at is not None
+                and row.queued_at < queued_before
+            ),
+            key=lambda row: row.queued_at or now,
+        )[:limit]
+        failed = 0
+        for row in lost:
+            if row.attempts >= attempt_budget:
+                row.status, row.reason, failed = "failed", "retries_exhausted", failed + 1
+            else:
+                row.status, row.queued_at = "queued", now
+        return ReleasedBatch(notifications=len(lost) - failed, failed=failed)

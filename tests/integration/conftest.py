@@ -10,7 +10,7 @@ from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import Services, install
 from notify.keys import issue_key
 from notify.settings import Settings
-from tests.fakes import FakePublisher
+from tests.fakes import FakeDeadLetters, FakePublisher
 from tests.integration.support import ApiClient
 
 
@@ -38,6 +38,7 @@ def make_api(pg_dsn: str, store: PostgresStore) -> Iterator[MakeApi]:
         services.use_store(store)
         chosen = publisher if publisher is not None else FakePublisher()
         services.publisher = chosen
+        services.dead_letters = FakeDeadLetters()
         install(services)
         api = Api(services, chosen, pg_dsn)
         api.api_key = issue_key("tests", ["admin"], None, now=datetime.now(UTC), keys=store).key

@@ -11,7 +11,7 @@ from notify.bootstrap import Services
 from notify.key_ports import ApiKeys
 from notify.keys import issue_key
 from notify.settings import Settings
-from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher
+from tests.fakes import FakeDeadLetters, FakeEventStore, FakeLambdaContext, FakePublisher
 
 NOW = datetime.now(UTC)
 
@@ -22,6 +22,7 @@ def install_fakes(store: FakeEventStore, publisher: FakePublisher | None = None)
     services = Services(Settings())
     services.use_store(store)
     services.publisher = publisher if publisher is not None else FakePublisher()
+    services.dead_letters = FakeDeadLetters()
     bootstrap.install(services)
     return services
 

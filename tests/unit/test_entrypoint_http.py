@@ -2,15 +2,16 @@
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from functions.ingest.app import lambda_handler
 from notify.bootstrap import Services
+from notify.channels import Channel
 from notify.models import DirectoryMovie, DirectoryUser
-from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher
+from tests.fakes import FakeDeadLetters, FakeEventStore, FakeLambdaContext, FakePublisher, Row
 from tests.fakes.keys import add_sample_key
 from tests.unit.api_calls import install_fakes
 from tests.unit.builders import load_event
@@ -155,13 +156,33 @@ def test_get_event_shows_the_accepted_event() -> None:
     assert body["counts"] == {"queued": 4}
 
 
+HEALTHY = {
+    "status": "ok",
+    "database": "ok",
+    "broker": "ok",
+    "outbox": {"parked": 0},
+    "oldest_queued_s": None,
+    "dead_letters": {},
+}
+
+
 @pytest.mark.usefixtures("installed")
 def test_health_is_ok_when_store_and_broker_answer() -> None:
+    assert call(load_event("api_health")) == (200, HEALTHY)
+
+
+@pytest.mark.usefixtures("installed")
+def test_health_shows_the_oldest_queued_row_and_the_dead_letters(
+    store: FakeEventStore, installed: Services
+) -> None:
+    waiting = Row(queued_at=datetime.now(UTC) - timedelta(minutes=7))
+    store.rows[(uuid.uuid4(), Channel.EMAIL, uuid.uuid4())] = waiting
+    installed.dead_letters = FakeDeadLetters({"notify-email-high": [b"{}", b"{}"]})
+
     status, body = call(load_event("api_health"))
-    assert (status, body) == (
-        200,
-        {"status": "ok", "database": "ok", "broker": "ok", "outbox": {"parked": 0}},
-    )
+
+    assert (status, body["dead_letters"]) == (200, {"notify-email-high-dlq": 2})
+    assert 420 <= body["oldest_queued_s"] < 430
 
 
 @pytest.mark.usefixtures("installed")
@@ -171,14 +192,7 @@ def test_health_answers_from_its_cache_within_the_cache_period(
     first = call(load_event("api_health"))
     store.down = publisher.down = True  # not probed again for health_cache_seconds (5 s)
 
-    assert (
-        call(load_event("api_health"))
-        == first
-        == (
-            200,
-            {"status": "ok", "database": "ok", "broker": "ok", "outbox": {"parked": 0}},
-        )
-    )
+    assert call(load_event("api_health")) == first == (200, HEALTHY)
 
 
 @pytest.mark.usefixtures("installed")
@@ -193,4 +207,5 @@ def test_health_is_degraded_when_the_broker_is_down(publisher: FakePublisher) ->
         "database": "ok",
         "broker": "unavailable: BrokerUnavailable",
         "outbox": {"parked": 0},
+        "oldest_queued_s": None,
     }

@@ -57,6 +57,8 @@ def test_tick_republishes_stranded_outbox_messages(wired: tuple[FakeEventStore, 
         "sms_opted_out_added": 0,
         "fan_out_members": 0,
         "fan_outs_completed": 0,
+        "lost_requeued": 0,
+        "lost_failed": 0,
     }
     assert sorted(m.message_id for m in publisher.published) == sorted(m.message_id for m in old)
     assert store.unpublished() == [fresh]
@@ -78,6 +80,8 @@ def test_tick_with_the_broker_down_keeps_messages(wired: tuple[FakeEventStore, F
         "sms_opted_out_added": 0,
         "fan_out_members": 0,
         "fan_outs_completed": 0,
+        "lost_requeued": 0,
+        "lost_failed": 0,
     }
     assert store.unpublished() == [message]
 

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from notify.adapters.postgres.database import Repository
 from notify.adapters.postgres.messages import store_messages_for_rows
-from notify.ports import ReleasedBatch
+from notify.waiting_ports import ReleasedBatch
 
 # Notifications waiting for a digest whose window has closed: per recipient, channel, event
 # type and movie (as record_verdicts opened the windows), the latest stands for the group (it
@@ -80,6 +80,40 @@ RETURNING n.event_id, n.channel, n.user_id
 """
 
 
+# Rows waiting in a queue for longer than its whole receive schedule (queued_at: migration 0002) have
+# lost their message, dead-lettered while the database was down or lost. Within the attempt budget
+# they are queued again; past it they fail as a dead-lettered message's rows do (a redrive of nothing).
+_LOST_SQL = """
+WITH lost AS MATERIALIZED (
+    SELECT event_id, channel, user_id, attempts FROM notifications
+    WHERE status IN ('queued', 'retrying') AND queued_at < %(before)s
+    ORDER BY queued_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+),
+failed AS (
+    UPDATE notifications n
+    SET status = 'failed', reason = 'retries_exhausted',
+        error = 'its message was lost after the last allowed attempt'
+    FROM lost l
+    WHERE (n.event_id, n.channel, n.user_id) = (l.event_id, l.channel, l.user_id)
+      AND l.attempts >= %(budget)s
+    RETURNING 1
+),
+requeued AS (
+    UPDATE notifications n
+    SET status = 'queued', queued_at = %(now)s, error = 'its message was lost; queued again'
+    FROM lost l
+    WHERE (n.event_id, n.channel, n.user_id) = (l.event_id, l.channel, l.user_id)
+      AND l.attempts < %(budget)s
+    RETURNING n.event_id, n.channel, n.user_id
+)
+SELECT event_id, channel, user_id, (SELECT count(*) FROM failed) FROM requeued
+UNION ALL
+SELECT NULL, NULL, NULL, (SELECT count(*) FROM failed) WHERE NOT EXISTS (SELECT 1 FROM requeued)
+"""
+
+
 class PostgresWaiting(Repository):
     """WaitingNotifications."""
 
@@ -113,3 +147,37 @@ class PostgresWaiting(Repository):
                 max_bytes=self._max_message_bytes,
             )
         return ReleasedBatch(notifications=len(released), outbox=outbox)
+
+    def oldest_queued_s(self, now: datetime) -> float | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT min(queued_at) FROM notifications WHERE status IN ('queued', 'retrying')"
+            ).fetchone()
+        oldest = row[0] if row else None
+        return None if oldest is None else round(max(0.0, (now - oldest).total_seconds()), 1)
+
+    def requeue_lost(
+        self,
+        now: datetime,
+        *,
+        queued_before: datetime,
+        attempt_budget: int,
+        limit: int,
+        queue_by_channel_priority: dict[str, str],
+        chunk_size: int,
+    ) -> ReleasedBatch:
+        with self._connection() as conn:
+            rows = conn.execute(
+                _LOST_SQL,
+                {"before": queued_before, "now": now, "budget": attempt_budget, "limit": limit},
+            ).fetchall()
+            failed = int(rows[0][3]) if rows else 0
+            requeued = [(event_id, channel, user_id) for event_id, channel, user_id, _ in rows if event_id]
+            outbox = store_messages_for_rows(
+                conn,
+                requeued,
+                queues=queue_by_channel_priority,
+                chunk_size=chunk_size,
+                max_bytes=self._max_message_bytes,
+            )
+        return ReleasedBatch(notifications=len(requeued), outbox=outbox, failed=failed)

@@ -1,0 +1,75 @@
+"""The RabbitMQ dead-letter queues (`<queue>-dlq`): how many messages each holds, and the redrive."""
+
+from collections.abc import Callable, Sequence
+
+import pika
+import pika.exceptions
+
+from notify.adapters.rabbitmq import DEAD_LETTER_SUFFIX
+from notify.errors import BrokerUnavailable
+
+_NOT_FOUND = 404
+
+
+class RabbitDeadLetters:
+    """A connection per call: health asks at most every few seconds, a redrive is an operator's."""
+
+    def __init__(self, url: str, queues: Sequence[str]) -> None:
+        self._parameters = pika.URLParameters(url)
+        self._queues = list(queues)
+
+    def _on_connection[T](self, action: Callable[[pika.BlockingConnection], T]) -> T:
+        try:
+            connection = pika.BlockingConnection(self._parameters)
+            try:
+                return action(connection)
+            finally:
+                if connection.is_open:
+                    connection.close()
+        except (pika.exceptions.AMQPError, OSError) as error:
+            raise BrokerUnavailable(f"rabbitmq: {type(error).__name__}") from error
+
+    @staticmethod
+    def _depth(connection: pika.BlockingConnection, name: str) -> int | None:
+        """Messages in the queue; None when nobody declared it yet (passive: a probe makes no queue).
+        The broker closes the channel on a missing queue, so each queue gets its own."""
+        try:
+            channel = connection.channel()
+            depth = int(channel.queue_declare(name, passive=True).method.message_count)
+            channel.close()
+            return depth
+        except pika.exceptions.ChannelClosedByBroker as error:
+            if error.reply_code == _NOT_FOUND:
+                return None
+            raise
+
+    def depths(self) -> dict[str, int]:
+        def count(connection: pika.BlockingConnection) -> dict[str, int]:
+            found = {
+                q + DEAD_LETTER_SUFFIX: self._depth(connection, q + DEAD_LETTER_SUFFIX) for q in self._queues
+            }
+            return {name: depth for name, depth in found.items() if depth is not None}
+
+        return self._on_connection(count)
+
+    def redrive(self, queue: str) -> int:
+        """Move every message of `queue`'s DLQ back to `queue`: each is published (and confirmed)
+        before it is acknowledged, so a crash in between leaves it in both, never in neither."""
+        if queue not in self._queues:
+            raise ValueError(f"no such queue: {queue}")
+
+        def move(connection: pika.BlockingConnection) -> int:
+            if not self._depth(connection, queue + DEAD_LETTER_SUFFIX):
+                return 0
+            channel = connection.channel()
+            channel.confirm_delivery()
+            moved = 0
+            while True:
+                method, properties, body = channel.basic_get(queue + DEAD_LETTER_SUFFIX, auto_ack=False)
+                if method is None:
+                    return moved
+                channel.basic_publish("", queue, body, properties, mandatory=True)
+                channel.basic_ack(method.delivery_tag)
+                moved += 1
+
+        return self._on_connection(move)

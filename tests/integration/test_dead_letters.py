@@ -1,0 +1,65 @@
+"""The dead-letter queues on the real RabbitMQ (scratch queues) and, through moto, on SQS: their
+depths for GET /health, and the redrive back into the main queue."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pika
+import pytest
+
+from notify.adapters.rabbitmq import DEAD_LETTER_SUFFIX, topology
+from notify.adapters.rabbitmq_dead_letters import RabbitDeadLetters
+from notify.channels import all_queue_names
+from notify.errors import BrokerUnavailable
+from notify_dev.scratch import RABBITMQ_URL
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def amqp(queue_prefix: str) -> Iterator[Any]:
+    """A channel, with the scratch prefix's whole topology declared as the worker declares it."""
+    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+    channel = connection.channel()
+    for queue in all_queue_names(queue_prefix):
+        for name, arguments in topology(queue):
+            channel.queue_declare(name, durable=True, arguments=arguments)
+    try:
+        yield channel
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
+def bodies(amqp: Any, queue: str) -> list[bytes]:
+    taken: list[bytes] = []
+    while True:
+        method, _, body = amqp.basic_get(queue, auto_ack=True)
+        if method is None:
+            return taken
+        taken.append(body)
+
+
+def test_rabbitmq_dead_letters_are_counted_then_redriven_into_their_queue(
+    amqp: Any, queue_prefix: str
+) -> None:
+    queues = all_queue_names(queue_prefix)
+    email_high = f"{queue_prefix}-email-high"
+    for n in range(3):
+        amqp.basic_publish("", email_high + DEAD_LETTER_SUFFIX, f'{{"n": {n}}}'.encode())
+    dead_letters = RabbitDeadLetters(RABBITMQ_URL, queues)
+
+    depths = dead_letters.depths()
+    moved = dead_letters.redrive(email_high)
+
+    assert depths == {queue + DEAD_LETTER_SUFFIX: (3 if queue == email_high else 0) for queue in queues}
+    assert moved == 3
+    assert dead_letters.depths()[email_high + DEAD_LETTER_SUFFIX] == 0
+    assert bodies(amqp, email_high) == [b'{"n": 0}', b'{"n": 1}', b'{"n": 2}']
+
+
+def test_rabbitmq_dead_letters_refuse_an_unknown_queue_and_report_an_outage(queue_prefix: str) -> None:
+    with pytest.raises(ValueError, match="no such queue"):
+        RabbitDeadLetters(RABBITMQ_URL, all_queue_names(queue_prefix)).redrive("elsewhere")
+    with pytest.raises(BrokerUnavailable):
+        RabbitDeadLetters("amqp://guest:guest@127.0.0.1:1/%2F", all_queue_names(queue_prefix)).depths()
