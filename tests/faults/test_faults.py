@@ -22,9 +22,11 @@ from notify.dispatch import DispatchPolicy
 from notify_dev.api import ACCEPTED_STATUSES, PENDING_STATUSES
 from notify_dev.endpoints import aws
 from notify_dev.polling import wait_for
+from notify_dev.redrive import redrive
 from tests.faults import stack
 from tests.faults.conftest import Faults, check
 from tests.faults.proxy import FaultPolicy, FaultProxy
+from tests.faults.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.faults
 
@@ -322,3 +324,63 @@ def test_oversized_outbox(faults: Faults) -> None:
     assert published_at is None, "a message SQS refuses was marked published"
     assert parked_at is not None, "the refused message is not parked"
     assert reason, "the parked message does not say why"
+
+
+def _dead_lettered(faults: Faults, queue: str) -> int:
+    sqs = aws("sqs", faults.endpoints["localstack_url"])
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=faults.endpoints["queues"][f"{queue}-dlq"], AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def test_db_outage_long(faults: Faults) -> None:
+    """send-email and the tick reach PostgreSQL through a TCP proxy, cut before the event is posted
+    and healed only once the event's message is dead-lettered (its receive schedule ran out). The tick
+    then finds the rows still queued past the schedule and queues them again; nobody acts by hand.
+
+    The tick is told the local schedule as the local stack runs it (NOTIFY_WORKER_MESSAGE_BUDGET_SECONDS
+    1, margin 10 s: 83 s for 3 receives and a 5 s visibility timeout) so the scenario takes minutes,
+    not the template's 20."""
+    queue = "notify-email-high"
+    users = faults.users(60)
+    dead_before = _dead_lettered(faults, queue)
+    with TcpProxy() as database:
+        through_proxy = {
+            "NOTIFY_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{database.port}/notify",
+            "NOTIFY_WORKER_MESSAGE_BUDGET_SECONDS": "1",
+            "NOTIFY_LOST_MESSAGE_MARGIN_SECONDS": "10",
+        }
+        with (
+            stack.function_configuration(
+                faults.lambda_, faults.functions["send_email"], environment=through_proxy
+            ),
+            stack.function_configuration(
+                faults.lambda_, faults.endpoints["tick_function"], environment=through_proxy
+            ),
+        ):
+            database.cut()
+            cut_at = time.monotonic()
+            status, answer = faults.post(users)  # ingest reaches the database directly
+            assert status == 202, answer
+            wait_for(
+                lambda: _dead_lettered(faults, queue) > dead_before,
+                timeout=240,
+                interval=2,
+                what="the event's message in the DLQ",
+            )
+            outage_s = time.monotonic() - cut_at
+            stranded = faults.statuses([answer["event_id"]])
+            database.heal()
+            result = faults.account("db-outage-long", users, [answer["event_id"]], settle_timeout=240)
+            # The dead-lettered message, redriven now, finds every row final: nothing is sent again.
+            redriven = redrive(queue=queue)
+            after_redrive = faults.account(
+                "db-outage-long-redriven", users, [answer["event_id"]], settle_timeout=60
+            )
+
+    print(f"db-outage-long: outage {outage_s:.0f} s, rows at heal {stranded}, redriven {redriven}")
+    assert stranded == {"queued": len(users)}, f"rows at heal: {stranded}"
+    assert redriven.get(queue, 0) >= 1, redriven
+    check(result, allowed_duplicates=0)
+    check(after_redrive, allowed_duplicates=0)
