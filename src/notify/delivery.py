@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from notify.backoff import provider_retry_delay_s
 from notify.channels import CONTACT_FIELD, Channel, QueueRouter, Tier, tier_for
 from notify.controls import OVER_CAP, SUPPRESSED, ControlRules, Verdict, decide, preferences_from_document
 from notify.dispatch import DispatchPolicy, TimeLeft, dispatch
@@ -79,6 +80,7 @@ class DeliveryReport:
     unconfirmed: list[uuid.UUID] = field(default_factory=list)
     failed: list[uuid.UUID] = field(default_factory=list)
     retrying: list[uuid.UUID] = field(default_factory=list)
+    deferred: list[uuid.UUID] = field(default_factory=list)  # the provider failed for now
     already_handled: list[uuid.UUID] = field(default_factory=list)
     handed_back: list[uuid.UUID] = field(default_factory=list)
     held_back: dict[uuid.UUID, Verdict] = field(default_factory=dict)
@@ -195,7 +197,7 @@ def _send_one(
         except RetryableError as error:
             delay = policy.send_backoff_s * 2 ** (attempt - 1)
             if attempt >= policy.send_attempts or time_left() < policy.dispatch.safety_margin_s + delay:
-                return _not_sent(user, ports, final_attempt, str(error))
+                return _retry_later(message, user, ports, str(error))
         except Exception as error:
             logger.exception("unexpected send failure", extra={"event_id": str(message.event_id)})
             return _not_sent(user, ports, final_attempt, f"unexpected: {type(error).__name__}")
@@ -214,6 +216,16 @@ def _suppress_gone(channel: Channel, address: str, reason: str, ports: DeliveryP
         logger.exception(
             "an address the provider gave up on could not be suppressed", extra={"reason": reason}
         )
+
+
+def _retry_later(message: NotificationMessage, user: Recipient, ports: DeliveryPorts, error: str) -> Outcome:
+    """The provider failed for now (5xx, throttling, no connection): the row waits out a backoff
+    outside the queue (`deferred`, released by the tick), so that an outage spends no receive count
+    and nothing lands in the DLQ; the next claim after the type's max age ends it `expired`."""
+    now = ports.clock()
+    age_s = (now - message.created_dt).total_seconds()
+    retry_at = now + timedelta(seconds=provider_retry_delay_s(age_s))
+    return Outcome(user.user_id, "deferred", now, "provider_unavailable", error, retry_at=retry_at)
 
 
 def _not_sent(user: Recipient, ports: DeliveryPorts, final_attempt: bool, error: str) -> Outcome:

@@ -230,8 +230,9 @@ class Directory(Protocol):
 class Outcome:
     """How one recipient's send ended in one attempt.
 
-    `status`: sent, unconfirmed (the provider may have it: no answer in time), failed, or
-    retrying (a later attempt sends it)."""
+    `status`: sent, unconfirmed (the provider may have it: no answer in time), failed, deferred
+    (the provider failed for now: tried again from `retry_at`, through the tick), or retrying (a
+    later attempt sends it)."""
 
     user_id: uuid.UUID
     status: str
@@ -239,6 +240,7 @@ class Outcome:
     reason: str | None = None
     error: str | None = None
     provider_id: str | None = None
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True)

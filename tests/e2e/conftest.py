@@ -394,9 +394,10 @@ def settle_rows(
     meanwhile: Callable[[], None] | None = None,
     every_s: float = 15,
     interval: float = 0.5,
+    pending: frozenset[str] = PENDING_STATUSES,
 ) -> tuple[float, dict[str, int]]:
-    """Wait until no row of the events is queued, sending or retrying, or `timeout` passed, or (with
-    `stall_s`) no row became final for that long; `meanwhile` runs every `every_s`. Answers
+    """Wait until no row of the events is `pending` (queued, sending or retrying), or `timeout` passed,
+    or (with `stall_s`) no row became final for that long; `meanwhile` runs every `every_s`. Answers
     (time.monotonic() at the end, the statuses then); the caller judges them."""
     start = time.monotonic()
     next_call = start + every_s
@@ -404,7 +405,7 @@ def settle_rows(
     while True:
         counts = row_statuses(database_url, event_ids)
         now = time.monotonic()
-        unfinished = sum(n for status, n in counts.items() if status in PENDING_STATUSES)
+        unfinished = sum(n for status, n in counts.items() if status in pending)
         final = sum(counts.values()) - unfinished
         if final != last_final:
             last_final, last_progress = final, now

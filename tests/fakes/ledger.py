@@ -56,6 +56,8 @@ class FakeLedger(FakeTables):
             row.provider_id = outcome.provider_id or row.provider_id
             if outcome.status in ("sent", "unconfirmed"):
                 row.sent_at = outcome.at
+            if outcome.status == "deferred":
+                row.deliver_after = outcome.retry_at
             row.claimed_until = row.claim_token = None
             written.add(outcome.user_id)
         given_back = {

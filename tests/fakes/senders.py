@@ -17,7 +17,8 @@ class FakeSender:
 
     sent: list[tuple[str, Rendered]] = field(default_factory=list)
     errors: list[NotifyError] = field(default_factory=list)
-    fail_addresses: dict[str, NotifyError | list[NotifyError]] = field(default_factory=dict)
+    # a failure per address; any exception, as a sender with a bug raises one too
+    fail_addresses: dict[str, Exception | list[NotifyError]] = field(default_factory=dict)
     latency_s: float = 0.0
     calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from notify_dev.api import ACCEPTED_STATUSES
+from notify_dev.api import ACCEPTED_STATUSES, PENDING_STATUSES
 from notify_dev.endpoints import aws
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import (
@@ -101,7 +101,13 @@ class Faults:
         )
         return rows[0][0] if rows else None
 
-    def settle(self, event_ids: list[str], timeout: float, tick: bool = True) -> tuple[float, dict[str, int]]:
+    def settle(
+        self,
+        event_ids: list[str],
+        timeout: float,
+        tick: bool = True,
+        pending: frozenset[str] = PENDING_STATUSES,
+    ) -> tuple[float, dict[str, int]]:
         """Wait until no row of the events is queued, sending or retrying (or `timeout`, or 90 s in which
         no row became final: a lease, a redelivery and a tick sweep all fit in that); meanwhile, with
         `tick`, the tick runs every 15 s as well as on the EventBridge minute (its sweeps sooner, not
@@ -111,6 +117,7 @@ class Faults:
             event_ids,
             timeout,
             stall_s=90,
+            pending=pending,
             meanwhile=lambda: (
                 stack.invoke_tick(self.lambda_, self.endpoints["tick_function"]) if tick else None
             ),
@@ -123,11 +130,14 @@ class Faults:
         event_ids: list[str],
         settle_timeout: float = 120,
         tick: bool = True,
+        pending: frozenset[str] = PENDING_STATUSES,
     ) -> Result:
         """Settle, wait the grace period, count; the scenario's line goes to the terminal summary."""
         started = time.monotonic()
         event_ids = [e for e in event_ids if e]
-        settled_at, _ = self.settle(event_ids, settle_timeout, tick) if event_ids else (time.monotonic(), {})
+        settled_at, _ = (
+            self.settle(event_ids, settle_timeout, tick, pending) if event_ids else (time.monotonic(), {})
+        )
         counts = counts_after_grace(users, ["email"], settled_at)["email"]
         rows = self.sql(
             "SELECT user_id::text, status FROM notifications"

@@ -384,3 +384,40 @@ def test_db_outage_long(faults: Faults) -> None:
     assert redriven.get(queue, 0) >= 1, redriven
     check(result, allowed_duplicates=0)
     check(after_redrive, allowed_duplicates=0)
+
+
+def test_provider_outage_long(faults: Faults) -> None:
+    """Every SES send answered 503 / Throttling by the proxy (never forwarded) for longer than the
+    local stack's whole receive schedule (3 receives, ~70 s), then healed. Recipients wait outside the
+    queue (`deferred`, retried by the tick at half their age, at least 10 s), so no receive count runs
+    out, nothing is dead-lettered, and everyone is sent once the provider is back."""
+    queue = "notify-email-high"
+    users = faults.users(60)
+    function = faults.functions["send_email"]
+    dead_before = _dead_lettered(faults, queue)
+    with (
+        FaultProxy(FaultPolicy(fail_rate=1.0)) as proxy,
+        stack.function_configuration(faults.lambda_, function, environment=provider_through(proxy)),
+    ):
+        status, answer = faults.post(users)
+        assert status == 202, answer
+        event_id = answer["event_id"]
+        outage_s = 100  # > (5 s visibility + 10·2ⁿ s backoff) over 3 receives
+        time.sleep(outage_s)
+        during = faults.statuses([event_id])
+        refused = proxy.sends("fail")
+        proxy.policy = FaultPolicy()  # healed: every send is forwarded
+        result = faults.account(
+            "provider-outage-long",
+            users,
+            [event_id],
+            settle_timeout=300,
+            pending=PENDING_STATUSES | {"deferred"},
+        )
+    dead_after = _dead_lettered(faults, queue)
+
+    print(f"provider-outage-long: outage {outage_s} s, {refused} sends refused, rows then {during}")
+    assert refused >= len(users), f"the proxy refused {refused} sends"
+    assert set(during) <= {"deferred", "queued", "sending"}, f"rows during the outage: {during}"
+    assert dead_after == dead_before, "a message was dead-lettered during the outage"
+    check(result, allowed_duplicates=0)

@@ -350,3 +350,29 @@ def test_record_verdicts_of_the_attempt_holding_the_claim_are_written_and_releas
         None,
         None,
     )
+
+
+def test_a_deferred_outcome_waits_for_its_retry_time_then_the_tick_queues_it_again(
+    store: PostgresStore, pg_dsn: str
+) -> None:
+    [user] = [make_user(phone=False, push=False)]
+    stored = stored_event(store, [user], channels=[EMAIL])
+    token, _ = claim_as(store, stored.event_id, EMAIL, [user.user_id], NOW)
+    retry_at = NOW + timedelta(seconds=40)
+    outcome = Outcome(
+        user.user_id, "deferred", NOW, "provider_unavailable", "ses: Throttling", retry_at=retry_at
+    )
+    assert store.record_outcomes(stored.event_id, EMAIL, token, [outcome]) == {user.user_id}
+    queues = ROUTER.table()
+
+    early = store.release_waiting(retry_at - timedelta(seconds=1), 100, queues, chunk_size=250)
+    row = ledger_row(pg_dsn, stored.event_id, EMAIL, user.user_id)
+    due = store.release_waiting(retry_at, 100, queues, chunk_size=250)
+
+    assert (row["status"], row["reason"], row["claim_token"]) == ("deferred", "provider_unavailable", None)
+    assert (early.notifications, due.notifications) == (0, 1)
+    [message] = due.outbox
+    assert [u.user_id for u in NotificationMessage.model_validate_json(message.body).payload.user] == [
+        user.user_id
+    ]
+    assert ledger_row(pg_dsn, stored.event_id, EMAIL, user.user_id)["status"] == "queued"

@@ -26,6 +26,7 @@ from tests.integration.support import (
     outbox_rows,
     parse,
     record_as,
+    stored_event,
     table_counts,
 )
 
@@ -690,8 +691,26 @@ def test_health_ok_when_database_and_broker_answer(api: Api) -> None:
 
     assert (answer.status, answer.json) == (
         200,
-        {"status": "ok", "database": "ok", "broker": "ok", "outbox": {"parked": 0}},
+        {
+            "status": "ok",
+            "database": "ok",
+            "broker": "ok",
+            "outbox": {"parked": 0},
+            "oldest_queued_s": None,
+            "dead_letters": {},
+        },
     )
+
+
+def test_health_shows_how_long_the_oldest_queued_row_has_waited(api: Api, store: PostgresStore) -> None:
+    stored_event(store, [make_user()])
+    with psycopg.connect(api.dsn, autocommit=True) as conn:
+        conn.execute("UPDATE notifications SET queued_at = now() - interval '10 minutes'")
+
+    answer = api.get("/health")
+
+    assert answer.status == 200
+    assert 600 <= answer.json["oldest_queued_s"] < 660
 
 
 def test_health_broker_down_is_503(make_api: MakeApi) -> None:

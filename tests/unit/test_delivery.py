@@ -238,27 +238,55 @@ def test_deliver_message_tries_a_transient_failure_again_within_the_attempt() ->
     assert set(ledger.statuses().values()) == {"sent"}
 
 
-def test_deliver_message_transient_failure_that_persists_releases_the_recipient_and_reraises() -> None:
+def test_deliver_message_transient_failure_that_persists_defers_the_recipient_outside_the_queue() -> None:
     msg = message(emails("a@example.com", "b@example.com", "c@example.com"))
     ledger = ledger_for(msg)
     sender = FakeSender(fail_addresses={"b@example.com": RetryableError("ses: Throttling")})
 
-    with pytest.raises(RetryableError, match="released for a later attempt"):
-        deliver(msg, ledger, sender)
+    report = deliver(msg, ledger, sender, final_attempt=True)  # not raised: the message is done
 
     first, second, third = (u.user_id for u in msg.payload.user)
     assert sorted(address for address, _ in sender.sent) == ["a@example.com", "c@example.com"]
-    assert ledger.statuses() == {first: "sent", second: "retrying", third: "sent"}
-    assert ledger.rows[(msg.event_id, Channel.EMAIL, second)].error == "ses: Throttling"
+    assert ledger.statuses() == {first: "sent", second: "deferred", third: "sent"}
+    assert report.deferred == [second]
+    row = ledger.rows[(msg.event_id, Channel.EMAIL, second)]
+    # the tick queues it again from deliver_after: 10 s for a notification just made
+    assert (row.reason, row.error, row.deliver_after) == (
+        "provider_unavailable",
+        "ses: Throttling",
+        NOW + timedelta(seconds=10),
+    )
 
 
-def test_deliver_message_retry_after_a_released_recipient_sends_only_it() -> None:
+@pytest.mark.parametrize(
+    ("age", "wait"),
+    [
+        (timedelta(0), timedelta(seconds=10)),
+        (timedelta(minutes=4), timedelta(minutes=2)),
+        (timedelta(hours=3), timedelta(minutes=15)),
+    ],
+)
+def test_deliver_message_provider_retry_waits_half_the_notifications_age_within_bounds(
+    age: timedelta, wait: timedelta
+) -> None:
+    msg = message(emails("b@example.com"))
+    ledger = ledger_for(msg)
+    sender = FakeSender(fail_addresses={"b@example.com": RetryableError("ses: ServiceUnavailable")})
+
+    deliver_with_fakes(msg, ledger, sender, StubRenderer(), now=NOW + age)
+
+    [row] = ledger.rows.values()
+    assert (row.status, row.deliver_after) == ("deferred", NOW + age + wait)
+
+
+def test_deliver_message_retry_after_a_deferred_recipient_sends_only_it() -> None:
     msg = message(emails("a@example.com", "b@example.com", "c@example.com"))
     ledger = ledger_for(msg)
     blips: list[NotifyError] = [RetryableError("blip")] * 3
     sender = FakeSender(fail_addresses={"b@example.com": blips})
-    with pytest.raises(RetryableError):
-        deliver(msg, ledger, sender)
+    deliver(msg, ledger, sender)
+    deferred = ledger.rows[(msg.event_id, Channel.EMAIL, msg.payload.user[1].user_id)]
+    deferred.status = "queued"  # what the tick does once deliver_after has come
 
     report = deliver(msg, ledger, sender)
 
@@ -268,13 +296,13 @@ def test_deliver_message_retry_after_a_released_recipient_sends_only_it() -> Non
         "c@example.com",
     ]
     assert report.sent == [msg.payload.user[1].user_id]
-    assert ledger.rows[(msg.event_id, Channel.EMAIL, msg.payload.user[1].user_id)].attempts == 2
+    assert deferred.attempts == 2
 
 
-def test_deliver_message_final_attempt_marks_what_still_fails_retries_exhausted() -> None:
+def test_deliver_message_final_attempt_marks_an_unexpected_failure_retries_exhausted() -> None:
     msg = message(emails("a@example.com", "b@example.com"))
     ledger = ledger_for(msg)
-    sender = FakeSender(fail_addresses={"b@example.com": RetryableError("ses: ServiceUnavailable")})
+    sender = FakeSender(fail_addresses={"b@example.com": KeyError("a bug in the sender")})
 
     with pytest.raises(RetryableError, match="failed on the last attempt"):  # on to the DLQ
         deliver(msg, ledger, sender, final_attempt=True)
@@ -282,7 +310,7 @@ def test_deliver_message_final_attempt_marks_what_still_fails_retries_exhausted(
     first, second = (u.user_id for u in msg.payload.user)
     assert ledger.statuses() == {first: "sent", second: "failed"}
     failed = ledger.rows[(msg.event_id, Channel.EMAIL, second)]
-    assert (failed.reason, failed.error) == ("retries_exhausted", "ses: ServiceUnavailable")
+    assert (failed.reason, failed.error) == ("retries_exhausted", "unexpected: KeyError")
 
 
 def test_deliver_message_provider_timeout_is_recorded_unconfirmed_and_not_sent_again() -> None:
@@ -310,7 +338,7 @@ def test_deliver_message_provider_timeout_is_recorded_unconfirmed_and_not_sent_a
 def test_deliver_message_unexpected_exception_releases_the_recipient() -> None:
     msg = message(emails("a@example.com", "b@example.com"))
     ledger = ledger_for(msg)
-    sender = FakeSender(fail_addresses={"b@example.com": RuntimeError("bug")})  # type: ignore[dict-item]
+    sender = FakeSender(fail_addresses={"b@example.com": RuntimeError("bug")})
 
     with pytest.raises(RetryableError):
         deliver(msg, ledger, sender)

@@ -83,10 +83,31 @@ def test_handle_sqs_batch_redelivered_batch_sends_nothing_twice(installed: Insta
     assert len(installed.senders[Channel.EMAIL].sent) == 2
 
 
-def test_handle_sqs_batch_retryable_record_is_reported_and_deferred(installed: Installed) -> None:
+def test_handle_sqs_batch_provider_outage_defers_the_recipient_and_acknowledges_the_record(
+    installed: Installed,
+) -> None:
     event = load_event("sqs_email")
     installed.seed(event)
+    installed.services.settings.max_receives = 3  # the record's third receive: its last
     installed.senders[Channel.EMAIL].fail_addresses["boris@example.ru"] = RetryableError("ses: Throttling")
+
+    response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
+
+    # No receive is spent on the outage: the row waits in the database, the tick queues it again.
+    assert response == {"batchItemFailures": []}
+    assert installed.retry_delay.calls == []
+    assert sent_addresses(installed.senders[Channel.EMAIL]) == ["alice@example.com"]
+    [boris] = messages_of(event)[1].payload.user
+    row = next(row for (_, _, user), row in installed.ledger.rows.items() if user == boris.user_id)
+    assert (row.status, row.reason) == ("deferred", "provider_unavailable")
+
+
+def test_handle_sqs_batch_record_that_failed_unexpectedly_is_reported_and_deferred(
+    installed: Installed,
+) -> None:
+    event = load_event("sqs_email")
+    installed.seed(event)
+    installed.senders[Channel.EMAIL].fail_addresses["boris@example.ru"] = KeyError("a bug")
     failing = event["Records"][1]
 
     response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
@@ -103,7 +124,7 @@ def test_handle_sqs_batch_final_receive_marks_retries_exhausted(installed: Insta
     event = load_event("sqs_email")
     installed.seed(event)
     installed.services.settings.max_receives = 3
-    installed.senders[Channel.EMAIL].fail_addresses["boris@example.ru"] = RetryableError("ses: Throttling")
+    installed.senders[Channel.EMAIL].fail_addresses["boris@example.ru"] = KeyError("a bug")
 
     response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
 

@@ -109,7 +109,7 @@ def test_senders_count_what_was_sent_when_the_message_goes_back_to_its_queue(
     installed.store.add_message(sent)
     for user in users:
         installed.store.preferences[user.user_id] = PreferencesDocument(quiet_hours=None)
-    installed.sender.fail_addresses["later@example.com"] = RetryableError("throttled")
+    installed.sender.fail_addresses["later@example.com"] = KeyError("a bug in the sender")
 
     with pytest.raises(RetryableError, match="released for a later attempt"):
         deliver_body(sent.model_dump_json(), channel=Channel.EMAIL, attempt=1, time_left=lambda: 60.0)

@@ -31,8 +31,8 @@ _RECORD_OUTCOMES_SQL = (
 WITH outcome AS (
     SELECT * FROM unnest(
         %(user_ids)s::uuid[], %(statuses)s::text[], %(ats)s::timestamptz[], %(reasons)s::text[],
-        %(errors)s::text[], %(provider_ids)s::text[]
-    ) AS o (user_id, status, at, reason, error, provider_id)
+        %(errors)s::text[], %(provider_ids)s::text[], %(retry_ats)s::timestamptz[]
+    ) AS o (user_id, status, at, reason, error, provider_id, retry_at)
 ),
 written AS (
     UPDATE notifications n
@@ -40,6 +40,8 @@ written AS (
         error = coalesce(fb.diagnostic, o.error),
         provider_message_id = coalesce(o.provider_id, n.provider_message_id),
         sent_at = CASE WHEN o.status IN ('sent', 'unconfirmed') THEN o.at ELSE n.sent_at END,
+        -- deferred: the provider failed for now; the tick queues the row again from retry_at
+        deliver_after = CASE WHEN o.status = 'deferred' THEN o.retry_at ELSE n.deliver_after END,
         claimed_until = NULL, claim_token = NULL
     FROM outcome o
     -- Feedback that arrived before this send was recorded (LocalStack publishes the delivery
@@ -144,6 +146,7 @@ class PostgresLedger(Repository):
                     "reasons": [o.reason for o in outcomes],
                     "errors": [o.error[:1000] if o.error else None for o in outcomes],
                     "provider_ids": [o.provider_id for o in outcomes],
+                    "retry_ats": [o.retry_at for o in outcomes],
                 },
             ).fetchall()
         return {row[0] for row in rows}
