@@ -1,5 +1,6 @@
 """deliver_message with recipient controls: each verdict recorded, the order of the rules, caps."""
 
+import itertools
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -294,6 +295,32 @@ def test_deliver_message_with_controls_skips_over_the_frequency_cap() -> None:
     assert row(ledger, msg, capped) == ("skipped", "frequency_cap", None)
     assert ledger.reservations.count((fresh.user_id, PROMO, Channel.EMAIL, NOW, msg.event_id)) == 1
     assert ledger.reservations.count((capped.user_id, PROMO, Channel.EMAIL, NOW, msg.event_id)) == 0
+
+
+def test_deliver_message_provider_outage_retries_until_the_max_age_then_expires() -> None:
+    user = person("a@example.com")
+    msg = build([user], priority=8)  # a new episode matters for 48 h; high tier: no quiet hours
+    ledger = ledger_for(msg)
+    down = FakeSender(fail_addresses={"a@example.com": RetryableError("ses: ServiceUnavailable")})
+    [stored] = ledger.rows.values()
+    tries = []
+    now = NOW
+    while stored.status != "expired":
+        deliver(msg, ledger, down, now=now)
+        tries.append(now)
+        if stored.status == "deferred":
+            assert stored.deliver_after is not None
+            now, stored.status = stored.deliver_after, "queued"  # the tick, once deliver_after has come
+
+    assert down.sent == []
+    assert (stored.status, stored.reason) == ("expired", "stale")
+    assert tries[-2] - NOW <= timedelta(hours=48) < tries[-1] - NOW
+    # the waits grow (10 s, 10 s, …, half the age) and stop growing at 15 minutes
+    waits = [later - earlier for earlier, later in itertools.pairwise(tries)]
+    assert waits[0] == timedelta(seconds=10)
+    assert waits == sorted(waits)
+    assert max(waits) == timedelta(minutes=15)
+    assert len(tries) < 250
 
 
 def test_deliver_message_with_controls_retry_reuses_its_cap_reservation() -> None:
