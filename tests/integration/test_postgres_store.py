@@ -481,3 +481,22 @@ def test_message_bodies_are_valid_notification_messages(store: PostgresStore) ->
         (1, EventType.COMMENT_LIKED, Channel.PUSH),
         (1, EventType.COMMENT_LIKED, Channel.EMAIL),
     }
+
+
+def test_event_view_recounts_the_rows_at_most_every_few_seconds(store: PostgresStore, pg_dsn: str) -> None:
+    stored = stored_event(store, [make_user(), make_user()])
+    first = store.event_view(stored.event_id)
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("UPDATE notifications SET status = 'sent' WHERE event_id = %s", (stored.event_id,))
+        polled = store.event_view(stored.event_id)  # within COUNTS_FRESH_FOR_S: no scan of the rows
+        conn.execute("UPDATE event_status_counts SET counted_at = now() - interval '1 minute'")
+        # another request is recounting (it holds the event's lock): this one answers the stored counts
+        with psycopg.connect(pg_dsn) as recounting:
+            recounting.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"event-counts:{stored.event_id}",)
+            )
+            during = store.event_view(stored.event_id)
+        later = store.event_view(stored.event_id)
+
+    views = [first, polled, during, later]
+    assert [view.counts if view else None for view in views] == [{"queued": 6}] * 3 + [{"sent": 6}]

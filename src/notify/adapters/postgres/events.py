@@ -226,11 +226,8 @@ class PostgresEvents(Repository):
             row["fan_out"] = fan_out_view(
                 row["status"], row["recipients"], row.pop("fan_out_done"), row.pop("fan_out_complete")
             )
-            counts = cur.execute(
-                "SELECT status, count(*) AS n FROM notifications WHERE event_id = %s GROUP BY status",
-                (event_id,),
-            ).fetchall()
-        return EventView(**row, counts={c["status"]: c["n"] for c in counts})
+            counts = _status_counts(cur, event_id)
+        return EventView(**row, counts=counts)
 
     def notifications_page(
         self, event_id: uuid.UUID, status: str | None, limit: int, cursor: str | None
@@ -263,3 +260,42 @@ class PostgresEvents(Repository):
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1]["channel"], rows[-1]["user_id"]) if more else None
         return NotificationPage(items=[NotificationView(**row) for row in rows], next_cursor=next_cursor)
+
+
+# Counts by status, recounted when older than this. Polling a large event would otherwise read all
+# its rows on every request.
+COUNTS_FRESH_FOR_S = 2.0
+
+_CACHED_COUNTS_SQL = """
+SELECT counts, counted_at > now() - make_interval(secs => %(fresh_s)s) AS fresh
+FROM event_status_counts WHERE event_id = %(event_id)s
+"""
+
+_RECOUNT_SQL = """
+WITH counted AS (
+    SELECT coalesce(jsonb_object_agg(status, n), '{}'::jsonb) AS counts
+    FROM (SELECT status, count(*) AS n FROM notifications WHERE event_id = %(event_id)s GROUP BY status) s
+)
+INSERT INTO event_status_counts (event_id, counts, counted_at)
+SELECT %(event_id)s, counts, now() FROM counted
+ON CONFLICT (event_id) DO UPDATE SET counts = excluded.counts, counted_at = excluded.counted_at
+RETURNING counts
+"""
+
+
+def _status_counts(cur: psycopg.Cursor[Any], event_id: uuid.UUID) -> dict[str, int]:
+    """The event's counts by status: the stored ones while fresh; else recounted by the one request
+    that gets the event's advisory lock, while the others answer the stored ones (a first poll, with
+    nothing stored yet, counts too)."""
+    params = {"event_id": event_id, "fresh_s": COUNTS_FRESH_FOR_S}
+    cached = cur.execute(_CACHED_COUNTS_SQL, params).fetchone()
+    if cached is not None and cached["fresh"]:
+        return dict(cached["counts"])
+    locked = cur.execute(
+        "SELECT pg_try_advisory_xact_lock(hashtextextended(%(key)s, 0)) AS locked",
+        {"key": f"event-counts:{event_id}"},
+    ).fetchone()
+    if cached is not None and not (locked and locked["locked"]):
+        return dict(cached["counts"])
+    recounted = cur.execute(_RECOUNT_SQL, params).fetchone()
+    return dict(recounted["counts"]) if recounted else {}
