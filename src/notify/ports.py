@@ -170,10 +170,12 @@ class ScheduleStore(Protocol):
         limit: int,
         plan: Callable[[list[DueSchedule]], list[Firing]],
         chunk_size: int,
+        max_users: int,
     ) -> FiredBatch:
-        """In one transaction: claim up to `limit` due schedules (skipping those another tick
-        holds), let `plan` decide, store the occurrences' events, notifications and messages,
-        and move the schedules on."""
+        """In one transaction: claim up to `limit` due schedules, oldest first, while their user lists
+        add up to no more than `max_users` (the first is taken whatever its size), skipping those
+        another tick holds; let `plan` decide, store the occurrences' events, notifications and
+        messages, and move the schedules on."""
         ...
 
     def list_schedules(

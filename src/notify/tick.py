@@ -73,12 +73,13 @@ def run_tick(
     waiting: WaitingNotifications,
     opt_outs: SmsOptOuts | None = None,
     fan_outs: FanOuts | None = None,
-    time_left: Callable[[], float] = lambda: 0.0,
+    time_left: Callable[[], float] | None = None,
 ) -> TickReport:
     """Re-publish whatever an outage left in the outbox, then send the occurrences that are due
     and the notifications whose wait is over; then, when it is due (`policy.sms_opt_outs_every`),
     suppress the numbers that opted out of SMS at the carrier (none given: not at all); last, step the
-    fan-outs of events to an audience while `time_left()` seconds allow.
+    fan-outs of events to an audience while `time_left()` seconds allow. Without `time_left` (tests,
+    tools) no fan-out step is taken and the due schedules are fired to the end.
 
     The steps are independent: one that fails is logged and the others still run (the relay
     first, so that nothing earlier can keep it from running); the tick then raises
@@ -114,6 +115,8 @@ def run_tick(
             router=policy.router,
             chunk_size=policy.chunk_size,
             batch_size=policy.batch_size,
+            users_per_batch=policy.fan_out_step,
+            time_left=time_left or (lambda: 1.0),
         ),
         FireReport(sent=0, skipped_late=0),
     )
@@ -149,7 +152,7 @@ def run_tick(
                 publisher=publisher,
                 policy=FanOutPolicy(policy.router, policy.fan_out_step, policy.chunk_size),
                 now=lambda: now,
-                time_left=time_left,
+                time_left=time_left or (lambda: 0.0),
             ),
             FanOutReport(),
         )

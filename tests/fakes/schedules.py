@@ -8,6 +8,7 @@ from notify.ports import (
     DueSchedule,
     FiredBatch,
     Firing,
+    NewSchedule,
 )
 from tests.fakes.tables import FakeTables
 
@@ -16,13 +17,29 @@ class FakeSchedules(FakeTables):
     """Due schedules are planned and moved to their next run; the firings are recorded."""
 
     def fire_due(
-        self, now: datetime, limit: int, plan: Callable[[list[DueSchedule]], list[Firing]], chunk_size: int
+        self,
+        now: datetime,
+        limit: int,
+        plan: Callable[[list[DueSchedule]], list[Firing]],
+        chunk_size: int,
+        max_users: int,
     ) -> FiredBatch:
+        ready = sorted(
+            (s for s in self.schedules.values() if s.next_run_at is not None and s.next_run_at <= now),
+            key=lambda s: (s.next_run_at, s.schedule_id),
+        )[:limit]
+        taken: list[NewSchedule] = []
+        users = 0
+        for schedule in ready:
+            if taken and users >= max_users:
+                break
+            taken.append(schedule)
+            users += max(1, len(schedule.user_ids))
         due = [
             DueSchedule(s.schedule_id, s.event_type, s.priority, s.cron, s.timezone, s.next_run_at)
-            for s in self.schedules.values()
-            if s.next_run_at is not None and s.next_run_at <= now
-        ][:limit]
+            for s in taken
+            if s.next_run_at is not None
+        ]
         if not due:
             return FiredBatch(claimed=0, sent=0, skipped_late=0)
         firings = plan(due)

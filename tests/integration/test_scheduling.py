@@ -251,6 +251,7 @@ class HoldingStore(PostgresStore):
         limit: int,
         plan: Callable[[list[DueSchedule]], list[Firing]],
         chunk_size: int,
+        max_users: int,
     ) -> FiredBatch:
         def held(due: list[DueSchedule]) -> list[Firing]:
             firings = plan(due)
@@ -258,7 +259,7 @@ class HoldingStore(PostgresStore):
             assert self.release.wait(60), "never released"
             return firings
 
-        return super().fire_due(now, limit, held, chunk_size)
+        return super().fire_due(now, limit, held, chunk_size, max_users)
 
 
 # ---- cadences ----------------------------------------------------------------------------------
@@ -1196,3 +1197,70 @@ def test_delete_schedule_is_204_then_nothing_more_is_sent(
     assert {i["schedule_id"] for i in api.get("/schedules", query={"state": "cancelled"}).json["items"]} == {
         str(schedule_id)
     }
+
+
+def test_fire_due_takes_schedules_while_their_users_fit_the_budget_and_a_large_one_alone(
+    svc: Service, store: PostgresStore
+) -> None:
+    users = [make_user() for _ in range(12)]
+    store.upsert_users(users)
+    now = at("2025-03-10 09:05")
+    # due at 09:00, 09:01 and 09:02; the large one at 09:03
+    threes = [
+        svc.schedule(users[3 * i : 3 * i + 3], now=now - timedelta(hours=1), schedule=f"{i} 9 * * *")
+        for i in range(3)
+    ]
+    large = svc.schedule(users, now=now - timedelta(hours=1), schedule="3 9 * * *")
+    claimed: list[list[uuid.UUID]] = []
+
+    def plan(due: list[DueSchedule]) -> list[Firing]:
+        claimed.append([d.schedule_id for d in due])
+        return []  # nothing is sent or moved on: only what was claimed together matters
+
+    for _ in range(2):
+        store.fire_due(now, 100, plan, CHUNK, max_users=5)
+
+    # 3 users, then 3 more starting under the budget of 5; the third three start at 6
+    assert claimed[0] == threes[:2]
+    assert claimed[1] == threes[:2]  # nothing moved on: the same two again
+    claimed.clear()
+    store.fire_due(now, 100, plan, CHUNK, max_users=1)
+    assert claimed == [threes[:1]]  # the first is taken whatever its size
+    with psycopg.connect(svc.dsn, autocommit=True) as conn:  # the three-user ones have run
+        conn.execute("UPDATE schedules SET state = 'done' WHERE schedule_id = ANY(%s)", (threes,))
+    claimed.clear()
+    store.fire_due(now, 100, plan, CHUNK, max_users=5)
+    assert claimed == [[large]]  # 12 users, over the budget: alone
+
+
+def test_tick_spreads_a_minute_of_large_occurrences_over_transactions_of_bounded_size(
+    svc: Service, store: PostgresStore, pg_dsn: str
+) -> None:
+    users = [make_user() for _ in range(8)]
+    store.upsert_users(users)
+    now = at("2025-03-10 09:00")
+    for i in range(4):
+        svc.schedule(users[2 * i : 2 * i + 2], now=now - timedelta(hours=1), schedule="0 9 * * *")
+    publisher = FakePublisher()
+
+    batches: list[int] = []
+    original = store.fire_due
+
+    def counted(*args: Any, **kwargs: Any) -> FiredBatch:
+        batch = original(*args, **kwargs)
+        batches.append(batch.claimed)
+        return batch
+
+    store.fire_due = counted  # type: ignore[method-assign]
+    report = run_tick(
+        now=now,
+        schedules=store,
+        waiting=store,
+        outbox=store,
+        publisher=publisher,
+        policy=tick_policy(fan_out_step=3),
+        time_left=lambda: 30.0,
+    )
+
+    assert report.occurrences_sent == 4
+    assert batches == [2, 2, 0]  # 2 + 2 users start under 3 each time; then none is due

@@ -76,6 +76,7 @@ def tick_policy(
     chunk_size: int = 250,
     batch_size: int = 1000,
     reservations_kept_for: timedelta | None = None,
+    fan_out_step: int = 10_000,
 ) -> TickPolicy:
     """The tick's policy as the settings' defaults make it, with what a test changes."""
     return TickPolicy(
@@ -85,4 +86,5 @@ def tick_policy(
         chunk_size=chunk_size,
         batch_size=batch_size,
         reservations_kept_for=reservations_kept_for,
+        fan_out_step=fan_out_step,
     )

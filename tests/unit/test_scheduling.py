@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -194,7 +195,12 @@ class BatchStore(FakeOutboxMarks):
     cron: str | None = "*/5 * * * *"
 
     def fire_due(
-        self, now: datetime, limit: int, plan: Callable[[list[DueSchedule]], list[Firing]], chunk_size: int
+        self,
+        now: datetime,
+        limit: int,
+        plan: Callable[[list[DueSchedule]], list[Firing]],
+        chunk_size: int,
+        max_users: int,
     ) -> FiredBatch:
         self.calls.append(limit)
         taken = min(limit, self.waiting)
@@ -208,7 +214,7 @@ class BatchStore(FakeOutboxMarks):
         return FiredBatch(claimed=taken, sent=len(sent), skipped_late=taken - len(sent), outbox=outbox)
 
 
-def fire(store: BatchStore, publisher: FakePublisher, **options: int) -> FireReport:
+def fire(store: BatchStore, publisher: FakePublisher, **options: Any) -> FireReport:
     return fire_due_schedules(
         now=NOW,
         schedules=store,  # type: ignore[arg-type]  # only fire_due is used
@@ -222,9 +228,9 @@ def fire(store: BatchStore, publisher: FakePublisher, **options: int) -> FireRep
 
 
 @pytest.mark.parametrize(
-    ("waiting", "calls"), [(0, [3]), (2, [3]), (3, [3, 3]), (7, [3, 3, 3]), (9, [3, 3, 3, 3])]
+    ("waiting", "calls"), [(0, [3]), (2, [3, 3]), (3, [3, 3]), (7, [3, 3, 3, 3]), (9, [3, 3, 3, 3])]
 )
-def test_fire_due_schedules_loops_batches_until_one_is_not_full(waiting: int, calls: list[int]) -> None:
+def test_fire_due_schedules_loops_batches_until_one_claims_nothing(waiting: int, calls: list[int]) -> None:
     store, publisher = BatchStore(waiting=waiting), FakePublisher()
 
     report = fire(store, publisher, batch_size=3)
@@ -234,6 +240,16 @@ def test_fire_due_schedules_loops_batches_until_one_is_not_full(waiting: int, ca
     assert len(publisher.published) == waiting
     assert store.published == [m.message_id for m in publisher.published]
     assert store.waiting == 0
+
+
+def test_fire_due_schedules_stops_when_the_time_is_up_after_its_first_batch() -> None:
+    store, publisher = BatchStore(waiting=100), FakePublisher()
+    left = iter([5.0, 0.0])  # asked before the second batch and the third
+
+    report = fire(store, publisher, batch_size=3, time_left=lambda: next(left))
+
+    assert store.calls == [3, 3]
+    assert (report.sent, store.waiting) == (6, 94)
 
 
 def test_fire_due_schedules_stops_after_max_batches() -> None:
@@ -251,7 +267,7 @@ def test_fire_due_schedules_counts_late_occurrences_and_publishes_nothing_for_th
     report = fire(store, publisher, batch_size=2)
 
     assert report == FireReport(sent=0, skipped_late=5)
-    assert store.calls == [2, 2, 2]
+    assert store.calls == [2, 2, 2, 2]  # the last finds none due
     assert publisher.published == []
     assert all(not f.send for f in store.planned)
 
@@ -262,7 +278,7 @@ def test_fire_due_schedules_with_the_broker_down_keeps_going_and_leaves_messages
     report = fire(store, publisher, batch_size=2)
 
     assert report == FireReport(sent=5, skipped_late=0)
-    assert store.calls == [2, 2, 2]
+    assert store.calls == [2, 2, 2, 2]
     assert (publisher.published, store.published) == ([], [])
 
 

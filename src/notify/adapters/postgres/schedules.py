@@ -93,6 +93,24 @@ SELECT NULL, NULL, count(*)::text FROM new_event
 """
 
 
+# The due schedules of one transaction: oldest first, while the users of those before stay under the
+# budget (so the first is always taken; an audience counts 1 here: its members are fanned out in steps).
+_DUE_SQL = """
+WITH candidate AS (
+    SELECT schedule_id, next_run_at, greatest(cardinality(user_ids), 1) AS users,
+           sum(greatest(cardinality(user_ids), 1)) OVER (ORDER BY next_run_at, schedule_id) AS running
+    FROM schedules
+    WHERE state = 'active' AND next_run_at <= %(now)s
+    ORDER BY next_run_at, schedule_id
+    LIMIT %(limit)s
+)
+SELECT s.schedule_id, s.event_type, s.priority, s.cron, s.timezone, s.next_run_at
+FROM schedules s JOIN candidate c USING (schedule_id)
+WHERE c.running - c.users < %(max_users)s AND s.state = 'active' AND s.next_run_at <= %(now)s
+ORDER BY c.next_run_at, c.schedule_id
+FOR UPDATE OF s SKIP LOCKED
+"""
+
 _SCHEDULE_COLUMNS = """
     s.schedule_id, s.event_type, s.priority, s.cron, s.timezone, s.start_dt, s.state, s.next_run_at,
     s.last_run_at, s.runs, s.skipped_runs, cardinality(s.user_ids) AS users, s.created_at, s.audience
@@ -114,6 +132,7 @@ class PostgresSchedules(Repository):
         limit: int,
         plan: Callable[[list[DueSchedule]], list[Firing]],
         chunk_size: int,
+        max_users: int,
     ) -> FiredBatch:
         with self._connection() as conn:
             due = [
@@ -125,17 +144,7 @@ class PostgresSchedules(Repository):
                     timezone=row[4],
                     due_at=row[5],
                 )
-                for row in conn.execute(
-                    """
-                    SELECT schedule_id, event_type, priority, cron, timezone, next_run_at
-                    FROM schedules
-                    WHERE state = 'active' AND next_run_at <= %s
-                    ORDER BY next_run_at
-                    LIMIT %s
-                    FOR UPDATE SKIP LOCKED
-                    """,
-                    (now, limit),
-                )
+                for row in conn.execute(_DUE_SQL, {"now": now, "limit": limit, "max_users": max_users})
             ]
             if not due:
                 return FiredBatch(claimed=0, sent=0, skipped_late=0)
