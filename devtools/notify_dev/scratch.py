@@ -13,7 +13,7 @@ from typing import Any
 import pika
 import psycopg
 
-from notify.adapters.rabbitmq import topology
+from notify.adapters.rabbitmq_topology import topology
 from notify.channels import all_queue_names
 
 ADMIN_DSN = os.environ.get("NOTIFY_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -47,6 +47,7 @@ def scratch_queue_prefix(prefix: str = "t") -> Iterator[str]:
             for queue in all_queue_names(queue_prefix):
                 for name, _ in topology(queue):
                     channel.queue_delete(name)
+                channel.queue_delete(queue + "-retry")  # the single retry queue of older releases
         finally:
             connection.close()
 

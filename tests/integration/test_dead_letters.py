@@ -7,8 +7,8 @@ from typing import Any
 import pika
 import pytest
 
-from notify.adapters.rabbitmq import DEAD_LETTER_SUFFIX, topology
 from notify.adapters.rabbitmq_dead_letters import RabbitDeadLetters
+from notify.adapters.rabbitmq_topology import DEAD_LETTER_SUFFIX, declare_topology
 from notify.channels import all_queue_names
 from notify.errors import BrokerUnavailable
 from notify_dev.scratch import RABBITMQ_URL
@@ -20,10 +20,8 @@ pytestmark = pytest.mark.integration
 def amqp(queue_prefix: str) -> Iterator[Any]:
     """A channel, with the scratch prefix's whole topology declared as the worker declares it."""
     connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+    declare_topology(connection, all_queue_names(queue_prefix))
     channel = connection.channel()
-    for queue in all_queue_names(queue_prefix):
-        for name, arguments in topology(queue):
-            channel.queue_declare(name, durable=True, arguments=arguments)
     try:
         yield channel
     finally:

@@ -15,8 +15,9 @@ import pytest
 
 from notify import bootstrap
 from notify.adapters.postgres import PostgresStore
-from notify.adapters.rabbitmq import DEAD_LETTER_SUFFIX, RETRY_SUFFIX, RabbitPublisher
+from notify.adapters.rabbitmq import RabbitPublisher
 from notify.adapters.rabbitmq_consumer import RabbitConsumer
+from notify.adapters.rabbitmq_topology import DEAD_LETTER_SUFFIX, DELAY_STEPS_S, delay_queue
 from notify.backoff import retry_delay_s
 from notify.channels import Channel, EventType, QueueRouter, Tier, all_queue_names, queue_name
 from notify.dispatch import TimeLeft
@@ -69,6 +70,15 @@ def drain(amqp: Any, queue: str) -> list[tuple[Any, bytes]]:
 
 def ready(amqp: Any, queue: str) -> int:
     return int(amqp.queue_declare(queue, passive=True).method.message_count)
+
+
+def delays(queue: str) -> list[str]:
+    """The queue's delay queues, one per backoff step."""
+    return [delay_queue(queue, step) for step in DELAY_STEPS_S]
+
+
+def waiting_in_delays(amqp: Any, queue: str) -> int:
+    return sum(ready(amqp, name) for name in delays(queue))
 
 
 def message(queue: str, body: bytes | None = None) -> OutboundMessage:
@@ -319,7 +329,7 @@ def test_worker_takes_high_before_normal_before_low(
 # ---- RabbitConsumer: retries and dead letters -----------------------------------------------------
 
 
-def test_worker_parks_retryable_failure_in_retry_queue_with_attempt_and_expiration(
+def test_worker_parks_retryable_failure_in_the_delay_queue_of_its_step_with_its_attempt(
     publisher: RabbitPublisher, make_worker: Callable[..., RabbitConsumer], queue_prefix: str, amqp: Any
 ) -> None:
     queue = queue_name(Channel.EMAIL, Tier.NORMAL, queue_prefix)
@@ -330,13 +340,13 @@ def test_worker_parks_retryable_failure_in_retry_queue_with_attempt_and_expirati
     assert worker.take_one() is True
     worker.close()  # an unacked original would go back to its queue here
 
-    parked = drain(amqp, queue + RETRY_SUFFIX)
+    parked = drain(amqp, delay_queue(queue, 40))  # 30 s, rounded up to the step of 40 s
     assert len(parked) == 1
     properties, body = parked[0]
     assert body == original.body
     assert properties.message_id == str(original.message_id)
     assert properties.headers["x-attempt"] == 2
-    assert properties.expiration == "30000"
+    assert properties.expiration is None  # the queue's TTL decides, never the message's
     assert properties.delivery_mode == pika.DeliveryMode.Persistent.value
     assert ready(amqp, queue) == 0
     assert ready(amqp, queue + DEAD_LETTER_SUFFIX) == 0
@@ -355,7 +365,7 @@ def test_worker_delivers_a_retried_message_after_its_delay(
     worker.close()
 
     assert deliver.calls == [(original.body, Channel.SMS, 1), (original.body, Channel.SMS, 2)]
-    for name in (queue, queue + RETRY_SUFFIX, queue + DEAD_LETTER_SUFFIX):
+    for name in (queue, *delays(queue), queue + DEAD_LETTER_SUFFIX):
         assert ready(amqp, name) == 0, name
 
 
@@ -369,7 +379,7 @@ def test_worker_dead_letters_after_max_attempts(
     worker = make_worker(deliver, max_attempts=3, retry_delay_s=lambda a: 0.05)
 
     take_until(worker, lambda: ready(amqp, queue + DEAD_LETTER_SUFFIX) == 1)
-    time.sleep(0.2)  # would a fourth attempt come back from the retry queue?
+    time.sleep(1.2)  # would a fourth attempt come back from the delay queue (1 s)?
     assert worker.take_one() is False
     worker.close()
 
@@ -379,7 +389,7 @@ def test_worker_dead_letters_after_max_attempts(
     assert dead[0][0].message_id == str(original.message_id)
     assert dead[0][0].expiration is None
     assert ready(amqp, queue) == 0
-    assert ready(amqp, queue + RETRY_SUFFIX) == 0
+    assert waiting_in_delays(amqp, queue) == 0
 
 
 def test_worker_dead_letters_a_permanent_error_at_once(
@@ -405,7 +415,7 @@ def test_worker_dead_letters_a_permanent_error_at_once(
     dead = drain(amqp, queue + DEAD_LETTER_SUFFIX)
     assert [body for _, body in dead] == [malformed.body]
     assert ready(amqp, queue) == 0
-    assert ready(amqp, queue + RETRY_SUFFIX) == 0
+    assert waiting_in_delays(amqp, queue) == 0
 
 
 def test_worker_retries_an_unexpected_exception_like_a_retryable_one(
@@ -421,7 +431,7 @@ def test_worker_retries_an_unexpected_exception_like_a_retryable_one(
     worker.close()
 
     assert [attempt for _, _, attempt in deliver.calls] == [1, 2]
-    for name in (queue, queue + RETRY_SUFFIX, queue + DEAD_LETTER_SUFFIX):
+    for name in (queue, *delays(queue), queue + DEAD_LETTER_SUFFIX):
         assert ready(amqp, name) == 0, name
 
 
@@ -446,7 +456,7 @@ def test_worker_dead_letters_a_message_on_the_wrong_channel_queue(
     worker.close()
 
     assert [body for _, body in drain(amqp, queue + DEAD_LETTER_SUFFIX)] == [wrong.body]
-    assert ready(amqp, queue + RETRY_SUFFIX) == 0
+    assert waiting_in_delays(amqp, queue) == 0
     assert ready(amqp, queue) == 0
 
 
@@ -564,7 +574,7 @@ def test_event_is_delivered_end_to_end_once_per_recipient_and_channel(
         ).fetchall()
     assert dict(after) == {"sent": total}
     for name in all_queue_names(queue_prefix):
-        for queue in (name, name + RETRY_SUFFIX, name + DEAD_LETTER_SUFFIX):
+        for queue in (name, *delays(name), name + DEAD_LETTER_SUFFIX):
             assert ready(amqp, queue) == 0, queue
 
 

@@ -6,6 +6,7 @@ of messages costs one wait for confirms instead of one per message. Every publis
 reported refused, not published; so is a nacked one.
 """
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -16,27 +17,34 @@ import pika.exceptions
 from pika.adapters.select_connection import IOLoop
 from pika.spec import Basic
 
+from notify.adapters.rabbitmq_topology import declare_topology
 from notify.errors import BrokerUnavailable
 from notify.ports import OutboundMessage, PublishOutcome, Refused
 
-RETRY_SUFFIX = "-retry"
-DEAD_LETTER_SUFFIX = "-dlq"
 # RabbitMQ closes the channel on a message over its max_message_size (16 MiB by default since 4.0,
 # 128 MiB before), failing everything behind it; such a message is refused before it is sent.
 RABBITMQ_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
-def topology(queue: str) -> list[tuple[str, dict[str, Any]]]:
-    """The queues behind one channel-and-tier queue: itself, its delayed-retry queue, its DLQ.
+# Topologies declared by this process, so that each new session does not declare them again.
+_declared: set[tuple[str, tuple[str, ...]]] = set()
+_declared_lock = threading.Lock()
 
-    A message parked in the retry queue expires (per-message TTL = the backoff) and is
-    dead-lettered back into the main queue.
-    """
-    return [
-        (queue, {}),
-        (queue + RETRY_SUFFIX, {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue}),
-        (queue + DEAD_LETTER_SUFFIX, {}),
-    ]
+
+def ensure_topology(parameters: pika.URLParameters, queues: Sequence[str]) -> None:
+    """Declare the queues' topology (rabbitmq_topology) once per process, as the worker does."""
+    broker = f"{parameters.host}:{parameters.port}{parameters.virtual_host}"
+    key = (broker, tuple(queues))
+    with _declared_lock:
+        if key in _declared:
+            return
+        connection = pika.BlockingConnection(parameters)
+        try:
+            declare_topology(connection, queues)
+        finally:
+            if connection.is_open:
+                connection.close()
+        _declared.add(key)
 
 
 def message_properties(message_id: str, headers: dict[str, Any] | None = None, **extra: Any) -> Any:
@@ -95,6 +103,7 @@ class RabbitPublisher:
         try:
             try:
                 if self._session is None:
+                    ensure_topology(self._parameters, self._queues)
                     self._session = _ConfirmingSession(self._parameters, self._queues, self._timeout)
                 return action(self._session)
             except (pika.exceptions.AMQPConnectionError, OSError):
@@ -150,11 +159,9 @@ class _ConfirmingSession:
         channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=self._declare)
 
     def _declare(self, _frame: Any) -> None:
-        for queue in self._queues:
-            self._channel.queue_declare(queue, durable=True, callback=self._on_declared)
-
-    def _on_declared(self, _frame: Any) -> None:
-        self._declared += 1
+        # The topology was declared (ensure_topology, blocking, once per process): a publish to a
+        # queue that is missing comes back (mandatory) and is refused, never lost.
+        self._declared = len(self._queues)
 
     def ping(self, timeout: float) -> None:
         """One round trip to the broker: a cached connection may have died unnoticed."""

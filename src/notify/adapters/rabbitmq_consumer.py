@@ -4,9 +4,10 @@ to the same code the send functions run.
 
 Queues are read strictly by urgency: a normal-tier message is taken only when every
 high-tier queue is empty, a low-tier one only when the normal ones are empty too.
-A failed message is parked in its retry queue for an exponentially growing delay, and
+A failed message is parked in the delay queue of its backoff step (rabbitmq_topology), and
 after the last attempt moved to its dead-letter queue; it is acknowledged only after that
-publish is confirmed, so nothing is lost between the two.
+publish is confirmed, so nothing is lost between the two. A message that crashes the worker
+is counted by its quorum queue and dead-lettered past the delivery limit.
 """
 
 import contextlib
@@ -18,7 +19,8 @@ from typing import Any
 import pika
 import pika.exceptions
 
-from notify.adapters.rabbitmq import DEAD_LETTER_SUFFIX, RETRY_SUFFIX, message_properties, topology
+from notify.adapters.rabbitmq import message_properties
+from notify.adapters.rabbitmq_topology import DEAD_LETTER_SUFFIX, declare_topology, delay_queue, delay_step_s
 from notify.channels import Channel, QueueRouter
 from notify.errors import PermanentError, RetryableError
 from notify.logs import service_logger
@@ -56,11 +58,9 @@ class RabbitConsumer:
         if self._channel is None or not self._channel.is_open:
             self.close()
             self._connection = pika.BlockingConnection(self._parameters)
+            declare_topology(self._connection, [queue for queue, _ in self._queues])
             self._channel = self._connection.channel()
             self._channel.confirm_delivery()
-            for queue, _channel in self._queues:
-                for name, arguments in topology(queue):
-                    self._channel.queue_declare(name, durable=True, arguments=arguments)
         return self._channel
 
     def close(self) -> None:
@@ -96,29 +96,29 @@ class RabbitConsumer:
             logger.error(
                 "message cannot be delivered; dead-lettered", extra={"queue": queue, "why": str(error)}
             )
-            self._park(amqp, queue + DEAD_LETTER_SUFFIX, body, message_id, headers, None)
+            self._park(amqp, queue + DEAD_LETTER_SUFFIX, body, message_id, headers)
         except Exception as error:
             if not isinstance(error, RetryableError):
                 logger.exception("unexpected failure; message will be retried", extra={"queue": queue})
             headers["x-attempt"] = attempt + 1
             if attempt >= self._max_attempts:
-                self._park(amqp, queue + DEAD_LETTER_SUFFIX, body, message_id, headers, None)
+                self._park(amqp, queue + DEAD_LETTER_SUFFIX, body, message_id, headers)
             else:
                 asked = error.retry_after_s if isinstance(error, RetryableError) else None
                 delay_s = asked if asked is not None else self._retry_delay_s(attempt)
-                delay_ms = str(int(delay_s * 1000))
-                self._park(amqp, queue + RETRY_SUFFIX, body, message_id, headers, delay_ms)
+                self._park(amqp, delay_queue(queue, delay_step_s(delay_s)), body, message_id, headers)
         amqp.basic_ack(method.delivery_tag)
 
     @staticmethod
-    def _park(
-        amqp: Any, queue: str, body: bytes, message_id: str, headers: dict[str, Any], expiration: str | None
-    ) -> None:
+    def _park(amqp: Any, queue: str, body: bytes, message_id: str, headers: dict[str, Any]) -> None:
+        # Confirmed and mandatory: a queue that is missing raises here, before the original is
+        # acknowledged, so the message comes back instead of vanishing.
         amqp.basic_publish(
             exchange="",
             routing_key=queue,
             body=body,
-            properties=message_properties(message_id, headers, expiration=expiration),
+            properties=message_properties(message_id, headers),
+            mandatory=True,
         )
 
     def run(self) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 import pika
 import pika.exceptions
 
-from notify.adapters.rabbitmq import DEAD_LETTER_SUFFIX
+from notify.adapters.rabbitmq_topology import DEAD_LETTER_SUFFIX
 from notify.errors import BrokerUnavailable
 
 _NOT_FOUND = 404
