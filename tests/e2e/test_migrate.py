@@ -6,8 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+import pytest
 
 from notify.adapters.postgres.migrations import shipped_migrations
+
+pytestmark = pytest.mark.e2e
 
 
 def invoke(aws: Callable[[str], Any], function: str) -> dict[str, Any]:
