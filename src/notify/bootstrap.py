@@ -34,7 +34,6 @@ from notify.adapters.rabbitmq_dead_letters import RabbitDeadLetters
 from notify.adapters.sms import SnsOptedOutNumbers, SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
 from notify.adapters.sqs_dead_letters import SqsDeadLetters
-from notify.backoff import receive_schedule_s
 from notify.cancellation import EventCancellation
 from notify.channels import Channel, EventType, QueueRouter, Tier
 from notify.controls import ControlRules, FrequencyCap
@@ -113,7 +112,11 @@ class Services:
             lock_timeout_ms=self.settings.lock_timeout_ms,
         )
         # Migrations are applied at deploy time, never here: a cold start only checks that they were.
-        database.check_schema()
+        try:
+            database.check_schema()
+        except Exception:
+            database.close()  # the next use builds it again: a failed check must not leave a pool open
+            raise
         return database
 
     def _repository[R: Repository](self, kind: type[R]) -> R:
@@ -300,16 +303,11 @@ class Services:
             reservations_kept_for=max((cap.window for cap in self.rules.caps.values()), default=None),
             sms_opt_outs_every=timedelta(seconds=settings.sms_opt_out_sync_seconds),
             fan_out_step=settings.fan_out_step,
-            lost=LostMessages(
-                after=timedelta(
-                    seconds=receive_schedule_s(
-                        settings.max_receives,
-                        settings.queue_visibility_timeout_seconds,
-                        settings.worker_message_budget_seconds,
-                    )
-                    + settings.lost_message_margin_seconds
-                ),
-                attempt_budget=settings.max_receives,
+            lost=LostMessages.past_the_receive_schedule(
+                settings.max_receives,
+                settings.queue_visibility_timeout_seconds,
+                settings.worker_message_budget_seconds,
+                settings.lost_message_margin_seconds,
             ),
         )
 

@@ -15,10 +15,16 @@ class Probe(Protocol):
 
 
 class DeadLetters(Protocol):
-    """The broker's dead-letter queues: what can never be processed, kept for an operator."""
+    """The broker's dead-letter queues (what can never be processed, kept for an operator) and what
+    their queues still hold."""
 
     def depths(self) -> dict[str, int]:
         """Messages in each DLQ, by the DLQ's name; BrokerUnavailable when the broker does not answer."""
+        ...
+
+    def backlog(self) -> dict[str, int]:
+        """Messages each queue still holds, waiting, in flight or delayed, by the queue's name (its
+        DLQ not counted); BrokerUnavailable when the broker does not answer."""
         ...
 
     def redrive(self, queue: str) -> int:

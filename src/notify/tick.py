@@ -1,11 +1,12 @@
 """What the minute tick does. Scheduling code takes `now`; it never reads the clock itself."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from notify.backoff import receive_schedule_s
 from notify.channels import QueueRouter
-from notify.errors import TickIncomplete
+from notify.errors import RetryableError, TickIncomplete
 from notify.fan_out import FanOutPolicy, FanOutReport, advance_fan_outs
 from notify.fan_out_ports import FanOuts
 from notify.logs import module_logger
@@ -47,6 +48,13 @@ class LostMessages:
     after: timedelta  # the queue's whole receive schedule plus a margin
     attempt_budget: int  # attempts a row may have had and still be queued again
 
+    @classmethod
+    def past_the_receive_schedule(
+        cls, max_receives: int, visibility_timeout_s: int, attempt_run_s: float, margin_s: int
+    ) -> "LostMessages":
+        schedule_s = receive_schedule_s(max_receives, visibility_timeout_s, attempt_run_s)
+        return cls(after=timedelta(seconds=schedule_s + margin_s), attempt_budget=max_receives)
+
 
 @dataclass(frozen=True)
 class TickPolicy:
@@ -74,6 +82,7 @@ def run_tick(
     opt_outs: SmsOptOuts | None = None,
     fan_outs: FanOuts | None = None,
     time_left: Callable[[], float] | None = None,
+    backlog: Callable[[], Mapping[str, int]] | None = None,
 ) -> TickReport:
     """Re-publish whatever an outage left in the outbox, then send the occurrences that are due
     and the notifications whose wait is over; then, when it is due (`policy.sms_opt_outs_every`),
@@ -131,6 +140,7 @@ def run_tick(
             chunk_size=policy.chunk_size,
             reservations_kept_for=policy.reservations_kept_for,
             lost=policy.lost,
+            backlog=backlog,
         ),
         ReleaseReport(released=0),
     )
@@ -189,10 +199,13 @@ def release_waiting(
     max_batches: int = 100,
     reservations_kept_for: timedelta | None = None,
     lost: LostMessages | None = None,
+    backlog: Callable[[], Mapping[str, int]] | None = None,
 ) -> ReleaseReport:
     """Send what quiet hours deferred and what digest windows held, now that their time has come;
-    then, given `lost`, queue again (or fail) the rows whose message is gone. Reports how many
-    notifications went back to their queues (a digest counts once)."""
+    then, given `lost`, queue again (or fail) the rows whose message is gone: only on routes whose
+    queue holds nothing by `backlog()` (in a backlog a message waits longer than its receive schedule
+    and is not lost; without `backlog`, every route). Reports how many notifications went back to
+    their queues (a digest counts once)."""
     queues = router.table()
     if reservations_kept_for is not None:
         waiting.prune_reservations(now - reservations_kept_for)
@@ -206,7 +219,8 @@ def release_waiting(
         if batch.notifications == 0:
             break
     requeued = failed = 0
-    if lost is not None:
+    routes = _idle_routes(queues, backlog) if lost is not None else []
+    if lost is not None and routes != []:
         for _ in range(max_batches):
             batch = waiting.requeue_lost(
                 now,
@@ -215,6 +229,7 @@ def release_waiting(
                 limit=batch_size,
                 queue_by_channel_priority=queues,
                 chunk_size=chunk_size,
+                routes=routes,
             )
             if batch.outbox:
                 relayed += publish_after_commit(batch.outbox, publisher=publisher, outbox=outbox, now=now)
@@ -222,3 +237,20 @@ def release_waiting(
             if batch.notifications + batch.failed < batch_size:
                 break
     return ReleaseReport(released=released, parked=relayed.parked, lost_requeued=requeued, lost_failed=failed)
+
+
+def _idle_routes(
+    queues: Mapping[str, str], backlog: Callable[[], Mapping[str, int]] | None
+) -> list[str] | None:
+    """The routes whose queue holds no message (None: every route, when nobody can tell); none when
+    the broker cannot say (the sweep waits for a tick that can)."""
+    if backlog is None:
+        return None
+    try:
+        held = backlog()
+    except RetryableError as error:
+        logger.warning(
+            "queue backlog unknown; lost messages looked for next time", extra={"error": str(error)}
+        )
+        return []
+    return [route for route, queue in queues.items() if held.get(queue, 1) == 0]

@@ -1,5 +1,6 @@
 """The port of the rows that wait: deferred (quiet hours), held (digest windows), abandoned or lost."""
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -38,8 +39,10 @@ class WaitingNotifications(Protocol):
         limit: int,
         queue_by_channel_priority: dict[str, str],
         chunk_size: int,
+        routes: Collection[str] | None = None,
     ) -> ReleasedBatch:
-        """Rows `queued` or `retrying` since before `queued_before` have lost their message: those with
-        fewer than `attempt_budget` attempts are queued again (messages in the outbox), the others
-        fail (`retries_exhausted`, counted in `failed`). At most `limit` rows, oldest first."""
+        """Rows `queued` or `retrying` since before `queued_before`, on one of `routes` ("<channel>-
+        <priority>" whose queue holds nothing; None: every route), have lost their message: those
+        with fewer than `attempt_budget` attempts are queued again (messages in the outbox), the
+        others fail (`retries_exhausted`, counted in `failed`). At most `limit` rows, oldest first."""
         ...

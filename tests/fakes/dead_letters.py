@@ -9,7 +9,13 @@ from notify.errors import BrokerUnavailable
 class FakeDeadLetters:
     messages: dict[str, list[bytes]] = field(default_factory=dict)  # main queue -> its DLQ's messages
     redriven: dict[str, list[bytes]] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)  # queue -> messages it still holds (else none)
     down: bool = False
+
+    def backlog(self) -> dict[str, int]:
+        if self.down:
+            raise BrokerUnavailable("fake broker is down")
+        return dict(self.held)
 
     def depths(self) -> dict[str, int]:
         if self.down:

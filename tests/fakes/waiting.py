@@ -1,5 +1,6 @@
 """Waiting rows in memory: deferred ones released when their time comes, old reservations pruned."""
 
+from collections.abc import Collection
 from datetime import datetime
 
 from notify.waiting_ports import ReleasedBatch
@@ -42,15 +43,18 @@ class FakeWaiting(FakeTables):
         limit: int,
         queue_by_channel_priority: dict[str, str],
         chunk_size: int,
+        routes: Collection[str] | None = None,
     ) -> ReleasedBatch:
-        """Rows queued before `queued_before` go back to `queued` or fail (no messages are built here)."""
+        """Rows queued before `queued_before` go back to `queued` or fail (no messages are built here;
+        rows carry no priority here, so `routes` is read by channel only)."""
         lost = sorted(
             (
                 row
-                for row in self.rows.values()
+                for (_, channel, _), row in self.rows.items()
                 if row.status in ("queued", "retrying")
                 and row.queued_at is not None
                 and row.queued_at < queued_before
+                and (routes is None or any(route.startswith(f"{channel}-") for route in routes))
             ),
             key=lambda row: row.queued_at or now,
         )[:limit]

@@ -8,7 +8,7 @@ import pika
 import pytest
 
 from notify.adapters.rabbitmq_dead_letters import RabbitDeadLetters
-from notify.adapters.rabbitmq_topology import DEAD_LETTER_SUFFIX, declare_topology
+from notify.adapters.rabbitmq_topology import DEAD_LETTER_SUFFIX, declare_topology, delay_queue
 from notify.channels import all_queue_names
 from notify.errors import BrokerUnavailable
 from notify_dev.scratch import RABBITMQ_URL
@@ -61,3 +61,15 @@ def test_rabbitmq_dead_letters_refuse_an_unknown_queue_and_report_an_outage(queu
         RabbitDeadLetters(RABBITMQ_URL, all_queue_names(queue_prefix)).redrive("elsewhere")
     with pytest.raises(BrokerUnavailable):
         RabbitDeadLetters("amqp://guest:guest@127.0.0.1:1/%2F", all_queue_names(queue_prefix)).depths()
+
+
+def test_rabbitmq_backlog_counts_a_queue_and_its_delay_queues(amqp: Any, queue_prefix: str) -> None:
+    queues = all_queue_names(queue_prefix)
+    sms_low = f"{queue_prefix}-sms-low"
+    amqp.basic_publish("", sms_low, b"waiting")
+    amqp.basic_publish("", delay_queue(sms_low, 900), b"retried later")
+    amqp.basic_publish("", sms_low + DEAD_LETTER_SUFFIX, b"dead")  # not a backlog
+
+    backlog = RabbitDeadLetters(RABBITMQ_URL, queues).backlog()
+
+    assert backlog == {queue: (2 if queue == sms_low else 0) for queue in queues}

@@ -109,3 +109,27 @@ def test_the_tick_publishes_the_lost_rows_again_and_reports_them(store: Postgres
     carried = [NotificationMessage.model_validate_json(m.body) for m in publisher.published]
     assert sorted(len(m.payload.user) for m in carried) == [1, 3]
     assert {u.user_id for m in carried for u in m.payload.user} == {u.user_id for u in users}
+
+
+def test_rows_whose_queue_still_holds_messages_are_not_taken_for_lost(
+    store: PostgresStore, pg_dsn: str
+) -> None:
+    waiting = [make_user(phone=False, push=False) for _ in range(2)]
+    stored = stored_event(store, waiting, channels=[EMAIL])  # priority 5: the normal e-mail queue
+    publisher = FakePublisher()
+    now = max(queued_at(pg_dsn, stored.event_id).values()) + timedelta(minutes=10)
+    lost = LostMessages(after=timedelta(minutes=9), attempt_budget=5)
+    normal = ROUTER.queue_for(Channel.EMAIL, 5)
+
+    def release(held: dict[str, int] | None) -> int:
+        return release_waiting(
+            now=now, waiting=store, outbox=store, publisher=publisher, router=ROUTER, chunk_size=10,
+            lost=lost, backlog=None if held is None else (lambda: held),
+        ).lost_requeued  # fmt: skip
+
+    # a backlog: the message may still be on its way; a broker that does not say: wait and see
+    in_a_backlog = release({queue: 0 for queue in ROUTER.all_names()} | {normal: 3})
+    unknown = release({})
+    idle = release(dict.fromkeys(ROUTER.all_names(), 0))
+
+    assert (in_a_backlog, unknown, idle) == (0, 0, 2)

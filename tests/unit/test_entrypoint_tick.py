@@ -12,6 +12,7 @@ from notify.bootstrap import Services
 from notify.errors import StorageUnavailable, TickIncomplete
 from notify.ports import FiredBatch, OutboundMessage
 from notify.settings import Settings
+from notify.tick import LostMessages
 from tests.fakes import FakeEventStore, FakeLambdaContext, FakeOptedOutNumbers, FakePublisher, OutboxRow
 from tests.unit.builders import load_event
 
@@ -142,3 +143,13 @@ def test_tick_suppresses_the_numbers_opted_out_at_the_carrier_once_an_hour(
         ("sms", "+15005550099"): "opted_out_sms",
         ("sms", "+447700900149"): "opted_out_sms",
     }
+
+
+def test_a_row_is_lost_past_the_whole_receive_schedule_of_the_template_and_of_the_local_stack() -> None:
+    aws = LostMessages.past_the_receive_schedule(5, 180, 30.0, 60)
+    local = LostMessages.past_the_receive_schedule(3, 5, 30.0, 60)
+
+    # 5 x (30 s run + 180 s visibility, longer than each backoff of 10..160 s) + 60 s
+    assert (aws.after, aws.attempt_budget) == (timedelta(seconds=1110), 5)
+    # (30 + 10) + (30 + 20) + (30 + 40) + 60: the backoffs outlast a 5 s visibility
+    assert (local.after, local.attempt_budget) == (timedelta(seconds=220), 3)

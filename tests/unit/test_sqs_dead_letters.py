@@ -43,3 +43,14 @@ def test_sqs_dead_letters_refuse_an_unknown_queue_and_report_a_missing_one_as_an
         SqsDeadLetters(REGION, QUEUES).redrive("elsewhere")
     with pytest.raises(BrokerUnavailable):
         SqsDeadLetters(REGION, QUEUES).depths()  # no queue was made
+
+
+def test_sqs_backlog_counts_what_each_queue_still_holds_waiting_or_in_flight() -> None:
+    urls = make_queues()
+    sqs = boto3.client("sqs", region_name=REGION)
+    for n in range(3):
+        sqs.send_message(QueueUrl=urls["notify-sms-high"], MessageBody=str(n))
+    sqs.receive_message(QueueUrl=urls["notify-sms-high"], MaxNumberOfMessages=1)  # one in flight
+    sqs.send_message(QueueUrl=urls["notify-email-high-dlq"], MessageBody="dead")  # not a backlog
+
+    assert SqsDeadLetters(REGION, QUEUES).backlog() == {"notify-email-high": 0, "notify-sms-high": 3}

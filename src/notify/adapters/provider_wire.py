@@ -29,6 +29,12 @@ from botocore.awsrequest import (
 _wire = threading.local()
 
 
+def _forget_last_request(**_: Any) -> None:
+    # botocore's before-send: a new call begins. A connection that fails before `request()` (a TLS
+    # handshake reset on a new connection) must not inherit the previous call's flag.
+    _wire.written = False
+
+
 def request_written() -> bool:
     """Whether this thread's last provider request was written in full (True when not tracked)."""
     return bool(getattr(_wire, "written", True))
@@ -76,4 +82,5 @@ def track_writes(client: Any) -> Any:
         return client
     session._pool_classes_by_scheme = _TRACKED_POOLS
     manager.pool_classes_by_scheme = _TRACKED_POOLS
+    client.meta.events.register("before-send", _forget_last_request)
     return client

@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 import pika
 import pika.exceptions
 
-from notify.adapters.rabbitmq_topology import DEAD_LETTER_SUFFIX
+from notify.adapters.rabbitmq_topology import DEAD_LETTER_SUFFIX, DELAY_STEPS_S, delay_queue
 from notify.errors import BrokerUnavailable
 
 _NOT_FOUND = 404
@@ -52,6 +52,18 @@ class RabbitDeadLetters:
 
         return self._on_connection(count)
 
+    def backlog(self) -> dict[str, int]:
+        def count(connection: pika.BlockingConnection) -> dict[str, int]:
+            return {
+                queue: sum(
+                    self._depth(connection, name) or 0
+                    for name in [queue, *(delay_queue(queue, step) for step in DELAY_STEPS_S)]
+                )
+                for queue in self._queues
+            }
+
+        return self._on_connection(count)
+
     def redrive(self, queue: str) -> int:
         """Move every message of `queue`'s DLQ back to `queue`: each is published (and confirmed)
         before it is acknowledged, so a crash in between leaves it in both, never in neither."""
@@ -59,17 +71,18 @@ class RabbitDeadLetters:
             raise ValueError(f"no such queue: {queue}")
 
         def move(connection: pika.BlockingConnection) -> int:
-            if not self._depth(connection, queue + DEAD_LETTER_SUFFIX):
-                return 0
+            # At most what it held when asked: a message dead-lettered again meanwhile stays there.
+            held = self._depth(connection, queue + DEAD_LETTER_SUFFIX) or 0
             channel = connection.channel()
             channel.confirm_delivery()
             moved = 0
-            while True:
+            while moved < held:
                 method, properties, body = channel.basic_get(queue + DEAD_LETTER_SUFFIX, auto_ack=False)
                 if method is None:
                     return moved
                 channel.basic_publish("", queue, body, properties, mandatory=True)
                 channel.basic_ack(method.delivery_tag)
                 moved += 1
+            return moved
 
         return self._on_connection(move)

@@ -42,16 +42,43 @@ class SqsDeadLetters:
         except (ClientError, BotoCoreError) as error:
             raise BrokerUnavailable(f"sqs: {type(error).__name__}") from error
 
+    def backlog(self) -> dict[str, int]:
+        held = (
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        )
+        try:
+            return {
+                queue: sum(
+                    int(count)
+                    for count in self._sqs()
+                    .get_queue_attributes(QueueUrl=self._url(queue), AttributeNames=held)["Attributes"]
+                    .values()
+                )
+                for queue in self._queues
+            }
+        except (ClientError, BotoCoreError) as error:
+            raise BrokerUnavailable(f"sqs: {type(error).__name__}") from error
+
     def redrive(self, queue: str) -> int:
         """Move every message of `queue`'s DLQ back to `queue`: each is sent before it is deleted, so a
         crash in between leaves it in both (the ledger makes the second delivery a no-op)."""
         if queue not in self._queues:
             raise ValueError(f"no such queue: {queue}")
         sqs, source, target = self._sqs(), self._url(queue + DEAD_LETTER_SUFFIX), self._url(queue)
+        # At most what it held when asked (a message dead-lettered again meanwhile stays); long polls,
+        # since a short one may answer nothing while messages remain.
+        held = self.depths().get(queue + DEAD_LETTER_SUFFIX, 0)
         moved = 0
-        while batch := sqs.receive_message(
-            QueueUrl=source, MaxNumberOfMessages=10, VisibilityTimeout=60, WaitTimeSeconds=0
-        ).get("Messages", []):
+        while moved < held and (
+            batch := sqs.receive_message(
+                QueueUrl=source,
+                MaxNumberOfMessages=min(10, held - moved),
+                VisibilityTimeout=60,
+                WaitTimeSeconds=1,
+            ).get("Messages", [])
+        ):
             entries = [{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(batch)]
             sent = sqs.send_message_batch(QueueUrl=target, Entries=entries)
             done = {entry["Id"] for entry in sent.get("Successful", [])}

@@ -24,4 +24,5 @@ def tick_now(remaining_s: Callable[[], float] = lambda: 0.0) -> TickReport:
         ),
         fan_outs=ctx.fan_outs,
         time_left=lambda: remaining_s() - margin,
+        backlog=ctx.dead_letters.backlog,
     )

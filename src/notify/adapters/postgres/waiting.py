@@ -1,5 +1,6 @@
 """Rows whose wait is over: closed digests, ended quiet hours, abandoned sends, queued again."""
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from notify.adapters.postgres.database import Repository
@@ -85,11 +86,14 @@ RETURNING n.event_id, n.channel, n.user_id
 # they are queued again; past it they fail as a dead-lettered message's rows do (a redrive of nothing).
 _LOST_SQL = """
 WITH lost AS MATERIALIZED (
-    SELECT event_id, channel, user_id, attempts FROM notifications
-    WHERE status IN ('queued', 'retrying') AND queued_at < %(before)s
-    ORDER BY queued_at
+    SELECT n.event_id, n.channel, n.user_id, n.attempts
+    FROM notifications n JOIN events e USING (event_id)
+    WHERE n.status IN ('queued', 'retrying') AND n.queued_at < %(before)s
+      -- only where the row's queue holds nothing: in a backlog its message is still on its way
+      AND (%(routes)s::text[] IS NULL OR n.channel || '-' || e.priority = ANY(%(routes)s::text[]))
+    ORDER BY n.queued_at
     LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
+    FOR UPDATE OF n SKIP LOCKED
 ),
 failed AS (
     UPDATE notifications n
@@ -165,12 +169,17 @@ class PostgresWaiting(Repository):
         limit: int,
         queue_by_channel_priority: dict[str, str],
         chunk_size: int,
+        routes: Collection[str] | None = None,
     ) -> ReleasedBatch:
+        params = {
+            "before": queued_before,
+            "now": now,
+            "budget": attempt_budget,
+            "limit": limit,
+            "routes": None if routes is None else sorted(routes),
+        }
         with self._connection() as conn:
-            rows = conn.execute(
-                _LOST_SQL,
-                {"before": queued_before, "now": now, "budget": attempt_budget, "limit": limit},
-            ).fetchall()
+            rows = conn.execute(_LOST_SQL, params).fetchall()
             failed = int(rows[0][3]) if rows else 0
             requeued = [(event_id, channel, user_id) for event_id, channel, user_id, _ in rows if event_id]
             outbox = store_messages_for_rows(
