@@ -58,7 +58,8 @@ def amqp_channel() -> Iterator[Any]:
     try:
         yield connection.channel()
     finally:
-        connection.close()
+        if connection.is_open:  # the broker may have closed it (a test that provoked it)
+            connection.close()
 
 
 def queued_messages(prefix: str) -> int:

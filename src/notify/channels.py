@@ -55,6 +55,10 @@ def queue_name(channel: Channel, tier: Tier, prefix: str = "notify") -> str:
     return f"{prefix}-{channel}-{tier}"
 
 
+# A queue's dead-letter queue is named `<queue>-dlq`, on SQS (template.yaml) and on RabbitMQ alike.
+DEAD_LETTER_SUFFIX = "-dlq"
+
+
 def all_queue_names(prefix: str = "notify") -> list[str]:
     return [queue_name(channel, tier, prefix) for channel in Channel for tier in TIERS_BY_URGENCY]
 

@@ -10,6 +10,7 @@ from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import Services, install
 from notify.keys import issue_key
 from notify.settings import Settings
+from notify_dev.scratch import amqp_channel
 from tests.fakes import FakeDeadLetters, FakePublisher
 from tests.integration.support import ApiClient
 
@@ -53,3 +54,10 @@ def make_api(pg_dsn: str, store: PostgresStore) -> Iterator[MakeApi]:
 @pytest.fixture
 def api(make_api: MakeApi) -> Api:
     return make_api()
+
+
+@pytest.fixture
+def amqp() -> Iterator[Any]:
+    """A plain blocking channel on the local RabbitMQ, for looking into queues."""
+    with amqp_channel() as channel:
+        yield channel

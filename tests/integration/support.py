@@ -316,3 +316,18 @@ def run_at_once[T](workers: int, task: Callable[[int], T]) -> list[T]:
     if errors:
         raise errors[0]
     return [result for result in results if result is not None]
+
+
+def drain(amqp: Any, queue: str) -> list[tuple[Any, bytes]]:
+    """Take (and ack) every message waiting in a RabbitMQ `queue`: [(properties, body)] in queue order."""
+    taken: list[tuple[Any, bytes]] = []
+    while True:
+        method, properties, body = amqp.basic_get(queue, auto_ack=True)
+        if method is None:
+            return taken
+        taken.append((properties, body))
+
+
+def bodies(amqp: Any, queue: str) -> list[bytes]:
+    """The bodies `drain` takes."""
+    return [body for _, body in drain(amqp, queue)]

@@ -1,46 +1,31 @@
 """The dead-letter queues on the real RabbitMQ (scratch queues) and, through moto, on SQS: their
 depths for GET /health, and the redrive back into the main queue."""
 
-from collections.abc import Iterator
 from typing import Any
 
-import pika
 import pytest
 
 from notify.adapters.rabbitmq_dead_letters import RabbitDeadLetters
-from notify.adapters.rabbitmq_topology import DEAD_LETTER_SUFFIX, declare_topology, delay_queue
-from notify.channels import all_queue_names
+from notify.adapters.rabbitmq_topology import declare_topology, delay_queue
+from notify.channels import DEAD_LETTER_SUFFIX, all_queue_names
 from notify.errors import BrokerUnavailable
 from notify_dev.scratch import RABBITMQ_URL
+from tests.integration.support import bodies
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def amqp(queue_prefix: str) -> Iterator[Any]:
-    """A channel, with the scratch prefix's whole topology declared as the worker declares it."""
-    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
-    declare_topology(connection, all_queue_names(queue_prefix))
-    channel = connection.channel()
-    try:
-        yield channel
-    finally:
-        if connection.is_open:
-            connection.close()
-
-
-def bodies(amqp: Any, queue: str) -> list[bytes]:
-    taken: list[bytes] = []
-    while True:
-        method, _, body = amqp.basic_get(queue, auto_ack=True)
-        if method is None:
-            return taken
-        taken.append(body)
+def declared(amqp: Any, queue_prefix: str) -> Any:
+    """The `amqp` channel, the scratch prefix's whole topology declared as the worker declares it."""
+    declare_topology(amqp.connection, all_queue_names(queue_prefix))
+    return amqp
 
 
 def test_rabbitmq_dead_letters_are_counted_then_redriven_into_their_queue(
-    amqp: Any, queue_prefix: str
+    declared: Any, queue_prefix: str
 ) -> None:
+    amqp = declared
     queues = all_queue_names(queue_prefix)
     email_high = f"{queue_prefix}-email-high"
     for n in range(3):
@@ -63,7 +48,8 @@ def test_rabbitmq_dead_letters_refuse_an_unknown_queue_and_report_an_outage(queu
         RabbitDeadLetters("amqp://guest:guest@127.0.0.1:1/%2F", all_queue_names(queue_prefix)).depths()
 
 
-def test_rabbitmq_backlog_counts_a_queue_and_its_delay_queues(amqp: Any, queue_prefix: str) -> None:
+def test_rabbitmq_backlog_counts_a_queue_and_its_delay_queues(declared: Any, queue_prefix: str) -> None:
+    amqp = declared
     queues = all_queue_names(queue_prefix)
     sms_low = f"{queue_prefix}-sms-low"
     amqp.basic_publish("", sms_low, b"waiting")

@@ -17,9 +17,17 @@ from notify import bootstrap
 from notify.adapters.postgres import PostgresStore
 from notify.adapters.rabbitmq import RabbitPublisher
 from notify.adapters.rabbitmq_consumer import RabbitConsumer
-from notify.adapters.rabbitmq_topology import DEAD_LETTER_SUFFIX, DELAY_STEPS_S, delay_queue
+from notify.adapters.rabbitmq_topology import DELAY_STEPS_S, delay_queue
 from notify.backoff import retry_delay_s
-from notify.channels import Channel, EventType, QueueRouter, Tier, all_queue_names, queue_name
+from notify.channels import (
+    DEAD_LETTER_SUFFIX,
+    Channel,
+    EventType,
+    QueueRouter,
+    Tier,
+    all_queue_names,
+    queue_name,
+)
 from notify.dispatch import TimeLeft
 from notify.entrypoints.queue import deliver_body
 from notify.errors import BrokerUnavailable, RetryableError
@@ -37,6 +45,7 @@ from notify.settings import Settings
 from notify.tick import run_tick
 from notify_dev.scratch import RABBITMQ_URL
 from tests.fakes import FakeSender
+from tests.integration.support import drain
 from tests.unit.builders import tick_policy
 
 pytestmark = pytest.mark.integration
@@ -45,27 +54,6 @@ DEAD_BROKER_URL = "amqp://guest:guest@127.0.0.1:1/%2F"
 
 
 # ---- helpers -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def amqp() -> Iterator[Any]:
-    """A plain blocking channel for looking into queues."""
-    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
-    try:
-        yield connection.channel()
-    finally:
-        if connection.is_open:
-            connection.close()
-
-
-def drain(amqp: Any, queue: str) -> list[tuple[Any, bytes]]:
-    """Take (and ack) every message waiting in `queue`: [(properties, body)] in queue order."""
-    taken: list[tuple[Any, bytes]] = []
-    while True:
-        method, properties, body = amqp.basic_get(queue, auto_ack=True)
-        if method is None:
-            return taken
-        taken.append((properties, body))
 
 
 def ready(amqp: Any, queue: str) -> int:

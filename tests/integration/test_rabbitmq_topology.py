@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,39 +13,20 @@ import pytest
 
 from notify.adapters.rabbitmq_consumer import RabbitConsumer
 from notify.adapters.rabbitmq_topology import (
-    DEAD_LETTER_SUFFIX,
     DELIVERY_LIMIT,
     declare_topology,
     delay_queue,
     delay_step_s,
     queue_arguments,
 )
-from notify.channels import Channel, QueueRouter, Tier, all_queue_names, queue_name
+from notify.channels import DEAD_LETTER_SUFFIX, Channel, QueueRouter, Tier, all_queue_names, queue_name
 from notify.errors import RetryableError
 from notify_dev.scratch import RABBITMQ_URL
+from tests.integration.support import bodies
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def amqp() -> Iterator[Any]:
-    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
-    try:
-        yield connection.channel()
-    finally:
-        if connection.is_open:
-            connection.close()
-
-
-def bodies(amqp: Any, queue: str) -> list[bytes]:
-    taken: list[bytes] = []
-    while True:
-        method, _, body = amqp.basic_get(queue, auto_ack=True)
-        if method is None:
-            return taken
-        taken.append(body)
 
 
 def test_a_wait_is_rounded_up_to_a_step() -> None:

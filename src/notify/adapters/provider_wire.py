@@ -42,7 +42,7 @@ def request_written() -> bool:
 
 class _Tracked:
     def request(self, *args: Any, **kwargs: Any) -> Any:
-        _wire.written = False
+        # The flag was cleared by botocore's before-send, for this call (see track_writes).
         result = super().request(*args, **kwargs)  # type: ignore[misc]
         # Reached only when every write succeeded: urllib3 swallows a write that failed with EPIPE
         # or ECONNRESET, but it is raised through here first, so the flag stays False.

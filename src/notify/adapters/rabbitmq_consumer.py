@@ -20,8 +20,8 @@ import pika
 import pika.exceptions
 
 from notify.adapters.rabbitmq import message_properties
-from notify.adapters.rabbitmq_topology import DEAD_LETTER_SUFFIX, declare_topology, delay_queue, delay_step_s
-from notify.channels import Channel, QueueRouter
+from notify.adapters.rabbitmq_topology import declare_topology, delay_queue, delay_step_s
+from notify.channels import DEAD_LETTER_SUFFIX, Channel, QueueRouter
 from notify.errors import PermanentError, RetryableError
 from notify.logs import service_logger
 

@@ -5,7 +5,8 @@ from collections.abc import Callable, Sequence
 import pika
 import pika.exceptions
 
-from notify.adapters.rabbitmq_topology import DEAD_LETTER_SUFFIX, DELAY_STEPS_S, delay_queue
+from notify.adapters.rabbitmq_topology import DELAY_STEPS_S, delay_queue, move_messages
+from notify.channels import DEAD_LETTER_SUFFIX
 from notify.errors import BrokerUnavailable
 
 _NOT_FOUND = 404
@@ -75,14 +76,6 @@ class RabbitDeadLetters:
             held = self._depth(connection, queue + DEAD_LETTER_SUFFIX) or 0
             channel = connection.channel()
             channel.confirm_delivery()
-            moved = 0
-            while moved < held:
-                method, properties, body = channel.basic_get(queue + DEAD_LETTER_SUFFIX, auto_ack=False)
-                if method is None:
-                    return moved
-                channel.basic_publish("", queue, body, properties, mandatory=True)
-                channel.basic_ack(method.delivery_tag)
-                moved += 1
-            return moved
+            return move_messages(channel, queue + DEAD_LETTER_SUFFIX, queue, limit=held)
 
         return self._on_connection(move)

@@ -21,7 +21,8 @@ from typing import Any
 import pika
 import pika.exceptions
 
-DEAD_LETTER_SUFFIX = "-dlq"
+from notify.channels import DEAD_LETTER_SUFFIX
+
 # Deliveries never acknowledged (the worker crashed holding the message) before it is dead-lettered.
 # Fixed, not a setting: every process declaring the queue must declare the same arguments.
 DELIVERY_LIMIT = 5
@@ -98,7 +99,7 @@ def _replace_classic_queue(
     holding = queue + _MOVING_SUFFIX
     channel.queue_declare(holding, durable=True, arguments={"x-queue-type": "quorum"})
     while True:
-        _move_all(channel, queue, holding)
+        move_messages(channel, queue, holding)
         try:
             channel.queue_delete(queue, if_empty=True)  # a message published meanwhile: move again
             break
@@ -113,17 +114,21 @@ def _replace_classic_queue(
     # classic queue of the same name before it was replaced.
     channel = connection.channel()
     channel.confirm_delivery()
-    _move_all(channel, holding, queue)
+    move_messages(channel, holding, queue)
     channel.queue_delete(holding)
     channel.close()
 
 
-def _move_all(channel: Any, source: str, target: str) -> int:
+def move_messages(channel: Any, source: str, target: str, limit: int | None = None) -> int:
+    """Move up to `limit` messages (all, without one) from `source` to `target` on a channel in confirm
+    mode: each is published, confirmed and mandatory, before its source is acknowledged, so a crash in
+    between leaves it in both, never in neither. Returns how many moved."""
     moved = 0
-    while True:
+    while limit is None or moved < limit:
         method, properties, body = channel.basic_get(source, auto_ack=False)
         if method is None:
-            return moved
+            break
         channel.basic_publish("", target, body, properties, mandatory=True)  # confirmed: it raises if not
         channel.basic_ack(method.delivery_tag)
         moved += 1
+    return moved

@@ -6,9 +6,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notify.adapters.aws import aws_client
+from notify.channels import DEAD_LETTER_SUFFIX
 from notify.errors import BrokerUnavailable
 
-DEAD_LETTER_SUFFIX = "-dlq"
+_WAITING = ["ApproximateNumberOfMessages"]
+# What a queue still holds: waiting, in flight (received, not deleted) and delayed.
+_HELD = [*_WAITING, "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
 
 
 class SqsDeadLetters:
@@ -28,38 +31,24 @@ class SqsDeadLetters:
             self._urls[queue] = self._sqs().get_queue_url(QueueName=queue)["QueueUrl"]
         return self._urls[queue]
 
-    def depths(self) -> dict[str, int]:
+    def _held(self, queue: str, attributes: Sequence[str]) -> int:
+        """The sum of the queue's message-count `attributes`; BrokerUnavailable when SQS fails."""
         try:
-            return {
-                queue + DEAD_LETTER_SUFFIX: int(
-                    self._sqs().get_queue_attributes(
-                        QueueUrl=self._url(queue + DEAD_LETTER_SUFFIX),
-                        AttributeNames=["ApproximateNumberOfMessages"],
-                    )["Attributes"]["ApproximateNumberOfMessages"]
-                )
-                for queue in self._queues
-            }
+            counts = self._sqs().get_queue_attributes(
+                QueueUrl=self._url(queue), AttributeNames=list(attributes)
+            )
         except (ClientError, BotoCoreError) as error:
             raise BrokerUnavailable(f"sqs: {type(error).__name__}") from error
+        return sum(int(count) for count in counts["Attributes"].values())
+
+    def depths(self) -> dict[str, int]:
+        return {
+            queue + DEAD_LETTER_SUFFIX: self._held(queue + DEAD_LETTER_SUFFIX, _WAITING)
+            for queue in self._queues
+        }
 
     def backlog(self) -> dict[str, int]:
-        held = (
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        )
-        try:
-            return {
-                queue: sum(
-                    int(count)
-                    for count in self._sqs()
-                    .get_queue_attributes(QueueUrl=self._url(queue), AttributeNames=held)["Attributes"]
-                    .values()
-                )
-                for queue in self._queues
-            }
-        except (ClientError, BotoCoreError) as error:
-            raise BrokerUnavailable(f"sqs: {type(error).__name__}") from error
+        return {queue: self._held(queue, _HELD) for queue in self._queues}
 
     def redrive(self, queue: str) -> int:
         """Move every message of `queue`'s DLQ back to `queue`: each is sent before it is deleted, so a
@@ -69,7 +58,7 @@ class SqsDeadLetters:
         sqs, source, target = self._sqs(), self._url(queue + DEAD_LETTER_SUFFIX), self._url(queue)
         # At most what it held when asked (a message dead-lettered again meanwhile stays); long polls,
         # since a short one may answer nothing while messages remain.
-        held = self.depths().get(queue + DEAD_LETTER_SUFFIX, 0)
+        held = self._held(queue + DEAD_LETTER_SUFFIX, _WAITING)
         moved = 0
         while moved < held and (
             batch := sqs.receive_message(
