@@ -58,6 +58,8 @@ class Result:
     duplicates: int
     statuses: dict[str, int] = field(default_factory=dict)
     settle_s: float = 0.0
+    # what the rows of lost recipients say (status, reason, error), to tell the cause from the log
+    lost_rows: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
     @property
     def line(self) -> str:
@@ -67,7 +69,8 @@ class Result:
         )
 
     def __str__(self) -> str:
-        return f"{self.line} (row statuses {self.statuses}, settled in {self.settle_s:.0f} s)"
+        lost = f"; lost rows (status, reason, error): {self.lost_rows[:5]}" if self.lost_rows else ""
+        return f"{self.line} (row statuses {self.statuses}, settled in {self.settle_s:.0f} s){lost}"
 
 
 class Faults:
@@ -143,18 +146,33 @@ class Faults:
         )
         counts = counts_after_grace(users, ["email"], settled_at)["email"]
         rows = self.sql(
-            "SELECT user_id::text, status FROM notifications"
+            "SELECT user_id::text, status, reason, error FROM notifications"
             " WHERE event_id = ANY(%s::uuid[]) AND channel = 'email'",
             (event_ids,),
         )
-        status_of = dict(rows)
+        status_of = {user_id: status for user_id, status, _, _ in rows}
+        details = {user_id: (status, reason, error) for user_id, status, reason, error in rows}
         statuses: dict[str, int] = {}
         for status in status_of.values():
             statuses[status] = statuses.get(status, 0) + 1
-        sent = sum(1 for u in users if status_of.get(u["user_id"]) in FINAL_SENT and counts[u["email"]] >= 1)
+        arrived = {
+            u["user_id"]
+            for u in users
+            if status_of.get(u["user_id"]) in FINAL_SENT and counts[u["email"]] >= 1
+        }
+        lost_rows = [
+            details.get(u["user_id"], ("no row", None, None)) for u in users if u["user_id"] not in arrived
+        ]
         duplicates = sum(max(0, counts[u["email"]] - 1) for u in users)
         result = Result(
-            scenario, len(users), sent, len(users) - sent, duplicates, statuses, settled_at - started
+            scenario,
+            len(users),
+            len(arrived),
+            len(users) - len(arrived),
+            duplicates,
+            statuses,
+            settled_at - started,
+            lost_rows,
         )
         report_line(self._config, "fault suite", result.line)
         print(result)
@@ -179,7 +197,8 @@ def faults(
 pytest_terminal_summary = e2e.pytest_terminal_summary
 
 
-def check(result: Result, allowed_duplicates: int = 0) -> None:
-    """The scenario's verdict: nobody lost, no more duplicates than the fault can explain."""
-    assert result.lost == 0, str(result)
+def check(result: Result, allowed_duplicates: int = 0, context: object = "") -> None:
+    """The scenario's verdict: nobody lost, no more duplicates than the fault can explain. `context`
+    (a proxy's counts, say) goes into the message, to tell a failure's cause from CI's log."""
+    assert result.lost == 0, f"{result} {context}"
     assert result.duplicates <= allowed_duplicates, f"{result}: at most {allowed_duplicates} allowed"

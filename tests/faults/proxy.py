@@ -132,6 +132,13 @@ class FaultProxy(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5. Two senders open up to 32 connections at once, and
+    # under load the accept loop (a thread of the test process) falls behind: the kernel then drops
+    # the handshake's last ACK, the sender believes itself connected and writes its request, which
+    # waits for SYN-ACK retransmits (1 s, 3 s, 7 s…) past its read timeout. That records it
+    # `unconfirmed` although it reached nobody (seen once in CI's double-delivery): a fault the
+    # scenario did not mean to inject.
+    request_queue_size = 256
 
     def __init__(self, policy: FaultPolicy, target: str = "127.0.0.1:4566", lifetime_s: float = 600) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
