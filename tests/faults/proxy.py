@@ -9,7 +9,9 @@ SNS Publish) may, by the proxy's policy,
   ServiceUnavailable, or 400 Throttling), so the provider never accepted it;
 - `hold`: be forwarded (the provider accepted it and stored the message), with the answer held for
   `hold_s` seconds, past the client's read timeout;
-- `delay`: be forwarded after `latency_s` seconds (a slow provider).
+- `delay`: be forwarded after `latency_s` seconds (a slow provider);
+- `swallowed`: not be forwarded and not answered, when the proxy's `on_send` hook says so (the
+  hook sees the call's form fields; the worker-crash scenario kills the worker from it).
 
 It is test code, not a switch in the service; it listens on 127.0.0.1 only, on a free port, and stops
 itself after `lifetime_s` even if a test forgets to.
@@ -24,6 +26,7 @@ import time
 import urllib.parse
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
@@ -88,9 +91,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _any(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        fields = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        action = fields.get("Action", [""])[0]
         proxy = self.server
         decision = proxy.policy.decide() if action in SEND_ACTIONS else "pass"
+        if action in SEND_ACTIONS and proxy.on_send is not None and proxy.on_send(fields):
+            proxy.stats.add(f"{action}:swallowed")
+            self.close_connection = True
+            return
         proxy.stats.add(f"{action or self.command}:{decision}" if action in SEND_ACTIONS else "other")
         if decision == "fail":
             _Handler._throttle_flip += 1
@@ -140,9 +148,16 @@ class FaultProxy(ThreadingHTTPServer):
     # scenario did not mean to inject.
     request_queue_size = 256
 
-    def __init__(self, policy: FaultPolicy, target: str = "127.0.0.1:4566", lifetime_s: float = 600) -> None:
+    def __init__(
+        self,
+        policy: FaultPolicy,
+        target: str = "127.0.0.1:4566",
+        lifetime_s: float = 600,
+        on_send: Callable[[dict[str, list[str]]], bool] | None = None,
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.policy = policy
+        self.on_send = on_send
         self.stats = ProxyStats()
         self._target = target
         self._lifetime_s = lifetime_s
