@@ -1233,6 +1233,20 @@ def test_fire_due_takes_schedules_while_their_users_fit_the_budget_and_a_large_o
     assert claimed == [[large]]  # 12 users, over the budget: alone
 
 
+def tick_in_steps_of_three(store: PostgresStore, publisher: FakePublisher, now: datetime) -> TickReport:
+    """One tick with 30 s left whose transactions (firings, fan-out steps) take at most 3 users."""
+    return run_tick(
+        now=now,
+        schedules=store,
+        waiting=store,
+        outbox=store,
+        publisher=publisher,
+        fan_outs=store,
+        policy=tick_policy(fan_out_step=3),
+        time_left=lambda: 30.0,
+    )
+
+
 def test_tick_spreads_a_minute_of_large_occurrences_over_transactions_of_bounded_size(
     svc: Service, store: PostgresStore, pg_dsn: str
 ) -> None:
@@ -1252,15 +1266,65 @@ def test_tick_spreads_a_minute_of_large_occurrences_over_transactions_of_bounded
         return batch
 
     store.fire_due = counted  # type: ignore[method-assign]
-    report = run_tick(
-        now=now,
-        schedules=store,
-        waiting=store,
-        outbox=store,
-        publisher=publisher,
-        policy=tick_policy(fan_out_step=3),
-        time_left=lambda: 30.0,
-    )
+    report = tick_in_steps_of_three(store, publisher, now)
 
     assert report.occurrences_sent == 4
     assert batches == [2, 2, 0]  # 2 + 2 users start under 3 each time; then none is due
+
+
+def test_an_occurrence_listing_more_users_than_a_step_is_fanned_out_in_steps(
+    svc: Service, store: PostgresStore
+) -> None:
+    users = [make_user() for _ in range(8)]
+    store.upsert_users(users)
+    unknown = uuid.uuid4()  # listed, not in the directory: skipped
+    now = at("2025-03-10 09:00")
+    schedule_id = svc.schedule([*users, unknown], now=now - timedelta(hours=1), schedule="0 9 * * *")
+
+    def occurrence_rows() -> int:
+        with psycopg.connect(svc.dsn, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(n.*) FROM events e LEFT JOIN notifications n USING (event_id)"
+                " WHERE e.schedule_id = %s",
+                (schedule_id,),
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    rows_when_fired: list[int] = []
+    steps: list[int] = []
+    fire_due, fan_out_step = store.fire_due, store.fan_out_step
+
+    def firing(*args: Any, **kwargs: Any) -> FiredBatch:
+        batch = fire_due(*args, **kwargs)
+        rows_when_fired.append(occurrence_rows())
+        return batch
+
+    def stepping(*args: Any, **kwargs: Any) -> Any:
+        step = fan_out_step(*args, **kwargs)
+        if step is not None:
+            steps.append(step.members)
+        return step
+
+    store.fire_due = firing  # type: ignore[method-assign]
+    store.fan_out_step = stepping  # type: ignore[method-assign]
+    publisher = FakePublisher()
+    report = tick_in_steps_of_three(store, publisher, now)
+
+    assert report.occurrences_sent == 1
+    assert rows_when_fired[0] == 0  # the firing stored the event, not its 8 users' rows
+    assert steps, "no fan-out step ran"
+    assert max(steps) <= 3  # the members of one transaction
+    assert sum(steps) == 9  # every listed id walked once, the unknown one included
+    messages = parse(publisher.published)
+    sent_to = Counter(user.user_id for message in messages for user in message.payload.user)
+    assert sent_to == Counter({user.user_id: 1 for user in users})
+    assert occurrence_rows() == 8
+    view = describe_schedule(schedule_id, schedules=store)
+    assert view.runs == 1
+    [event_id] = {message.event_id for message in messages}
+    event = store.event_view(event_id)
+    assert event is not None
+    assert (event.recipients, event.skipped_users) == (8, [str(unknown)])
+    assert event.fan_out is not None
+    assert event.fan_out.complete

@@ -1,4 +1,7 @@
-"""Audience fan-outs: the size of a topic, and one step of an event's fan-out, set-wise, by cursor."""
+"""Stepwise fan-outs: the size of a topic, and one step of an event's fan-out, set-wise, by cursor.
+
+An event fans out in steps when it has an audience (a topic, or everyone) or when it is the
+occurrence of a schedule listing more users than one step takes (schedules.py)."""
 
 import functools
 import json
@@ -22,15 +25,21 @@ _EVERYONE_SQL = """SELECT u.user_id FROM directory_users u
 _SUBSCRIBERS_SQL = """SELECT s.user_id FROM topic_subscribers s
     WHERE s.topic = %(audience)s AND s.user_id > %(after)s AND s.subscribed_at <= %(cutoff)s
     ORDER BY s.user_id LIMIT %(members)s"""
+# A large schedule's listed users (an occurrence's event has no audience of its own).
+_LISTED_SQL = """SELECT DISTINCT raw::uuid AS user_id
+    FROM events e JOIN schedules s USING (schedule_id) CROSS JOIN LATERAL unnest(s.user_ids) AS raw
+    WHERE e.event_id = %(event_id)s AND raw::uuid > %(after)s ORDER BY 1 LIMIT %(members)s"""
+_MEMBERS_SQL = {"everyone": _EVERYONE_SQL, "topic": _SUBSCRIBERS_SQL, "listed": _LISTED_SQL}
 
 
 @functools.cache
-def fan_out_step_sql(channels: tuple[Channel, ...], everyone: bool) -> str:
+def fan_out_step_sql(channels: tuple[Channel, ...], members: str) -> str:
     """One step: the next members' rows and messages, and the event's cursor, counts and completion.
-    The first row carries (done, complete) (message_id NULL); every other row is a message."""
+    `members` names their source (_MEMBERS_SQL). The first row carries (done, complete) (message_id
+    NULL); every other row is a message."""
     return f"""
 WITH walked AS MATERIALIZED (
-    {_EVERYONE_SQL if everyone else _SUBSCRIBERS_SQL}
+    {_MEMBERS_SQL[members]}
 ),
 {recipient_rows_sql("FROM walked w JOIN directory_users u USING (user_id)", channels)},
 envelope AS (
@@ -82,7 +91,7 @@ class PostgresFanOuts(Repository):
             # The planner's estimates of a cursor's range are wild, and JIT would cost more than the step.
             conn.execute("SELECT set_config('jit', 'off', true)")
             rows = conn.execute(
-                fan_out_step_sql(tuple(EVENT_CHANNELS[EventType(event_type)]), audience == EVERYONE),
+                fan_out_step_sql(tuple(EVENT_CHANNELS[EventType(event_type)]), _members(audience)),
                 {
                     "event_id": found_id,
                     "audience": audience,
@@ -103,6 +112,12 @@ class PostgresFanOuts(Repository):
             complete=progress[4],
             outbox=[OutboundMessage(row[0], row[1], row[2].encode()) for row in rows if row[0] is not None],
         )
+
+
+def _members(audience: str | None) -> str:
+    if audience is None:
+        return "listed"
+    return "everyone" if audience == EVERYONE else "topic"
 
 
 def audience_size(conn: psycopg.Connection[Any], topic: str) -> int | None:

@@ -30,6 +30,9 @@ from notify.ports import (
 # is left out: a retried or overlapping tick never sends one twice. Each event is stored with
 # its counts, so its row is written once. The last row carries the number of events stored
 # (message_id NULL); every other row is a message.
+# An occurrence of more than `inline_max` listed users, like an audience's, is stored with its
+# fan-out to do (fan_outs.py walks the schedule's list in steps): one transaction never holds more.
+_STEPWISE = "(s.audience IS NOT NULL OR cardinality(s.user_ids) > %(inline_max)s)"
 _OCCURRENCES_SQL = f"""
 WITH occurrence AS (
     SELECT * FROM unnest(%(event_ids)s::uuid[], %(schedule_ids)s::uuid[], %(due)s::timestamptz[],
@@ -46,7 +49,7 @@ recipient AS MATERIALIZED (
            CASE WHEN c.channel = 'push' THEN u.push_token END AS push_token,
            u.locale, u.timezone
     FROM occurrence o
-    JOIN schedules s USING (schedule_id)
+    JOIN schedules s ON s.schedule_id = o.schedule_id AND NOT {_STEPWISE}
     CROSS JOIN LATERAL (SELECT DISTINCT raw::uuid AS user_id FROM unnest(s.user_ids) AS raw) r
     JOIN directory_users u ON u.user_id = r.user_id
     CROSS JOIN LATERAL jsonb_object_keys(o.queues) AS c(channel)
@@ -67,15 +70,18 @@ new_event AS (
                         ORDER BY array_position(s.content_ids, m.movie_id))
                      FROM directory_movies m WHERE m.movie_id = ANY(s.content_ids)), '[]'::jsonb),
            o.occurrence_key,
-           CASE WHEN s.audience IS NULL THEN coalesce(k.recipients, 0)
-                WHEN s.audience = '{EVERYONE}' THEN (SELECT count(*) FROM directory_users)
-                ELSE coalesce((SELECT t.subscribers FROM topics t WHERE t.topic = s.audience), 0) END,
+           CASE WHEN s.audience = '{EVERYONE}' THEN (SELECT count(*) FROM directory_users)
+                WHEN s.audience IS NOT NULL
+                    THEN coalesce((SELECT t.subscribers FROM topics t WHERE t.topic = s.audience), 0)
+                WHEN {_STEPWISE} THEN (SELECT count(DISTINCT u.user_id) FROM unnest(s.user_ids) AS raw
+                                       JOIN directory_users u ON u.user_id = raw::uuid)
+                ELSE coalesce(k.recipients, 0) END,
            coalesce(k.notifications, 0),
            ARRAY(SELECT raw FROM unnest(s.user_ids) AS raw
                  WHERE NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.user_id = raw::uuid)),
-           -- an audience's members are read now, and fanned out in steps by the tick (fan_outs.py)
-           s.audience, CASE WHEN s.audience IS NOT NULL THEN now() END,
-           CASE WHEN s.audience IS NOT NULL THEN 0 END, CASE WHEN s.audience IS NOT NULL THEN false END
+           -- an audience's members (a large list's) are fanned out in steps by the tick (fan_outs.py)
+           s.audience, CASE WHEN {_STEPWISE} THEN now() END,
+           CASE WHEN {_STEPWISE} THEN 0 END, CASE WHEN {_STEPWISE} THEN false END
     FROM occurrence o JOIN schedules s USING (schedule_id) LEFT JOIN counted k USING (event_id)
     ON CONFLICT (occurrence_key) DO NOTHING
     RETURNING event_id, event_type, created_dt, priority, content
@@ -94,11 +100,15 @@ SELECT NULL, NULL, count(*)::text FROM new_event
 
 
 # The due schedules of one transaction: oldest first, while the users of those before stay under the
-# budget (so the first is always taken; an audience counts 1 here: its members are fanned out in steps).
-_DUE_SQL = """
+# budget (so the first is always taken). An audience, or a list over the budget, counts 1 here: its
+# members are fanned out in steps.
+_DUE_USERS = (
+    "CASE WHEN cardinality(user_ids) <= %(max_users)s THEN greatest(cardinality(user_ids), 1) ELSE 1 END"
+)
+_DUE_SQL = f"""
 WITH candidate AS (
-    SELECT schedule_id, next_run_at, greatest(cardinality(user_ids), 1) AS users,
-           sum(greatest(cardinality(user_ids), 1)) OVER (ORDER BY next_run_at, schedule_id) AS running
+    SELECT schedule_id, next_run_at, {_DUE_USERS} AS users,
+           sum({_DUE_USERS}) OVER (ORDER BY next_run_at, schedule_id) AS running
     FROM schedules
     WHERE state = 'active' AND next_run_at <= %(now)s
     ORDER BY next_run_at, schedule_id
@@ -168,6 +178,7 @@ class PostgresSchedules(Repository):
                         ],
                         "chunk_size": chunk_size,
                         "max_bytes": self._max_message_bytes,
+                        "inline_max": max_users,
                     },
                 ).fetchall()
                 messages = [
