@@ -34,9 +34,10 @@ class FakeSchedules(FakeTables):
             if taken and users >= max_users:
                 break
             taken.append(schedule)
-            # as PostgresSchedules: a list over the budget is fanned out in steps, and counts 1
+            # as PostgresSchedules: a list over the budget is fanned out in steps, and counts as
+            # the whole budget (its firing still reads the whole list)
             listed = len(schedule.user_ids)
-            users += max(1, listed) if listed <= max_users else 1
+            users += max(1, listed) if listed <= max_users else max_users
         due = [
             DueSchedule(s.schedule_id, s.event_type, s.priority, s.cron, s.timezone, s.next_run_at)
             for s in taken

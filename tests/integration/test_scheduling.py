@@ -1277,7 +1277,7 @@ def test_an_occurrence_listing_more_users_than_a_step_is_fanned_out_in_steps(
 ) -> None:
     users = [make_user() for _ in range(8)]
     store.upsert_users(users)
-    unknown = uuid.uuid4()  # listed, not in the directory: skipped
+    unknown = uuid.uuid4()  # listed, not in the directory when it fires: skipped, and stays so
     now = at("2025-03-10 09:00")
     schedule_id = svc.schedule([*users, unknown], now=now - timedelta(hours=1), schedule="0 9 * * *")
 
@@ -1298,6 +1298,7 @@ def test_an_occurrence_listing_more_users_than_a_step_is_fanned_out_in_steps(
     def firing(*args: Any, **kwargs: Any) -> FiredBatch:
         batch = fire_due(*args, **kwargs)
         rows_when_fired.append(occurrence_rows())
+        store.upsert_users([make_user(user_id=unknown)])  # the directory learns of them too late
         return batch
 
     def stepping(*args: Any, **kwargs: Any) -> Any:
@@ -1327,4 +1328,28 @@ def test_an_occurrence_listing_more_users_than_a_step_is_fanned_out_in_steps(
     assert event is not None
     assert (event.recipients, event.skipped_users) == (8, [str(unknown)])
     assert event.fan_out is not None
-    assert event.fan_out.complete
+    assert (event.fan_out.done, event.fan_out.complete) == (8, True)
+
+
+def test_fire_due_takes_a_list_over_the_budget_with_nothing_after_it(
+    svc: Service, store: PostgresStore
+) -> None:
+    """A list over the budget is fanned out in steps, but its firing still reads the whole list once
+    (its counts, its skipped ids): two of them never share a transaction."""
+    users = [make_user() for _ in range(12)]
+    store.upsert_users(users)
+    now = at("2025-03-10 09:05")
+    large = [svc.schedule(users, now=now - timedelta(hours=1), schedule=f"{i} 9 * * *") for i in range(2)]
+    small = svc.schedule(users[:3], now=now - timedelta(hours=1), schedule="2 9 * * *")
+    claimed: list[list[uuid.UUID]] = []
+
+    def plan(due: list[DueSchedule]) -> list[Firing]:
+        claimed.append([d.schedule_id for d in due])
+        return []
+
+    for expected in (large[0], large[1], small):
+        claimed.clear()
+        store.fire_due(now, 100, plan, CHUNK, max_users=5)
+        assert claimed == [[expected]]
+        with psycopg.connect(svc.dsn, autocommit=True) as conn:
+            conn.execute("UPDATE schedules SET state = 'done' WHERE schedule_id = %s", (expected,))

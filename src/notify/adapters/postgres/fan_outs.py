@@ -25,11 +25,15 @@ _EVERYONE_SQL = """SELECT u.user_id FROM directory_users u
 _SUBSCRIBERS_SQL = """SELECT s.user_id FROM topic_subscribers s
     WHERE s.topic = %(audience)s AND s.user_id > %(after)s AND s.subscribed_at <= %(cutoff)s
     ORDER BY s.user_id LIMIT %(members)s"""
-# A large schedule's listed users (an occurrence's event has no audience of its own).
+# A large schedule's listed ids (an occurrence's event has no audience of its own), walked whether
+# known or not; those the directory gained after the firing (which named them skipped) are left out
+# when joined (_KNOWN_AT_CUTOFF).
 _LISTED_SQL = """SELECT DISTINCT raw::uuid AS user_id
     FROM events e JOIN schedules s USING (schedule_id) CROSS JOIN LATERAL unnest(s.user_ids) AS raw
     WHERE e.event_id = %(event_id)s AND raw::uuid > %(after)s ORDER BY 1 LIMIT %(members)s"""
 _MEMBERS_SQL = {"everyone": _EVERYONE_SQL, "topic": _SUBSCRIBERS_SQL, "listed": _LISTED_SQL}
+_KNOWN = "FROM walked w JOIN directory_users u USING (user_id)"
+_KNOWN_AT_CUTOFF = f"{_KNOWN} WHERE u.created_at <= %(cutoff)s"
 
 
 @functools.cache
@@ -41,14 +45,16 @@ def fan_out_step_sql(channels: tuple[Channel, ...], members: str) -> str:
 WITH walked AS MATERIALIZED (
     {_MEMBERS_SQL[members]}
 ),
-{recipient_rows_sql("FROM walked w JOIN directory_users u USING (user_id)", channels)},
+{recipient_rows_sql(_KNOWN_AT_CUTOFF if members == "listed" else _KNOWN, channels)},
 envelope AS (
     SELECT event_id, event_type, created_dt, priority, content FROM events WHERE event_id = %(event_id)s
 ),{outbox_messages_sql("recipients")},
 progress AS (
     UPDATE events SET
         fan_out_after = coalesce((SELECT user_id FROM walked ORDER BY user_id DESC LIMIT 1), fan_out_after),
-        fan_out_done = fan_out_done + (SELECT count(*) FROM walked),
+        -- the members made (as `recipients` counts them), not the ids walked: a listed id the
+        -- directory lacks is walked, not done
+        fan_out_done = fan_out_done + (SELECT count(*) FROM known),
         notifications = notifications + (SELECT coalesce(sum(size), 0) FROM chunk),
         fan_out_complete = (SELECT count(*) FROM walked) < %(members)s
     WHERE event_id = %(event_id)s

@@ -31,13 +31,14 @@ from notify.ports import (
 # its counts, so its row is written once. The last row carries the number of events stored
 # (message_id NULL); every other row is a message.
 # An occurrence of more than `inline_max` listed users, like an audience's, is stored with its
-# fan-out to do (fan_outs.py walks the schedule's list in steps): one transaction never holds more.
-_STEPWISE = "(s.audience IS NOT NULL OR cardinality(s.user_ids) > %(inline_max)s)"
+# fan-out to do (`stepwise`: fan_outs.py walks the schedule's list in steps, one transaction each).
 _OCCURRENCES_SQL = f"""
-WITH occurrence AS (
-    SELECT * FROM unnest(%(event_ids)s::uuid[], %(schedule_ids)s::uuid[], %(due)s::timestamptz[],
-                         %(keys)s::text[], %(queues)s::jsonb[])
+WITH occurrence AS MATERIALIZED (
+    SELECT o.*, (s.audience IS NOT NULL OR cardinality(s.user_ids) > %(inline_max)s) AS stepwise
+    FROM unnest(%(event_ids)s::uuid[], %(schedule_ids)s::uuid[], %(due)s::timestamptz[],
+                %(keys)s::text[], %(queues)s::jsonb[])
         AS o(event_id, schedule_id, due_at, occurrence_key, queues)
+    JOIN schedules s USING (schedule_id)
 ),
 recipient AS MATERIALIZED (
     SELECT o.event_id, c.channel, o.queues ->> c.channel AS queue,
@@ -49,7 +50,7 @@ recipient AS MATERIALIZED (
            CASE WHEN c.channel = 'push' THEN u.push_token END AS push_token,
            u.locale, u.timezone
     FROM occurrence o
-    JOIN schedules s ON s.schedule_id = o.schedule_id AND NOT {_STEPWISE}
+    JOIN schedules s ON s.schedule_id = o.schedule_id AND NOT o.stepwise
     CROSS JOIN LATERAL (SELECT DISTINCT raw::uuid AS user_id FROM unnest(s.user_ids) AS raw) r
     JOIN directory_users u ON u.user_id = r.user_id
     CROSS JOIN LATERAL jsonb_object_keys(o.queues) AS c(channel)
@@ -73,15 +74,15 @@ new_event AS (
            CASE WHEN s.audience = '{EVERYONE}' THEN (SELECT count(*) FROM directory_users)
                 WHEN s.audience IS NOT NULL
                     THEN coalesce((SELECT t.subscribers FROM topics t WHERE t.topic = s.audience), 0)
-                WHEN {_STEPWISE} THEN (SELECT count(DISTINCT u.user_id) FROM unnest(s.user_ids) AS raw
-                                       JOIN directory_users u ON u.user_id = raw::uuid)
+                WHEN o.stepwise THEN (SELECT count(DISTINCT u.user_id) FROM unnest(s.user_ids) AS raw
+                                      JOIN directory_users u ON u.user_id = raw::uuid)
                 ELSE coalesce(k.recipients, 0) END,
            coalesce(k.notifications, 0),
            ARRAY(SELECT raw FROM unnest(s.user_ids) AS raw
                  WHERE NOT EXISTS (SELECT 1 FROM directory_users u WHERE u.user_id = raw::uuid)),
            -- an audience's members (a large list's) are fanned out in steps by the tick (fan_outs.py)
-           s.audience, CASE WHEN {_STEPWISE} THEN now() END,
-           CASE WHEN {_STEPWISE} THEN 0 END, CASE WHEN {_STEPWISE} THEN false END
+           s.audience, CASE WHEN o.stepwise THEN now() END,
+           CASE WHEN o.stepwise THEN 0 END, CASE WHEN o.stepwise THEN false END
     FROM occurrence o JOIN schedules s USING (schedule_id) LEFT JOIN counted k USING (event_id)
     ON CONFLICT (occurrence_key) DO NOTHING
     RETURNING event_id, event_type, created_dt, priority, content
@@ -100,11 +101,11 @@ SELECT NULL, NULL, count(*)::text FROM new_event
 
 
 # The due schedules of one transaction: oldest first, while the users of those before stay under the
-# budget (so the first is always taken). An audience, or a list over the budget, counts 1 here: its
-# members are fanned out in steps.
-_DUE_USERS = (
-    "CASE WHEN cardinality(user_ids) <= %(max_users)s THEN greatest(cardinality(user_ids), 1) ELSE 1 END"
-)
+# budget (so the first is always taken). An audience counts 1 here: its members are fanned out in
+# steps. A list over the budget is fanned out in steps too, but its firing still reads the whole list
+# (its counts, its skipped ids): it counts as the whole budget, so that it goes with nothing after it.
+_DUE_USERS = """CASE WHEN cardinality(user_ids) <= %(max_users)s THEN greatest(cardinality(user_ids), 1)
+                  ELSE %(max_users)s END"""
 _DUE_SQL = f"""
 WITH candidate AS (
     SELECT schedule_id, next_run_at, {_DUE_USERS} AS users,
