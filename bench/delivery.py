@@ -9,11 +9,18 @@ quiet hours hold nothing back and no preferences are needed; one movie; then one
 rate_per_s = recipients / (POST → the last row final). After a grace period (--grace, 10 s) the SES
 store is read once: lost = recipients whose row is not final and sent (or unconfirmed) or whose
 message is not in the store; duplicates = e-mails beyond the first per address.
-The ceiling, measured in the same run on the same LocalStack: one process calling `send_raw_email`
-from 8 and from 32 threads (a client configured like the service's provider client), --ceiling
-messages each (3,000), the message the service sends for this event (the real TemplateRenderer
-and notify.adapters.email.mime_message; same size); ses_ceiling_per_s = the better of the two,
-ratio = rate_per_s / ses_ceiling_per_s. Target ratio >= 0.5, goal 0.8.
+The ceilings, measured in the same run on the same LocalStack: one process calling `send_raw_email`
+from 1, 8 and 32 threads (a client configured like the service's provider client), --ceiling
+messages per round (1,000), the message the service sends for this event (the real TemplateRenderer
+and notify.adapters.email.mime_message; same size), in 3 rounds, each round one measurement of each:
+- same_work_ceiling_per_s (also ses_ceiling_per_s): with the stack's configuration set
+  (`<queue_prefix>-email`), as the sender sends: SES publishes its events for each;
+- raw_ceiling_per_s: without it.
+Each is the better thread count's median of the 3 rounds (interleaved, so that a slow moment of the
+machine weighs on both). ratio = rate_per_s / same_work_ceiling_per_s (target >= 0.8);
+raw_ratio = rate_per_s / raw_ceiling_per_s (>= 0.5 once SES events leave the send's path, issue 27);
+events_cost = same_work / raw at each thread count (>= 0.7 with the stack's SES plugin);
+single_send_ms = 1000 / the 1-thread rate, with and without the set (a fifth of the messages).
 
 Part 2, in process (--skip-stack runs only this): the real send path with 50 ms of provider
 latency: 16 queue messages of 250 recipients (4,000) stored by the ingest's fan-out in a scratch
@@ -27,7 +34,8 @@ NOTIFY_SEND_CONCURRENCY (Settings().send_concurrency); env_rate_per_s = recipien
 Run with `make bench` (or `.venv/bin/python bench/delivery.py`); part 1 needs the stack (`make up`),
 part 2 PostgreSQL. Everything made is removed at the end: users, the movie, the event and its rows
 and outbox messages, the e-mails in the SES store, the scratch database. The last line printed is
-JSON: {"bench": "delivery", "recipients", "rate_per_s", "ses_ceiling_per_s", "ratio", "lost",
+JSON: {"bench": "delivery", "recipients", "rate_per_s", "same_work_ceiling_per_s", "ses_ceiling_per_s",
+"raw_ceiling_per_s", "ratio", "raw_ratio", "lost",
 "duplicates", "latency_ms", "concurrency", "env_rate_per_s", "env_ratio", ...}.
 """
 
@@ -65,7 +73,8 @@ from notify_dev.doubles import FakePublisher
 from notify_dev.scratch import scratch_database
 from notify_dev.web import http
 
-CEILING_THREADS = (8, 32)
+CEILING_THREADS = (1, 8, 32)  # 1: a single send's latency (a fifth of the messages)
+CEILING_ROUNDS = 3
 SWEEP = (8, 16, 32, 64)
 
 
@@ -83,9 +92,11 @@ def service_like_email(endpoints: dict[str, Any], address: str) -> bytes:
     return mime_message(endpoints["email_sender"], address, rendered)
 
 
-def ses_ceiling(endpoints: dict[str, Any], threads: int, messages: int) -> float:
-    """send_raw_email from `threads` threads of this process; e-mails per second. Its e-mails are
-    removed from the store afterwards."""
+def ses_ceiling(
+    endpoints: dict[str, Any], threads: int, messages: int, configuration_set: str | None
+) -> float:
+    """send_raw_email from `threads` threads of this process, naming `configuration_set` when given;
+    e-mails per second. Its e-mails are removed from the store afterwards."""
     tag = uuid.uuid4().hex[:10]
     source = endpoints["email_sender"]
     addresses = [f"ceiling-{tag}-{n}@bench.example" for n in range(messages)]
@@ -100,9 +111,11 @@ def ses_ceiling(endpoints: dict[str, Any], threads: int, messages: int) -> float
         config=ProviderConnection(region=endpoints["region"], pool_size=threads).config(),
     )
 
+    named: dict[str, Any] = {"ConfigurationSetName": configuration_set} if configuration_set else {}
+
     def send(n: int) -> str:
         answer = client.send_raw_email(
-            Source=source, Destinations=[addresses[n]], RawMessage={"Data": bodies[n]}
+            Source=source, Destinations=[addresses[n]], RawMessage={"Data": bodies[n]}, **named
         )
         return str(answer["MessageId"])
 
@@ -116,13 +129,45 @@ def ses_ceiling(endpoints: dict[str, Any], threads: int, messages: int) -> float
     return messages / elapsed
 
 
+def ses_ceilings(endpoints: dict[str, Any], messages: int) -> dict[str, dict[int, float]]:
+    """{"same_work": {threads: median e-mails/s}, "raw": {…}}: CEILING_ROUNDS rounds, each measuring
+    every thread count with the stack's configuration set and without it, one after the other."""
+    configuration_set = f"{endpoints.get('queue_prefix', 'notify')}-email"
+    rounds: dict[str, dict[int, list[float]]] = {"same_work": {}, "raw": {}}
+    for round_number in range(CEILING_ROUNDS):
+        for threads in CEILING_THREADS:
+            for kind, named in (("same_work", configuration_set), ("raw", None)):
+                rate = ses_ceiling(endpoints, threads, messages if threads > 1 else messages // 5, named)
+                rounds[kind].setdefault(threads, []).append(rate)
+                print(
+                    f"SES ceiling, round {round_number + 1}, {kind}, {threads} threads: {rate:.0f}/s",
+                    flush=True,
+                )
+    return {
+        kind: {threads: statistics.median(rates) for threads, rates in by_threads.items()}
+        for kind, by_threads in rounds.items()
+    }
+
+
+def ceiling_figures(ceilings: dict[str, dict[int, float]]) -> dict[str, Any]:
+    same_work, raw = max(ceilings["same_work"].values()), max(ceilings["raw"].values())
+    return {
+        "same_work_ceiling_per_s": round(same_work, 1),
+        "ses_ceiling_per_s": round(same_work, 1),
+        "raw_ceiling_per_s": round(raw, 1),
+        "ceiling_by_threads": {
+            kind: {str(t): round(c, 1) for t, c in by_threads.items()}
+            for kind, by_threads in ceilings.items()
+        },
+        "events_cost": {str(t): ratio(ceilings["same_work"][t], ceilings["raw"][t]) for t in CEILING_THREADS},
+        "single_send_ms": {kind: round(1000 / by_threads[1], 1) for kind, by_threads in ceilings.items()},
+    }
+
+
 def on_stack(args: argparse.Namespace) -> dict[str, Any]:
     endpoints = ensure_stack()
-    ceilings = {}
-    for threads in CEILING_THREADS:
-        ceilings[threads] = ses_ceiling(endpoints, threads, args.ceiling)
-        print(f"SES ceiling: send_raw_email from {threads} threads: {ceilings[threads]:.0f}/s", flush=True)
-    ceiling = max(ceilings.values())
+    ceilings = ses_ceilings(endpoints, args.ceiling)
+    ceiling, raw_ceiling = max(ceilings["same_work"].values()), max(ceilings["raw"].values())
 
     run = StackRun(endpoints)
     try:
@@ -153,14 +198,14 @@ def on_stack(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "recipients": len(users),
         "rate_per_s": round(rate, 1),
-        "ses_ceiling_per_s": round(ceiling, 1),
         "ratio": ratio(rate, ceiling),
+        "raw_ratio": ratio(rate, raw_ceiling),
         "lost": counts["lost"],
         "duplicates": counts["duplicates"],
         "unrecorded_emails": counts["unrecorded"],
         "unfinished": sum(1 for s in statuses.values() if s in PENDING_STATUSES),
         "seconds": round(seconds, 1),
-        "ceiling_by_threads": {str(t): round(c, 1) for t, c in ceilings.items()},
+        **ceiling_figures(ceilings),
     }
 
 
@@ -301,7 +346,9 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--recipients", type=int, default=20_000)
-    parser.add_argument("--ceiling", type=int, default=3000, help="send_raw_email calls per thread count")
+    parser.add_argument(
+        "--ceiling", type=int, default=1000, help="send_raw_email calls per measurement (3 rounds × 2 × 2)"
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for every row final")
     parser.add_argument("--grace", type=float, default=10, help="seconds before duplicates are counted")
     parser.add_argument("--skip-stack", action="store_true", help="only part 2 (in process)")
@@ -310,9 +357,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, help="part 2's C (default: Settings().send_concurrency)")
     parser.add_argument("--sweep", action="store_true", help="part 2 for C in 8, 16, 32, 64")
     parser.add_argument("--repeat", type=int, default=3, help="part 2 measurements (median reported)")
+    parser.add_argument(
+        "--ceilings-only", action="store_true", help="only the SES ceilings of part 1 (same work, raw)"
+    )
     args = parser.parse_args(argv)
 
     result: dict[str, Any] = {"bench": "delivery"}
+    if args.ceilings_only:
+        result |= ceiling_figures(ses_ceilings(ensure_stack(), args.ceiling))
+        result["statistic"] = f"ceilings: median of {CEILING_ROUNDS} interleaved rounds"
+        print(json.dumps(result))
+        return
     if not args.skip_stack:
         result |= on_stack(args)
     result |= in_process(args)

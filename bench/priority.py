@@ -5,7 +5,11 @@ The stack is brought up first when LocalStack is down, and the API key header of
 is sent once the stack has keys. Users are e-mail only, PUT through the API in batches, in a time
 zone where it is about noon (the default quiet hours hold nothing back), and new to the directory
 (no promotion was reserved for them yet, so the frequency cap of 3 a day lets each one through):
---events users of their own for the high tier (20), --backlog users for the low tier (20,000).
+--events users of their own for the high tier (20), and the low tier's backlog users.
+
+The backlog is sized to drain in about --drain-seconds (120) whatever this machine does: first a
+probe, one low-tier event to --probe users (300) of their own, drained while nothing else runs;
+backlog = its rate × --drain-seconds (at least 500). --backlog N fixes it instead.
 
 Latency = time.monotonic() just before `POST /events` → the message seen in LocalStack's SES store.
 It is seen by a poller every 50 ms: the row's provider message id in the stack's database, then
@@ -26,7 +30,8 @@ per-tier mappings and the host's cores, not that setting.
 Run with `make bench` (or `.venv/bin/python bench/priority.py`); needs the stack (`make up`).
 The users, the movie, the events, their rows and e-mails are removed at the end (the backlog is
 waited for first, --timeout). The last line printed is JSON:
-{"bench": "priority", "backlog": N, "p50_s", "p99_s", "idle_p50_s", "idle_p99_s", "isolation_ratio", ...}.
+{"bench": "priority", "backlog": N, "probe_rate_per_s", "p50_s", "p99_s", "idle_p50_s", "idle_p99_s",
+"isolation_ratio", ...}.
 """
 
 import argparse
@@ -142,6 +147,14 @@ def queue_depths(endpoints: dict[str, Any]) -> dict[str, int]:
     return depths
 
 
+def drain_rate(run: StackRun, zone: str, movie_id: str, recipients: int, timeout: float) -> float:
+    """E-mails per second of one low-tier event to `recipients` users of its own, POST → all final."""
+    users = run.put_users(recipients, zone, kind="probe")
+    event_id, posted = run.post_event("new_releases_promo", 1, users, movie_id)
+    finished, _ = run.wait_final(event_id, recipients, timeout)
+    return recipients / max(finished - posted, 0.001)
+
+
 def summary(latencies: list[float]) -> tuple[float, float]:
     return round(percentile(latencies, 50), 3), round(percentile(latencies, 99), 3)
 
@@ -150,7 +163,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--backlog", type=int, default=20_000, help="recipients of the low-tier event")
+    parser.add_argument(
+        "--backlog", type=int, help="recipients of the low-tier event (default: sized by a probe)"
+    )
+    parser.add_argument("--drain-seconds", type=float, default=120, help="how long the sized backlog drains")
+    parser.add_argument(
+        "--probe", type=int, default=300, help="recipients of the probe that sizes the backlog"
+    )
     parser.add_argument("--events", type=int, default=20, help="high-tier events, one recipient each")
     parser.add_argument("--spacing", type=float, default=0.5, help="seconds between high-tier posts")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for the backlog")
@@ -160,9 +179,14 @@ def main(argv: list[str] | None = None) -> None:
     run = StackRun(endpoints)
     try:
         zone = quiet_free_timezone(datetime.now(UTC))
+        movie_id = run.put_movie()
+        probe_rate = None
+        if args.backlog is None:
+            probe_rate = drain_rate(run, zone, movie_id, args.probe, args.timeout)
+            args.backlog = max(500, round(probe_rate * args.drain_seconds))
+            print(f"probe: {args.probe} low-tier e-mails at {probe_rate:.1f}/s; backlog {args.backlog:,}")
         high_users = run.put_users(args.events, zone, kind="high")
         backlog_users = run.put_users(args.backlog, zone, kind="backlog")
-        movie_id = run.put_movie()
         print(f"PUT {args.events} + {args.backlog:,} users ({zone}); e-mail queues {queue_depths(endpoints)}")
         with Arrivals(run.dsn, endpoints["localstack_url"]) as arrivals:
             idle_ids = high_tier_round(run, arrivals, high_users, movie_id, args.spacing)
@@ -197,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
             {
                 "bench": "priority",
                 "backlog": args.backlog,
+                "probe_rate_per_s": None if probe_rate is None else round(probe_rate, 1),
                 "events": args.events,
                 "p50_s": p50,
                 "p99_s": p99,
