@@ -375,12 +375,13 @@ def forget_deliveries(users: list[dict[str, Any]], localstack_url: str = LOCALST
 # ---- rows in the stack's database ---------------------------------------------------------------
 
 
-def row_statuses(database_url: str, event_ids: list[str]) -> dict[str, int]:
-    """How many of the events' notification rows are in each status."""
+def row_statuses(database_url: str, event_ids: list[str], channel: str | None = None) -> dict[str, int]:
+    """How many of the events' notification rows (on `channel`, when given) are in each status."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT status, count(*) FROM notifications WHERE event_id = ANY(%s::uuid[]) GROUP BY status",
-            (event_ids,),
+            "SELECT status, count(*) FROM notifications WHERE event_id = ANY(%s::uuid[])"
+            " AND (%s::text IS NULL OR channel = %s) GROUP BY status",
+            (event_ids, channel, channel),
         ).fetchall()
     return {status: count for status, count in rows}
 

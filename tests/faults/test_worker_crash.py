@@ -14,13 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pika
-import psycopg
 import pytest
 
 from notify.channels import DEAD_LETTER_SUFFIX, all_queue_names
-from notify_dev.scratch import RABBITMQ_URL
-from tests.e2e.conftest import counts_after_grace, event, report_line, unique_user
+from notify_dev.scratch import amqp_channel
+from tests.e2e.conftest import counts_after_grace, event, report_line, row_statuses, unique_user
 from tests.e2e.rabbit import MOVIE, WorkerProcess, post, rabbit_stack
 from tests.faults.conftest import Result, check
 from tests.faults.proxy import FaultPolicy, FaultProxy
@@ -32,29 +30,15 @@ MAX_ATTEMPTS = 5  # the service's default NOTIFY_MAX_RECEIVES, the worker's atte
 
 def _dead_lettered(prefix: str) -> list[bytes]:
     """The bodies in the prefix's dead-letter queues, read without taking them."""
-    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
-    try:
-        channel = connection.channel()
-        found: list[bytes] = []
+    found: list[bytes] = []
+    with amqp_channel() as channel:
         for queue in all_queue_names(prefix):
             while True:
                 method, _, body = channel.basic_get(queue + DEAD_LETTER_SUFFIX, auto_ack=False)
                 if method is None:
                     break
                 found.append(body)
-        return found  # unacknowledged: they go back when the connection closes
-    finally:
-        connection.close()
-
-
-def _email_statuses(dsn: str, event_ids: list[str]) -> dict[str, int]:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT status, count(*) FROM notifications"
-            " WHERE event_id = ANY(%s::uuid[]) AND channel = 'email' GROUP BY status",
-            (event_ids,),
-        ).fetchall()
-    return dict(rows)
+    return found  # unacknowledged: they went back when the connection closed
 
 
 def test_worker_crash(endpoints: dict[str, Any], tmp_path: Path, request: pytest.FixtureRequest) -> None:
@@ -100,7 +84,7 @@ def test_worker_crash(endpoints: dict[str, Any], tmp_path: Path, request: pytest
                         assert worker.process is not None
                         killed += worker.process.returncode == -9
                         worker.start()  # as systemd's Restart=always would
-                    statuses = _email_statuses(stack.dsn, event_ids[1:])
+                    statuses = row_statuses(stack.dsn, event_ids[1:], "email")
                     if statuses.get("sent") == len(others) and _dead_lettered(stack.prefix):
                         break
                     time.sleep(0.5)
@@ -112,7 +96,7 @@ def test_worker_crash(endpoints: dict[str, Any], tmp_path: Path, request: pytest
 
         dead = _dead_lettered(stack.prefix)
         counts = counts_after_grace([poison, *others], ["email"], settled_at)["email"]
-        statuses = _email_statuses(stack.dsn, event_ids[1:])
+        statuses = row_statuses(stack.dsn, event_ids[1:], "email")
         swallowed = proxy.sends("swallowed")
 
     sent = sum(1 for user in others if counts[user["email"]] >= 1)
