@@ -10,7 +10,7 @@ ARGS    ?=
 
 .PHONY: help venv services clean up demo down url key status migrate redrive api api-stop invoke worker keys generate \
 	lint test test-unit test-integration test-localstack e2e faults fuzz \
-	latency memory bench bench-fanout bench-audience bench-tick bench-controls bench-delivery bench-priority bench-auth \
+	latency memory bench bench-smoke bench-table bench-fanout bench-audience bench-tick bench-controls bench-delivery bench-priority bench-auth \
 	bench-sam-api bench-localstack
 
 help:  ## list the commands, by group
@@ -102,7 +102,7 @@ fuzz: $(STAMP)  ## schemathesis against the running stack's API: no 5xx, no rout
 faults: $(STAMP)  ## the fault suite alone, on the running stack (make up first; ARGS="-k db_dropped")
 	NOTIFY_E2E_REQUIRED=1 $(PY) -m pytest -m faults tests/faults $(ARGS)
 
-##@ Measure (each prints a JSON line last; none is part of CI)
+##@ Measure (each prints a JSON line last; CI runs only bench-smoke, which checks no figure)
 
 latency: $(STAMP)  ## POST → e-mail, SMS and push in LocalStack's stores, 20 runs (ARGS="--runs 50")
 	@$(PY) -m notify_dev latency $(ARGS)
@@ -110,18 +110,18 @@ latency: $(STAMP)  ## POST → e-mail, SMS and push in LocalStack's stores, 20 r
 memory: $(STAMP)  ## resident memory of LocalStack and of each function process
 	@$(PY) -m notify_dev memory
 
-bench: $(STAMP) services  ## all benchmarks of bench/ (delivery, priority and auth bring the stack up)
-	$(PY) bench/fanout.py
-	$(PY) bench/audience.py
-	$(PY) bench/tick.py
-	$(PY) bench/controls.py
-	$(PY) bench/delivery.py
-	$(PY) bench/priority.py
-	$(PY) bench/auth.py
+bench: $(STAMP) services  ## every benchmark of bench/ at full size, each JSON line into bench/results/<name>.json
+	$(PY) -m notify_dev.bench_suite record
 
-##: bench-NAME -- one of them (fanout, audience, tick, controls, delivery, priority, auth): make bench-delivery ARGS="--skip-stack --sweep"
+##: bench-NAME -- one of them, recorded the same way (fanout, audience, tick, controls, delivery, priority, auth): make bench-delivery ARGS="--recipients 5000"
 bench-fanout bench-audience bench-tick bench-controls bench-delivery bench-priority bench-auth: bench-%: $(STAMP) services
-	$(PY) bench/$*.py $(ARGS)
+	$(PY) -m notify_dev.bench_suite record $* --args="$(ARGS)"
+
+bench-smoke: $(STAMP) services  ## every benchmark at a small size, about 5 minutes (CI runs it): fails when one prints no JSON line last
+	$(PY) -m notify_dev.bench_suite smoke
+
+bench-table: $(STAMP)  ## the README's figures table, written from bench/results/ (a unit test checks it matches)
+	$(PY) -m notify_dev.bench_suite table
 
 bench-sam-api: $(STAMP)  ## POST latency through `make api` and through API Gateway (ARGS="--requests 50")
 	$(PY) localstack/sam_api_bench.py $(ARGS)

@@ -6,7 +6,9 @@
 #   4. tests/faults: the fault suite on the same stack (each scenario breaks one thing while an event is
 #      delivered, restores the stack, and prints `faults: <scenario>: recipients N, sent N, lost 0,
 #      duplicates D` in pytest's summary)
-#   5. scripts/fuzz.sh: schemathesis against the stack's API (last: it writes what it generates)
+#   5. scripts/fuzz.sh: schemathesis against the stack's API
+#   6. make bench-smoke's run: every bench/*.py at a small size, on the same stack (fails when one
+#      does not print its JSON line last; no figure is checked)
 # If LocalStack was not running before, it is stopped again at the end, pass or fail.
 # Arguments go to the tests/e2e pytest run (e.g. -k dead_letter).
 set -euo pipefail
@@ -30,4 +32,5 @@ NOTIFY_E2E_REQUIRED=1 .venv/bin/python -m pytest -m e2e tests/e2e "$@" || status
 # The fault suite runs even when a test before it failed: its lines are the point of a red run too.
 NOTIFY_E2E_REQUIRED=1 .venv/bin/python -m pytest -m faults tests/faults || status=$?
 scripts/fuzz.sh || status=$?
+.venv/bin/python -m notify_dev.bench_suite smoke || status=$?
 exit "$status"
