@@ -175,8 +175,8 @@ def finish(stack_name: str) -> dict[str, Any]:
     return endpoints
 
 
-# LocalStack's enum has no deliveryDelay (the template names it too, for AWS).
-_FEEDBACK_EVENT_TYPES = ["send", "delivery", "bounce", "complaint", "reject"]
+# The template's list: only the events that move a notification or the suppression list on.
+_FEEDBACK_EVENT_TYPES = ["delivery", "bounce", "complaint", "reject"]
 
 
 def ensure_email_feedback(

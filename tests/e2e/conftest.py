@@ -81,7 +81,7 @@ class Api:
         return settled[event_id]
 
     def wait_channel_status(
-        self, event_id: str, channel: str, status: str, timeout: float = 60
+        self, event_id: str, channel: str, status: str, timeout: float = 180
     ) -> list[dict[str, Any]]:
         """The event's notifications once its `channel` row is in `status` (feedback comes after the send)."""
 
