@@ -49,7 +49,14 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 import psycopg
 
 from notify_dev.api import PENDING_STATUSES
-from notify_dev.benchmarks import StackRun, ensure_stack, percentile, quiet_free_timezone, ratio
+from notify_dev.benchmarks import (
+    StackRun,
+    ensure_stack,
+    percentile,
+    quiet_free_timezone,
+    ratio,
+    settle_email_events,
+)
 from notify_dev.endpoints import aws
 from notify_dev.polling import wait_for
 from notify_dev.web import http
@@ -210,6 +217,10 @@ def main(argv: list[str] | None = None) -> None:
         _, statuses = run.wait_final(backlog_id, args.backlog, args.timeout)
         backlog_outcomes = Counter(statuses.values())
         print(f"backlog rows: {dict(backlog_outcomes)}")
+        # The e-mail events are published after the sends (localstack_host_executor.ses_events): the
+        # run ends when they are handled too, so that the next bench does not share the cores with them.
+        settled = settle_email_events(endpoints, timeout=900)
+        print(f"the run's e-mail events handled {settled:.0f} s after its last row was final")
     finally:
         run.clean_up()
 

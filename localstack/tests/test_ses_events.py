@@ -107,8 +107,12 @@ def test_workers_stop_giving_way_at_half_the_bound() -> None:
         clock.now += 2
         seen.append(n)
 
-    for n in range(3):  # 2, 4, then 6 s of expected wait: past half the bound, a call runs
-        deferred.submit(takes_two_seconds, n)
+    deferred.submit(takes_two_seconds, 0)  # 2 s of expected wait: the worker gives way
+    time.sleep(0.2)  # (it is waiting now, whatever the threads' start-up took)
+    deferred.submit(takes_two_seconds, 1)  # 4 s
+    time.sleep(0.2)
+    assert seen == []
+    deferred.submit(takes_two_seconds, 2)  # 6 s: past half the bound, it is woken and a call runs
     assert not deferred.join(timeout=1)
     assert seen == [0]  # then 4 s are left: under half the bound, it gives way again
     assert deferred.state()["waiting"] == 2

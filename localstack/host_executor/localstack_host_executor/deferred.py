@@ -57,7 +57,8 @@ class Deferred:
             self._last_submit = now
             if self._expected_wait() <= self.max_lag:
                 self._waiting.append((now, call, args, kwargs))
-                if len(self._waiting) == 1:
+                # A worker waits for the first call, or gives way until the bound's half is reached.
+                if len(self._waiting) == 1 or self._expected_wait() >= self.max_lag / 2:
                     self._condition.notify()
                 return
             self.inline_calls += 1
