@@ -53,6 +53,7 @@ from notify_dev.benchmarks import (
     StackRun,
     ensure_stack,
     percentile,
+    queue_depth,
     quiet_free_timezone,
     ratio,
     settle_email_events,
@@ -146,11 +147,7 @@ def queue_depths(endpoints: dict[str, Any]) -> dict[str, int]:
     depths = {}
     for name, url in endpoints["queues"].items():
         if name.startswith(f"{endpoints['queue_prefix']}-email-") and not name.endswith("-dlq"):
-            attributes = sqs.get_queue_attributes(
-                QueueUrl=url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            )["Attributes"]
-            depths[name] = sum(int(value) for value in attributes.values())
+            depths[name] = queue_depth(sqs, url)
     return depths
 
 

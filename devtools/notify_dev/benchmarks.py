@@ -115,24 +115,29 @@ def ensure_stack() -> dict[str, Any]:
 EVENT_PUBLISHING = "/_aws/ses/event-publishing"  # localstack_host_executor.ses_events
 
 
-def email_events_pending(endpoints: dict[str, Any]) -> int:
+def queue_depth(sqs: Any, url: str) -> int:
+    """Messages waiting in an SQS queue or taken from it and not yet deleted."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
+
+
+def email_events_pending(endpoints: dict[str, Any], sqs: Any) -> int:
     """SES events not yet handled: those the local SES has still to publish (its event-publishing
     hook's queue; none when LocalStack runs without the hook) and those waiting in or taken from the
     stack's feedback queue."""
     status, state = http("GET", f"{endpoints['localstack_url']}{EVENT_PUBLISHING}")
     publishing = int(state["waiting"]) + int(state["running"]) if status == 200 else 0
-    url = endpoints["queues"][f"{endpoints['queue_prefix']}-feedback"]
-    attributes = aws("sqs", endpoints["localstack_url"], endpoints["region"]).get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return publishing + sum(int(value) for value in attributes.values())
+    return publishing + queue_depth(sqs, endpoints["queues"][f"{endpoints['queue_prefix']}-feedback"])
 
 
 def settle_email_events(endpoints: dict[str, Any], timeout: float = 180) -> float:
     """Wait until the e-mail events of earlier sends are published and handled, so that a measurement
     does not pay for the one before it; the seconds waited (a warning when `timeout` passed first)."""
+    sqs = aws("sqs", endpoints["localstack_url"], endpoints["region"])
     started = time.monotonic()
-    while (pending := email_events_pending(endpoints)) and time.monotonic() - started < timeout:
+    while (pending := email_events_pending(endpoints, sqs)) and time.monotonic() - started < timeout:
         time.sleep(0.5)
     if pending:
         print(f"warning: {pending} e-mail events still pending after {timeout:.0f} s", flush=True)
