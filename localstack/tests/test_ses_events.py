@@ -71,20 +71,47 @@ def test_past_the_bound_the_caller_runs_its_own_call() -> None:
     assert deferred.state()["call_ms"] == 2000
     busy = threading.Event()
     deferred.submit(lambda: busy.set() or release.wait())
-    assert busy.wait(timeout=5)  # the worker is busy: a call queued now waits 2 s
-    deferred.submit(seen.append, "queued")  # … now 4 s
-    deferred.submit(seen.append, "queued too")  # … now 6 s: over the bound
-    deferred.submit(seen.append, "inline")
+    assert busy.wait(timeout=5)  # the worker is busy
+    deferred.submit(seen.append, "queued")
+    clock.now += 5
+    deferred.submit(seen.append, "queued too")  # the oldest has waited 5 s: at the bound
+    clock.now += 1
+    deferred.submit(seen.append, "inline")  # … 6 s: over it
 
     assert seen == ["inline"]
     state = deferred.state()
-    assert (state["waiting"], state["running"], state["expected_wait_s"]) == (2, 1, 6.0)
+    assert (state["waiting"], state["running"], state["oldest_wait_s"]) == (2, 1, 6.0)
     assert state["inline_calls"] == 1
     release.set()
     assert deferred.join(timeout=5)
     assert seen == ["inline", "queued", "queued too"]
     assert deferred.state()["waiting"] == 0
     assert deferred.state()["deferred_calls"] == 4
+
+
+def test_slow_calls_alone_do_not_send_the_callers_inline() -> None:
+    """The bound is the lag seen, not one predicted from how slow calls were lately.
+
+    Under a burst, a call's wall time grows with the threads beside it. A bound on the predicted wait
+    sent the callers inline once the queue held a few of those slow calls, which made every call
+    slower still: 20,000 sends ran at 20/s (issue 27). Here the calls took 2 s each, and ten are
+    queued at one instant: none has waited, so none runs inline.
+    """
+    clock, release, seen = Clock(), threading.Event(), []
+    deferred = Deferred(max_lag=5, clock=clock)
+    deferred.call_seconds = 2.0  # as if calls had taken 2 s each
+    busy = threading.Event()
+    deferred.submit(lambda: busy.set() or release.wait())
+    assert busy.wait(timeout=5)
+    for n in range(10):
+        deferred.submit(seen.append, n)
+
+    assert seen == []
+    assert deferred.inline_calls == 0
+    assert deferred.state()["expected_wait_s"] == 22.0  # shown, over the bound, not acted on
+    release.set()
+    assert deferred.join(timeout=5)
+    assert seen == list(range(10))
 
 
 def test_workers_give_way_while_calls_keep_coming() -> None:
@@ -101,20 +128,21 @@ def test_workers_give_way_while_calls_keep_coming() -> None:
 def test_workers_stop_giving_way_at_half_the_bound() -> None:
     clock, seen = Clock(), []
     deferred = Deferred(max_lag=10, yield_after=3600, clock=clock)
-    deferred.call_seconds = 2.0  # as if calls had taken 2 s each
 
     def takes_two_seconds(n: int) -> None:
         clock.now += 2
         seen.append(n)
 
-    deferred.submit(takes_two_seconds, 0)  # 2 s of expected wait: the worker gives way
+    deferred.submit(takes_two_seconds, 0)  # nothing has waited: the worker gives way
     time.sleep(0.2)  # (it is waiting now, whatever the threads' start-up took)
-    deferred.submit(takes_two_seconds, 1)  # 4 s
+    clock.now += 4
+    deferred.submit(takes_two_seconds, 1)  # the oldest has waited 4 s
     time.sleep(0.2)
     assert seen == []
+    clock.now += 2
     deferred.submit(takes_two_seconds, 2)  # 6 s: past half the bound, it is woken and a call runs
     assert not deferred.join(timeout=1)
-    assert seen == [0]  # then 4 s are left: under half the bound, it gives way again
+    assert seen == [0]  # then the oldest has waited 4 s: under half the bound, it gives way again
     assert deferred.state()["waiting"] == 2
 
 

@@ -1,16 +1,21 @@
 """Calls run later, in order, on worker threads of their own, behind their callers, with a bound on
 how late.
 
-`Deferred.submit` queues a call and returns at once, unless a call queued now would wait more than
-`max_lag` seconds: the calls already waiting or running × the seconds a call has taken its workers
-lately ÷ the workers. Then the caller runs its own call before returning, so under a load the workers
-cannot keep up with, the lag stays near `max_lag` instead of growing without end: the callers slow
-down to what the machine can do, as they did when every call ran inline.
+`Deferred.submit` queues a call and returns at once, unless the oldest waiting call has waited more
+than `max_lag` seconds. Then the caller runs its own call before returning, so under a load the
+workers cannot keep up with, the lag stays near `max_lag` instead of growing without end: the callers
+slow down to what the machine can do, as they did when every call ran inline.
+
+The bound is the lag measured, not one predicted from the seconds a call took lately: on shared cores
+a call's wall time grows with the callers running beside it (eight times, under a 32-thread burst), so
+a prediction crossed the bound early, the callers ran their calls inline, that made each call slower
+still, and a burst of 20,000 sends ran at a fraction of its rate (issue 27).
 
 With `yield_after` set, the workers give way to the callers: while a call was submitted less than
-that many seconds ago and the expected wait is under half of `max_lag`, they wait. On a machine whose
-cores the callers and the workers share, this is what lets a burst of callers run at their own pace
-and leaves the deferred work for the quiet after it, as a separate fleet of machines would do it.
+that many seconds ago and the oldest waiting call has waited less than half of `max_lag`, they wait.
+On a machine whose cores the callers and the workers share, this is what lets a burst of callers run
+at their own pace and leaves the deferred work for the quiet after it, as a separate fleet of
+machines would do it.
 
 A call that raises is logged and dropped, as the inline call's error was logged and dropped by its
 caller.
@@ -55,10 +60,10 @@ class Deferred:
         with self._condition:
             self._start_workers()
             self._last_submit = now
-            if self._expected_wait() <= self.max_lag:
+            if self._oldest_wait(now) <= self.max_lag:
                 self._waiting.append((now, call, args, kwargs))
                 # A worker waits for the first call, or gives way until the bound's half is reached.
-                if len(self._waiting) == 1 or self._expected_wait() >= self.max_lag / 2:
+                if len(self._waiting) == 1 or self._oldest_wait(now) >= self.max_lag / 2:
                     self._condition.notify()
                 return
             self.inline_calls += 1
@@ -66,21 +71,25 @@ class Deferred:
 
     def _pause(self) -> float:
         """Seconds a worker gives way to the callers before its next call (0: go on)."""
-        if not self.yield_after or self._expected_wait() >= self.max_lag / 2:
+        now = self.clock()
+        if not self.yield_after or self._oldest_wait(now) >= self.max_lag / 2:
             return 0.0
-        return max(0.0, self._last_submit + self.yield_after - self.clock())
+        return max(0.0, self._last_submit + self.yield_after - now)
+
+    def _oldest_wait(self, now: float) -> float:
+        return now - self._waiting[0][0] if self._waiting else 0.0
 
     def _expected_wait(self) -> float:
+        """Seconds the calls waiting would take at the workers' recent pace: shown, not acted on."""
         return (len(self._waiting) + self._running) * self.call_seconds / self._workers
 
     def state(self) -> dict[str, float | int]:
         """What waits and how late: for the bench and the tests (LocalStack serves it, see ses_events)."""
         with self._condition:
-            oldest = self.clock() - self._waiting[0][0] if self._waiting else 0.0
             return {
                 "waiting": len(self._waiting),
                 "running": self._running,
-                "oldest_wait_s": round(oldest, 3),
+                "oldest_wait_s": round(self._oldest_wait(self.clock()), 3),
                 "expected_wait_s": round(self._expected_wait(), 3),
                 "call_ms": round(self.call_seconds * 1000, 2),
                 "max_lag_s": self.max_lag,

@@ -7,10 +7,10 @@ publishing never holds up the send. This hook replaces the provider module's
 `notify_event_destinations` with one that hands the same call to a `Deferred`: one worker thread
 publishes, in order, behind the sends, and gives way while sends keep coming (until the lag reaches
 half its bound), so the events of a burst are published in the quiet after it, as another fleet of
-machines would on AWS. The events are the same and arrive later. A send whose events would wait more
-than `LOCALSTACK_SES_EVENTS_MAX_LAG` seconds (default 600) publishes them itself before it answers, as
-before, so a load that LocalStack cannot keep up with slows the sends down rather than delaying the
-events without end.
+machines would on AWS. The events are the same and arrive later. Once the oldest waiting events have
+waited more than `LOCALSTACK_SES_EVENTS_MAX_LAG` seconds (default 600), a send publishes its own
+before it answers, as before, so a load that LocalStack cannot keep up with slows the sends down
+rather than delaying the events without end.
 
 `GET /_aws/ses/event-publishing` answers what waits (`Deferred.state`): the bench waits for it to
 drain between its rounds, and the tests before they count events.
