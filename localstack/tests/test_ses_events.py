@@ -214,6 +214,7 @@ def test_the_running_localstack_publishes_ses_events_after_the_send(aws: Callabl
             )
             message_ids.add(sent["MessageId"])
         events: Counter[tuple[str, str]] = Counter()
+        accounts: set[tuple[str, str]] = set()
 
         def all_arrived() -> bool:
             for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
@@ -224,6 +225,7 @@ def test_the_running_localstack_publishes_ses_events_after_the_send(aws: Callabl
                     continue  # "Successfully validated SNS topic …" when the destination was made
                 event = json.loads(message["Body"])
                 events[(event["eventType"], event["mail"]["messageId"])] += 1
+                accounts.add((event["mail"]["sendingAccountId"], event["mail"]["sourceArn"]))
             return sum(events.values()) >= 2 * sends
 
         # Nothing else sends now: the worker publishes once the sends stop, and LocalStack's SNS → SQS
@@ -232,6 +234,9 @@ def test_the_running_localstack_publishes_ses_events_after_the_send(aws: Callabl
         time.sleep(2)
         all_arrived()  # a grace period: nothing arrives twice
         assert events == Counter({(kind, mid): 1 for kind in ("Send", "Delivery") for mid in message_ids})
+        # The account the events name is the sender's, kept from its request (SendingAccount).
+        account = aws("sts").get_caller_identity()["Account"]
+        assert accounts == {(account, f"arn:aws:ses:{ses.meta.region_name}:{account}:identity/{sender}")}
         after = publishing()
         assert after["deferred_calls"] - before["deferred_calls"] == sends  # published by the worker
         assert after["inline_calls"] == before["inline_calls"]
