@@ -46,14 +46,18 @@ def ratio(value: float, baseline: float) -> float:
     return round(value / baseline, 3) if baseline > 0 else 0.0
 
 
+def zone_where_it_is(hour: int, now: datetime | None = None) -> str:
+    """A time zone (Etc/GMT±N) where the local hour is `hour` at `now` (default: the real clock's)."""
+    offset = (hour - (now or datetime.now(UTC)).astimezone(UTC).hour) % 24
+    offset = offset - 24 if offset > 14 else offset  # UTC-9 … UTC+14, the zones Etc/GMT has
+    # Etc/GMT signs are POSIX-style, the opposite of the offset: Etc/GMT-3 is UTC+3.
+    return f"Etc/GMT{-offset:+d}" if offset else "UTC"
+
+
 def quiet_free_timezone(now: datetime) -> str:
     """A zone where it is about noon at `now`, so that the default quiet hours (22:00–08:00 local)
     hold nothing back for hours: the run's users need no preferences of their own."""
-    offset = 12 - now.astimezone(UTC).hour  # -11 … +12 hours from UTC
-    if offset == 0:
-        return "UTC"
-    # Etc/GMT signs are POSIX-style, the opposite of the offset: Etc/GMT-3 is UTC+3.
-    return f"Etc/GMT{-offset:+d}"
+    return zone_where_it_is(12, now)
 
 
 def delivery_counts(

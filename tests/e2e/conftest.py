@@ -30,6 +30,7 @@ import pytest
 
 from notify_dev import stores
 from notify_dev.api import PENDING_STATUSES, list_notifications, settled_notifications
+from notify_dev.benchmarks import zone_where_it_is
 from notify_dev.endpoints import ENDPOINTS_FILE, LOCALSTACK_URL, load_endpoints
 from notify_dev.endpoints import aws as localstack_client
 from notify_dev.polling import wait_for
@@ -165,13 +166,6 @@ def unique_user(**fields: Any) -> dict[str, Any]:
         "locale": "en",
     }
     return user | fields
-
-
-def zone_where_it_is(hour: int) -> str:
-    """A time zone (Etc/GMT±N) where the local hour is `hour` now."""
-    offset = (hour - datetime.now(UTC).hour) % 24
-    offset = offset - 24 if offset > 14 else offset
-    return f"Etc/GMT{-offset:+d}" if offset else "UTC"  # Etc/GMT-3 is UTC+3
 
 
 def put_users(api: Api, count: int, batch: int = 1000, **fields: Any) -> list[dict[str, Any]]:

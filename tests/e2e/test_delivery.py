@@ -8,10 +8,11 @@ import pytest
 
 from notify.channels import EVENT_CHANNELS, EventType
 from notify_dev.api import as_sent
+from notify_dev.benchmarks import zone_where_it_is
 from notify_dev.endpoints import load_endpoints
 from notify_dev.stores import emails_to, push_notification
 from notify_dev.web import http
-from tests.e2e.conftest import assert_delivered_once, event, wait_email, wait_push, wait_sms, zone_where_it_is
+from tests.e2e.conftest import assert_delivered_once, event, wait_email, wait_push, wait_sms
 
 pytestmark = pytest.mark.e2e
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from notify.channels import DEAD_LETTER_SUFFIX, all_queue_names
+from notify_dev.benchmarks import zone_where_it_is
 from notify_dev.scratch import amqp_channel
 from tests.e2e.conftest import counts_after_grace, event, report_line, row_statuses, unique_user
 from tests.e2e.rabbit import MOVIE, WorkerProcess, post, rabbit_stack
@@ -42,8 +43,11 @@ def _dead_lettered(prefix: str) -> list[bytes]:
 
 
 def test_worker_crash(endpoints: dict[str, Any], tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    poison = unique_user()
-    others = [unique_user() for _ in range(30)]
+    # A normal-tier event: its users live where it is afternoon, or from 22:00 UTC quiet hours would
+    # defer every row and nothing would be sent (seen in a CI rehearsal at 23:0x UTC).
+    afternoon = zone_where_it_is(14)
+    poison = unique_user(timezone=afternoon)
+    others = [unique_user(timezone=afternoon) for _ in range(30)]
     with rabbit_stack(endpoints, [poison, *others]) as stack:
         worker: WorkerProcess | None = None
 
