@@ -104,7 +104,7 @@ start() {
                 FILESYSTEM_ROOT="$STATE/fs" \
                 TMPDIR="$STATE/tmp" \
                 XDG_CACHE_HOME="$STATE/cache" \
-                GATEWAY_SERVER=hypercorn \
+                GATEWAY_SERVER="${LOCALSTACK_GATEWAY_SERVER:-twisted}" \
                 GATEWAY_LISTEN="127.0.0.1:$PORT" \
                 LOCALSTACK_HOST="127.0.0.1:$PORT" \
                 SERVICES="$SERVICES" \

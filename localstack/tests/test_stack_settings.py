@@ -6,10 +6,16 @@ it made an idle `SendMessage` take 31–38 ms (5.5 ms without), and every SQS tr
 empty poll, every outbox publish and every SES event's SNS → SQS delivery paid it on the same two
 cores. Nothing of the stack reads those metrics, so stack.sh sets `SQS_DISABLE_CLOUDWATCH_METRICS=1`
 (issue 27).
+
+LocalStack's server is twisted, its default, which keeps connections open, and not hypercorn, after
+which LocalStack closes every connection: each SDK call opened a new one. Twisted binds every
+interface unless told (the plugin's gateway hook), and a LocalStack that runs Lambda functions as host
+processes must answer only this machine.
 """
 
 from __future__ import annotations
 
+import http.client
 import time
 import uuid
 from collections.abc import Callable
@@ -33,3 +39,37 @@ def test_sqs_publishes_no_cloudwatch_metrics(aws: Callable[[str], Any]) -> None:
         assert [metric["MetricName"] for metric in metrics] == []
     finally:
         sqs.delete_queue(QueueUrl=queue_url)
+
+
+def listening_addresses(port: int) -> list[str]:
+    """The local addresses of the sockets listening on `port` (IPv4 and IPv6), from /proc/net."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                address, _, hex_port = local.partition(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    found.append(address)
+    return found
+
+
+def test_localstack_listens_on_the_loopback_only() -> None:
+    addresses = listening_addresses(4566)
+    # 0100007F is 127.0.0.1 as /proc/net/tcp writes it (little-endian hex); 00000000 is every interface.
+    assert addresses == ["0100007F"]
+
+
+def test_localstack_keeps_a_connection_open_between_requests() -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", 4566, timeout=10)
+    try:
+        answers = []
+        for _ in range(3):
+            connection.request("GET", "/_localstack/health")
+            response = connection.getresponse()
+            response.read()
+            answers.append((response.status, response.getheader("Connection")))
+            assert connection.sock is not None, "LocalStack closed the connection after one response"
+        assert answers == [(200, None)] * 3
+    finally:
+        connection.close()

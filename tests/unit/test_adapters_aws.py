@@ -147,6 +147,13 @@ def test_ses_email_sender_unverified_source_is_permanent_and_names_no_address() 
         ("bob@example.com", "Dune\r\nBcc: x@evil.example", "Subject"),
         ("bob@example.com", "Dune\nBcc: x@evil.example", "Subject"),
         ("bob@example.com\r\nBcc: x@evil.example", "Hi", "To"),
+        # Beyond line breaks: any control character, and an address SES cannot take (issue 27's
+        # composer; EmailMessage wrote NUL and ESC through and put encoded words in the address).
+        ("bob@example.com", "Dune\x00", "Subject"),
+        ("bob@example.com", "Dune\x1b[31m", "Subject"),
+        ("bob@example.com", "Dune\u2028Bcc: x@evil.example", "Subject"),
+        ("bob@example.com\x00", "Hi", "To"),
+        ("bob@пример.рф", "Hi", "To"),
     ],
 )
 def test_ses_email_sender_line_break_in_a_header_is_uncomposable_before_ses_is_called(
