@@ -73,3 +73,16 @@ def test_localstack_keeps_a_connection_open_between_requests() -> None:
         assert answers == [(200, None)] * 3
     finally:
         connection.close()
+
+
+def test_a_request_with_a_64_kib_header_gets_an_answer_not_a_reset() -> None:
+    # Twisted's own limit (16 KiB) answered with a 400 and closed the connection while the client
+    # was still sending: the client saw a reset and no answer (the fuzz suite's oversized headers).
+    connection = http.client.HTTPConnection("127.0.0.1", 4566, timeout=30)
+    try:
+        connection.request("GET", "/_localstack/health", headers={"X-Oversized": "A" * 65536})
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
+    finally:
+        connection.close()

@@ -11,6 +11,12 @@ stack, `send_raw_email` from 32 threads: 117-165/s on hypercorn, 179-233/s on tw
 
 The hook gives twisted's TCP endpoints the interface GATEWAY_LISTEN names for their port, in the order
 it names them. `LOCALSTACK_GATEWAY_SERVER=hypercorn` (stack.sh) brings back the other server.
+
+It also raises twisted's limits on a request's head (16 KiB for a line and for all headers) to
+HEAD_LIMIT: over them twisted writes a 400 and closes the connection while the client is still
+sending, so the client sees a reset and no answer at all (the fuzz suite's 64 KiB Authorization and
+Idempotency-Key headers). Under HEAD_LIMIT the request reaches the API as on hypercorn, and the
+function's request guard answers it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 from localstack.runtime import hooks
 
 LOG = logging.getLogger("localstack.plugins.gateway_listens_where_asked")
+HEAD_LIMIT = 1 << 20  # bytes of request line and headers twisted reads before it gives up
 
 
 class ListenWhereAsked:
@@ -59,6 +66,10 @@ def _gateway_listens_where_asked() -> None:
 
     if isinstance(server.endpoints, ListenWhereAsked):
         return
+    from twisted.web.http import HTTPChannel
+
+    HTTPChannel.MAX_LENGTH = max(HTTPChannel.MAX_LENGTH, HEAD_LIMIT)
+    HTTPChannel.totalHeadersSize = max(HTTPChannel.totalHeadersSize, HEAD_LIMIT)
     listen = [(entry.host, entry.port) for entry in config.GATEWAY_LISTEN]
     server.endpoints = ListenWhereAsked(server.endpoints, listen)
     LOG.info("twisted listens on %s only", ", ".join(f"{host}:{port}" for host, port in listen))
