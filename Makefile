@@ -1,5 +1,5 @@
 # Notification service — every command a person runs is a target here; `make help` lists them by group.
-# Optional variables: ARGS (extra arguments for generate, demo, latency, bench-*), FN and EVENT (invoke).
+# Optional variables: ARGS (extra arguments for generate, demo, latency, bench-*, pytest), FN and EVENT (invoke).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.installed
 ARGS    ?=
 
 .PHONY: help venv services clean up demo down url key status migrate redrive api api-stop invoke worker keys generate \
-	lint test test-unit test-integration test-localstack e2e faults fuzz \
+	lint test test-unit test-integration test-localstack pytest e2e faults fuzz \
 	latency memory bench bench-smoke bench-table bench-fanout bench-audience bench-tick bench-controls bench-delivery bench-priority bench-auth \
 	bench-sam-api bench-localstack
 
@@ -89,6 +89,9 @@ test-unit: $(STAMP)  ## unit tests only (no services needed)
 
 test-integration: $(STAMP) services  ## integration tests against PostgreSQL and RabbitMQ
 	$(PY) -m pytest tests/integration
+
+pytest: $(STAMP)  ## one test, a file or any pytest arguments: make pytest ARGS="tests/unit/delivery/test_deliver.py -k gone"
+	$(PY) -m pytest $(ARGS)
 
 test-localstack: $(STAMP)  ## the host executor's own tests (starts LocalStack for them if it is not running)
 	$(PY) -m pytest localstack/tests

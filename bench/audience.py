@@ -33,9 +33,9 @@ import psycopg
 from notify.adapters.postgres import PostgresStore
 from notify.adapters.rabbitmq import RabbitPublisher
 from notify.channels import EventType, QueueRouter, all_queue_names
-from notify.fan_out import FanOutPolicy, advance_fan_outs
-from notify.ingest import IngestPolicy, IngestPorts, accept_event
-from notify.models import EventAccepted, EventRequest
+from notify.events.fan_out import FanOutPolicy, advance_fan_outs
+from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
+from notify.events.models import EventAccepted, EventRequest
 from notify.settings import Settings
 from notify_dev.scratch import RABBITMQ_URL, purge, queued_messages, scratch_database, scratch_queue_prefix
 

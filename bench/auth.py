@@ -45,10 +45,10 @@ OPEN_FUNCTION = "notify-bench-open-door"
 OPEN_HANDLER = '''"""bench/auth.py's baseline: the ingest function without the API-key check
 (never deployed by the template; made and removed by the benchmark)."""
 
-from notify.entrypoints import access, http
+from notify.entrypoints.http import access, api
 
-# The router's gate calls http.check_access(event, scope, keys=…, limits=…, now=…): let everything in.
-http.check_access = lambda event, scope, **_: access.Admission()
+# The router's gate calls api.check_access(event, scope, keys=…, limits=…, now=…): let everything in.
+api.check_access = lambda event, scope, **_: access.Admission()
 
 from app import lambda_handler  # noqa: E402,F401 - the stack's own handler, after the patch
 '''

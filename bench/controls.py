@@ -63,18 +63,19 @@ from typing import Any
 
 import psycopg
 
-from notify import delivery
 from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import control_rules
 from notify.channels import CONTACT_FIELD, Channel, EventType, QueueRouter
-from notify.dispatch import DispatchPolicy
-from notify.feedback_ports import Suppression
-from notify.ingest import IngestPolicy, IngestPorts, accept_event
-from notify.models import Content, EventRequest, NotificationMessage, PreferencesDocument, Recipient
-from notify.ports import Rendered
-from notify.ses_events import COMPLAINT, HARD_BOUNCE
+from notify.delivery import deliver as delivery
+from notify.delivery.dispatch import DispatchPolicy
+from notify.delivery.models import Content, NotificationMessage, PreferencesDocument, Recipient
+from notify.delivery.ports import Rendered
+from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
+from notify.events.models import EventRequest
+from notify.feedback.ports import Suppression
+from notify.feedback.ses_events import COMPLAINT, HARD_BOUNCE
+from notify.feedback.suppressions import OPERATOR, normal_address
 from notify.settings import Settings
-from notify.suppressions import OPERATOR, normal_address
 from notify_dev.delivering import deliver
 from notify_dev.doubles import FakePublisher
 from notify_dev.scratch import scratch_database
@@ -286,7 +287,7 @@ class ConstantRenderer:
 
 
 class RuleClock:
-    """Adds up the time deliver_message spends in its rule check (notify.delivery.screen_recipients)."""
+    """Adds up the time deliver_message spends in its rule check (delivery.deliver.screen_recipients)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0

@@ -66,10 +66,12 @@ from notify.adapters.aws import ProviderConnection
 from notify.adapters.email import mime_message
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel, EventType, QueueRouter
+from notify.delivery.models import Content, Recipient
+from notify.delivery.ports import Rendered, Sender
 from notify.entrypoints.queue import deliver_body
-from notify.ingest import IngestPolicy, IngestPorts, accept_event
-from notify.models import Content, EventRequest, Recipient
-from notify.ports import Publisher, Rendered, Sender
+from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
+from notify.events.models import EventRequest
+from notify.outbox.ports import Publisher
 from notify.settings import Settings
 from notify_dev.api import PENDING_STATUSES
 from notify_dev.benchmarks import (

@@ -24,8 +24,8 @@ import psycopg
 from notify.adapters.postgres import PostgresStore
 from notify.adapters.rabbitmq import RabbitPublisher
 from notify.channels import EventType, QueueRouter, all_queue_names
-from notify.ingest import IngestPolicy, IngestPorts, accept_event
-from notify.models import DirectoryMovie, EventRequest
+from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
+from notify.events.models import DirectoryMovie, EventRequest
 from notify.settings import Settings
 from notify_dev.scratch import RABBITMQ_URL, purge, queued_messages, scratch_database, scratch_queue_prefix
 

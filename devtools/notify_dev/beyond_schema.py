@@ -24,8 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from notify.entrypoints.access import ROUTE_SCOPES
-from notify.entrypoints.router import NO_ROUTE
+from notify.entrypoints.http.access import ROUTE_SCOPES
+from notify.entrypoints.http.router import NO_ROUTE
 from notify_dev.endpoints import api_key, load_endpoints
 from notify_dev.path_variants import concrete, path_variants
 from notify_dev.raw_http import raw_request

@@ -5,12 +5,13 @@ from datetime import datetime
 
 from notify.bootstrap import control_rules
 from notify.channels import QueueRouter, Tier
-from notify.controls import ControlRules
-from notify.delivery import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
-from notify.dispatch import DispatchPolicy
-from notify.feedback_ports import Suppressions
-from notify.models import NotificationMessage
-from notify.ports import DeliveryLedger, Outbox, Publisher, RecipientControls, Renderer, Sender
+from notify.delivery.controls import ControlRules
+from notify.delivery.deliver import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
+from notify.delivery.dispatch import DispatchPolicy
+from notify.delivery.models import NotificationMessage
+from notify.delivery.ports import DeliveryLedger, RecipientControls, Renderer, Sender
+from notify.feedback.ports import Suppressions
+from notify.outbox.ports import Outbox, Publisher
 from notify.settings import Settings
 from notify_dev.doubles import FakeOutboxMarks, FakePublisher
 

@@ -13,8 +13,8 @@ import psycopg
 from botocore.exceptions import ClientError
 from psycopg import sql
 
+from notify.access.keys import issue_key, key_id_of
 from notify.adapters.postgres import PostgresStore
-from notify.keys import issue_key, key_id_of
 from notify_dev.demo_data import DEMO_MOVIES, DEMO_USERS
 from notify_dev.endpoints import (
     ACCOUNT_ID,

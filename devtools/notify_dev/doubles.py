@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from notify.errors import BrokerUnavailable
-from notify.ports import OutboundMessage, PublishOutcome, Refused
+from notify.outbox.ports import OutboundMessage, PublishOutcome, Refused
 
 
 @dataclass

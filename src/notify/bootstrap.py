@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from notify.access import ApiKeys, RateLimits, RememberedKeys
 from notify.adapters.aws import ProviderConnection
 from notify.adapters.email import SesEmailSender
 from notify.adapters.postgres import (
@@ -27,83 +28,73 @@ from notify.adapters.postgres import (
     PostgresWaiting,
 )
 from notify.adapters.postgres.database import Database, Repository
-from notify.adapters.postgres.syncs import PostgresSyncClaims
+from notify.adapters.postgres.feedback.syncs import PostgresSyncClaims
 from notify.adapters.push import SnsPushSender
 from notify.adapters.rabbitmq import RabbitPublisher
 from notify.adapters.rabbitmq_dead_letters import RabbitDeadLetters
 from notify.adapters.sms import SnsOptedOutNumbers, SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
 from notify.adapters.sqs_dead_letters import SqsDeadLetters
-from notify.cancellation import EventCancellation
 from notify.channels import Channel, EventType, QueueRouter, Tier
-from notify.controls import ControlRules, FrequencyCap
-from notify.delivery import DeliveryPolicy
-from notify.dispatch import DispatchPolicy
-from notify.fan_out_ports import AudienceSizes, FanOuts
-from notify.feedback import SuppressionPolicy
-from notify.feedback_ports import (
+from notify.delivery import (
+    ControlRules,
+    DeliveryLedger,
+    DeliveryPolicy,
+    DispatchPolicy,
+    FrequencyCap,
+    PreferenceStore,
+    RecipientControls,
+    Sender,
+    TemplateRenderer,
+    UnsubscribeLinks,
+    WaitingNotifications,
+)
+from notify.events import (
+    AudienceSizes,
+    Directory,
+    EventCancellation,
+    EventStore,
+    FanOuts,
+    IngestPolicy,
+    Topics,
+)
+from notify.feedback import (
     DeliveryStats,
     FeedbackStore,
     OptedOutNumbers,
     PushEndpoints,
+    SuppressionPolicy,
     Suppressions,
     SyncClaims,
 )
 from notify.health import CachedHealth, DeadLetters, HealthReport, probe_parts
-from notify.ingest import IngestPolicy
-from notify.key_ports import ApiKeys, RateLimits
-from notify.keys import RememberedKeys
-from notify.ports import (
-    DeliveryLedger,
-    Directory,
-    EventStore,
-    Outbox,
-    PreferenceStore,
-    Publisher,
-    RecipientControls,
-    ScheduleStore,
-    Sender,
-)
-from notify.rendering import TemplateRenderer
+from notify.outbox import Outbox, Publisher
+from notify.scheduling import ScheduleStore
 from notify.settings import Settings, get_settings
 from notify.tick import LostMessages, TickPolicy
-from notify.topic_ports import Topics
-from notify.unsubscribe import UnsubscribeLinks
-from notify.waiting_ports import WaitingNotifications
 
-# What Services.use_store replaces: every storage port and the database (its health probe).
-STORAGE_PORTS = (
-    "database",
-    "events",
-    "cancellations",
-    "schedules",
-    "outbox",
-    "directory",
-    "controls",
-    "preferences",
-    "waiting",
-    "ledger",
-    "api_keys",
-    "rate_limits",
-    "feedback",
-    "suppressions",
-    "sync_claims",
-    "delivery_stats",
-    "push_endpoints",
-    "topics",
-    "audiences",
-    "fan_outs",
-)
+
+class storage_port[T](cached_property[T]):  # noqa: N801 - a decorator, named like cached_property
+    """A port the database serves: Services.use_store replaces every one, so the list is the ports'."""
+
+
+def storage_ports(kind: type) -> list[str]:
+    """The names of `kind`'s storage ports (its own and inherited)."""
+    members = (item for klass in kind.__mro__ for item in vars(klass).items())
+    return sorted({name for name, value in members if isinstance(value, storage_port)})
 
 
 class Services:
+    """Each capability's ports, built in one section each. A port marked @storage_port is a repository
+    over the one Database (one pool): use_store swaps them all for one object."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._senders: dict[Channel, Sender] = {}
 
-    # ---- storage: one repository per port, all over one Database (one pool) -------------------
+    # ---- the database, the outbox and the broker: below every capability -------------------------
 
-    @cached_property
+    @storage_port
     def database(self) -> Database:
         database = Database(
             self.settings.database_url,
@@ -122,110 +113,9 @@ class Services:
     def _repository[R: Repository](self, kind: type[R]) -> R:
         return kind(self.database, max_message_bytes=self.settings.max_message_bytes)
 
-    @cached_property
-    def events(self) -> EventStore:
-        return self._repository(PostgresEvents)
-
-    @cached_property
-    def cancellations(self) -> EventCancellation:
-        return self._repository(PostgresCancellations)
-
-    @cached_property
-    def schedules(self) -> ScheduleStore:
-        return self._repository(PostgresSchedules)
-
-    @cached_property
+    @storage_port
     def outbox(self) -> Outbox:
         return self._repository(PostgresOutbox)
-
-    @cached_property
-    def directory(self) -> Directory:
-        return self._repository(PostgresDirectory)
-
-    @cached_property
-    def _recipient_controls(self) -> PostgresRecipientControls:
-        return self._repository(PostgresRecipientControls)
-
-    @cached_property
-    def controls(self) -> RecipientControls:
-        return self._recipient_controls
-
-    @cached_property
-    def preferences(self) -> PreferenceStore:
-        return self._recipient_controls
-
-    @cached_property
-    def waiting(self) -> WaitingNotifications:
-        return self._repository(PostgresWaiting)
-
-    @cached_property
-    def ledger(self) -> DeliveryLedger:
-        return self._repository(PostgresLedger)
-
-    @cached_property
-    def _keys(self) -> PostgresApiKeys:
-        return self._repository(PostgresApiKeys)
-
-    @cached_property
-    def api_keys(self) -> ApiKeys:
-        return self._keys
-
-    @cached_property
-    def rate_limits(self) -> RateLimits:
-        return self._keys
-
-    @cached_property
-    def _feedback(self) -> PostgresFeedback:
-        return self._repository(PostgresFeedback)
-
-    @cached_property
-    def feedback(self) -> FeedbackStore:
-        return self._feedback
-
-    @cached_property
-    def suppressions(self) -> Suppressions:
-        return self._feedback
-
-    @cached_property
-    def delivery_stats(self) -> DeliveryStats:
-        return self._feedback
-
-    @cached_property
-    def push_endpoints(self) -> PushEndpoints:
-        return self._repository(PostgresPushEndpoints)
-
-    @cached_property
-    def topics(self) -> Topics:
-        return self._repository(PostgresTopics)
-
-    @cached_property
-    def _fan_outs(self) -> PostgresFanOuts:
-        return self._repository(PostgresFanOuts)
-
-    @cached_property
-    def audiences(self) -> AudienceSizes:
-        return self._fan_outs
-
-    @cached_property
-    def fan_outs(self) -> FanOuts:
-        return self._fan_outs
-
-    @cached_property
-    def sync_claims(self) -> SyncClaims:
-        return self._repository(PostgresSyncClaims)
-
-    @cached_property
-    def known_keys(self) -> ApiKeys:
-        """The keys as the HTTP API checks them: remembered for a while in this environment."""
-        return RememberedKeys(self.api_keys)
-
-    def use_store(self, store: Any) -> None:
-        """Serve every storage port, and the database's health probe, from one object that
-        implements them all: a PostgresStore on another database, or a fake (tests, benchmarks)."""
-        for port in STORAGE_PORTS:
-            setattr(self, port, store)
-
-    # ---- brokers, providers, policies ------------------------------------------------------------
 
     @cached_property
     def publisher(self) -> Publisher:
@@ -234,34 +124,81 @@ class Services:
         return SqsPublisher(self.settings.aws_region, self.settings.sqs_queue_url_base)
 
     @cached_property
-    def health(self) -> CachedHealth:
-        def probe() -> HealthReport:
-            return probe_parts(
-                {"database": self.database, "broker": self.publisher},
-                # Messages the broker refused for good, waiting in the outbox for an operator.
-                {
-                    "outbox": ("database", lambda: {"parked": self.outbox.parked_count()}),
-                    # How long the row waiting longest in a queue has waited: it grows while rows strand.
-                    "oldest_queued_s": ("database", lambda: self.waiting.oldest_queued_s(datetime.now(UTC))),
-                    "dead_letters": ("broker", self.dead_letters.depths),
-                },
-            )
-
-        return CachedHealth(probe, ttl_s=self.settings.health_cache_seconds, clock=time.monotonic)
-
-    @cached_property
-    def dead_letters(self) -> DeadLetters:
-        if self.settings.broker == "rabbitmq":
-            return RabbitDeadLetters(self.settings.rabbitmq_url, self.router.all_names())
-        return SqsDeadLetters(self.settings.aws_region, self.router.all_names())
-
-    @cached_property
     def router(self) -> QueueRouter:
         return QueueRouter(self.settings.queue_prefix)
 
+    # ---- events: the store, the directory, topics and audiences, fan-out steps, cancelling ---------
+
+    @storage_port
+    def events(self) -> EventStore:
+        return self._repository(PostgresEvents)
+
+    @storage_port
+    def cancellations(self) -> EventCancellation:
+        return self._repository(PostgresCancellations)
+
+    @storage_port
+    def directory(self) -> Directory:
+        return self._repository(PostgresDirectory)
+
+    @storage_port
+    def topics(self) -> Topics:
+        return self._repository(PostgresTopics)
+
     @cached_property
-    def retry_delay(self) -> SqsRetryDelay:
-        return SqsRetryDelay(self.settings.aws_region)
+    def _fan_outs(self) -> PostgresFanOuts:
+        return self._repository(PostgresFanOuts)
+
+    @storage_port
+    def audiences(self) -> AudienceSizes:
+        return self._fan_outs
+
+    @storage_port
+    def fan_outs(self) -> FanOuts:
+        return self._fan_outs
+
+    @cached_property
+    def ingest_policy(self) -> IngestPolicy:
+        settings = self.settings
+        return IngestPolicy(
+            router=self.router,
+            chunk_size=settings.message_chunk_size,
+            fan_out_step=settings.fan_out_step,
+            fan_out_inline_s=settings.fan_out_inline_seconds,
+            max_content_bytes=settings.max_message_bytes // 4,
+        )
+
+    # ---- scheduling --------------------------------------------------------------------------
+
+    @storage_port
+    def schedules(self) -> ScheduleStore:
+        return self._repository(PostgresSchedules)
+
+    # ---- delivery: the ledger, recipient controls and preferences, waiting rows, rendering, providers ---
+
+    @storage_port
+    def ledger(self) -> DeliveryLedger:
+        return self._repository(PostgresLedger)
+
+    @cached_property
+    def _recipient_controls(self) -> PostgresRecipientControls:
+        return self._repository(PostgresRecipientControls)
+
+    @storage_port
+    def controls(self) -> RecipientControls:
+        return self._recipient_controls
+
+    @storage_port
+    def preferences(self) -> PreferenceStore:
+        return self._recipient_controls
+
+    @storage_port
+    def waiting(self) -> WaitingNotifications:
+        return self._repository(PostgresWaiting)
+
+    @cached_property
+    def rules(self) -> ControlRules:
+        return control_rules(self.settings)
 
     @cached_property
     def renderer(self) -> TemplateRenderer:
@@ -276,19 +213,108 @@ class Services:
         )
 
     @cached_property
-    def rules(self) -> ControlRules:
-        return control_rules(self.settings)
+    def delivery_policy(self) -> DeliveryPolicy:
+        settings = self.settings
+        return DeliveryPolicy(
+            dispatch=DispatchPolicy(
+                concurrency=settings.send_concurrency, safety_margin_s=settings.send_safety_margin_seconds
+            ),
+            rules=self.rules,
+            router=self.router,
+            tier_concurrency={Tier.LOW: settings.low_tier_send_concurrency},
+        )
 
     @cached_property
-    def ingest_policy(self) -> IngestPolicy:
+    def provider_connection(self) -> ProviderConnection:
         settings = self.settings
-        return IngestPolicy(
-            router=self.router,
-            chunk_size=settings.message_chunk_size,
-            fan_out_step=settings.fan_out_step,
-            fan_out_inline_s=settings.fan_out_inline_seconds,
-            max_content_bytes=settings.max_message_bytes // 4,
+        return ProviderConnection(
+            region=settings.aws_region,
+            read_timeout_s=settings.provider_timeout_seconds,
+            connect_timeout_s=settings.provider_connect_timeout_seconds,
+            # one connection per concurrent send, so no send waits for a pooled connection
+            pool_size=settings.send_concurrency,
         )
+
+    @cached_property
+    def retry_delay(self) -> SqsRetryDelay:
+        return SqsRetryDelay(self.settings.aws_region)
+
+    def sender(self, channel: Channel) -> Sender:
+        if channel not in self._senders:
+            self._senders[channel] = self._build_sender(channel)
+        return self._senders[channel]
+
+    def _build_sender(self, channel: Channel) -> Sender:
+        connection = self.provider_connection
+        match channel:
+            case Channel.EMAIL:
+                return SesEmailSender(
+                    self.settings.email_sender, connection, self.settings.email_configuration_set
+                )
+            case Channel.SMS:
+                return SnsSmsSender(connection)
+            case Channel.PUSH:
+                return SnsPushSender(
+                    connection, self.settings.push_platform_application_arn, self.push_endpoints
+                )
+
+    # ---- feedback: SES events, the suppression list, SMS opt-outs, push endpoints, stats -----
+
+    @cached_property
+    def _feedback(self) -> PostgresFeedback:
+        return self._repository(PostgresFeedback)
+
+    @storage_port
+    def feedback(self) -> FeedbackStore:
+        return self._feedback
+
+    @storage_port
+    def suppressions(self) -> Suppressions:
+        return self._feedback
+
+    @storage_port
+    def delivery_stats(self) -> DeliveryStats:
+        return self._feedback
+
+    @storage_port
+    def push_endpoints(self) -> PushEndpoints:
+        return self._repository(PostgresPushEndpoints)
+
+    @storage_port
+    def sync_claims(self) -> SyncClaims:
+        return self._repository(PostgresSyncClaims)
+
+    @cached_property
+    def opted_out_numbers(self) -> OptedOutNumbers:
+        return SnsOptedOutNumbers(self.settings.aws_region)
+
+    @cached_property
+    def suppression_policy(self) -> SuppressionPolicy:
+        return SuppressionPolicy(
+            soft_bounce_limit=self.settings.soft_bounce_limit,
+            soft_bounce_window=timedelta(days=self.settings.soft_bounce_window_days),
+        )
+
+    # ---- access: API keys and rate limits ----------------------------------------------------
+
+    @cached_property
+    def _keys(self) -> PostgresApiKeys:
+        return self._repository(PostgresApiKeys)
+
+    @storage_port
+    def api_keys(self) -> ApiKeys:
+        return self._keys
+
+    @storage_port
+    def rate_limits(self) -> RateLimits:
+        return self._keys
+
+    @cached_property
+    def known_keys(self) -> ApiKeys:
+        """The keys as the HTTP API checks them: remembered for a while in this environment."""
+        return RememberedKeys(self.api_keys)
+
+    # ---- operations: the tick, health, dead letters; and the swap tests and benchmarks use ---
 
     @cached_property
     def tick_policy(self) -> TickPolicy:
@@ -312,57 +338,32 @@ class Services:
         )
 
     @cached_property
-    def opted_out_numbers(self) -> OptedOutNumbers:
-        return SnsOptedOutNumbers(self.settings.aws_region)
+    def health(self) -> CachedHealth:
+        def probe() -> HealthReport:
+            return probe_parts(
+                {"database": self.database, "broker": self.publisher},
+                # Messages the broker refused for good, waiting in the outbox for an operator.
+                {
+                    "outbox": ("database", lambda: {"parked": self.outbox.parked_count()}),
+                    # How long the row waiting longest in a queue has waited: it grows while rows strand.
+                    "oldest_queued_s": ("database", lambda: self.waiting.oldest_queued_s(datetime.now(UTC))),
+                    "dead_letters": ("broker", self.dead_letters.depths),
+                },
+            )
+
+        return CachedHealth(probe, ttl_s=self.settings.health_cache_seconds, clock=time.monotonic)
 
     @cached_property
-    def delivery_policy(self) -> DeliveryPolicy:
-        settings = self.settings
-        return DeliveryPolicy(
-            dispatch=DispatchPolicy(
-                concurrency=settings.send_concurrency, safety_margin_s=settings.send_safety_margin_seconds
-            ),
-            rules=self.rules,
-            router=self.router,
-            tier_concurrency={Tier.LOW: settings.low_tier_send_concurrency},
-        )
+    def dead_letters(self) -> DeadLetters:
+        if self.settings.broker == "rabbitmq":
+            return RabbitDeadLetters(self.settings.rabbitmq_url, self.router.all_names())
+        return SqsDeadLetters(self.settings.aws_region, self.router.all_names())
 
-    @cached_property
-    def suppression_policy(self) -> SuppressionPolicy:
-        return SuppressionPolicy(
-            soft_bounce_limit=self.settings.soft_bounce_limit,
-            soft_bounce_window=timedelta(days=self.settings.soft_bounce_window_days),
-        )
-
-    @cached_property
-    def provider_connection(self) -> ProviderConnection:
-        settings = self.settings
-        return ProviderConnection(
-            region=settings.aws_region,
-            read_timeout_s=settings.provider_timeout_seconds,
-            connect_timeout_s=settings.provider_connect_timeout_seconds,
-            # one connection per concurrent send, so no send waits for a pooled connection
-            pool_size=settings.send_concurrency,
-        )
-
-    def sender(self, channel: Channel) -> Sender:
-        if channel not in self._senders:
-            self._senders[channel] = self._build_sender(channel)
-        return self._senders[channel]
-
-    def _build_sender(self, channel: Channel) -> Sender:
-        connection = self.provider_connection
-        match channel:
-            case Channel.EMAIL:
-                return SesEmailSender(
-                    self.settings.email_sender, connection, self.settings.email_configuration_set
-                )
-            case Channel.SMS:
-                return SnsSmsSender(connection)
-            case Channel.PUSH:
-                return SnsPushSender(
-                    connection, self.settings.push_platform_application_arn, self.push_endpoints
-                )
+    def use_store(self, store: Any) -> None:
+        """Serve every storage port, and the database's health probe, from one object that
+        implements them all: a PostgresStore on another database, or a fake (tests, benchmarks)."""
+        for port in storage_ports(type(self)):
+            setattr(self, port, store)
 
 
 def control_rules(settings: Settings) -> ControlRules:

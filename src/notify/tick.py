@@ -6,15 +6,13 @@ from datetime import datetime, timedelta
 
 from notify.backoff import receive_schedule_s
 from notify.channels import QueueRouter
+from notify.delivery import WaitingNotifications
 from notify.errors import RetryableError, TickIncomplete
-from notify.fan_out import FanOutPolicy, FanOutReport, advance_fan_outs
-from notify.fan_out_ports import FanOuts
+from notify.events import FanOutPolicy, FanOutReport, FanOuts, advance_fan_outs
+from notify.feedback import OptOutReport, SmsOptOuts, sync_sms_opt_outs
 from notify.logs import module_logger
-from notify.opt_outs import OptOutReport, SmsOptOuts, sync_sms_opt_outs
-from notify.ports import Outbox, Publisher, ScheduleStore
-from notify.relay import Relayed, publish_after_commit, republish_unpublished
-from notify.scheduling import FireReport, fire_due_schedules
-from notify.waiting_ports import WaitingNotifications
+from notify.outbox import Outbox, Publisher, Relayed, publish_after_commit, republish_unpublished
+from notify.scheduling import FireReport, ScheduleStore, fire_due_schedules
 
 logger = module_logger()
 

@@ -21,7 +21,7 @@ from functions.ingest.app import lambda_handler
 from notify import bootstrap
 from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import Services
-from notify.models import DirectoryMovie, DirectoryUser
+from notify.events.models import DirectoryMovie, DirectoryUser
 from notify.settings import Settings
 from notify_dev.scratch import scratch_database, scratch_queue_prefix
 from notify_dev.stores import forget_deliveries

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from notify.entrypoints.access import ROUTE_SCOPES
+from notify.entrypoints.http.access import ROUTE_SCOPES
 from notify_dev.beyond_schema import path_variant_cases, run
 from notify_dev.path_variants import path_variants
 from notify_dev.web import http_answer

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from notify.adapters.postgres.cancellation import HANDED_TO_PROVIDER
+from notify.adapters.postgres.events.cancellation import HANDED_TO_PROVIDER
 from tests.e2e.conftest import GRACE_S, Api, delivery_counts, put_users
 
 pytestmark = pytest.mark.e2e

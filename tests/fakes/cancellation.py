@@ -3,8 +3,8 @@
 import uuid
 from datetime import datetime
 
-from notify.adapters.postgres.cancellation import HANDED_TO_PROVIDER
-from notify.cancellation import Cancellation
+from notify.adapters.postgres.events.cancellation import HANDED_TO_PROVIDER
+from notify.events.cancellation import Cancellation
 from tests.fakes.tables import FakeTables, Row
 
 

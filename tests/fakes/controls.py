@@ -5,9 +5,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from notify.channels import Channel, EventType
-from notify.controls import FrequencyCap, Verdict
-from notify.ports import RecipientFacts
-from notify.suppressions import normal_address
+from notify.delivery.controls import FrequencyCap, Verdict
+from notify.delivery.ports import RecipientFacts
+from notify.feedback.suppressions import normal_address
 from tests.fakes.tables import FakeTables
 
 

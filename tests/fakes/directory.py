@@ -3,10 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from notify.models import (
-    DirectoryMovie,
-    DirectoryUser,
-)
+from notify.events.models import DirectoryMovie, DirectoryUser
 from tests.fakes.tables import FakeTables
 
 

@@ -4,24 +4,11 @@ import uuid
 from collections.abc import Sequence
 
 from notify.channels import CONTACT_FIELD, Channel
+from notify.delivery.models import Content, MessagePayload, NotificationMessage, Recipient
 from notify.errors import DuplicateIdempotencyKey
-from notify.models import (
-    Content,
-    DirectoryUser,
-    EventView,
-    FanOutView,
-    MessagePayload,
-    NotificationMessage,
-    NotificationPage,
-    NotificationView,
-    Recipient,
-)
-from notify.ports import (
-    NewEvent,
-    NewSchedule,
-    OutboundMessage,
-    StoredEvent,
-)
+from notify.events.models import DirectoryUser, EventView, FanOutView, NotificationPage, NotificationView
+from notify.events.ports import NewEvent, NewSchedule, StoredEvent
+from notify.outbox.ports import OutboundMessage
 from tests.fakes.tables import EventRecord, FakeTables, OutboxRow
 
 

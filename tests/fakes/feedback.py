@@ -5,10 +5,10 @@ import base64
 from collections.abc import Sequence
 from datetime import datetime
 
-from notify.feedback_ports import DeliveryCounts, Suppression
-from notify.models import SuppressionPage, SuppressionView
-from notify.ses_events import Feedback, FeedbackKind
-from notify.suppressions import normal_address
+from notify.feedback.models import SuppressionPage, SuppressionView
+from notify.feedback.ports import DeliveryCounts, Suppression
+from notify.feedback.ses_events import Feedback, FeedbackKind
+from notify.feedback.suppressions import normal_address
 from tests.fakes.tables import FakeTables
 
 _RANK = {"sent": 0, "unconfirmed": 0, "delivered": 1, "bounced": 2, "complained": 3}

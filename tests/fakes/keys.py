@@ -3,8 +3,8 @@
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from notify.key_ports import ApiKeyRecord, ApiKeys
-from notify.keys import issue_key
+from notify.access.keys import issue_key
+from notify.access.ports import ApiKeyRecord, ApiKeys
 from tests.fakes.tables import FakeTables
 
 

@@ -5,12 +5,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from notify.channels import Channel
-from notify.models import MessagePayload, NotificationMessage
-from notify.ports import (
-    OutboundMessage,
-    Outcome,
-    Pending,
-)
+from notify.delivery.models import MessagePayload, NotificationMessage
+from notify.delivery.ports import Outcome, Pending
+from notify.outbox.ports import OutboundMessage
 from tests.fakes.tables import FakeTables, OutboxRow, _utcnow
 
 

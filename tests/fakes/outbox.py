@@ -4,10 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from notify.ports import (
-    OutboundMessage,
-    Refused,
-)
+from notify.outbox.ports import OutboundMessage, Refused
 from tests.fakes.tables import FakeTables
 
 

@@ -4,12 +4,8 @@ import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
-from notify.ports import (
-    DueSchedule,
-    FiredBatch,
-    Firing,
-    NewSchedule,
-)
+from notify.events.ports import NewSchedule
+from notify.scheduling.ports import DueSchedule, FiredBatch, Firing
 from tests.fakes.tables import FakeTables
 
 

@@ -4,10 +4,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from notify.delivery.ports import Rendered
 from notify.errors import NotifyError
-from notify.ports import (
-    Rendered,
-)
 
 
 @dataclass

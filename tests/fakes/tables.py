@@ -6,24 +6,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from notify.access.ports import ApiKeyRecord
 from notify.channels import Channel, EventType
+from notify.delivery.models import NotificationMessage, PreferencesDocument, Recipient
 from notify.errors import NotifyError, StorageUnavailable
-from notify.feedback_ports import Suppression
-from notify.key_ports import ApiKeyRecord
-from notify.models import (
-    DirectoryMovie,
-    DirectoryUser,
-    NotificationMessage,
-    PreferencesDocument,
-    Recipient,
-)
-from notify.ports import (
-    Firing,
-    NewEvent,
-    NewSchedule,
-    OutboundMessage,
-)
-from notify.ses_events import Feedback
+from notify.events.models import DirectoryMovie, DirectoryUser
+from notify.events.ports import NewEvent, NewSchedule
+from notify.feedback.ports import Suppression
+from notify.feedback.ses_events import Feedback
+from notify.outbox.ports import OutboundMessage
+from notify.scheduling.ports import Firing
 
 
 @dataclass

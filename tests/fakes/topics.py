@@ -6,10 +6,9 @@ import uuid
 from collections.abc import Sequence
 
 from notify.errors import FieldProblem, InvalidInput
-from notify.fan_out_ports import EVERYONE, FanOutStep, Routes
+from notify.events.models import SubscriberPage, SubscriberView, TopicPage, TopicView
+from notify.events.ports import EVERYONE, FanOutStep, Membership, Routes
 from notify.models import TOPIC_PATTERN
-from notify.topic_models import SubscriberPage, SubscriberView, TopicPage, TopicView
-from notify.topic_ports import Membership
 from tests.fakes.events import FakeEvents
 from tests.fakes.tables import EventRecord, FakeTables, TopicRecord
 

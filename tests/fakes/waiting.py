@@ -3,7 +3,7 @@
 from collections.abc import Collection
 from datetime import datetime
 
-from notify.waiting_ports import ReleasedBatch
+from notify.delivery.ports import ReleasedBatch
 from tests.fakes.tables import FakeTables
 
 

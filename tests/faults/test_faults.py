@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from notify.dispatch import DispatchPolicy
+from notify.delivery.dispatch import DispatchPolicy
 from notify_dev.api import ACCEPTED_STATUSES, PENDING_STATUSES
 from notify_dev.endpoints import aws
 from notify_dev.polling import wait_for

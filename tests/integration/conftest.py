@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from notify.access.keys import issue_key
 from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import Services, install
-from notify.keys import issue_key
 from notify.settings import Settings
 from notify_dev.scratch import amqp_channel
 from tests.fakes import FakeDeadLetters, FakePublisher

@@ -16,9 +16,12 @@ from psycopg import sql
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import EVENT_CHANNELS, Channel, EventType
+from notify.delivery.models import NotificationMessage
+from notify.delivery.ports import Outcome
 from notify.entrypoints.http import handle
-from notify.models import DirectoryMovie, DirectoryUser, NotificationMessage
-from notify.ports import NewEvent, OutboundMessage, Outcome, StoredEvent
+from notify.events.models import DirectoryMovie, DirectoryUser
+from notify.events.ports import NewEvent, StoredEvent
+from notify.outbox.ports import OutboundMessage
 from tests.fakes import FakeLambdaContext
 
 CONTEXT = cast(LambdaContext, FakeLambdaContext())

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from notify.access.keys import admit, authenticate, issue_key, revoke
 from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import Services, install
 from notify.entrypoints import keys as keys_cli
 from notify.errors import RateLimited, Unauthenticated
-from notify.keys import admit, authenticate, issue_key, revoke
 from notify.settings import Settings
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

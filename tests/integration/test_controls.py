@@ -28,24 +28,19 @@ from notify.adapters.email import mime_message
 from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import control_rules
 from notify.channels import Channel, EventType, QueueRouter
-from notify.controls import ControlRules
-from notify.delivery import DeliveryReport
-from notify.dispatch import DispatchPolicy
+from notify.delivery.controls import ControlRules
+from notify.delivery.deliver import DeliveryReport
+from notify.delivery.dispatch import DispatchPolicy
+from notify.delivery.models import NotificationMessage, PreferencesDocument
+from notify.delivery.ports import Rendered
+from notify.delivery.rendering import TemplateRenderer
+from notify.delivery.unsubscribe_links import Unsubscribe, UnsubscribeLinks, sign_token
 from notify.errors import PermanentError
-from notify.feedback_ports import Suppression
-from notify.ingest import IngestPolicy, IngestPorts, accept_event
-from notify.models import (
-    DirectoryMovie,
-    DirectoryUser,
-    EventRequest,
-    NotificationMessage,
-    PreferencesDocument,
-)
-from notify.ports import Rendered
-from notify.rendering import TemplateRenderer
+from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
+from notify.events.models import DirectoryMovie, DirectoryUser, EventRequest
+from notify.feedback.ports import Suppression
 from notify.settings import Settings
 from notify.tick import TickReport, run_tick
-from notify.unsubscribe import Unsubscribe, UnsubscribeLinks, sign_token
 from notify_dev.delivering import deliver
 from tests.fakes import FakeSender
 from tests.integration.conftest import Api, MakeApi

@@ -13,10 +13,11 @@ import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel
-from notify.dispatch import DispatchPolicy
+from notify.delivery.dispatch import DispatchPolicy
+from notify.delivery.models import NotificationMessage
+from notify.delivery.rendering import TemplateRenderer
 from notify.errors import RetryableError
-from notify.models import DirectoryUser, NotificationMessage
-from notify.rendering import TemplateRenderer
+from notify.events.models import DirectoryUser
 from notify_dev.delivering import deliver
 from tests.fakes import FakeSender
 from tests.integration.support import ledger_row, make_user, parse, stored_event

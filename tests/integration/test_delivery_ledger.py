@@ -10,9 +10,9 @@ import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel, QueueRouter
-from notify.controls import Verdict
-from notify.models import NotificationMessage
-from notify.ports import Outcome, Pending
+from notify.delivery.controls import Verdict
+from notify.delivery.models import NotificationMessage
+from notify.delivery.ports import Outcome, Pending
 from tests.integration.support import (
     claim_as,
     ledger_row,

@@ -18,14 +18,14 @@ import pytest
 from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import control_rules
 from notify.channels import EVENT_CHANNELS, Channel, EventType, QueueRouter
-from notify.fan_out import FanOutPolicy, FanOutReport, advance_fan_outs
-from notify.feedback_ports import Suppression
-from notify.ingest import IngestPolicy, IngestPorts, accept_event
-from notify.models import DirectoryUser, EventAccepted, EventRequest
-from notify.rendering import TemplateRenderer
+from notify.delivery.rendering import TemplateRenderer
+from notify.delivery.unsubscribe_links import UnsubscribeLinks
+from notify.events.fan_out import FanOutPolicy, FanOutReport, advance_fan_outs
+from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
+from notify.events.models import DirectoryUser, EventAccepted, EventRequest
+from notify.feedback.ports import Suppression
 from notify.settings import Settings
 from notify.tick import run_tick
-from notify.unsubscribe import UnsubscribeLinks
 from notify_dev.benchmarks import quiet_free_timezone
 from notify_dev.delivering import deliver
 from tests.fakes import FakePublisher, FakeSender

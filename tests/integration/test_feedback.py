@@ -9,9 +9,9 @@ import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel
-from notify.feedback import SuppressionPolicy, take_feedback
-from notify.feedback_ports import Suppression
-from notify.ses_events import COMPLAINT, HARD_BOUNCE, SOFT_BOUNCE, Feedback, FeedbackKind
+from notify.feedback.intake import SuppressionPolicy, take_feedback
+from notify.feedback.ports import Suppression
+from notify.feedback.ses_events import COMPLAINT, HARD_BOUNCE, SOFT_BOUNCE, Feedback, FeedbackKind
 from tests.integration.conftest import Api
 from tests.integration.support import claim_as, ledger_row, make_user, record_as, stored_event
 

@@ -13,7 +13,8 @@ import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel, EventType
-from notify.models import DirectoryUser, NotificationMessage
+from notify.delivery.models import NotificationMessage
+from notify.events.models import DirectoryUser
 from tests.fakes import FakePublisher
 from tests.integration.conftest import Api, MakeApi
 from tests.integration.support import (

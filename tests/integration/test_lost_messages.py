@@ -11,7 +11,7 @@ import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel, QueueRouter
-from notify.models import NotificationMessage
+from notify.delivery.models import NotificationMessage
 from notify.tick import LostMessages, release_waiting
 from tests.fakes import FakePublisher
 from tests.integration.support import claim_as, ledger_row, make_user, record_as, stored_event

@@ -9,8 +9,9 @@ import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel, EventType, Tier, queue_name, tier_for
-from notify.models import DirectoryUser, NotificationMessage
-from notify.ports import OutboundMessage
+from notify.delivery.models import NotificationMessage
+from notify.events.models import DirectoryUser
+from notify.outbox.ports import OutboundMessage
 from notify.tick import run_tick
 from tests.fakes import FakePublisher
 from tests.integration.conftest import MakeApi

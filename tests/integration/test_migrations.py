@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from notify.access.keys import issue_key
 from notify.adapters.postgres import PostgresStore
 from notify.adapters.postgres.database import Database
 from notify.adapters.postgres.migrations import shipped_migrations
 from notify.bootstrap import Services, install
 from notify.errors import SchemaBehind, StorageUnavailable
-from notify.keys import issue_key
 from notify.settings import Settings
 from notify_dev.scratch import scratch_database
 from tests.fakes import FakePublisher

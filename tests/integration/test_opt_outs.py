@@ -10,7 +10,7 @@ import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel
-from notify.opt_outs import CLAIM_LEASE, SMS_OPT_OUTS, SmsOptOuts, sync_sms_opt_outs
+from notify.feedback.opt_outs import CLAIM_LEASE, SMS_OPT_OUTS, SmsOptOuts, sync_sms_opt_outs
 from notify.tick import run_tick
 from tests.fakes import FakeOptedOutNumbers
 from tests.integration.conftest import Api

@@ -12,10 +12,11 @@ import pytest
 from notify.adapters.postgres import PostgresStore
 from notify.adapters.postgres.database import Database
 from notify.channels import Channel, EventType, QueueRouter
+from notify.delivery.models import NotificationMessage
 from notify.errors import DuplicateIdempotencyKey, InvalidInput, StorageUnavailable
-from notify.ingest import IngestPolicy, IngestPorts, accept_event
-from notify.models import DirectoryMovie, EventAccepted, EventRequest, NotificationMessage
-from notify.ports import NewSchedule
+from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
+from notify.events.models import DirectoryMovie, EventAccepted, EventRequest
+from notify.events.ports import NewSchedule
 from tests.fakes import FakePublisher
 from tests.integration.support import (
     claim_as,

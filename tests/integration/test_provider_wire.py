@@ -13,8 +13,8 @@ import pytest
 
 from notify.adapters.aws import ProviderConnection, forget_clients
 from notify.adapters.email import SesEmailSender
+from notify.delivery.ports import Rendered
 from notify.errors import ProviderTimeout, RetryableError
-from notify.ports import Rendered
 
 SOURCE = "notifications@cinema.example"
 _OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {length}\r\n\r\n{body}"

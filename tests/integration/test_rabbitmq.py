@@ -28,19 +28,13 @@ from notify.channels import (
     all_queue_names,
     queue_name,
 )
-from notify.dispatch import TimeLeft
+from notify.delivery.dispatch import TimeLeft
+from notify.delivery.models import MessagePayload, NotificationMessage, Recipient
 from notify.entrypoints.queue import deliver_body
 from notify.errors import BrokerUnavailable, RetryableError
-from notify.ingest import IngestPolicy, IngestPorts, accept_event
-from notify.models import (
-    DirectoryMovie,
-    DirectoryUser,
-    EventRequest,
-    MessagePayload,
-    NotificationMessage,
-    Recipient,
-)
-from notify.ports import OutboundMessage, PublishOutcome, Refused
+from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
+from notify.events.models import DirectoryMovie, DirectoryUser, EventRequest
+from notify.outbox.ports import OutboundMessage, PublishOutcome, Refused
 from notify.settings import Settings
 from notify.tick import run_tick
 from notify_dev.scratch import RABBITMQ_URL

@@ -25,12 +25,15 @@ import pytest
 from notify.adapters.postgres import PostgresStore
 from notify.channels import EventType, QueueRouter
 from notify.cron import next_run
+from notify.delivery.models import NotificationMessage
+from notify.delivery.rendering import TemplateRenderer
 from notify.errors import NotFound, StateConflict, TickIncomplete
-from notify.ingest import IngestPolicy, IngestPorts, accept_event
-from notify.models import DirectoryUser, EventAccepted, EventRequest, NotificationMessage, SchedulePatch
-from notify.ports import DueSchedule, FiredBatch, Firing, OutboundMessage
-from notify.rendering import TemplateRenderer
-from notify.scheduling import change_schedule, describe_schedule
+from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
+from notify.events.models import DirectoryUser, EventAccepted, EventRequest
+from notify.outbox.ports import OutboundMessage
+from notify.scheduling.models import SchedulePatch
+from notify.scheduling.ports import DueSchedule, FiredBatch, Firing
+from notify.scheduling.schedules import change_schedule, describe_schedule
 from notify.tick import TickReport, run_tick
 from notify_dev.delivering import deliver
 from tests.fakes import FakePublisher, FakeSender

@@ -9,11 +9,11 @@ import psycopg
 import pytest
 
 from notify.adapters.postgres import PostgresStore
-from notify.adapters.postgres.feedback import _DELIVERY_COUNTS_SQL
+from notify.adapters.postgres.feedback.feedback import _DELIVERY_COUNTS_SQL
 from notify.channels import Channel, EventType
-from notify.controls import SUPPRESSED, Verdict
-from notify.feedback_ports import DeliveryCounts
-from notify.ses_events import Feedback, FeedbackKind
+from notify.delivery.controls import SUPPRESSED, Verdict
+from notify.feedback.ports import DeliveryCounts
+from notify.feedback.ses_events import Feedback, FeedbackKind
 from tests.integration.conftest import Api
 from tests.integration.support import claim_as, make_user, record_as, stored_event
 

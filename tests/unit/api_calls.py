@@ -7,9 +7,9 @@ from urllib.parse import parse_qsl
 
 from functions.ingest.app import lambda_handler
 from notify import bootstrap
+from notify.access.keys import issue_key
+from notify.access.ports import ApiKeys
 from notify.bootstrap import Services
-from notify.key_ports import ApiKeys
-from notify.keys import issue_key
 from notify.settings import Settings
 from tests.fakes import FakeDeadLetters, FakeEventStore, FakeLambdaContext, FakePublisher
 

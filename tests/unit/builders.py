@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from notify.channels import Channel, EventType, QueueRouter
-from notify.models import Content, MessagePayload, NotificationMessage, Recipient
+from notify.delivery.models import Content, MessagePayload, NotificationMessage, Recipient
 from notify.tick import TickPolicy
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notify.controls import DEFAULT_QUIET_HOURS
-from notify.entrypoints import access, http
+from notify.delivery.controls import DEFAULT_QUIET_HOURS
+from notify.entrypoints.http import access, api
 from notify_dev.benchmarks import delivery_counts, percentile, quiet_free_timezone, ratio
 from tests.fakes import FakeEventStore, FakePublisher
 from tests.unit.api_calls import call, install_fakes
@@ -55,7 +55,7 @@ def test_lost_duplicates_and_unrecorded_are_counted_per_recipient() -> None:
 
 
 def test_auth_bench_baseline_lets_a_keyless_request_through(monkeypatch: pytest.MonkeyPatch) -> None:
-    """bench/auth.py's open door patches http.check_access: it must still be what the router's gate
+    """bench/auth.py's open door patches api.check_access: it must still be what the router's gate
     calls, else the baseline measures 401s (or 500s) instead of the same work without the check."""
     spec = importlib.util.spec_from_file_location("bench_auth", ROOT / "bench" / "auth.py")
     assert spec is not None
@@ -63,7 +63,7 @@ def test_auth_bench_baseline_lets_a_keyless_request_through(monkeypatch: pytest.
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     patch = bench.OPEN_HANDLER.split("from app import")[0]
-    monkeypatch.setattr(http, "check_access", access.check_access)  # restored after the test
+    monkeypatch.setattr(api, "check_access", access.check_access)  # restored after the test
     exec(compile(patch, "bench_open_door.py", "exec"), {})  # noqa: S102 - the bench's own patch text
     install_fakes(FakeEventStore(), FakePublisher())
 

@@ -1,6 +1,6 @@
 """The requests `make fuzz` sends beyond the OpenAPI document, and the rule their answers keep."""
 
-from notify.entrypoints.access import ROUTE_SCOPES
+from notify.entrypoints.http.access import ROUTE_SCOPES
 from notify_dev.beyond_schema import Case, header_cases, judge, method_cases, path_variant_cases
 from notify_dev.path_variants import concrete, path_variants
 

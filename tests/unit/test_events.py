@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 from pydantic import TypeAdapter
 
 from notify.channels import CONTACT_FIELD, Channel, queue_name, tier_for
-from notify.models import DirectoryMovie, DirectoryUser, EventRequest
+from notify.events.models import DirectoryMovie, DirectoryUser, EventRequest
 from tests.unit.builders import EVENTS_DIR, load_event, messages_of
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from notify_dev.bench_suite import BENCHES
 
 ROOT = Path(__file__).resolve().parents[2]
-READMES = (ROOT / "README.md", ROOT / "localstack" / "README.md")
+READMES = (ROOT / "README.md", ROOT / "localstack" / "README.md", ROOT / "CONTRIBUTING.md")
 # What a shell block may run besides make: requests to the running API and LocalStack's stores.
 OTHER_COMMANDS = ("curl ",)
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from notify.channels import EventType
-from notify.models import DirectoryMovie, DirectoryUser, EventRequest
+from notify.events.models import DirectoryMovie, DirectoryUser, EventRequest
 from notify_dev.generate import (
     PRIORITIES,
     ApiClient,

@@ -6,13 +6,9 @@ import pytest
 from pydantic import ValidationError
 
 from notify.channels import Channel, EventType
-from notify.models import (
-    MAX_USERS_PER_EVENT,
-    DirectoryUser,
-    EventRequest,
-    NotificationMessage,
-    QuietHoursDocument,
-)
+from notify.delivery.models import NotificationMessage, QuietHoursDocument
+from notify.events.models import DirectoryUser, EventRequest
+from notify.models import MAX_USERS_PER_EVENT
 from tests.unit.builders import content, message, recipient
 
 USER = "a1a1a1a1-0000-4000-8000-000000000001"

@@ -118,7 +118,7 @@ def test_template_passes_the_environment_and_keeps_local_by_default() -> None:
 
 
 def test_template_routes_exactly_the_routes_the_access_table_names() -> None:
-    from notify.entrypoints.access import ROUTE_SCOPES
+    from notify.entrypoints.http.access import ROUTE_SCOPES
 
     template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506 - safe subclass
     events = template["Resources"]["IngestFunction"]["Properties"]["Events"].values()

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from notify.access.ports import TOUCH_EVERY, ApiKeyRecord, ApiKeys, RateLimits, Scope
 from notify.errors import FieldProblem, Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
-from notify.key_ports import TOUCH_EVERY, ApiKeyRecord, ApiKeys, RateLimits, Scope
 
 KEY_PREFIX = "nk"
 KEY_ID_PATTERN = "^[0-9a-f]{12}$"

@@ -13,8 +13,8 @@ from email.header import Header
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notify.adapters.aws import ProviderConnection, classify_provider_error, provider_client
+from notify.delivery import Rendered
 from notify.errors import Uncomposable
-from notify.ports import Rendered
 from notify.text import control_character_in
 
 CRLF = "\r\n"

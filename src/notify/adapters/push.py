@@ -9,9 +9,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notify.adapters.aws import ProviderConnection, classify_provider_error, provider_client
+from notify.delivery import Rendered
 from notify.errors import AddressGone
-from notify.feedback_ports import PushEndpoints
-from notify.ports import Rendered
+from notify.feedback import PushEndpoints
 
 _LOCAL_APPLICATION = "notify-push"
 ENDPOINT_DISABLED = "endpoint_disabled"

@@ -19,7 +19,7 @@ from pika.spec import Basic
 
 from notify.adapters.rabbitmq_topology import declare_topology
 from notify.errors import BrokerUnavailable
-from notify.ports import OutboundMessage, PublishOutcome, Refused
+from notify.outbox import OutboundMessage, PublishOutcome, Refused
 
 # RabbitMQ closes the channel on a message over its max_message_size (16 MiB by default since 4.0,
 # 128 MiB before), failing everything behind it; such a message is refused before it is sent.

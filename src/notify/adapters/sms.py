@@ -3,7 +3,7 @@
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notify.adapters.aws import ProviderConnection, aws_client, classify_provider_error, provider_client
-from notify.ports import Rendered
+from notify.delivery import Rendered
 
 
 class SnsSmsSender:

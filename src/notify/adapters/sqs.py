@@ -8,7 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from notify.adapters.aws import aws_client
 from notify.errors import BrokerUnavailable
-from notify.ports import OutboundMessage, PublishOutcome, Refused
+from notify.outbox import OutboundMessage, PublishOutcome, Refused
 
 _MAX_BATCH_ENTRIES = 10
 _MAX_BATCH_BYTES = 250_000  # under SQS's 256 KiB per request, leaving room for the envelope

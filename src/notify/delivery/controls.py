@@ -11,7 +11,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from notify.channels import Channel, EventType, Tier
-from notify.models import PreferencesDocument
+from notify.delivery.models import PreferencesDocument
 
 UTC = ZoneInfo("UTC")
 

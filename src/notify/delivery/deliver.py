@@ -17,22 +17,21 @@ from datetime import UTC, datetime, timedelta
 
 from notify.backoff import provider_retry_delay_s
 from notify.channels import CONTACT_FIELD, Channel, QueueRouter, Tier, tier_for
-from notify.controls import OVER_CAP, SUPPRESSED, ControlRules, Verdict, decide, preferences_from_document
-from notify.dispatch import DispatchPolicy, TimeLeft, dispatch
-from notify.errors import AddressGone, PermanentError, ProviderTimeout, RecipientsInFlight, RetryableError
-from notify.feedback_ports import Suppression, Suppressions
-from notify.logs import module_logger
-from notify.models import NotificationMessage, Recipient
-from notify.ports import (
-    DeliveryLedger,
-    Outbox,
-    Outcome,
-    Publisher,
-    RecipientControls,
-    Renderer,
-    Sender,
+from notify.delivery.controls import (
+    OVER_CAP,
+    SUPPRESSED,
+    ControlRules,
+    Verdict,
+    decide,
+    preferences_from_document,
 )
-from notify.relay import publish_after_commit
+from notify.delivery.dispatch import DispatchPolicy, TimeLeft, dispatch
+from notify.delivery.models import NotificationMessage, Recipient
+from notify.delivery.ports import DeliveryLedger, Outcome, RecipientControls, Renderer, Sender
+from notify.errors import AddressGone, PermanentError, ProviderTimeout, RecipientsInFlight, RetryableError
+from notify.feedback import Suppression, Suppressions
+from notify.logs import module_logger
+from notify.outbox import Outbox, Publisher, publish_after_commit
 
 logger = module_logger()
 

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from notify.delivery.ports import Outcome
 from notify.errors import StorageUnavailable
 from notify.logs import module_logger
-from notify.ports import Outcome
 
 logger = module_logger()
 

@@ -1,132 +1,16 @@
-"""Ports: small interfaces named for capabilities. Adapters implement them; the domain uses them."""
+"""The delivery capability's ports: the ledger of sends, recipient controls and preferences, the rows
+the tick releases (deferred, digests), the providers and the renderer. Adapters implement them."""
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from notify.channels import Channel, EventType
-from notify.controls import FrequencyCap, Verdict
-from notify.models import (
-    Content,
-    DirectoryMovie,
-    DirectoryUser,
-    EventView,
-    FanOutView,
-    NotificationPage,
-    PreferencesDocument,
-    Recipient,
-    SchedulePage,
-    ScheduleView,
-)
-
-
-@dataclass(frozen=True)
-class OutboundMessage:
-    """A serialized queue message waiting in the outbox or on its way to the broker."""
-
-    message_id: uuid.UUID
-    queue: str
-    body: bytes
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A message the broker refused for good (too large, unroutable, malformed): retrying the
-    same bytes cannot help, so it is parked in the outbox with `error` for an operator."""
-
-    message_id: uuid.UUID
-    error: str
-
-
-@dataclass(frozen=True)
-class PublishOutcome:
-    """What the broker did with each message of a publish. A message in neither list was not
-    taken (the broker failed partway): it stays in the outbox and the relay tries it again."""
-
-    published: list[uuid.UUID] = field(default_factory=list)
-    refused: list[Refused] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class NewEvent:
-    event_id: uuid.UUID
-    event_type: EventType
-    created_dt: datetime
-    priority: int
-    user_ids: Sequence[str]
-    content: Sequence[DirectoryMovie]
-    channels: Sequence[Channel]
-    queue_by_channel: dict[Channel, str]
-    chunk_size: int
-    idempotency_key: str | None = None
-    request_hash: str | None = None
-    audience: str | None = None  # a topic instead of user_ids: fanned out in steps (fan_out.py)
-    audience_size: int = 0  # the topic's members when accepted
-
-
-@dataclass(frozen=True)
-class NewSchedule:
-    schedule_id: uuid.UUID
-    event_type: EventType
-    priority: int
-    cron: str | None
-    timezone: str
-    start_dt: datetime | None
-    next_run_at: datetime | None
-    user_ids: Sequence[str]
-    content_ids: Sequence[str]
-    audience: str | None = None  # a topic whose members are read again at every occurrence
-
-
-@dataclass(frozen=True)
-class DueSchedule:
-    """A schedule whose next run has come, as the tick claims it."""
-
-    schedule_id: uuid.UUID
-    event_type: EventType
-    priority: int
-    cron: str | None
-    timezone: str
-    due_at: datetime
-
-
-@dataclass(frozen=True)
-class Firing:
-    """What the tick does with one due schedule: send an occurrence (or skip a stale one) and
-    move the schedule on (`next_run_at` None: it has run its course)."""
-
-    schedule_id: uuid.UUID
-    occurrence_at: datetime
-    send: bool
-    next_run_at: datetime | None
-    event_id: uuid.UUID
-    queue_by_channel: dict[Channel, str]
-
-
-@dataclass(frozen=True)
-class FiredBatch:
-    claimed: int
-    sent: int
-    skipped_late: int
-    outbox: list[OutboundMessage] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    """What the ingest answers about an event, first time or on an idempotent replay."""
-
-    event_id: uuid.UUID
-    status: str
-    recipients: int
-    notifications: int
-    skipped_users: list[str]
-    schedule_id: uuid.UUID | None
-    next_run_at: datetime | None
-    request_hash: str | None = None
-    outbox: list[OutboundMessage] = field(default_factory=list)
-    fan_out: FanOutView | None = None  # an audience event's progress (None: not fanned out in steps)
+from notify.delivery.controls import FrequencyCap, Verdict
+from notify.delivery.models import Content, PreferencesDocument, Recipient
+from notify.outbox import OutboundMessage
 
 
 @dataclass(frozen=True)
@@ -137,95 +21,6 @@ class Rendered:
     subject: str | None = None
     html: str | None = None
     unsubscribe_url: str | None = None
-
-
-class EventStore(Protocol):
-    def find_by_idempotency_key(self, key: str) -> StoredEvent | None: ...
-
-    def create_event(self, event: NewEvent) -> StoredEvent:
-        """Store the event, its notifications and its outbox messages in one transaction."""
-        ...
-
-    def create_scheduled_event(
-        self, event: NewEvent, schedule: NewSchedule, recipients: int, skipped_users: list[str]
-    ) -> StoredEvent: ...
-
-    def count_known_users(
-        self, user_ids: Sequence[str], channels: Sequence[Channel]
-    ) -> tuple[int, list[str]]:
-        """(users with a contact on one of `channels`, ids of unknown users as given)."""
-        ...
-
-    def event_view(self, event_id: uuid.UUID) -> EventView | None: ...
-
-    def notifications_page(
-        self, event_id: uuid.UUID, status: str | None, limit: int, cursor: str | None
-    ) -> NotificationPage | None: ...
-
-
-class ScheduleStore(Protocol):
-    def fire_due(
-        self,
-        now: datetime,
-        limit: int,
-        plan: Callable[[list[DueSchedule]], list[Firing]],
-        chunk_size: int,
-        max_users: int,
-    ) -> FiredBatch:
-        """In one transaction: claim up to `limit` due schedules, oldest first, while their user lists
-        add up to no more than `max_users` (the first is taken whatever its size), skipping those
-        another tick holds; let `plan` decide, store the occurrences' events, notifications and
-        messages, and move the schedules on."""
-        ...
-
-    def list_schedules(
-        self, event_type: str | None, state: str | None, limit: int, cursor: str | None
-    ) -> SchedulePage: ...
-
-    def get_schedule(self, schedule_id: uuid.UUID) -> ScheduleView | None: ...
-
-    def update_schedule(
-        self,
-        schedule_id: uuid.UUID,
-        *,
-        state: str,
-        cron: str | None,
-        timezone: str,
-        next_run_at: datetime | None,
-    ) -> bool:
-        """Change an active or paused schedule; False if it is not (any more)."""
-        ...
-
-    def cancel_schedule(self, schedule_id: uuid.UUID) -> bool:
-        """Stop a schedule and every notification of its occurrences not yet sent; False if unknown."""
-        ...
-
-
-class Outbox(Protocol):
-    def mark_published(self, message_ids: Sequence[uuid.UUID], now: datetime) -> None: ...
-
-    def park(self, refused: Sequence[Refused], now: datetime) -> None:
-        """Set refused messages aside with their error: never claimed again, counted for operators."""
-        ...
-
-    def parked_count(self) -> int: ...
-
-    def claim_unpublished(
-        self, now: datetime, older_than: datetime, limit: int, lease_s: int
-    ) -> list[OutboundMessage]:
-        """Messages stored before `older_than`, never published and not parked, leased so one
-        claimer takes each."""
-        ...
-
-
-class Directory(Protocol):
-    """Where user profiles and movie data come from (the design's Auth API and UGC API)."""
-
-    def upsert_users(self, users: Sequence[DirectoryUser]) -> int: ...
-
-    def upsert_movies(self, movies: Sequence[DirectoryMovie]) -> int: ...
-
-    def find_movies(self, movie_ids: Sequence[str]) -> list[DirectoryMovie]: ...
 
 
 @dataclass(frozen=True)
@@ -349,17 +144,6 @@ class PreferenceStore(Protocol):
         ...
 
 
-class Publisher(Protocol):
-    def publish(self, messages: Sequence[OutboundMessage]) -> PublishOutcome:
-        """Hand the messages to the broker durably and say, per message, whether it took it or
-        refused it for good; raise BrokerUnavailable when it could not be reached at all."""
-        ...
-
-    def check(self) -> None:
-        """Raise if the broker does not answer."""
-        ...
-
-
 class Sender(Protocol):
     """A provider for one channel: takes an address (e-mail, phone, push token) and a rendered message."""
 
@@ -372,3 +156,43 @@ class Renderer(Protocol):
     def render(
         self, event_type: EventType, channel: Channel, user: Recipient, content: Sequence[Content]
     ) -> Rendered: ...
+
+
+@dataclass(frozen=True)
+class ReleasedBatch:
+    notifications: int
+    outbox: list[OutboundMessage] = field(default_factory=list)
+    failed: int = 0  # rows whose message was lost after their last allowed attempt, failed instead
+
+
+class WaitingNotifications(Protocol):
+    def prune_reservations(self, before: datetime) -> int: ...
+
+    def release_waiting(
+        self, now: datetime, limit: int, queue_by_channel_priority: dict[str, str], chunk_size: int
+    ) -> ReleasedBatch:
+        """Queue again what was deferred or held until now (digests closed) and what an attempt
+        that died left `sending`, with its messages stored in the outbox; keys of
+        `queue_by_channel_priority` are "<channel>-<priority>"."""
+        ...
+
+    def oldest_queued_s(self, now: datetime) -> float | None:
+        """How long the row waiting longest in a queue (`queued`, `retrying`) has waited; None: none does."""
+        ...
+
+    def requeue_lost(
+        self,
+        now: datetime,
+        *,
+        queued_before: datetime,
+        attempt_budget: int,
+        limit: int,
+        queue_by_channel_priority: dict[str, str],
+        chunk_size: int,
+        routes: Collection[str] | None = None,
+    ) -> ReleasedBatch:
+        """Rows `queued` or `retrying` since before `queued_before`, on one of `routes` ("<channel>-
+        <priority>" whose queue holds nothing; None: every route), have lost their message: those
+        with fewer than `attempt_budget` attempts are queued again (messages in the outbox), the
+        others fail (`retries_exhausted`, counted in `failed`). At most `limit` rows, oldest first."""
+        ...

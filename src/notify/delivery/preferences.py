@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 
 from notify.channels import Channel
+from notify.delivery.models import ChannelSwitches, PreferencesDocument
+from notify.delivery.ports import PreferenceStore
+from notify.delivery.unsubscribe_links import Unsubscribe, verify_token
 from notify.errors import NotFound
-from notify.models import ChannelSwitches, PreferencesDocument
-from notify.ports import PreferenceStore
-from notify.unsubscribe import Unsubscribe, verify_token
 
 
 def read_preferences(user_id: uuid.UUID, *, store: PreferenceStore) -> PreferencesDocument:

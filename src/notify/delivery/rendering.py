@@ -10,12 +10,13 @@ from babel import Locale
 from babel.dates import format_date
 
 from notify.channels import Channel, EventType
+from notify.delivery.models import Content, Recipient
+from notify.delivery.ports import Rendered
+from notify.delivery.unsubscribe_links import UnsubscribeLinks
 from notify.errors import PermanentError
-from notify.models import Content, Recipient
-from notify.ports import Rendered
-from notify.unsubscribe import UnsubscribeLinks
 
-TEMPLATE_DIR = Path(__file__).with_name("templates")
+# The templates stay at the package root, as data every capability may one day render from.
+TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 
 
 class TemplateRenderer:

@@ -11,9 +11,8 @@ from notify.bootstrap import services
 from notify.channels import Channel
 from notify.entrypoints.metrics import FeedbackTally
 from notify.errors import PermanentError
-from notify.feedback import FeedbackReport, take_feedback
+from notify.feedback import Feedback, FeedbackReport, parse_feedback, take_feedback
 from notify.logs import service_logger
-from notify.ses_events import Feedback, parse_feedback
 
 logger = service_logger()
 

@@ -15,10 +15,9 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from notify.access import Scope, issue_key, revoke
 from notify.bootstrap import services
 from notify.errors import InvalidInput, NotFound
-from notify.key_ports import Scope
-from notify.keys import issue_key, revoke
 
 
 def main(argv: Sequence[str] | None = None) -> int:

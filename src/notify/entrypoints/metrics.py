@@ -13,11 +13,9 @@ from collections.abc import Iterable, Mapping
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from notify.controls import SUPPRESSED
-from notify.delivery import DeliveryReport
-from notify.feedback import FeedbackReport
+from notify.delivery import SUPPRESSED, DeliveryReport
+from notify.feedback import Feedback, FeedbackKind, FeedbackReport
 from notify.logs import SERVICE
-from notify.ses_events import Feedback, FeedbackKind
 
 NAMESPACE = "Notify"
 SENT, SUPPRESSED_METRIC = "Sent", "Suppressed"

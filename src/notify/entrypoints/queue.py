@@ -12,12 +12,10 @@ from pydantic import ValidationError
 from notify.backoff import retry_delay_s
 from notify.bootstrap import services
 from notify.channels import Channel
-from notify.delivery import DeliveryPorts, DeliveryReport, deliver_message
-from notify.dispatch import TimeLeft
+from notify.delivery import DeliveryPorts, DeliveryReport, NotificationMessage, TimeLeft, deliver_message
 from notify.entrypoints.metrics import delivery_counts, emit_counts
 from notify.errors import PermanentError, RetryableError
 from notify.logs import service_logger
-from notify.models import NotificationMessage
 
 logger = service_logger()
 

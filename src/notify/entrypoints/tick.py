@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from notify.bootstrap import services
-from notify.opt_outs import SmsOptOuts
+from notify.feedback import SmsOptOuts
 from notify.tick import TickReport, run_tick
 
 

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from notify.channels import EVENT_CHANNELS, Channel, EventType, QueueRouter
-from notify.fan_out_ports import FanOuts
+from notify.events.ports import FanOuts
 from notify.logs import module_logger
-from notify.ports import Outbox, Publisher
-from notify.relay import Relayed, publish_after_commit
+from notify.outbox import Outbox, Publisher, Relayed, publish_after_commit
 
 logger = module_logger()
 

@@ -15,19 +15,18 @@ from notify.errors import (
     IdempotencyConflict,
     InvalidInput,
 )
-from notify.fan_out import FanOutPolicy, advance_fan_outs
-from notify.fan_out_ports import AudienceSizes, FanOuts
-from notify.models import EventAccepted, EventRequest, FanOutView
-from notify.ports import (
+from notify.events.fan_out import FanOutPolicy, advance_fan_outs
+from notify.events.models import EventAccepted, EventRequest, FanOutView
+from notify.events.ports import (
+    AudienceSizes,
     Directory,
     EventStore,
+    FanOuts,
     NewEvent,
     NewSchedule,
-    Outbox,
-    Publisher,
     StoredEvent,
 )
-from notify.relay import publish_after_commit
+from notify.outbox import Outbox, Publisher, publish_after_commit
 
 
 def request_fingerprint(request: EventRequest) -> str:

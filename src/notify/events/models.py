@@ -1,11 +1,29 @@
 """The API's models of topics: named sets of users an event can go to (`payload.audience`)."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    field_validator,
+    model_validator,
+)
 
-from notify.models import MAX_USERS_PER_EVENT, StrictModel, UuidText
+from notify.channels import DEFAULT_PRIORITY, Channel, EventType
+from notify.models import (
+    E164_PATTERN,
+    MAX_STORED_INT,
+    MAX_USERS_PER_EVENT,
+    CronText,
+    SingleLine,
+    StrictModel,
+    TopicName,
+    UuidText,
+    ZoneName,
+)
 
 MAX_DESCRIPTION = 1000
 
@@ -49,3 +67,123 @@ class SubscriberView(BaseModel):
 class SubscriberPage(BaseModel):
     items: list[SubscriberView]
     next_cursor: str | None
+
+
+# ---- POST /events -----------------------------------------------------------------------------
+
+
+class EventPayload(StrictModel):
+    """Who gets the event: `user` (the ids) or `audience` (a topic's members when it is fanned out)."""
+
+    user: list[UuidText] | None = Field(default=None, min_length=1, max_length=MAX_USERS_PER_EVENT)
+    audience: TopicName | None = None
+    content: list[UuidText] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _one_kind_of_recipients(self) -> "EventPayload":
+        if (self.user is None) == (self.audience is None):
+            raise ValueError("needs exactly one of user (user ids) and audience (a topic name)")
+        return self
+
+
+class EventRequest(StrictModel):
+    event_type: EventType
+    created_dt: AwareDatetime
+    schedule: CronText | None = None
+    start_dt: AwareDatetime | None = None
+    timezone: ZoneName = "UTC"
+    priority: int = Field(default=DEFAULT_PRIORITY, ge=0, le=9)
+    payload: EventPayload
+
+
+class FanOutView(BaseModel):
+    """How far an event's rows are made: `recipients` as counted when it was accepted, `done` the
+    recipients fanned out so far (an audience is fanned out in steps)."""
+
+    recipients: int
+    done: int
+    complete: bool
+
+
+class EventAccepted(BaseModel):
+    event_id: uuid.UUID
+    status: Literal["queued", "scheduled"]
+    recipients: int
+    notifications: int
+    skipped_users: list[str]
+    schedule_id: uuid.UUID | None = None
+    next_run_at: datetime | None = None
+    fan_out: FanOutView | None = None
+
+
+class EventView(BaseModel):
+    event_id: uuid.UUID
+    event_type: EventType
+    created_dt: datetime
+    priority: int
+    status: Literal["queued", "scheduled", "cancelled"]
+    schedule_id: uuid.UUID | None
+    recipients: int
+    notifications: int
+    skipped_users: list[str]
+    counts: dict[str, int]
+    audience: str | None = None
+    fan_out: FanOutView | None = None
+
+
+class NotificationView(BaseModel):
+    user_id: uuid.UUID
+    channel: Channel
+    status: str
+    reason: str | None
+    attempts: int
+    sent_at: datetime | None
+    error: str | None
+    deliver_after: datetime | None = None
+    digested_into: uuid.UUID | None = None
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationView]
+    next_cursor: str | None
+
+
+# ---- Directory ---------------------------------------------------------------------------------
+
+
+class DirectoryUser(StrictModel):
+    user_id: uuid.UUID
+    first_name: SingleLine | None = None
+    last_name: SingleLine | None = None
+    email: SingleLine | None = Field(default=None, max_length=254)
+    phone: str | None = None
+    push_token: SingleLine | None = Field(default=None, max_length=4096)
+    birthday: date | None = None
+    locale: Literal["ru", "en"] = "en"
+    timezone: ZoneName = "UTC"
+
+    @field_validator("email")
+    @classmethod
+    def _email_has_at(cls, value: str | None) -> str | None:
+        if value is not None and (value.count("@") != 1 or value.startswith("@") or value.endswith("@")):
+            raise ValueError("is not an e-mail address")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone_is_e164(cls, value: str | None) -> str | None:
+        if value is not None and not E164_PATTERN.fullmatch(value):
+            raise ValueError("must be E.164: '+' and 8 to 15 digits")
+        return value
+
+
+class DirectoryMovie(StrictModel):
+    movie_id: uuid.UUID
+    title: SingleLine = Field(min_length=1, max_length=500)
+    season: int | None = Field(default=None, ge=0, le=MAX_STORED_INT)
+    episode: int | None = Field(default=None, ge=0, le=MAX_STORED_INT)
+    release_date: date | None = None
+
+
+class Upserted(BaseModel):
+    upserted: int

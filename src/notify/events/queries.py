@@ -3,10 +3,9 @@ with "not found" decided here rather than in each route."""
 
 import uuid
 
-from notify.channels import EventType
 from notify.errors import NotFound
-from notify.models import EventView, NotificationPage, SchedulePage, ScheduleState
-from notify.ports import EventStore, ScheduleStore
+from notify.events.models import EventView, NotificationPage
+from notify.events.ports import EventStore
 
 
 def find_event(event_id: uuid.UUID, *, events: EventStore) -> EventView:
@@ -23,14 +22,3 @@ def page_notifications(
     if page is None:
         raise NotFound(f"no event {event_id}")
     return page
-
-
-def page_schedules(
-    *,
-    event_type: EventType | None,
-    state: ScheduleState | None,
-    limit: int,
-    cursor: str | None,
-    schedules: ScheduleStore,
-) -> SchedulePage:
-    return schedules.list_schedules(event_type, state, limit, cursor)

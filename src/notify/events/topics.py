@@ -3,10 +3,9 @@
 import uuid
 
 from notify.errors import FieldProblem, InvalidInput, NotFound, StateConflict
-from notify.fan_out_ports import EVERYONE
+from notify.events.models import SubscriberPage, SubscribersChange, SubscribersChanged, TopicPage, TopicView
+from notify.events.ports import EVERYONE, Topics
 from notify.models import TOPIC_PATTERN, TOPIC_RULE
-from notify.topic_models import SubscriberPage, SubscribersChange, SubscribersChanged, TopicPage, TopicView
-from notify.topic_ports import Topics
 
 _TOPIC_LOC = ("path", "topic")
 

@@ -5,9 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from notify.feedback_ports import FeedbackStore, Suppression, Suppressions
-from notify.ses_events import COMPLAINT, HARD_BOUNCE, SOFT_BOUNCE, Feedback
-from notify.suppressions import normal_address
+from notify.feedback.ports import FeedbackStore, Suppression, Suppressions
+from notify.feedback.ses_events import COMPLAINT, HARD_BOUNCE, SOFT_BOUNCE, Feedback
+from notify.feedback.suppressions import normal_address
 
 EMAIL = "email"
 SOFT_BOUNCES = "soft_bounces"

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from notify.channels import Channel
 from notify.errors import InvalidInput, NotifyError
-from notify.feedback_ports import OptedOutNumbers, Suppression, Suppressions, SyncClaims
+from notify.feedback.ports import OptedOutNumbers, Suppression, Suppressions, SyncClaims
+from notify.feedback.suppressions import checked_address
 from notify.logs import module_logger
-from notify.suppressions import checked_address
 
 OPTED_OUT_SMS = "opted_out_sms"
 SMS_OPT_OUTS = "sms_opt_outs"  # the sync's name among the SyncClaims

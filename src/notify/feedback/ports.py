@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from notify.models import SuppressionPage
-from notify.ses_events import Feedback
+from notify.feedback.models import SuppressionPage
+from notify.feedback.ses_events import Feedback
 
 
 @dataclass(frozen=True)

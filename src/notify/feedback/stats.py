@@ -6,8 +6,8 @@ from datetime import datetime
 
 from notify.channels import Channel, EventType
 from notify.errors import FieldProblem, InvalidInput
-from notify.feedback_ports import DeliveryCounts, DeliveryStats
-from notify.models import StatsFigures, StatsItem, StatsView
+from notify.feedback.models import StatsFigures, StatsItem, StatsView
+from notify.feedback.ports import DeliveryCounts, DeliveryStats
 
 SINCE_LOC = ("query", "since")
 

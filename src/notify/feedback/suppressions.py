@@ -4,8 +4,9 @@ from datetime import datetime
 
 from notify.channels import Channel
 from notify.errors import FieldProblem, InvalidInput, NotFound
-from notify.feedback_ports import Suppression, Suppressions
-from notify.models import E164_PATTERN, SuppressionPage, SuppressionView
+from notify.feedback.models import SuppressionPage, SuppressionView
+from notify.feedback.ports import Suppression, Suppressions
+from notify.models import E164_PATTERN
 from notify.text import CONTROL_CHARACTER, control_character_in
 
 OPERATOR = "operator"

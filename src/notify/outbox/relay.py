@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from notify.errors import BrokerUnavailable
 from notify.logs import module_logger
-from notify.ports import OutboundMessage, Outbox, Publisher
+from notify.outbox.ports import OutboundMessage, Outbox, Publisher
 
 logger = module_logger()
 

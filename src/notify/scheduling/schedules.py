@@ -9,13 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from notify.channels import EVENT_CHANNELS, QueueRouter
+from notify.channels import EVENT_CHANNELS, EventType, QueueRouter
 from notify.cron import latest_run, next_run, upcoming_runs
 from notify.errors import NotFound, StateConflict
 from notify.logs import module_logger
-from notify.models import SchedulePatch, ScheduleView
-from notify.ports import DueSchedule, Firing, Outbox, Publisher, ScheduleStore
-from notify.relay import Relayed, publish_after_commit
+from notify.outbox import Outbox, Publisher, Relayed, publish_after_commit
+from notify.scheduling.models import SchedulePage, SchedulePatch, ScheduleState, ScheduleView
+from notify.scheduling.ports import DueSchedule, Firing, ScheduleStore
 
 logger = module_logger()
 
@@ -149,3 +149,14 @@ def change_schedule(
 def cancel_schedule(schedule_id: uuid.UUID, *, schedules: ScheduleStore) -> None:
     if not schedules.cancel_schedule(schedule_id):
         raise NotFound(f"no schedule {schedule_id}")
+
+
+def page_schedules(
+    *,
+    event_type: EventType | None,
+    state: ScheduleState | None,
+    limit: int,
+    cursor: str | None,
+    schedules: ScheduleStore,
+) -> SchedulePage:
+    return schedules.list_schedules(event_type, state, limit, cursor)

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from notify.access.keys import RememberedKeys, admit, authenticate, authorize, issue_key, key_id_of, revoke
+from notify.access.ports import ApiKeyRecord, Scope
 from notify.errors import Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
-from notify.key_ports import ApiKeyRecord, Scope
-from notify.keys import RememberedKeys, admit, authenticate, authorize, issue_key, key_id_of, revoke
 from tests.fakes import FakeApiKeys
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -22,6 +22,7 @@ from notify.adapters.email import SesEmailSender
 from notify.adapters.push import SnsPushSender
 from notify.adapters.sms import SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
+from notify.delivery.ports import Rendered
 from notify.errors import (
     AddressGone,
     BrokerUnavailable,
@@ -30,7 +31,7 @@ from notify.errors import (
     RetryableError,
     Uncomposable,
 )
-from notify.ports import OutboundMessage, PublishOutcome, Refused, Rendered
+from notify.outbox.ports import OutboundMessage, PublishOutcome, Refused
 from tests.fakes import FakePushEndpoints
 
 REGION = "us-east-1"

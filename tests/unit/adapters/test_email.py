@@ -7,7 +7,7 @@ from email.message import EmailMessage
 import pytest
 
 from notify.adapters.email import mime_message
-from notify.ports import Rendered
+from notify.delivery.ports import Rendered
 
 SOURCE = "Cinema <no-reply@cinema.example>"
 LINK = "https://notify.example/v1/unsubscribe?token=" + "t" * 180

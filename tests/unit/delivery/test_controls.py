@@ -6,7 +6,7 @@ import pytest
 
 from notify.bootstrap import control_rules
 from notify.channels import Channel, EventType, Tier
-from notify.controls import (
+from notify.delivery.controls import (
     DEFAULT_QUIET_HOURS,
     Preferences,
     QuietHours,

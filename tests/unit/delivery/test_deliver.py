@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 
 from notify.channels import Channel, EventType, Tier
-from notify.delivery import DeliveryReport
-from notify.dispatch import DispatchPolicy
+from notify.delivery.deliver import DeliveryReport
+from notify.delivery.dispatch import DispatchPolicy
+from notify.delivery.models import Content, NotificationMessage, Recipient
+from notify.delivery.ports import Rendered
+from notify.delivery.rendering import TemplateRenderer
 from notify.errors import (
     NotifyError,
     PermanentError,
@@ -18,9 +21,6 @@ from notify.errors import (
     RetryableError,
     StorageUnavailable,
 )
-from notify.models import Content, NotificationMessage, Recipient
-from notify.ports import Rendered
-from notify.rendering import TemplateRenderer
 from notify_dev.delivering import deliver as deliver_with_fakes
 from tests.fakes import FakeLedger, FakePublisher, FakeSender
 from tests.unit.builders import NOW, message, recipient

@@ -11,9 +11,9 @@ from moto.ses.models import ses_backends
 from notify.adapters.aws import ProviderConnection
 from notify.adapters.email import SesEmailSender
 from notify.channels import Channel, EventType
-from notify.models import NotificationMessage, Recipient
-from notify.ports import Rendered
-from notify.rendering import TemplateRenderer
+from notify.delivery.models import NotificationMessage, Recipient
+from notify.delivery.ports import Rendered
+from notify.delivery.rendering import TemplateRenderer
 from notify_dev.delivering import deliver
 from tests.fakes import FakeEventStore
 from tests.unit.builders import NOW, content, message, recipient

@@ -10,12 +10,12 @@ import pytest
 
 from notify.bootstrap import control_rules
 from notify.channels import Channel, EventType
-from notify.controls import ControlRules, FrequencyCap, Verdict
-from notify.delivery import DeliveryReport
+from notify.delivery.controls import ControlRules, FrequencyCap, Verdict
+from notify.delivery.deliver import DeliveryReport
+from notify.delivery.models import ChannelSwitches, NotificationMessage, PreferencesDocument, Recipient
+from notify.delivery.ports import Rendered
 from notify.errors import RetryableError
-from notify.feedback_ports import Suppression
-from notify.models import ChannelSwitches, NotificationMessage, PreferencesDocument, Recipient
-from notify.ports import Rendered
+from notify.feedback.ports import Suppression
 from notify.settings import Settings
 from notify_dev.delivering import deliver as deliver_with_fakes
 from tests.fakes import FakeEventStore, FakeSender

@@ -1,10 +1,10 @@
 """deliver_message when the provider says an address is gone for good (a disabled push endpoint)."""
 
 from notify.channels import Channel, EventType
+from notify.delivery.models import NotificationMessage
+from notify.delivery.ports import Rendered
 from notify.errors import AddressGone
-from notify.feedback_ports import Suppression
-from notify.models import NotificationMessage
-from notify.ports import Rendered
+from notify.feedback.ports import Suppression
 from notify_dev.delivering import deliver
 from tests.fakes import FakeEventStore, FakeSender
 from tests.unit.builders import NOW, message, recipient

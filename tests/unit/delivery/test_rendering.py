@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 
 from notify.channels import EVENT_CHANNELS, Channel, EventType
+from notify.delivery.models import Recipient
+from notify.delivery.rendering import TemplateRenderer, movie_label
 from notify.errors import PermanentError
-from notify.models import Recipient
-from notify.rendering import TemplateRenderer, movie_label
 from tests.unit.builders import content, recipient
 
 PAIRS = [(event_type, channel) for event_type, channels in EVENT_CHANNELS.items() for channel in channels]

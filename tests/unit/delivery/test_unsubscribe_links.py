@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from notify.channels import EventType
-from notify.unsubscribe import InvalidToken, Unsubscribe, sign_token, unsubscribe_url, verify_token
+from notify.delivery.unsubscribe_links import (
+    InvalidToken,
+    Unsubscribe,
+    sign_token,
+    unsubscribe_url,
+    verify_token,
+)
 
 SECRET = "s3cret-for-tests"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

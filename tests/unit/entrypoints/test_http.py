@@ -10,7 +10,7 @@ import pytest
 from functions.ingest.app import lambda_handler
 from notify.bootstrap import Services
 from notify.channels import Channel
-from notify.models import DirectoryMovie, DirectoryUser
+from notify.events.models import DirectoryMovie, DirectoryUser
 from tests.fakes import FakeDeadLetters, FakeEventStore, FakeLambdaContext, FakePublisher, Row
 from tests.fakes.keys import add_sample_key
 from tests.unit.api_calls import install_fakes

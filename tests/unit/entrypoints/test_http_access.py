@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
+from notify.access.models import DEFAULT_RATE_PER_MINUTE
+from notify.access.ports import Scope
 from notify.bootstrap import Services
 from notify.entrypoints import http
-from notify.entrypoints.access import BEARER_SCHEME, ROUTE_SCOPES
-from notify.entrypoints.router import GatedRestResolver, UndeclaredRoute
-from notify.key_ports import Scope
-from notify.models import DEFAULT_RATE_PER_MINUTE
+from notify.entrypoints.http.access import BEARER_SCHEME, ROUTE_SCOPES
+from notify.entrypoints.http.router import GatedRestResolver, UndeclaredRoute
 from notify_dev.path_variants import concrete as sample_path
 from notify_dev.path_variants import path_variants
 from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher

@@ -4,7 +4,7 @@ import base64
 from http import HTTPStatus
 from typing import Any
 
-from notify.entrypoints.request_guard import MAX_BODY_BYTES, screen_request
+from notify.entrypoints.http.request_guard import MAX_BODY_BYTES, screen_request
 
 
 def event(

@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 import pytest
 
+from notify.access.ports import Scope
 from notify.channels import Channel, EventType
-from notify.key_ports import Scope
 from tests.fakes import EventRecord, FakeEventStore, Row
 from tests.unit.api_calls import call, install_fakes, key_with
 

@@ -4,8 +4,8 @@ from urllib.parse import quote
 
 import pytest
 
-from notify.feedback_ports import Suppression
-from notify.key_ports import Scope
+from notify.access.ports import Scope
+from notify.feedback.ports import Suppression
 from tests.fakes import FakeEventStore
 from tests.unit.api_calls import NOW, call, install_fakes, key_with
 

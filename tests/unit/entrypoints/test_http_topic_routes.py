@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from notify.key_ports import Scope
-from notify.models import DirectoryMovie, DirectoryUser
+from notify.access.ports import Scope
+from notify.events.models import DirectoryMovie, DirectoryUser
 from tests.fakes import FakeEventStore
 from tests.unit.api_calls import call, install_fakes, key_with
 

@@ -13,11 +13,11 @@ from functions.feedback.app import lambda_handler as feedback_handler
 from notify import bootstrap
 from notify.bootstrap import Services
 from notify.channels import Channel, EventType
+from notify.delivery.models import PreferencesDocument
 from notify.entrypoints.metrics import NAMESPACE, emit_counts
 from notify.entrypoints.queue import deliver_body, handle_sqs_batch
 from notify.errors import RetryableError
-from notify.feedback_ports import Suppression
-from notify.models import PreferencesDocument
+from notify.feedback.ports import Suppression
 from notify.settings import Settings
 from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher, FakeSender, Row
 from tests.unit.builders import EVENTS_DIR, NOW, load_event, message, messages_of, recipient

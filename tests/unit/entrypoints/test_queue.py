@@ -10,9 +10,9 @@ from notify import bootstrap
 from notify.backoff import retry_delay_s
 from notify.bootstrap import Services
 from notify.channels import Channel
+from notify.delivery.models import NotificationMessage, PreferencesDocument
 from notify.entrypoints.queue import deliver_body, handle_sqs_batch
 from notify.errors import PermanentError, RetryableError
-from notify.models import NotificationMessage, PreferencesDocument
 from notify.settings import Settings
 from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher, FakeRetryDelay, FakeSender
 from tests.unit.builders import load_event, messages_of

@@ -10,7 +10,8 @@ from functions.tick.app import lambda_handler
 from notify import bootstrap
 from notify.bootstrap import Services
 from notify.errors import StorageUnavailable, TickIncomplete
-from notify.ports import FiredBatch, OutboundMessage
+from notify.outbox.ports import OutboundMessage
+from notify.scheduling.ports import FiredBatch
 from notify.settings import Settings
 from notify.tick import LostMessages
 from tests.fakes import FakeEventStore, FakeLambdaContext, FakeOptedOutNumbers, FakePublisher, OutboxRow

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from notify.channels import Channel, QueueRouter
+from notify.delivery.models import NotificationMessage
 from notify.errors import InvalidInput
-from notify.fan_out import FanOutPolicy, advance_fan_outs
-from notify.ingest import IngestPolicy, IngestPorts, accept_event
-from notify.models import DirectoryMovie, DirectoryUser, EventAccepted, EventRequest, NotificationMessage
+from notify.events.fan_out import FanOutPolicy, advance_fan_outs
+from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
+from notify.events.models import DirectoryMovie, DirectoryUser, EventAccepted, EventRequest
 from notify.tick import run_tick
 from tests.fakes import FakeEventStore, FakePublisher
 from tests.unit.builders import NOW, tick_policy

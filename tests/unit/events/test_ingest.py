@@ -6,11 +6,13 @@ from typing import Any
 import pytest
 
 from notify.channels import Channel, EventType, QueueRouter
+from notify.delivery.models import NotificationMessage
 from notify.errors import IdempotencyConflict, InvalidInput, StorageUnavailable
-from notify.ingest import IngestPolicy, IngestPorts, accept_event
-from notify.models import DirectoryMovie, DirectoryUser, EventAccepted, EventRequest, NotificationMessage
-from notify.ports import OutboundMessage, PublishOutcome, StoredEvent
-from notify.relay import Relayed, publish_outbox, republish_unpublished
+from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
+from notify.events.models import DirectoryMovie, DirectoryUser, EventAccepted, EventRequest
+from notify.events.ports import StoredEvent
+from notify.outbox.ports import OutboundMessage, PublishOutcome
+from notify.outbox.relay import Relayed, publish_outbox, republish_unpublished
 from tests.fakes import FakeEventStore, FakePublisher
 from tests.unit.builders import NOW
 

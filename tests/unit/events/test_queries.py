@@ -3,9 +3,9 @@ import uuid
 import pytest
 
 from notify.errors import NotFound
-from notify.queries import find_event, page_notifications
+from notify.events.queries import find_event, page_notifications
 from tests.fakes import FakeEventStore, FakePublisher
-from tests.unit.test_ingest import ALICE, BORIS, accept, request, store  # noqa: F401 - the fixture
+from tests.unit.events.test_ingest import ALICE, BORIS, accept, request, store  # noqa: F401 - the fixture
 
 MISSING = uuid.UUID("00000000-0000-4000-8000-00000000dead")
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from notify import opt_outs
 from notify.errors import NotifyError, PermanentError, RetryableError, StorageUnavailable, TickIncomplete
-from notify.feedback_ports import Suppression
-from notify.opt_outs import CLAIM_LEASE, SMS_OPT_OUTS, OptOutReport, SmsOptOuts, sync_sms_opt_outs
-from notify.ports import OutboundMessage
+from notify.feedback import opt_outs
+from notify.feedback.opt_outs import CLAIM_LEASE, SMS_OPT_OUTS, OptOutReport, SmsOptOuts, sync_sms_opt_outs
+from notify.feedback.ports import Suppression
+from notify.outbox.ports import OutboundMessage
 from notify.tick import run_tick
 from tests.fakes import FakeEventStore, FakeOptedOutNumbers, FakePublisher, OutboxRow
 from tests.unit.builders import tick_policy

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from notify.errors import PermanentError
-from notify.ses_events import HARD_BOUNCE, SOFT_BOUNCE, Feedback, FeedbackKind, parse_feedback
+from notify.feedback.ses_events import HARD_BOUNCE, SOFT_BOUNCE, Feedback, FeedbackKind, parse_feedback
 from tests.unit.builders import EVENTS_DIR, load_event
 
 MESSAGE_ID = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"

@@ -6,8 +6,8 @@ import pytest
 
 from notify.channels import Channel
 from notify.errors import InvalidInput
-from notify.feedback_ports import DeliveryCounts
-from notify.stats import delivery_stats, rate
+from notify.feedback.ports import DeliveryCounts
+from notify.feedback.stats import delivery_stats, rate
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from notify.channels import Channel, EventType, QueueRouter
-from notify.ports import DueSchedule, FiredBatch, Firing, OutboundMessage
-from notify.scheduling import FireReport, fire_due_schedules, plan_firings
+from notify.outbox.ports import OutboundMessage
+from notify.scheduling.ports import DueSchedule, FiredBatch, Firing
+from notify.scheduling.schedules import FireReport, fire_due_schedules, plan_firings
 from notify_dev.doubles import FakeOutboxMarks
 from tests.fakes import FakePublisher
 

@@ -6,21 +6,21 @@ handful of round trips. `PostgresStore` is every repository over one database, f
 callers (tests, benchmarks) that want them all at once.
 """
 
-from notify.adapters.postgres.cancellation import PostgresCancellations
-from notify.adapters.postgres.controls import PostgresRecipientControls
 from notify.adapters.postgres.database import DEFAULT_MAX_MESSAGE_BYTES, Database
-from notify.adapters.postgres.directory import PostgresDirectory
-from notify.adapters.postgres.events import PostgresEvents
-from notify.adapters.postgres.fan_outs import PostgresFanOuts
-from notify.adapters.postgres.feedback import PostgresFeedback
+from notify.adapters.postgres.delivery.controls import PostgresRecipientControls
+from notify.adapters.postgres.delivery.ledger import PostgresLedger
+from notify.adapters.postgres.delivery.waiting import PostgresWaiting
+from notify.adapters.postgres.events.cancellation import PostgresCancellations
+from notify.adapters.postgres.events.directory import PostgresDirectory
+from notify.adapters.postgres.events.events import PostgresEvents
+from notify.adapters.postgres.events.fan_outs import PostgresFanOuts
+from notify.adapters.postgres.events.topics import PostgresTopics
+from notify.adapters.postgres.feedback.feedback import PostgresFeedback
+from notify.adapters.postgres.feedback.push_endpoints import PostgresPushEndpoints
+from notify.adapters.postgres.feedback.syncs import PostgresSyncClaims
 from notify.adapters.postgres.keys import PostgresApiKeys
-from notify.adapters.postgres.ledger import PostgresLedger
 from notify.adapters.postgres.outbox import PostgresOutbox
-from notify.adapters.postgres.push_endpoints import PostgresPushEndpoints
 from notify.adapters.postgres.schedules import PostgresSchedules, occurrence_key
-from notify.adapters.postgres.syncs import PostgresSyncClaims
-from notify.adapters.postgres.topics import PostgresTopics
-from notify.adapters.postgres.waiting import PostgresWaiting
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_BYTES",

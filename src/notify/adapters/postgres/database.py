@@ -14,9 +14,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from notify.adapters.postgres.migrations import apply_migrations, check_schema, missing_migrations
 from notify.errors import StorageUnavailable
-from notify.models import (
-    DirectoryMovie,
-)
+from notify.events import DirectoryMovie
 
 # Queue messages are written to fit this (SQS takes 262,144 bytes; room is left for the request).
 DEFAULT_MAX_MESSAGE_BYTES = 240_000

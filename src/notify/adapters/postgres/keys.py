@@ -3,8 +3,8 @@
 from datetime import datetime, timedelta
 from typing import Any
 
+from notify.access import TOUCH_EVERY, ApiKeyRecord
 from notify.adapters.postgres.database import Repository
-from notify.key_ports import TOUCH_EVERY, ApiKeyRecord
 
 _COLUMNS = "key_id, name, scopes, rate_per_minute, created_at, secret_hash, last_used_at, revoked_at"
 

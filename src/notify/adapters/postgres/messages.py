@@ -10,7 +10,7 @@ from psycopg.types.json import Jsonb
 
 from notify.adapters.postgres.database import REQUESTED_IDS
 from notify.channels import CONTACT_FIELD, Channel
-from notify.ports import OutboundMessage
+from notify.outbox import OutboundMessage
 
 CONTACT_SQL = (
     "CASE {channel} WHEN 'email' THEN u.email WHEN 'sms' THEN u.phone WHEN 'push' THEN u.push_token END"

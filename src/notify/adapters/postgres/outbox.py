@@ -5,10 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from notify.adapters.postgres.database import Repository
-from notify.ports import (
-    OutboundMessage,
-    Refused,
-)
+from notify.outbox import OutboundMessage, Refused
 
 
 class PostgresOutbox(Repository):

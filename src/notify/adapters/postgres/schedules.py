@@ -7,23 +7,14 @@ from datetime import UTC, datetime
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from notify.adapters.postgres.cancellation import stop_events
 from notify.adapters.postgres.cursors import decode_cursor, encode_cursor
 from notify.adapters.postgres.database import Repository
+from notify.adapters.postgres.events.cancellation import stop_events
 from notify.adapters.postgres.messages import CONTACT_SQL, outbox_messages_sql
 from notify.channels import EventType
-from notify.fan_out_ports import EVERYONE
-from notify.models import (
-    LastRun,
-    SchedulePage,
-    ScheduleView,
-)
-from notify.ports import (
-    DueSchedule,
-    FiredBatch,
-    Firing,
-    OutboundMessage,
-)
+from notify.events import EVERYONE
+from notify.outbox import OutboundMessage
+from notify.scheduling import DueSchedule, FiredBatch, Firing, LastRun, SchedulePage, ScheduleView
 
 # The tick's fan-out: many occurrences (events of due schedules) at once, each enriched afresh
 # from the directory. An occurrence already stored (its key is the schedule and due moment)

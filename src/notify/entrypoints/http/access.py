@@ -2,7 +2,7 @@
 
 Authentication runs in the function, not in an API Gateway authorizer: LocalStack's community edition
 never runs authorizers, so one would let every local request through. The table below is the one place
-that says what a route needs: a route is registered only with an entry here (entrypoints/router.py),
+that says what a route needs: a route is registered only with an entry here (entrypoints/http/router.py),
 the template's API events must match it (tests/unit/test_packaging.py), and the OpenAPI document's
 security requirements are made from it.
 """
@@ -13,10 +13,9 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
-from notify.entrypoints.request_guard import BODY_METHODS, Rejection
+from notify.access import ApiKeys, RateLimits, Scope, admit, authenticate, authorize, key_id_of
+from notify.entrypoints.http.request_guard import BODY_METHODS, Rejection
 from notify.errors import Forbidden, RateLimited, Unauthenticated
-from notify.key_ports import ApiKeys, RateLimits, Scope
-from notify.keys import admit, authenticate, authorize, key_id_of
 
 PUBLIC = None
 # (method, path as API Gateway names its resource) → the scope it needs, or PUBLIC.
@@ -72,7 +71,7 @@ def check_access(
 ) -> Admission:
     """Let a request for a route that needs `scope` through, or say why not: 401 (no usable key),
     403 (the key lacks the scope), 429 (the key's rate limit). The router calls this on the route it
-    resolved (entrypoints/router.py), so the scope is always the one of the route that would run."""
+    resolved (entrypoints/http/router.py), so the scope is always the one of the route that would run."""
     presented = _header(event, "authorization")
     try:
         record = authenticate(presented, keys=keys, now=now)

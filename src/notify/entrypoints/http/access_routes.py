@@ -8,11 +8,18 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from notify.access import (
+    KEY_ID_PATTERN,
+    ApiKeyRecord,
+    IssuedKeyView,
+    KeyList,
+    KeyRequest,
+    KeyView,
+    issue_key,
+    revoke,
+)
 from notify.bootstrap import services
-from notify.key_ports import ApiKeyRecord
-from notify.keys import KEY_ID_PATTERN, issue_key, revoke
 from notify.logs import service_logger
-from notify.models import IssuedKeyView, KeyList, KeyRequest, KeyView
 
 logger = service_logger()
 router = Router()  # type: ignore[no-untyped-call]

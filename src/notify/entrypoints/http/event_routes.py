@@ -1,31 +1,46 @@
-"""/topics: named sets of users an event can go to (scopes topics:read and topics:write)."""
+"""/events, /topics and /directory: accepting events, reading and cancelling them, the topics an event
+can go to (scopes events:*, topics:*), and the directory events are enriched from (directory:write)."""
 
+import uuid
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
 from notify.bootstrap import services
-from notify.logs import service_logger
-from notify.topic_models import (
+from notify.entrypoints.http.responses import time_left
+from notify.events import (
+    DirectoryMovie,
+    DirectoryUser,
+    EventAccepted,
+    EventCancelled,
+    EventRequest,
+    EventView,
+    IngestPorts,
+    NotificationPage,
     SubscriberPage,
     SubscribersChange,
     SubscribersChanged,
     TopicPage,
     TopicRequest,
     TopicView,
-)
-from notify.topics import (
+    Upserted,
+    accept_event,
+    cancel_event,
     change_subscribers,
     delete_topic,
     describe_topic,
+    find_event,
+    page_notifications,
     page_subscribers,
     page_topics,
     put_topic,
 )
+from notify.logs import service_logger
 
 logger = service_logger()
 router = Router()  # type: ignore[no-untyped-call]
@@ -83,3 +98,66 @@ def list_subscribers(
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> SubscriberPage:
     return page_subscribers(unquote(topic), limit=limit, cursor=cursor, topics=services().topics)
+
+
+@router.post("/events", responses={202: {"description": "Accepted"}})
+def post_event(
+    event: EventRequest,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> Response[EventAccepted]:
+    ctx = services()
+    accepted = accept_event(
+        event,
+        now=datetime.now(UTC),
+        ports=IngestPorts(
+            events=ctx.events,
+            directory=ctx.directory,
+            outbox=ctx.outbox,
+            publisher=ctx.publisher,
+            audiences=ctx.audiences,
+            fan_outs=ctx.fan_outs,
+        ),
+        policy=ctx.ingest_policy,
+        idempotency_key=idempotency_key,
+        time_left=time_left(router.lambda_context),
+    )
+    logger.info(
+        "event accepted",
+        extra={"event_id": str(accepted.event_id), "status": accepted.status, "rows": accepted.notifications},
+    )
+    return Response(
+        status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=accepted
+    )
+
+
+@router.get("/events/<event_id>")
+def get_event(event_id: uuid.UUID) -> EventView:
+    return find_event(event_id, events=services().events)
+
+
+@router.post("/events/<event_id>/cancel")
+def cancel(event_id: uuid.UUID) -> EventCancelled:
+    """Stop the event: its fan-out, and every row no sender holds; the rows being sent finish."""
+    cancelled = cancel_event(event_id, now=datetime.now(UTC), events=services().cancellations)
+    logger.info("event cancelled", extra={"event_id": str(event_id), "cancelled": cancelled.cancelled})
+    return cancelled
+
+
+@router.get("/events/<event_id>/notifications")
+def list_notifications(
+    event_id: uuid.UUID,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+) -> NotificationPage:
+    return page_notifications(event_id, status=status, limit=limit, cursor=cursor, events=services().events)
+
+
+@router.put("/directory/users")
+def put_users(users: list[DirectoryUser]) -> Upserted:
+    return Upserted(upserted=services().directory.upsert_users(users))
+
+
+@router.put("/directory/movies")
+def put_movies(movies: list[DirectoryMovie]) -> Upserted:
+    return Upserted(upserted=services().directory.upsert_movies(movies))

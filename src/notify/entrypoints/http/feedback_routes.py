@@ -1,4 +1,5 @@
-"""/suppressions: the addresses no message goes to (scopes suppressions:read and suppressions:write)."""
+"""/suppressions and /stats: the addresses no message goes to (scopes suppressions:read and
+suppressions:write), and the numbers an operator watches over a window up to now (events:read)."""
 
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -8,12 +9,21 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from pydantic import AwareDatetime
 
 from notify.bootstrap import services
 from notify.channels import Channel
+from notify.feedback import (
+    StatsView,
+    SuppressionPage,
+    SuppressionRequest,
+    SuppressionView,
+    add_suppression,
+    delivery_stats,
+    lift_suppression,
+    page_suppressions,
+)
 from notify.logs import service_logger
-from notify.models import SuppressionPage, SuppressionRequest, SuppressionView
-from notify.suppressions import add_suppression, lift_suppression, page_suppressions
 
 logger = service_logger()
 router = Router()  # type: ignore[no-untyped-call]
@@ -46,3 +56,16 @@ def delete_suppression(channel: Channel, address: str) -> Response[None]:
     lift_suppression(channel, unquote(address), suppressions=services().suppressions)
     logger.info("suppression lifted", extra={"channel": str(channel)})
     return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
+
+
+@router.get("/stats")
+def get_stats(
+    since: Annotated[
+        AwareDatetime,
+        Query(description="The window's start, an ISO 8601 time with its offset (e.g. 2026-01-01T00:00:00Z)"),
+    ],
+) -> StatsView:
+    """Per channel and event type over [since, now]: the notifications handed to the provider (by
+    when they were), by their status now (`sent` counts sent and unconfirmed), those skipped because
+    the address is suppressed, and the bounce and complaint rates; `totals` per channel."""
+    return delivery_stats(since, now=datetime.now(UTC), stats=services().delivery_stats)

@@ -18,8 +18,8 @@ from typing import Any, NoReturn
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 
-from notify.entrypoints.request_guard import Rejection, rejection_body
-from notify.key_ports import Scope
+from notify.access import Scope
+from notify.entrypoints.http.request_guard import Rejection, rejection_body
 from notify.text import control_character_in
 
 # What a protected route asks before its request goes on: None lets it through.

@@ -8,12 +8,8 @@ from psycopg.types.json import Jsonb
 
 from notify.adapters.postgres.database import Repository
 from notify.channels import Channel, EventType
-from notify.controls import FrequencyCap, Verdict
-from notify.models import (
-    PreferencesDocument,
-)
-from notify.ports import RecipientFacts
-from notify.suppressions import normal_address
+from notify.delivery import FrequencyCap, PreferencesDocument, RecipientFacts, Verdict
+from notify.feedback import normal_address
 
 # Outcomes other than "send", written for a whole message at once, by the attempt holding the claim
 # only (an attempt whose lease ran out must not overwrite the one that took the rows over). A like

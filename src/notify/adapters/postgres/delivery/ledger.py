@@ -5,14 +5,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from notify.adapters.postgres.database import Repository
-from notify.adapters.postgres.feedback import feedback_status_sql
+from notify.adapters.postgres.feedback.feedback import feedback_status_sql
 from notify.adapters.postgres.messages import store_messages_for_rows
 from notify.channels import Channel
-from notify.ports import (
-    OutboundMessage,
-    Outcome,
-    Pending,
-)
+from notify.delivery import Outcome, Pending
+from notify.outbox import OutboundMessage
 
 # Rows another attempt may take: never tried, released for retry, a lease that ran out,
 # or dead-lettered (a DLQ redrive is an operator asking for another try).

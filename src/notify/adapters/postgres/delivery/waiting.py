@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from notify.adapters.postgres.database import Repository
 from notify.adapters.postgres.messages import store_messages_for_rows
-from notify.waiting_ports import ReleasedBatch
+from notify.delivery import ReleasedBatch
 
 # Notifications waiting for a digest whose window has closed: per recipient, channel, event
 # type and movie (as record_verdicts opened the windows), the latest stands for the group (it

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from notify.adapters.postgres.database import Repository
-from notify.cancellation import Cancellation
+from notify.events import Cancellation
 
 # What a sender does not hold: waiting rows, a row whose sender's lease ran out, one a redrive would
 # claim again (failed on its last attempt).

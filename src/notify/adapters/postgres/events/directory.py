@@ -5,10 +5,7 @@ from collections.abc import Sequence
 from psycopg.rows import dict_row
 
 from notify.adapters.postgres.database import Repository
-from notify.models import (
-    DirectoryMovie,
-    DirectoryUser,
-)
+from notify.events import DirectoryMovie, DirectoryUser
 
 
 class PostgresDirectory(Repository):

@@ -19,18 +19,16 @@ from notify.adapters.postgres.database import (
 from notify.adapters.postgres.messages import CONTACT_SQL, FAN_OUT_WORK_MEM, fan_out_sql
 from notify.channels import Channel
 from notify.errors import DuplicateIdempotencyKey
-from notify.models import (
+from notify.events import (
     EventView,
     FanOutView,
-    NotificationPage,
-    NotificationView,
-)
-from notify.ports import (
     NewEvent,
     NewSchedule,
-    OutboundMessage,
+    NotificationPage,
+    NotificationView,
     StoredEvent,
 )
+from notify.outbox import OutboundMessage
 
 _UNKNOWN_USERS_SQL = f"""
 SELECT raw FROM {REQUESTED_IDS} WITH ORDINALITY AS r(raw, n)

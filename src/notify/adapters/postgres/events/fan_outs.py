@@ -13,8 +13,8 @@ import psycopg
 from notify.adapters.postgres.database import Repository
 from notify.adapters.postgres.messages import FAN_OUT_WORK_MEM, outbox_messages_sql, recipient_rows_sql
 from notify.channels import EVENT_CHANNELS, Channel, EventType
-from notify.fan_out_ports import EVERYONE, FanOutStep, Routes
-from notify.ports import OutboundMessage
+from notify.events import EVERYONE, FanOutStep, Routes
+from notify.outbox import OutboundMessage
 
 NO_USER = uuid.UUID(int=0)  # the cursor before the first member (every uuid sorts after it)
 

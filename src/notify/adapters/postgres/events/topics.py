@@ -10,10 +10,8 @@ from psycopg.rows import dict_row
 
 from notify.adapters.postgres.cursors import decode_cursor, encode_cursor
 from notify.adapters.postgres.database import Repository
-from notify.fan_out_ports import EVERYONE
+from notify.events import EVERYONE, Membership, SubscriberPage, SubscriberView, TopicPage, TopicView
 from notify.models import TOPIC_PATTERN
-from notify.topic_models import SubscriberPage, SubscriberView, TopicPage, TopicView
-from notify.topic_ports import Membership
 
 _EVERYONE_DESCRIPTION = "every directory user"
 _TOPIC_COLUMNS = "topic, description, subscribers, created_at, updated_at"

@@ -11,10 +11,15 @@ from datetime import datetime
 from notify.adapters.postgres.cursors import CHANNELS, decode_cursor, encode_cursor
 from notify.adapters.postgres.database import Repository
 from notify.channels import Channel
-from notify.feedback_ports import DeliveryCounts, Suppression
-from notify.models import SuppressionPage, SuppressionView
-from notify.ses_events import Feedback
-from notify.suppressions import MAX_ADDRESS, normal_address
+from notify.feedback import (
+    MAX_ADDRESS,
+    DeliveryCounts,
+    Feedback,
+    Suppression,
+    SuppressionPage,
+    SuppressionView,
+    normal_address,
+)
 
 # The status, reason and error a kind of feedback gives a notification, and its rank.
 _OUTCOMES_SQL = """

@@ -1,0 +1,2 @@
+"""The delivery capability's repositories: the ledger of sends, recipient controls and
+preferences, waiting rows."""

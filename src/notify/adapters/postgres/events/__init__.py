@@ -1,0 +1,2 @@
+"""The events capability's repositories: events and their rows, fan-out steps, topics, the
+directory, cancelling."""

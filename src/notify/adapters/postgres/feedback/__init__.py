@@ -1,0 +1,2 @@
+"""The feedback capability's repositories: SES feedback, suppressions and stats, SMS opt-out sync
+claims, push endpoints."""

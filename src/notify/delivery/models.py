@@ -1,0 +1,101 @@
+"""The delivery capability's models: the queue message a sender takes, and a recipient's preferences."""
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+)
+
+from notify.channels import Channel, EventType
+from notify.models import StrictModel
+
+# ---- Recipient preferences -----------------------------------------------------------------------
+
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def _clock(value: str) -> str:
+    if not _CLOCK.fullmatch(value):
+        raise ValueError("must be a time of day as HH:MM (00:00 to 23:59)")
+    return value
+
+
+ClockText = Annotated[str, AfterValidator(_clock)]
+
+
+class QuietHoursDocument(StrictModel):
+    start: ClockText
+    end: ClockText
+
+
+class ChannelSwitches(StrictModel):
+    """On/off per channel; what is left out is on."""
+
+    email: bool = True
+    sms: bool = True
+    push: bool = True
+
+
+def _default_quiet_hours() -> QuietHoursDocument:
+    return QuietHoursDocument(start="22:00", end="08:00")
+
+
+class PreferencesDocument(StrictModel):
+    """`GET/PUT /users/{id}/preferences`: per event type and channel, a global switch per
+    channel, and quiet hours (null turns them off). What a PUT leaves out takes the default."""
+
+    new_episode: ChannelSwitches = Field(default_factory=ChannelSwitches)
+    comment_liked: ChannelSwitches = Field(default_factory=ChannelSwitches)
+    new_releases_promo: ChannelSwitches = Field(default_factory=ChannelSwitches)
+    watch_later_reminder: ChannelSwitches = Field(default_factory=ChannelSwitches)
+    channels: ChannelSwitches = Field(default_factory=ChannelSwitches)
+    quiet_hours: QuietHoursDocument | None = Field(default_factory=_default_quiet_hours)
+
+
+# ---- Queue message (the design's outgoing model, versioned) ------------------------------------
+
+
+class Recipient(BaseModel):
+    user_id: uuid.UUID
+    first_name: str | None = None
+    last_name: str | None = None
+    birthday_date: date | None = None
+    email: str | None = None
+    phone: str | None = None
+    push_token: str | None = None
+    locale: Literal["ru", "en"] = "en"
+    timezone: str = "UTC"
+    digest_count: int | None = Field(
+        default=None, description="Set on a digest: how many notifications it stands for."
+    )
+
+
+class Content(BaseModel):
+    movie_id: uuid.UUID
+    title: str
+    season: int | None = None
+    episode: int | None = None
+    release_date: date | None = None
+
+
+class MessagePayload(BaseModel):
+    user: list[Recipient]
+    content: list[Content]
+
+
+class NotificationMessage(BaseModel):
+    """One message on a channel queue: an event for a chunk of its recipients."""
+
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: EventType
+    created_dt: datetime
+    transport_type: Channel
+    priority: int
+    payload: MessagePayload

@@ -1,0 +1,58 @@
+"""The feedback capability's models: the suppression list and the delivery stats, as the API shows them."""
+
+from datetime import datetime
+
+from pydantic import (
+    BaseModel,
+    Field,
+)
+
+from notify.channels import Channel, EventType
+from notify.models import StrictModel
+
+# ---- /suppressions ----------------------------------------------------------------------------
+
+
+class SuppressionView(BaseModel):
+    channel: Channel
+    address: str
+    reason: str
+    created_at: datetime
+
+
+class SuppressionPage(BaseModel):
+    items: list[SuppressionView]
+    next_cursor: str | None
+
+
+class SuppressionRequest(StrictModel):
+    reason: str = Field(default="operator", min_length=1, max_length=100)
+
+
+# ---- /stats ------------------------------------------------------------------------------------
+
+
+class StatsFigures(BaseModel):
+    """Notifications handed to the provider in the window, by their status now (`sent`: sent or
+    unconfirmed), and those skipped in it because the address is suppressed. A rate is bounced (or
+    complained) over sent + delivered + bounced + complained, 0.0 when that is none."""
+
+    sent: int
+    delivered: int
+    bounced: int
+    complained: int
+    suppressed: int
+    bounce_rate: float
+    complaint_rate: float
+
+
+class StatsItem(StatsFigures):
+    channel: Channel
+    event_type: EventType
+
+
+class StatsView(BaseModel):
+    since: datetime
+    until: datetime
+    items: list[StatsItem]  # per channel and event type, those with any notification
+    totals: dict[Channel, StatsFigures]  # per channel, every channel
