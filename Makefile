@@ -90,7 +90,7 @@ test-unit: $(STAMP)  ## unit tests only (no services needed)
 test-integration: $(STAMP) services  ## integration tests against PostgreSQL and RabbitMQ
 	$(PY) -m pytest tests/integration
 
-pytest: $(STAMP)  ## one test, a file or any pytest arguments: make pytest ARGS="tests/unit/delivery/test_deliver.py -k gone"
+pytest: $(STAMP)  ## one test, a file or any pytest arguments: make pytest ARGS="tests/unit/delivery -k quiet_hours"
 	$(PY) -m pytest $(ARGS)
 
 test-localstack: $(STAMP)  ## the host executor's own tests (starts LocalStack for them if it is not running)

@@ -5,25 +5,65 @@ and the outcome per recipient; preferences and signed unsubscribe links.
 What this module exports is the package's public surface: code outside the package imports only
 these names (an import-linter contract holds it)."""
 
-from notify.delivery.controls import SUPPRESSED, ControlRules, FrequencyCap, Verdict
-from notify.delivery.deliver import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
-from notify.delivery.dispatch import DispatchPolicy, TimeLeft
-from notify.delivery.models import Content, NotificationMessage, PreferencesDocument, Recipient
-from notify.delivery.ports import (
-    DeliveryLedger,
-    Outcome,
-    Pending,
-    PreferenceStore,
-    RecipientControls,
-    RecipientFacts,
-    ReleasedBatch,
-    Rendered,
-    Sender,
-    WaitingNotifications,
-)
-from notify.delivery.preferences import read_preferences, replace_preferences, unsubscribe
-from notify.delivery.rendering import TemplateRenderer
-from notify.delivery.unsubscribe_links import InvalidToken, UnsubscribeLinks, verify_token
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from notify.delivery.controls import SUPPRESSED, ControlRules, FrequencyCap, Verdict
+    from notify.delivery.deliver import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
+    from notify.delivery.dispatch import DispatchPolicy, TimeLeft
+    from notify.delivery.models import Content, NotificationMessage, PreferencesDocument, Recipient
+    from notify.delivery.ports import (
+        DeliveryLedger,
+        Outcome,
+        Pending,
+        PreferenceStore,
+        RecipientControls,
+        RecipientFacts,
+        ReleasedBatch,
+        Rendered,
+        Sender,
+        WaitingNotifications,
+    )
+    from notify.delivery.preferences import read_preferences, replace_preferences, unsubscribe
+    from notify.delivery.rendering import TemplateRenderer
+    from notify.delivery.unsubscribe_links import InvalidToken, UnsubscribeLinks, verify_token
+
+# Each public name's module, loaded on first use: a model or a port taken from this package (by an
+# adapter, the Migrate function) does not load all of its logic and the libraries that logic needs.
+_HOMES = {
+    "Content": "notify.delivery.models",
+    "ControlRules": "notify.delivery.controls",
+    "DeliveryLedger": "notify.delivery.ports",
+    "DeliveryPolicy": "notify.delivery.deliver",
+    "DeliveryPorts": "notify.delivery.deliver",
+    "DeliveryReport": "notify.delivery.deliver",
+    "DispatchPolicy": "notify.delivery.dispatch",
+    "FrequencyCap": "notify.delivery.controls",
+    "InvalidToken": "notify.delivery.unsubscribe_links",
+    "NotificationMessage": "notify.delivery.models",
+    "Outcome": "notify.delivery.ports",
+    "Pending": "notify.delivery.ports",
+    "PreferenceStore": "notify.delivery.ports",
+    "PreferencesDocument": "notify.delivery.models",
+    "Recipient": "notify.delivery.models",
+    "RecipientControls": "notify.delivery.ports",
+    "RecipientFacts": "notify.delivery.ports",
+    "ReleasedBatch": "notify.delivery.ports",
+    "Rendered": "notify.delivery.ports",
+    "SUPPRESSED": "notify.delivery.controls",
+    "Sender": "notify.delivery.ports",
+    "TemplateRenderer": "notify.delivery.rendering",
+    "TimeLeft": "notify.delivery.dispatch",
+    "UnsubscribeLinks": "notify.delivery.unsubscribe_links",
+    "Verdict": "notify.delivery.controls",
+    "WaitingNotifications": "notify.delivery.ports",
+    "deliver_message": "notify.delivery.deliver",
+    "read_preferences": "notify.delivery.preferences",
+    "replace_preferences": "notify.delivery.preferences",
+    "unsubscribe": "notify.delivery.preferences",
+    "verify_token": "notify.delivery.unsubscribe_links",
+}
 
 __all__ = [
     "SUPPRESSED",
@@ -58,3 +98,12 @@ __all__ = [
     "unsubscribe",
     "verify_token",
 ]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # found directly from now on
+    return value

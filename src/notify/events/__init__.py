@@ -4,50 +4,105 @@ topic's audience in steps), topics and their subscribers, cancelling, and what t
 What this module exports is the package's public surface: code outside the package imports only
 these names (an import-linter contract holds it)."""
 
-from notify.events.cancellation import Cancellation, EventCancellation, EventCancelled, cancel_event
-from notify.events.fan_out import FanOutPolicy, FanOutReport, advance_fan_outs
-from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
-from notify.events.models import (
-    DirectoryMovie,
-    DirectoryUser,
-    EventAccepted,
-    EventRequest,
-    EventView,
-    FanOutView,
-    NotificationPage,
-    NotificationView,
-    SubscriberPage,
-    SubscribersChange,
-    SubscribersChanged,
-    SubscriberView,
-    TopicPage,
-    TopicRequest,
-    TopicView,
-    Upserted,
-)
-from notify.events.ports import (
-    EVERYONE,
-    AudienceSizes,
-    Directory,
-    EventStore,
-    FanOuts,
-    FanOutStep,
-    Membership,
-    NewEvent,
-    NewSchedule,
-    Routes,
-    StoredEvent,
-    Topics,
-)
-from notify.events.queries import find_event, page_notifications
-from notify.events.topics import (
-    change_subscribers,
-    delete_topic,
-    describe_topic,
-    page_subscribers,
-    page_topics,
-    put_topic,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from notify.events.cancellation import Cancellation, EventCancellation, EventCancelled, cancel_event
+    from notify.events.fan_out import FanOutPolicy, FanOutReport, advance_fan_outs
+    from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
+    from notify.events.models import (
+        DirectoryMovie,
+        DirectoryUser,
+        EventAccepted,
+        EventRequest,
+        EventView,
+        FanOutView,
+        NotificationPage,
+        NotificationView,
+        SubscriberPage,
+        SubscribersChange,
+        SubscribersChanged,
+        SubscriberView,
+        TopicPage,
+        TopicRequest,
+        TopicView,
+        Upserted,
+    )
+    from notify.events.ports import (
+        EVERYONE,
+        AudienceSizes,
+        Directory,
+        EventStore,
+        FanOuts,
+        FanOutStep,
+        Membership,
+        NewEvent,
+        NewSchedule,
+        Routes,
+        StoredEvent,
+        Topics,
+    )
+    from notify.events.queries import find_event, page_notifications
+    from notify.events.topics import (
+        change_subscribers,
+        delete_topic,
+        describe_topic,
+        page_subscribers,
+        page_topics,
+        put_topic,
+    )
+
+# Each public name's module, loaded on first use: a model or a port taken from this package (by an
+# adapter, the Migrate function) does not load all of its logic and the libraries that logic needs.
+_HOMES = {
+    "AudienceSizes": "notify.events.ports",
+    "Cancellation": "notify.events.cancellation",
+    "Directory": "notify.events.ports",
+    "DirectoryMovie": "notify.events.models",
+    "DirectoryUser": "notify.events.models",
+    "EVERYONE": "notify.events.ports",
+    "EventAccepted": "notify.events.models",
+    "EventCancellation": "notify.events.cancellation",
+    "EventCancelled": "notify.events.cancellation",
+    "EventRequest": "notify.events.models",
+    "EventStore": "notify.events.ports",
+    "EventView": "notify.events.models",
+    "FanOutPolicy": "notify.events.fan_out",
+    "FanOutReport": "notify.events.fan_out",
+    "FanOutStep": "notify.events.ports",
+    "FanOutView": "notify.events.models",
+    "FanOuts": "notify.events.ports",
+    "IngestPolicy": "notify.events.ingest",
+    "IngestPorts": "notify.events.ingest",
+    "Membership": "notify.events.ports",
+    "NewEvent": "notify.events.ports",
+    "NewSchedule": "notify.events.ports",
+    "NotificationPage": "notify.events.models",
+    "NotificationView": "notify.events.models",
+    "Routes": "notify.events.ports",
+    "StoredEvent": "notify.events.ports",
+    "SubscriberPage": "notify.events.models",
+    "SubscriberView": "notify.events.models",
+    "SubscribersChange": "notify.events.models",
+    "SubscribersChanged": "notify.events.models",
+    "TopicPage": "notify.events.models",
+    "TopicRequest": "notify.events.models",
+    "TopicView": "notify.events.models",
+    "Topics": "notify.events.ports",
+    "Upserted": "notify.events.models",
+    "accept_event": "notify.events.ingest",
+    "advance_fan_outs": "notify.events.fan_out",
+    "cancel_event": "notify.events.cancellation",
+    "change_subscribers": "notify.events.topics",
+    "delete_topic": "notify.events.topics",
+    "describe_topic": "notify.events.topics",
+    "find_event": "notify.events.queries",
+    "page_notifications": "notify.events.queries",
+    "page_subscribers": "notify.events.topics",
+    "page_topics": "notify.events.topics",
+    "put_topic": "notify.events.topics",
+}
 
 __all__ = [
     "EVERYONE",
@@ -97,3 +152,12 @@ __all__ = [
     "page_topics",
     "put_topic",
 ]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # found directly from now on
+    return value

@@ -4,8 +4,25 @@ the relay publishes what a crash left unpublished. Below every capability that q
 What this module exports is the package's public surface: code outside the package imports only
 these names (an import-linter contract holds it)."""
 
-from notify.outbox.ports import OutboundMessage, Outbox, Publisher, PublishOutcome, Refused
-from notify.outbox.relay import Relayed, publish_after_commit, republish_unpublished
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from notify.outbox.ports import OutboundMessage, Outbox, Publisher, PublishOutcome, Refused
+    from notify.outbox.relay import Relayed, publish_after_commit, republish_unpublished
+
+# Each public name's module, loaded on first use: a model or a port taken from this package (by an
+# adapter, the Migrate function) does not load all of its logic and the libraries that logic needs.
+_HOMES = {
+    "OutboundMessage": "notify.outbox.ports",
+    "Outbox": "notify.outbox.ports",
+    "PublishOutcome": "notify.outbox.ports",
+    "Publisher": "notify.outbox.ports",
+    "Refused": "notify.outbox.ports",
+    "Relayed": "notify.outbox.relay",
+    "publish_after_commit": "notify.outbox.relay",
+    "republish_unpublished": "notify.outbox.relay",
+}
 
 __all__ = [
     "OutboundMessage",
@@ -17,3 +34,12 @@ __all__ = [
     "publish_after_commit",
     "republish_unpublished",
 ]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # found directly from now on
+    return value

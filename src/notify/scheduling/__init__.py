@@ -4,16 +4,40 @@ reads and changes them.
 What this module exports is the package's public surface: code outside the package imports only
 these names (an import-linter contract holds it)."""
 
-from notify.scheduling.models import LastRun, SchedulePage, SchedulePatch, ScheduleState, ScheduleView
-from notify.scheduling.ports import DueSchedule, FiredBatch, Firing, ScheduleStore
-from notify.scheduling.schedules import (
-    FireReport,
-    cancel_schedule,
-    change_schedule,
-    describe_schedule,
-    fire_due_schedules,
-    page_schedules,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from notify.scheduling.models import LastRun, SchedulePage, SchedulePatch, ScheduleState, ScheduleView
+    from notify.scheduling.ports import DueSchedule, FiredBatch, Firing, ScheduleStore
+    from notify.scheduling.schedules import (
+        FireReport,
+        cancel_schedule,
+        change_schedule,
+        describe_schedule,
+        fire_due_schedules,
+        page_schedules,
+    )
+
+# Each public name's module, loaded on first use: a model or a port taken from this package (by an
+# adapter, the Migrate function) does not load all of its logic and the libraries that logic needs.
+_HOMES = {
+    "DueSchedule": "notify.scheduling.ports",
+    "FireReport": "notify.scheduling.schedules",
+    "FiredBatch": "notify.scheduling.ports",
+    "Firing": "notify.scheduling.ports",
+    "LastRun": "notify.scheduling.models",
+    "SchedulePage": "notify.scheduling.models",
+    "SchedulePatch": "notify.scheduling.models",
+    "ScheduleState": "notify.scheduling.models",
+    "ScheduleStore": "notify.scheduling.ports",
+    "ScheduleView": "notify.scheduling.models",
+    "cancel_schedule": "notify.scheduling.schedules",
+    "change_schedule": "notify.scheduling.schedules",
+    "describe_schedule": "notify.scheduling.schedules",
+    "fire_due_schedules": "notify.scheduling.schedules",
+    "page_schedules": "notify.scheduling.schedules",
+}
 
 __all__ = [
     "DueSchedule",
@@ -32,3 +56,12 @@ __all__ = [
     "fire_due_schedules",
     "page_schedules",
 ]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # found directly from now on
+    return value
