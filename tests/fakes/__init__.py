@@ -6,23 +6,23 @@ shared with the benchmarks.
 """
 
 from notify_dev.doubles import FakePublisher
-from tests.fakes.cancellation import FakeCancellations
-from tests.fakes.controls import FakeRecipientControls
 from tests.fakes.dead_letters import FakeDeadLetters
-from tests.fakes.directory import FakeDirectory
-from tests.fakes.events import FakeEvents
-from tests.fakes.feedback import FakeFeedback
+from tests.fakes.delivery.controls import FakeRecipientControls
+from tests.fakes.delivery.ledger import FakeLedger
+from tests.fakes.delivery.waiting import FakeWaiting
+from tests.fakes.events.cancellation import FakeCancellations
+from tests.fakes.events.directory import FakeDirectory
+from tests.fakes.events.events import FakeEvents
+from tests.fakes.events.topics import FakeFanOuts, FakeTopics
+from tests.fakes.feedback.feedback import FakeFeedback
+from tests.fakes.feedback.opt_outs import FakeOptedOutNumbers, FakeSyncClaims
+from tests.fakes.feedback.push_endpoints import FakePushEndpoints
 from tests.fakes.keys import FakeApiKeys
 from tests.fakes.lambda_runtime import FakeLambdaContext, FakeRetryDelay
-from tests.fakes.ledger import FakeLedger
-from tests.fakes.opt_outs import FakeOptedOutNumbers, FakeSyncClaims
 from tests.fakes.outbox import FakeOutbox
-from tests.fakes.push_endpoints import FakePushEndpoints
 from tests.fakes.schedules import FakeSchedules
 from tests.fakes.senders import FakeSender
 from tests.fakes.tables import EventRecord, FakeTables, OutboxRow, Row
-from tests.fakes.topics import FakeFanOuts, FakeTopics
-from tests.fakes.waiting import FakeWaiting
 
 
 class FakeEventStore(

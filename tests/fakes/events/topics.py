@@ -9,7 +9,7 @@ from notify.errors import FieldProblem, InvalidInput
 from notify.events.models import SubscriberPage, SubscriberView, TopicPage, TopicView
 from notify.events.ports import EVERYONE, FanOutStep, Membership, Routes
 from notify.models import TOPIC_PATTERN
-from tests.fakes.events import FakeEvents
+from tests.fakes.events.events import FakeEvents
 from tests.fakes.tables import EventRecord, FakeTables, TopicRecord
 
 

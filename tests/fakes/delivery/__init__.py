@@ -1,0 +1,1 @@
+"""Fakes of the delivery capability's ports (as adapters/postgres/delivery/ implements them)."""

@@ -1,0 +1,1 @@
+"""Fakes of the events capability's ports (as adapters/postgres/events/ implements them)."""

@@ -1,0 +1,1 @@
+"""Fakes of the feedback capability's ports (as adapters/postgres/feedback/ implements them)."""
