@@ -5,8 +5,9 @@ and the outcome per recipient; preferences and signed unsubscribe links.
 What this module exports is the package's public surface: code outside the package imports only
 these names (an import-linter contract holds it)."""
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from notify import lazy_exports
 
 if TYPE_CHECKING:
     from notify.delivery.controls import SUPPRESSED, ControlRules, FrequencyCap, Verdict
@@ -100,10 +101,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value  # found directly from now on
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)
