@@ -11,15 +11,18 @@ store is read once: lost = recipients whose row is not final and sent (or unconf
 message is not in the store; duplicates = e-mails beyond the first per address.
 The ceilings, measured in the same run on the same LocalStack: one process calling `send_raw_email`
 from 1, 8 and 32 threads (a client configured like the service's provider client), --ceiling
-messages per round (1,000), the message the service sends for this event (the real TemplateRenderer
-and notify.adapters.email.mime_message; same size), in 3 rounds, each round one measurement of each:
+messages per measurement (2,000: at 1,000, about 3 s each, two measurements side by side differed by
+up to 40%), the message the service sends for this event (the real TemplateRenderer and
+notify.adapters.email.mime_message; same size), in 3 rounds, two before the service's run and one
+after it and its events, each round one measurement of each:
 - same_work_ceiling_per_s (also ses_ceiling_per_s): with the stack's configuration set
   (`<queue_prefix>-email`), as the sender sends: SES publishes its events for each;
 - raw_ceiling_per_s: without it.
 Each is the better thread count's median of the 3 rounds (interleaved, so that a slow moment of the
-machine weighs on both). Each measurement starts once the e-mail events of the one before are
-published and handled (`settle_email_events`): with the stack's SES plugin, events are published
-after the sends, as on AWS, and a round must not pay for another's.
+machine weighs on both, and bracketing the service's run, so that a drift over minutes does too).
+Each measurement starts once the e-mail events of the one before are published and handled
+(`settle_email_events`): with the stack's SES plugin, events are published after the sends, as on
+AWS, and a round must not pay for another's.
 ratio = rate_per_s / same_work_ceiling_per_s (target >= 0.8);
 raw_ratio = rate_per_s / raw_ceiling_per_s (>= 0.5 once SES events leave the send's path, issue 27);
 events_cost = same_work / raw at each thread count (>= 0.7 with the stack's SES plugin);
@@ -27,11 +30,14 @@ single_send_ms = 1000 / the 1-thread rate, with and without the set (a fifth of 
 
 Part 2, in process (--skip-stack runs only this): the real send path with 50 ms of provider
 latency: 16 queue messages of 250 recipients (4,000) stored by the ingest's fan-out in a scratch
-database, each through notify.entrypoints.queue.deliver_body one after the other, as one execution
-environment takes a batch: the real PostgresStore as ledger and controls, the real renderer, a
-sender whose send() sleeps --latency-ms and answers an id. C = the deployed default
-NOTIFY_SEND_CONCURRENCY (Settings().send_concurrency); env_rate_per_s = recipients / seconds
+database, handed to notify.entrypoints.queue.handle_sqs_batch as SQS batches of 10 (the template's
+BatchSize), as one execution environment takes them: the real PostgresStore as ledger and controls,
+the real renderer, a sender whose send() sleeps --latency-ms and answers an id. C = the deployed
+default NOTIFY_SEND_CONCURRENCY (Settings().send_concurrency); env_rate_per_s = recipients / seconds
 (median of --repeat), env_ratio = env_rate_per_s / (C / latency). Target env_ratio >= 0.6.
+The same work is measured with one message of a batch at a time (NOTIFY_MESSAGES_AT_ONCE=1, the
+baseline) and with the default (Settings().messages_at_once), interleaved: at_once_gain = the
+default's rate / the baseline's.
 --sweep measures C in 8, 16, 32, 64 (the figures that chose the default).
 
 Run with `make bench` (or `.venv/bin/python bench/delivery.py`); part 1 needs the stack (`make up`),
@@ -40,7 +46,8 @@ and outbox messages, the e-mails in the SES store, the scratch database. The las
 JSON: {"bench": "delivery", "recipients", "rate_per_s", "same_work_ceiling_per_s", "ses_ceiling_per_s",
 "raw_ceiling_per_s", "ratio", "raw_ratio", "lost",
 "duplicates", "events_settled_s" (the run's e-mail events handled, after its last row was final),
-"latency_ms", "concurrency", "env_rate_per_s", "env_ratio", ...}.
+"latency_ms", "concurrency", "env_rate_per_s", "env_ratio", "env_one_at_a_time_per_s", "at_once_gain",
+...}.
 """
 
 import argparse
@@ -50,7 +57,6 @@ import statistics
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cached_property
@@ -68,7 +74,7 @@ from notify.adapters.postgres import PostgresStore
 from notify.channels import Channel, EventType, QueueRouter
 from notify.delivery.models import Content, Recipient
 from notify.delivery.ports import Rendered, Sender
-from notify.entrypoints.queue import deliver_body
+from notify.entrypoints.queue import handle_sqs_batch
 from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.events.models import EventRequest
 from notify.outbox.ports import Publisher
@@ -82,12 +88,13 @@ from notify_dev.benchmarks import (
     ratio,
     settle_email_events,
 )
-from notify_dev.doubles import FakePublisher
+from notify_dev.doubles import FakeLambdaContext, FakePublisher
 from notify_dev.scratch import scratch_database
 from notify_dev.web import http
 
 CEILING_THREADS = (1, 8, 32)  # 1: a single send's latency (a fifth of the messages)
 CEILING_ROUNDS = 3
+BATCH_SIZE = 10  # template.yaml's BatchSize for the senders' queues
 SWEEP = (8, 16, 32, 64)
 
 
@@ -142,25 +149,37 @@ def ses_ceiling(
     return messages / elapsed
 
 
-def ses_ceilings(endpoints: dict[str, Any], messages: int) -> dict[str, dict[int, float]]:
-    """{"same_work": {threads: median e-mails/s}, "raw": {…}}: CEILING_ROUNDS rounds, each measuring
-    every thread count with the stack's configuration set and without it, one after the other."""
-    configuration_set = f"{endpoints.get('queue_prefix', 'notify')}-email"
-    rounds: dict[str, dict[int, list[float]]] = {"same_work": {}, "raw": {}}
-    for round_number in range(CEILING_ROUNDS):
-        for threads in CEILING_THREADS:
-            for kind, named in (("same_work", configuration_set), ("raw", None)):
-                settle_email_events(endpoints)  # each measurement starts with no events of another
-                rate = ses_ceiling(endpoints, threads, messages if threads > 1 else messages // 5, named)
-                rounds[kind].setdefault(threads, []).append(rate)
-                print(
-                    f"SES ceiling, round {round_number + 1}, {kind}, {threads} threads: {rate:.0f}/s",
-                    flush=True,
-                )
-    return {
-        kind: {threads: statistics.median(rates) for threads, rates in by_threads.items()}
-        for kind, by_threads in rounds.items()
-    }
+class CeilingRounds:
+    """The ceilings' rounds: each measures every thread count with the stack's configuration set and
+    without it, one after the other; rounds are taken when asked, so that they can bracket the
+    service's run (a machine that drifts over minutes weighs on both sides)."""
+
+    def __init__(self, endpoints: dict[str, Any], messages: int) -> None:
+        self.endpoints, self.messages = endpoints, messages
+        self.configuration_set = f"{endpoints.get('queue_prefix', 'notify')}-email"
+        self.rates: dict[str, dict[int, list[float]]] = {"same_work": {}, "raw": {}}
+        self.taken = 0
+
+    def take(self, rounds: int = 1) -> None:
+        for _ in range(rounds):
+            self.taken += 1
+            for threads in CEILING_THREADS:
+                for kind, named in (("same_work", self.configuration_set), ("raw", None)):
+                    settle_email_events(self.endpoints)  # each starts with no events of another
+                    messages = self.messages if threads > 1 else self.messages // 5
+                    rate = ses_ceiling(self.endpoints, threads, messages, named)
+                    self.rates[kind].setdefault(threads, []).append(rate)
+                    print(
+                        f"SES ceiling, round {self.taken}, {kind}, {threads} threads: {rate:.0f}/s",
+                        flush=True,
+                    )
+
+    def medians(self) -> dict[str, dict[int, float]]:
+        """{"same_work": {threads: median e-mails/s}, "raw": {…}}"""
+        return {
+            kind: {threads: statistics.median(rates) for threads, rates in by_threads.items()}
+            for kind, by_threads in self.rates.items()
+        }
 
 
 def ceiling_figures(ceilings: dict[str, dict[int, float]]) -> dict[str, Any]:
@@ -180,8 +199,8 @@ def ceiling_figures(ceilings: dict[str, dict[int, float]]) -> dict[str, Any]:
 
 def on_stack(args: argparse.Namespace) -> dict[str, Any]:
     endpoints = ensure_stack()
-    ceilings = ses_ceilings(endpoints, args.ceiling)
-    ceiling, raw_ceiling = max(ceilings["same_work"].values()), max(ceilings["raw"].values())
+    rounds = CeilingRounds(endpoints, args.ceiling)
+    rounds.take(CEILING_ROUNDS - 1)  # and the last once the service's run and its events are done
 
     run = StackRun(endpoints)
     try:
@@ -215,6 +234,9 @@ def on_stack(args: argparse.Namespace) -> dict[str, Any]:
         print(f"the run's e-mail events handled {events_settled:.0f} s after the last row was final")
     finally:
         run.clean_up()
+    rounds.take()
+    ceilings = rounds.medians()
+    ceiling, raw_ceiling = max(ceilings["same_work"].values()), max(ceilings["raw"].values())
     return {
         "recipients": len(users),
         "rate_per_s": round(rate, 1),
@@ -275,10 +297,34 @@ def load_users(dsn: str, count: int) -> tuple[list[str], str]:
     return user_ids, movie_id
 
 
+def sqs_batches(bodies: list[str], queue_arn: str) -> list[dict[str, Any]]:
+    """The queue messages as the SQS trigger hands them to a sender: BATCH_SIZE records an event."""
+    records = [
+        {
+            "messageId": str(uuid.uuid4()),
+            "receiptHandle": uuid.uuid4().hex,
+            "body": body,
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
+            "messageAttributes": {},
+            "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_arn,
+            "awsRegion": "us-east-1",
+        }
+        for body in bodies
+    ]
+    return [{"Records": records[n : n + BATCH_SIZE]} for n in range(0, len(records), BATCH_SIZE)]
+
+
 def time_environment(
-    dsn: str, store: PostgresStore, user_ids: list[str], movie_id: str, concurrency: int, latency_s: float
+    dsn: str,
+    store: PostgresStore,
+    user_ids: list[str],
+    movie_id: str,
+    settings: Settings,
+    latency_s: float,
 ) -> float:
-    """One event's messages through deliver_body in one environment; recipients per second."""
+    """One event's messages through handle_sqs_batch in one environment; recipients per second."""
     fanned = FakePublisher()
     request = EventRequest.model_validate(
         {
@@ -294,10 +340,12 @@ def time_environment(
         ports=IngestPorts(events=store, directory=store, outbox=store, publisher=fanned),
         policy=IngestPolicy(router=QueueRouter("notify"), chunk_size=250),
     )
+    queue_arn = "arn:aws:sqs:us-east-1:000000000000:notify-email-high"
+    batches = sqs_batches([message.body.decode() for message in fanned.published], queue_arn)
     sender = SleepingSender(latency_s)
-    services = BenchServices(Settings(database_url=dsn, send_concurrency=concurrency), sender)
+    services = BenchServices(settings, sender)
     bootstrap.install(services)
-    time_left: Callable[[], float] = lambda: 900.0  # noqa: E731 - a Lambda with time to spare
+    context = FakeLambdaContext(remaining_ms=900_000)  # a Lambda with time to spare
     try:
         services.database.check()  # the pool open and the renderer warm before the clock starts
         services.renderer.render(
@@ -307,11 +355,14 @@ def time_environment(
             [Content(movie_id=uuid.uuid4(), title="warm")],
         )
         started = time.perf_counter()
-        for message in fanned.published:
-            deliver_body(message.body, channel=Channel.EMAIL, attempt=1, time_left=time_left)
+        for batch in batches:
+            answer = handle_sqs_batch(batch, context, Channel.EMAIL)  # type: ignore[arg-type]
+            if answer.get("batchItemFailures"):
+                raise SystemExit(f"records failed: {answer}")
         elapsed = time.perf_counter() - started
     finally:
         bootstrap.install(None)
+        services.send_pools.close()
         services.database.close()
     with psycopg.connect(dsn) as conn:
         sent = conn.execute(
@@ -326,35 +377,51 @@ def time_environment(
 def in_process(args: argparse.Namespace) -> dict[str, Any]:
     latency_s = args.latency_ms / 1000
     default = args.concurrency or Settings().send_concurrency
+    at_once = Settings().messages_at_once
     levels = SWEEP if args.sweep else (default,)
     rates: dict[int, float] = {}
+    one_at_a_time: list[float] = []
     with scratch_database("notify_bench") as dsn:
         store = PostgresStore(dsn)
         try:
             store.migrate()
             user_ids, movie_id = load_users(dsn, args.env_recipients)
             for concurrency in levels:
-                runs = [
-                    time_environment(dsn, store, user_ids, movie_id, concurrency, latency_s)
-                    for _ in range(args.repeat)
-                ]
+                settings = Settings(database_url=dsn, send_concurrency=concurrency)
+                baseline = settings.model_copy(update={"messages_at_once": 1})
+                runs = []
+                for _ in range(args.repeat):  # the baseline interleaved with the default
+                    runs.append(time_environment(dsn, store, user_ids, movie_id, settings, latency_s))
+                    if concurrency == default:
+                        one_at_a_time.append(
+                            time_environment(dsn, store, user_ids, movie_id, baseline, latency_s)
+                        )
                 rates[concurrency] = statistics.median(runs)
                 ideal = concurrency / latency_s
                 print(
-                    f"one environment, C={concurrency}, {args.latency_ms} ms per send: "
-                    f"{', '.join(f'{r:.0f}' for r in runs)} recipients/s "
+                    f"one environment, C={concurrency}, {at_once} messages at once, {args.latency_ms} ms "
+                    f"per send: {', '.join(f'{r:.0f}' for r in runs)} recipients/s "
                     f"(ideal {ideal:.0f}/s, ratio {ratio(rates[concurrency], ideal)})",
                     flush=True,
                 )
+            print(
+                f"one environment, C={default}, one message at a time: "
+                f"{', '.join(f'{r:.0f}' for r in one_at_a_time)} recipients/s",
+                flush=True,
+            )
         finally:
             store.close()
     if default not in rates:
         raise SystemExit(f"the default concurrency {default} was not measured")
+    baseline_rate = statistics.median(one_at_a_time)
     result: dict[str, Any] = {
         "latency_ms": args.latency_ms,
         "concurrency": default,
+        "messages_at_once": at_once,
         "env_rate_per_s": round(rates[default], 1),
         "env_ratio": ratio(rates[default], default / latency_s),
+        "env_one_at_a_time_per_s": round(baseline_rate, 1),
+        "at_once_gain": ratio(rates[default], baseline_rate),
         "env_recipients": args.env_recipients,
     }
     if args.sweep:
@@ -368,7 +435,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--recipients", type=int, default=20_000)
     parser.add_argument(
-        "--ceiling", type=int, default=1000, help="send_raw_email calls per measurement (3 rounds × 2 × 2)"
+        "--ceiling", type=int, default=2000, help="send_raw_email calls per measurement (3 rounds × 2 × 2)"
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for every row final")
     parser.add_argument("--grace", type=float, default=10, help="seconds before duplicates are counted")
@@ -385,7 +452,9 @@ def main(argv: list[str] | None = None) -> None:
 
     result: dict[str, Any] = {"bench": "delivery"}
     if args.ceilings_only:
-        result |= ceiling_figures(ses_ceilings(ensure_stack(), args.ceiling))
+        rounds = CeilingRounds(ensure_stack(), args.ceiling)
+        rounds.take(CEILING_ROUNDS)
+        result |= ceiling_figures(rounds.medians())
         result["statistic"] = f"ceilings: median of {CEILING_ROUNDS} interleaved rounds"
         print(json.dumps(result))
         return

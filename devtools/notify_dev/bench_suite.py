@@ -97,6 +97,7 @@ BENCHES = {
                 "lost",
                 "duplicates",
                 "env_ratio",
+                "at_once_gain",
             ),
             "ratio ≥ 0.8, raw_ratio ≥ 0.5, lost 0, duplicates 0, env_ratio ≥ 0.6",
         ),

@@ -7,7 +7,7 @@ from notify.bootstrap import control_rules
 from notify.channels import QueueRouter, Tier
 from notify.delivery.controls import ControlRules
 from notify.delivery.deliver import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
-from notify.delivery.dispatch import DispatchPolicy
+from notify.delivery.dispatch import DispatchPolicy, SendPools
 from notify.delivery.models import NotificationMessage
 from notify.delivery.ports import DeliveryLedger, RecipientControls, Renderer, Sender
 from notify.feedback.ports import Suppressions
@@ -32,6 +32,7 @@ def deliver(
     tier_concurrency: Mapping[Tier, int] | None = None,
     publisher: Publisher | None = None,
     outbox: Outbox | None = None,
+    send_pools: SendPools | None = None,
 ) -> DeliveryReport:
     """One attempt at `msg` at the moment `now` (outcomes are stamped with it too)."""
     return deliver_message(
@@ -45,6 +46,7 @@ def deliver(
             outbox=outbox if outbox is not None else FakeOutboxMarks(),
             publisher=publisher if publisher is not None else FakePublisher(),
             clock=lambda: now,
+            send_pools=send_pools,
         ),
         policy=DeliveryPolicy(
             dispatch=dispatch or DispatchPolicy(concurrency=4, flush_interval_s=0.05, write_backoff_s=0),

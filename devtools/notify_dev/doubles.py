@@ -1,5 +1,5 @@
 """Test doubles that the benchmarks share with the tests (tests/fakes/ has the rest): the two halves
-of publishing after a commit, the broker and the outbox's marks."""
+of publishing after a commit, the broker and the outbox's marks; the Lambda context."""
 
 import uuid
 from collections.abc import Sequence
@@ -64,3 +64,20 @@ class FakeOutboxMarks:
         self, now: datetime, older_than: datetime, limit: int, lease_s: int
     ) -> list[OutboundMessage]:
         return []
+
+
+@dataclass
+class FakeLambdaContext:
+    """The attributes of a LambdaContext that powertools reads."""
+
+    function_name: str = "notify-test"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 128
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:notify-test"
+    aws_request_id: str = "3f1c2e4a-0000-4000-8000-000000000001"
+    log_group_name: str = "/aws/lambda/notify-test"
+    log_stream_name: str = "2025/01/01/[$LATEST]0123456789abcdef"
+    remaining_ms: int = 60_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms

@@ -2,8 +2,11 @@
 shipped to every function as the Lambda layer."""
 
 import sys
+import threading
 from collections.abc import Callable, Mapping
+from functools import cached_property
 from importlib import import_module
+from typing import Any, Self, overload
 
 
 def lazy_exports(package: str, homes: Mapping[str, str]) -> Callable[[str], object]:
@@ -20,3 +23,29 @@ def lazy_exports(package: str, homes: Mapping[str, str]) -> Callable[[str], obje
         return value
 
     return find
+
+
+class built_once[T](cached_property[T]):  # noqa: N801 - a decorator, named like cached_property
+    """cached_property, built once even when threads first ask for it at the same time: a sender
+    delivers messages at once (Settings.messages_at_once), and they must share one database pool and
+    one provider client, not each build one. (functools.cached_property lost its lock in 3.12.) Once
+    built, the value is an attribute of the instance and this is not called again."""
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> T: ...
+
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> T | Self:
+        if instance is None:
+            return self
+        with building_lock(instance):
+            return super().__get__(instance, owner)
+
+
+def building_lock(instance: object) -> threading.RLock:
+    """The lock under which `instance`'s parts are built, made on first use (dict.setdefault is
+    atomic). Reentrant: building one part (a repository) asks for another (the database)."""
+    lock: threading.RLock = instance.__dict__.setdefault("_building", threading.RLock())
+    return lock

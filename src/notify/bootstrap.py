@@ -1,14 +1,11 @@
-"""The composition root: the one place that chooses adapters for the ports.
-
-Everything is built lazily on first use and reused for the life of the execution
-environment (a Lambda container or a worker process); nothing connects at import.
-"""
+"""The composition root: the one place that chooses adapters for the ports. Everything is built on
+first use, once, and reused for the life of the execution environment; nothing connects at import."""
 
 import time
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from typing import Any
 
+from notify import building_lock, built_once
 from notify.access import ApiKeys, RateLimits, RememberedKeys
 from notify.adapters.aws import ProviderConnection
 from notify.adapters.email import SesEmailSender
@@ -45,6 +42,7 @@ from notify.delivery import (
     PreferenceStore,
     RecipientControls,
     Sender,
+    SendPools,
     TemplateRenderer,
     UnsubscribeLinks,
     WaitingNotifications,
@@ -74,7 +72,7 @@ from notify.settings import Settings, get_settings
 from notify.tick import LostMessages, TickPolicy
 
 
-class storage_port[T](cached_property[T]):  # noqa: N801 - a decorator, named like cached_property
+class storage_port[T](built_once[T]):  # noqa: N801 - a decorator, named like cached_property
     """A port the database serves: Services.use_store replaces every one, so the list is the ports'."""
 
 
@@ -117,13 +115,13 @@ class Services:
     def outbox(self) -> Outbox:
         return self._repository(PostgresOutbox)
 
-    @cached_property
+    @built_once
     def publisher(self) -> Publisher:
         if self.settings.broker == "rabbitmq":
             return RabbitPublisher(self.settings.rabbitmq_url, self.router.all_names())
         return SqsPublisher(self.settings.aws_region, self.settings.sqs_queue_url_base)
 
-    @cached_property
+    @built_once
     def router(self) -> QueueRouter:
         return QueueRouter(self.settings.queue_prefix)
 
@@ -145,7 +143,7 @@ class Services:
     def topics(self) -> Topics:
         return self._repository(PostgresTopics)
 
-    @cached_property
+    @built_once
     def _fan_outs(self) -> PostgresFanOuts:
         return self._repository(PostgresFanOuts)
 
@@ -157,7 +155,7 @@ class Services:
     def fan_outs(self) -> FanOuts:
         return self._fan_outs
 
-    @cached_property
+    @built_once
     def ingest_policy(self) -> IngestPolicy:
         settings = self.settings
         return IngestPolicy(
@@ -180,7 +178,7 @@ class Services:
     def ledger(self) -> DeliveryLedger:
         return self._repository(PostgresLedger)
 
-    @cached_property
+    @built_once
     def _recipient_controls(self) -> PostgresRecipientControls:
         return self._repository(PostgresRecipientControls)
 
@@ -196,15 +194,15 @@ class Services:
     def waiting(self) -> WaitingNotifications:
         return self._repository(PostgresWaiting)
 
-    @cached_property
+    @built_once
     def rules(self) -> ControlRules:
         return control_rules(self.settings)
 
-    @cached_property
+    @built_once
     def renderer(self) -> TemplateRenderer:
         return TemplateRenderer(links=self.unsubscribe_links)
 
-    @cached_property
+    @built_once
     def unsubscribe_links(self) -> UnsubscribeLinks:
         return UnsubscribeLinks(
             base_url=self.settings.public_base_url,
@@ -212,7 +210,7 @@ class Services:
             valid_for=timedelta(days=self.settings.unsubscribe_valid_days),
         )
 
-    @cached_property
+    @built_once
     def delivery_policy(self) -> DeliveryPolicy:
         settings = self.settings
         return DeliveryPolicy(
@@ -224,7 +222,11 @@ class Services:
             tier_concurrency={Tier.LOW: settings.low_tier_send_concurrency},
         )
 
-    @cached_property
+    @built_once
+    def send_pools(self) -> SendPools:
+        return SendPools()
+
+    @built_once
     def provider_connection(self) -> ProviderConnection:
         settings = self.settings
         return ProviderConnection(
@@ -235,32 +237,29 @@ class Services:
             pool_size=settings.send_concurrency,
         )
 
-    @cached_property
+    @built_once
     def retry_delay(self) -> SqsRetryDelay:
         return SqsRetryDelay(self.settings.aws_region)
 
     def sender(self, channel: Channel) -> Sender:
-        if channel not in self._senders:
-            self._senders[channel] = self._build_sender(channel)
-        return self._senders[channel]
+        with building_lock(self):
+            if channel not in self._senders:
+                self._senders[channel] = self._build_sender(channel)
+            return self._senders[channel]
 
     def _build_sender(self, channel: Channel) -> Sender:
-        connection = self.provider_connection
+        connection, settings = self.provider_connection, self.settings
         match channel:
             case Channel.EMAIL:
-                return SesEmailSender(
-                    self.settings.email_sender, connection, self.settings.email_configuration_set
-                )
+                return SesEmailSender(settings.email_sender, connection, settings.email_configuration_set)
             case Channel.SMS:
                 return SnsSmsSender(connection)
             case Channel.PUSH:
-                return SnsPushSender(
-                    connection, self.settings.push_platform_application_arn, self.push_endpoints
-                )
+                return SnsPushSender(connection, settings.push_platform_application_arn, self.push_endpoints)
 
     # ---- feedback: SES events, the suppression list, SMS opt-outs, push endpoints, stats -----
 
-    @cached_property
+    @built_once
     def _feedback(self) -> PostgresFeedback:
         return self._repository(PostgresFeedback)
 
@@ -284,11 +283,11 @@ class Services:
     def sync_claims(self) -> SyncClaims:
         return self._repository(PostgresSyncClaims)
 
-    @cached_property
+    @built_once
     def opted_out_numbers(self) -> OptedOutNumbers:
         return SnsOptedOutNumbers(self.settings.aws_region)
 
-    @cached_property
+    @built_once
     def suppression_policy(self) -> SuppressionPolicy:
         return SuppressionPolicy(
             soft_bounce_limit=self.settings.soft_bounce_limit,
@@ -297,7 +296,7 @@ class Services:
 
     # ---- access: API keys and rate limits ----------------------------------------------------
 
-    @cached_property
+    @built_once
     def _keys(self) -> PostgresApiKeys:
         return self._repository(PostgresApiKeys)
 
@@ -309,14 +308,14 @@ class Services:
     def rate_limits(self) -> RateLimits:
         return self._keys
 
-    @cached_property
+    @built_once
     def known_keys(self) -> ApiKeys:
         """The keys as the HTTP API checks them: remembered for a while in this environment."""
         return RememberedKeys(self.api_keys)
 
     # ---- operations: the tick, health, dead letters; and the swap tests and benchmarks use ---
 
-    @cached_property
+    @built_once
     def tick_policy(self) -> TickPolicy:
         settings = self.settings
         return TickPolicy(
@@ -337,7 +336,7 @@ class Services:
             ),
         )
 
-    @cached_property
+    @built_once
     def health(self) -> CachedHealth:
         def probe() -> HealthReport:
             return probe_parts(
@@ -353,7 +352,7 @@ class Services:
 
         return CachedHealth(probe, ttl_s=self.settings.health_cache_seconds, clock=time.monotonic)
 
-    @cached_property
+    @built_once
     def dead_letters(self) -> DeadLetters:
         if self.settings.broker == "rabbitmq":
             return RabbitDeadLetters(self.settings.rabbitmq_url, self.router.all_names())

@@ -80,6 +80,15 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(
         default=32, ge=1, le=256, description="Provider calls in flight at once per execution environment."
     )
+    messages_at_once: int = Field(
+        default=2,
+        ge=1,
+        le=10,
+        description=(
+            "Queue messages of one batch delivered at the same time by a sender, sharing its "
+            "send_concurrency: while one claims or records, the other's sends keep the provider busy."
+        ),
+    )
     low_tier_send_concurrency: int = Field(
         default=8,
         ge=1,

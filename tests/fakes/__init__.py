@@ -21,7 +21,7 @@ from tests.fakes.keys import FakeApiKeys
 from tests.fakes.lambda_runtime import FakeLambdaContext, FakeRetryDelay
 from tests.fakes.outbox import FakeOutbox
 from tests.fakes.schedules import FakeSchedules
-from tests.fakes.senders import FakeSender
+from tests.fakes.senders import CountingSender, FakeSender
 from tests.fakes.tables import EventRecord, FakeTables, OutboxRow, Row
 
 
@@ -45,6 +45,7 @@ class FakeEventStore(
 
 
 __all__ = [
+    "CountingSender",
     "EventRecord",
     "FakeApiKeys",
     "FakeCancellations",

@@ -37,3 +37,22 @@ class FakeSender:
                 raise self.errors.pop(0)
             self.sent.append((address, message))
             return f"fake-{len(self.sent)}"
+
+
+@dataclass
+class CountingSender(FakeSender):
+    """A FakeSender that records the most sends it ever had in flight at once."""
+
+    in_flight: int = 0
+    most_in_flight: int = 0
+    _gauge: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def send(self, address: str, message: Rendered) -> str:
+        with self._gauge:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return super().send(address, message)
+        finally:
+            with self._gauge:
+                self.in_flight -= 1

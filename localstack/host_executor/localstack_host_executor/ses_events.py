@@ -5,12 +5,12 @@ inside the `SendEmail`/`SendRawEmail` request, so a send with the stack's config
 five times a plain one (issue 27's measurement: 39/s against 218/s at 32 threads). On AWS event
 publishing never holds up the send. This hook replaces the provider module's
 `notify_event_destinations` with one that hands the same call to a `Deferred`: one worker thread
-publishes, in order, behind the sends, and gives way while sends keep coming (until the lag reaches
-half its bound), so the events of a burst are published in the quiet after it, as another fleet of
-machines would on AWS. The events are the same and arrive later. Once the oldest waiting events have
-waited more than `LOCALSTACK_SES_EVENTS_MAX_LAG` seconds (default 600), a send publishes its own
-before it answers, as before, so a load that LocalStack cannot keep up with slows the sends down
-rather than delaying the events without end.
+publishes, in order, behind the sends, and gives way while sends keep coming (until 2 s pass without
+one, or the lag reaches half its bound), so the events of a burst are published in the quiet after it,
+as another fleet of machines would on AWS. The events are the same and arrive later. Once the oldest
+waiting events have waited more than `LOCALSTACK_SES_EVENTS_MAX_LAG` seconds (default 600), a send
+publishes its own before it answers, as before, so a load that LocalStack cannot keep up with slows the
+sends down rather than delaying the events without end.
 
 `GET /_aws/ses/event-publishing` answers what waits (`Deferred.state`): the bench waits for it to
 drain between its rounds, and the tests before they count events.
@@ -34,7 +34,11 @@ LOG = logging.getLogger("localstack.plugins.ses_events_after_the_send")
 STATE_PATH = "/_aws/ses/event-publishing"
 # The worker publishes once no send came for this long (or the lag reached half its bound): on two
 # shared cores, the events of a burst are published after it, as on AWS, instead of slowing it down.
-YIELD_AFTER_S = 0.1
+# Longer than the pause between two of a sender's SQS batches (about a second: the last sends of one
+# invocation, the trigger's next poll, the next claims): at 0.1 s the worker published in every such
+# pause, 28 feedback invocations ran inside a 78-second burst of 20,000 sends, and they kept the cores
+# from the sends (issue 27). LOCALSTACK_SES_EVENTS_QUIET_S sets it.
+QUIET_BEFORE_PUBLISHING_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,8 @@ def _ses_events_after_the_send() -> None:
     if getattr(inline, "deferred", None):
         return
     max_lag = float(os.environ.get("LOCALSTACK_SES_EVENTS_MAX_LAG", "600"))
-    events = Deferred(max_lag=max_lag, workers=1, yield_after=YIELD_AFTER_S, name="ses-events")
+    quiet = float(os.environ.get("LOCALSTACK_SES_EVENTS_QUIET_S", QUIET_BEFORE_PUBLISHING_S))
+    events = Deferred(max_lag=max_lag, workers=1, yield_after=quiet, name="ses-events")
 
     def notify_event_destinations(*args: Any, **kwargs: Any) -> None:
         if "context" in kwargs:  # how the provider calls it

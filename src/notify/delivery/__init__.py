@@ -12,7 +12,7 @@ from notify import lazy_exports
 if TYPE_CHECKING:
     from notify.delivery.controls import SUPPRESSED, ControlRules, FrequencyCap, Verdict
     from notify.delivery.deliver import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
-    from notify.delivery.dispatch import DispatchPolicy, TimeLeft
+    from notify.delivery.dispatch import DispatchPolicy, SendPools, TimeLeft
     from notify.delivery.models import Content, NotificationMessage, PreferencesDocument, Recipient
     from notify.delivery.ports import (
         DeliveryLedger,
@@ -53,6 +53,7 @@ _HOMES = {
     "ReleasedBatch": "notify.delivery.ports",
     "Rendered": "notify.delivery.ports",
     "SUPPRESSED": "notify.delivery.controls",
+    "SendPools": "notify.delivery.dispatch",
     "Sender": "notify.delivery.ports",
     "TemplateRenderer": "notify.delivery.rendering",
     "TimeLeft": "notify.delivery.dispatch",
@@ -87,6 +88,7 @@ __all__ = [
     "RecipientFacts",
     "ReleasedBatch",
     "Rendered",
+    "SendPools",
     "Sender",
     "TemplateRenderer",
     "TimeLeft",

@@ -25,7 +25,7 @@ from notify.delivery.controls import (
     decide,
     preferences_from_document,
 )
-from notify.delivery.dispatch import DispatchPolicy, TimeLeft, dispatch
+from notify.delivery.dispatch import DispatchPolicy, SendPools, TimeLeft, dispatch
 from notify.delivery.models import NotificationMessage, Recipient
 from notify.delivery.ports import DeliveryLedger, Outcome, RecipientControls, Renderer, Sender
 from notify.errors import AddressGone, PermanentError, ProviderTimeout, RecipientsInFlight, RetryableError
@@ -52,6 +52,9 @@ class DeliveryPorts:
     # Where an address the provider says is gone for good goes (None: nowhere).
     suppressions: Suppressions | None = None
     clock: Callable[[], datetime] = _utcnow
+    # The environment's send threads, shared by the messages it delivers at once (None: each
+    # delivery makes its own).
+    send_pools: SendPools | None = None
 
 
 @dataclass(frozen=True)
@@ -123,12 +126,14 @@ def deliver_message(
     def send(user: Recipient) -> Outcome:
         return _send_one(message, user, ports, policy, final_attempt, time_left)
 
+    dispatch_policy = policy.dispatch_for(tier_for(message.priority))
     written, unreached, write_error = dispatch(
         pending,
         send,
         lambda outcomes: ports.ledger.record_outcomes(event_id, channel, token, outcomes),
-        policy=policy.dispatch_for(tier_for(message.priority)),
+        policy=dispatch_policy,
         time_left=time_left,
+        pool=ports.send_pools.pool(dispatch_policy.concurrency) if ports.send_pools else None,
     )
     for outcome in written:
         report.count(outcome)

@@ -4,12 +4,18 @@ Sends go to a bounded pool of threads; their outcomes are handed to a writer in 
 batches, so one execution environment keeps `concurrency` calls in flight and writes one
 statement per batch instead of one per recipient. Nothing new starts once the time left
 falls under the safety margin: what was not started is returned, for the caller to hand back.
+
+Messages delivered at the same time in one environment share one pool per concurrency level
+(`SendPools`): together they keep at most `concurrency` calls in flight, and while one message
+claims its recipients, waits for its last few sends or records them, the other's sends keep the
+provider busy.
 """
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from notify.delivery.ports import Outcome
@@ -33,6 +39,29 @@ class DispatchPolicy:
     write_margin_s: float = 1.0
 
 
+class SendPools:
+    """The send threads of one execution environment: one pool per concurrency level, made on
+    first use and kept for the environment's life (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._pools: dict[int, ThreadPoolExecutor] = {}
+        self._lock = threading.Lock()
+
+    def pool(self, concurrency: int) -> Executor:
+        with self._lock:
+            if concurrency not in self._pools:
+                self._pools[concurrency] = ThreadPoolExecutor(
+                    max_workers=concurrency, thread_name_prefix=f"send{concurrency}"
+                )
+            return self._pools[concurrency]
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.shutdown(wait=True)
+
+
 def dispatch[Job](
     jobs: Sequence[Job],
     send: Callable[[Job], Outcome],
@@ -40,10 +69,15 @@ def dispatch[Job](
     *,
     policy: DispatchPolicy,
     time_left: TimeLeft,
+    pool: Executor | None = None,
 ) -> tuple[list[Outcome], list[Job], StorageUnavailable | None]:
     """Send every job that can start in time; return (outcomes written, jobs not started, the
     storage error that stopped the writes, if one did). `write` answers whose outcomes it wrote:
     one whose claim another attempt took over is not, and is not returned.
+
+    `pool` is the environment's shared pool of `policy.concurrency` threads (`SendPools`); without
+    one the call makes its own. A job waiting in a shared pool behind another message's sends is
+    checked again when its turn comes: it does not start once the time left is under the margin.
 
     A write that fails is retried for as long as the invocation has time (a dropped connection comes
     back from the pool anew; a failover takes a while); while it fails no new send starts, because
@@ -66,27 +100,45 @@ def dispatch[Job](
                 write_error = error
         last_flush = time.monotonic()
 
+    def in_time() -> bool:
+        return write_error is None and time_left() >= policy.safety_margin_s
+
+    def start(job: Job) -> Outcome | None:
+        return send(job) if in_time() else None  # None: its turn came too late, not started
+
+    own = None
+    if pool is None:
+        own = pool = ThreadPoolExecutor(policy.concurrency, thread_name_prefix="send")
     pending = iter(jobs)
-    with ThreadPoolExecutor(max_workers=policy.concurrency, thread_name_prefix="send") as pool:
-        in_flight: set[Future[Outcome]] = set()
-        exhausted = False
+    in_flight: dict[Future[Outcome | None], Job] = {}
+    exhausted = False
+    try:
         while True:
             while not exhausted and len(in_flight) < policy.concurrency:
                 job = next(pending, None)
                 if job is None:
                     exhausted = True
-                elif write_error is not None or time_left() < policy.safety_margin_s:
+                elif not in_time():
                     unreached.append(job)
                     unreached.extend(pending)
                     exhausted = True
                 else:
-                    in_flight.add(pool.submit(send, job))
+                    in_flight[pool.submit(start, job)] = job
             if not in_flight:
                 break
-            done, in_flight = wait(in_flight, timeout=policy.flush_interval_s, return_when=FIRST_COMPLETED)
-            buffer.extend(future.result() for future in done)
+            done, _ = wait(in_flight, timeout=policy.flush_interval_s, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = in_flight.pop(future)
+                outcome = future.result()
+                if outcome is None:
+                    unreached.append(job)
+                else:
+                    buffer.append(outcome)
             if len(buffer) >= policy.flush_every or time.monotonic() - last_flush >= policy.flush_interval_s:
                 flush()
+    finally:
+        if own is not None:
+            own.shutdown(wait=True)
     flush()
     return written, unreached, write_error
 

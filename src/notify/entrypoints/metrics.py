@@ -9,6 +9,7 @@ feedback moved to delivered, bounced or complained (`Delivered`, `Bounced`, `Com
 feedback seen before moves nothing), by channel. GET /stats answers the same figures from the rows.
 """
 
+import threading
 from collections.abc import Iterable, Mapping
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
@@ -20,6 +21,8 @@ from notify.logs import SERVICE
 NAMESPACE = "Notify"
 SENT, SUPPRESSED_METRIC = "Sent", "Suppressed"
 DELIVERED, BOUNCED, COMPLAINED = "Delivered", "Bounced", "Complained"
+# A sender delivers several messages at once (Settings.messages_at_once), each printing its document.
+_one_document_at_a_time = threading.Lock()
 _BY_KIND = {
     FeedbackKind.DELIVERED: DELIVERED,
     FeedbackKind.BOUNCED: BOUNCED,
@@ -39,7 +42,8 @@ def emit_counts(counts: Mapping[str, int], *, channel: str, event_type: str | No
         metrics.add_dimensions(channel=channel, event_type=event_type)
     for name, value in counts.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    metrics.flush_metrics()
+    with _one_document_at_a_time:  # print() writes a line and its newline apart: lines would interleave
+        metrics.flush_metrics()
 
 
 def delivery_counts(report: DeliveryReport) -> dict[str, int]:

@@ -1,5 +1,6 @@
 """Queue entry points: one SQS batch (a sender Lambda) or one RabbitMQ message (the worker)."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,7 @@ def deliver_body(body: str | bytes, *, channel: Channel, attempt: int, time_left
                 suppressions=ctx.suppressions,
                 outbox=ctx.outbox,
                 publisher=ctx.publisher,
+                send_pools=ctx.send_pools,
             ),
             policy=ctx.delivery_policy,
             now=datetime.now(UTC),
@@ -68,11 +70,28 @@ def deliver_body(body: str | bytes, *, channel: Channel, attempt: int, time_left
     return report
 
 
+class MessagesAtOnce(BatchProcessor):
+    """An SQS batch processor that handles `at_once` records at the same time (in order of start;
+    each record's outcome is its own, as with BatchProcessor). Their sends share the environment's
+    send pool, so the provider stays busy while a message claims, screens or records its rows."""
+
+    def __init__(self, at_once: int) -> None:
+        super().__init__(event_type=EventType.SQS)
+        self.at_once = at_once
+
+    def process(self) -> list[tuple[Any, ...]]:
+        if self.at_once <= 1 or len(self.records) <= 1:
+            return super().process()
+        workers = min(self.at_once, len(self.records))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="message") as pool:
+            return list(pool.map(self._process_record, self.records))
+
+
 def handle_sqs_batch(
     event: dict[str, Any], context: LambdaContext, channel: Channel
 ) -> PartialItemFailureResponse:
     """Deliver an SQS batch; only the records that failed go back to the queue."""
-    processor = BatchProcessor(event_type=EventType.SQS)
+    processor = MessagesAtOnce(services().settings.messages_at_once)
 
     def seconds_left() -> float:
         return context.get_remaining_time_in_millis() / 1000

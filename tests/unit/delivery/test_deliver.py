@@ -1,4 +1,3 @@
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from notify.errors import (
     StorageUnavailable,
 )
 from notify_dev.delivering import deliver as deliver_with_fakes
-from tests.fakes import FakeLedger, FakePublisher, FakeSender
+from tests.fakes import CountingSender, FakeLedger, FakePublisher, FakeSender
 from tests.unit.builders import NOW, message, recipient
 
 
@@ -35,25 +34,6 @@ class StubRenderer:
     def render(self, event_type: EventType, channel: Channel, user: Recipient, content: Any) -> Rendered:
         self.calls.append((event_type, channel, user.user_id))
         return Rendered(text=str(user.user_id), subject="subject")
-
-
-@dataclass
-class CountingSender(FakeSender):
-    """A FakeSender that records the most sends it ever had in flight at once."""
-
-    in_flight: int = 0
-    most_in_flight: int = 0
-    _gauge: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def send(self, address: str, message: Rendered) -> str:
-        with self._gauge:
-            self.in_flight += 1
-            self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        try:
-            return super().send(address, message)
-        finally:
-            with self._gauge:
-                self.in_flight -= 1
 
 
 def emails(*addresses: str) -> list[Recipient]:

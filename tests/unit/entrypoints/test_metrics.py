@@ -3,8 +3,10 @@ test them (capsys, one JSON document per flush): the senders' Sent and Suppresse
 feedback function's Delivered, Bounced and Complained per batch."""
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -94,9 +96,10 @@ def test_senders_count_sent_and_suppressed_per_message(
     handle_sqs_batch(batch, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
 
     documents = emf_documents(capsys)
-    assert [figures(d) for d in documents] == [
-        {"Sent": [1.0], "Suppressed": [0.0]},
+    # one document per message, in the order the messages finished (a batch's go at once)
+    assert sorted((figures(d) for d in documents), key=json.dumps) == [
         {"Sent": [0.0], "Suppressed": [1.0]},
+        {"Sent": [1.0], "Suppressed": [0.0]},
     ]
     assert {(d["channel"], d["event_type"]) for d in documents} == {("email", "new_episode")}
 
@@ -173,3 +176,26 @@ def test_feedback_function_with_only_the_topic_check_prints_no_metrics(
         bootstrap.install(None)
 
     assert emf_documents(capsys) == []
+
+
+def test_documents_emitted_by_messages_delivered_at_once_stay_one_per_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A sender delivers the messages of a batch at the same time, and each prints its document when
+    it finishes: two prints must not interleave into a line CloudWatch cannot read."""
+    threads, each = 8, 300
+    everyone_starts = threading.Barrier(threads)
+
+    def emit(n: int) -> None:
+        everyone_starts.wait(timeout=5)
+        for k in range(each):
+            emit_counts({"Sent": n * each + k}, channel="email", event_type="new_episode")
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(emit, range(threads)))
+
+    lines = capsys.readouterr().out.splitlines()
+    unreadable = [line[:80] for line in lines if not line.startswith("{") or not line.endswith("}")]
+    assert unreadable == []
+    sent = sorted(json.loads(line)["Sent"][0] for line in lines)
+    assert sent == list(range(threads * each))

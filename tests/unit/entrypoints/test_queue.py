@@ -1,4 +1,5 @@
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,10 +12,18 @@ from notify.backoff import retry_delay_s
 from notify.bootstrap import Services
 from notify.channels import Channel
 from notify.delivery.models import NotificationMessage, PreferencesDocument
+from notify.delivery.ports import Rendered
 from notify.entrypoints.queue import deliver_body, handle_sqs_batch
 from notify.errors import PermanentError, RetryableError
 from notify.settings import Settings
-from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher, FakeRetryDelay, FakeSender
+from tests.fakes import (
+    CountingSender,
+    FakeEventStore,
+    FakeLambdaContext,
+    FakePublisher,
+    FakeRetryDelay,
+    FakeSender,
+)
 from tests.unit.builders import load_event, messages_of
 
 
@@ -62,12 +71,11 @@ def test_handle_sqs_batch_delivers_both_good_records(installed: Installed) -> No
     response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
 
     assert response == {"batchItemFailures": []}
-    assert sent_addresses(installed.senders[Channel.EMAIL]) == ["alice@example.com", "boris@example.ru"]
-    subjects = [rendered.subject for _, rendered in installed.senders[Channel.EMAIL].sent]
-    assert subjects == [
-        "New episode: «The Long Night», season 2, episode 5",
-        "Новая серия: «The Long Night», сезон 2, серия 5",
-    ]
+    subjects = {address: rendered.subject for address, rendered in installed.senders[Channel.EMAIL].sent}
+    assert subjects == {  # the batch's two messages go at once: in either order
+        "alice@example.com": "New episode: «The Long Night», season 2, episode 5",
+        "boris@example.ru": "Новая серия: «The Long Night», сезон 2, серия 5",
+    }
     assert set(installed.ledger.statuses().values()) == {"sent"}
     assert installed.retry_delay.calls == []
 
@@ -233,7 +241,10 @@ def test_send_email_function_handles_the_sample_event(installed: Installed) -> N
     response = lambda_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
 
     assert response == {"batchItemFailures": []}
-    assert sent_addresses(installed.senders[Channel.EMAIL]) == ["alice@example.com", "boris@example.ru"]
+    assert sorted(sent_addresses(installed.senders[Channel.EMAIL])) == [
+        "alice@example.com",
+        "boris@example.ru",
+    ]
 
 
 def test_deliver_body_rejects_malformed_json_as_permanent(installed: Installed) -> None:
@@ -266,3 +277,41 @@ def test_retry_delay_s_is_monotonic_with_custom_base_and_cap() -> None:
     delays = [retry_delay_s(attempt, base_s=5, cap_s=60) for attempt in range(1, 10)]
     assert delays == [5, 10, 20, 40, 60, 60, 60, 60, 60]
     assert delays == sorted(delays)
+
+
+class MeetingSender(FakeSender):
+    """Each send waits until `parties` sends are in flight at the same time (at most 2 s)."""
+
+    def __init__(self, parties: int) -> None:
+        super().__init__()
+        self.meeting = threading.Barrier(parties)
+
+    def send(self, address: str, message: Rendered) -> str:
+        self.meeting.wait(timeout=2)  # BrokenBarrierError when the others never come
+        return super().send(address, message)
+
+
+def test_handle_sqs_batch_delivers_the_messages_of_a_batch_at_once(installed: Installed) -> None:
+    event = load_event("sqs_email")  # two messages of one recipient each
+    installed.seed(event)
+    sender = installed.services._senders[Channel.EMAIL] = MeetingSender(parties=2)
+
+    response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": []}
+    assert sorted(sent_addresses(sender)) == ["alice@example.com", "boris@example.ru"]
+    assert set(installed.ledger.statuses().values()) == {"sent"}
+
+
+def test_handle_sqs_batch_delivers_one_message_at_a_time_when_so_configured(installed: Installed) -> None:
+    event = load_event("sqs_email")
+    installed.seed(event)
+    installed.services.settings.messages_at_once = 1
+    sender = CountingSender(latency_s=0.05)
+    installed.services._senders[Channel.EMAIL] = sender
+
+    response = handle_sqs_batch(event, FakeLambdaContext(), Channel.EMAIL)  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": []}
+    assert len(sender.sent) == 2
+    assert sender.most_in_flight == 1
