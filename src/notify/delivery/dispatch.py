@@ -41,17 +41,19 @@ class DispatchPolicy:
 
 class SendPools:
     """The send threads of one execution environment: one pool per concurrency level, made on
-    first use and kept for the environment's life (thread-safe)."""
+    first use and kept for the environment's life (thread-safe). The queue entry point keeps its
+    message threads the same way (name="message")."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "send") -> None:
         self._pools: dict[int, ThreadPoolExecutor] = {}
         self._lock = threading.Lock()
+        self._name = name
 
     def pool(self, concurrency: int) -> Executor:
         with self._lock:
             if concurrency not in self._pools:
                 self._pools[concurrency] = ThreadPoolExecutor(
-                    max_workers=concurrency, thread_name_prefix=f"send{concurrency}"
+                    max_workers=concurrency, thread_name_prefix=f"{self._name}{concurrency}"
                 )
             return self._pools[concurrency]
 
@@ -88,12 +90,25 @@ def dispatch[Job](
     buffer: list[Outcome] = []
     write_error: StorageUnavailable | None = None
     last_flush = time.monotonic()
+    # Set while a write is failing (it is being retried) and once this call has ended: a job still
+    # waiting in a shared pool then does not start, since its outcome could not be recorded.
+    hold = threading.Event()
+    ended = threading.Event()
+
+    def write_and_note(outcomes: Sequence[Outcome]) -> list[uuid.UUID]:
+        try:
+            recorded = list(write(outcomes))
+        except StorageUnavailable:
+            hold.set()
+            raise
+        hold.clear()
+        return recorded
 
     def flush() -> None:
         nonlocal write_error, last_flush
         if buffer and write_error is None:
             try:
-                recorded = _write_with_retries(write, list(buffer), policy, time_left)
+                recorded = _write_with_retries(write_and_note, list(buffer), policy, time_left)
                 written.extend(outcome for outcome in buffer if outcome.user_id in recorded)
                 buffer.clear()
             except StorageUnavailable as error:
@@ -101,10 +116,11 @@ def dispatch[Job](
         last_flush = time.monotonic()
 
     def in_time() -> bool:
-        return write_error is None and time_left() >= policy.safety_margin_s
+        return write_error is None and not hold.is_set() and time_left() >= policy.safety_margin_s
 
     def start(job: Job) -> Outcome | None:
-        return send(job) if in_time() else None  # None: its turn came too late, not started
+        # None: its turn came too late (time, a failing write, or the call has ended), not started
+        return send(job) if in_time() and not ended.is_set() else None
 
     own = None
     if pool is None:
@@ -137,6 +153,10 @@ def dispatch[Job](
             if len(buffer) >= policy.flush_every or time.monotonic() - last_flush >= policy.flush_interval_s:
                 flush()
     finally:
+        # On an unexpected error too: what waits in a shared pool does not start after this call has
+        # returned, and the sends already started finish before it does, as with a pool of its own.
+        ended.set()
+        wait(in_flight)
         if own is not None:
             own.shutdown(wait=True)
     flush()

@@ -1,6 +1,5 @@
 """Queue entry points: one SQS batch (a sender Lambda) or one RabbitMQ message (the worker)."""
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,12 +12,20 @@ from pydantic import ValidationError
 from notify.backoff import retry_delay_s
 from notify.bootstrap import services
 from notify.channels import Channel
-from notify.delivery import DeliveryPorts, DeliveryReport, NotificationMessage, TimeLeft, deliver_message
+from notify.delivery import (
+    DeliveryPorts,
+    DeliveryReport,
+    NotificationMessage,
+    SendPools,
+    TimeLeft,
+    deliver_message,
+)
 from notify.entrypoints.metrics import delivery_counts, emit_counts
 from notify.errors import PermanentError, RetryableError
 from notify.logs import service_logger
 
 logger = service_logger()
+_MESSAGE_THREADS = SendPools(name="message")  # no thread starts until a batch needs one
 
 
 def deliver_body(body: str | bytes, *, channel: Channel, attempt: int, time_left: TimeLeft) -> DeliveryReport:
@@ -82,9 +89,9 @@ class MessagesAtOnce(BatchProcessor):
     def process(self) -> list[tuple[Any, ...]]:
         if self.at_once <= 1 or len(self.records) <= 1:
             return super().process()
-        workers = min(self.at_once, len(self.records))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="message") as pool:
-            return list(pool.map(self._process_record, self.records))
+        # The environment's own message threads, kept from batch to batch: each thread keeps its
+        # outcome writer's connection (WriterConnections), and new threads would open new ones.
+        return list(_MESSAGE_THREADS.pool(self.at_once).map(self._process_record, self.records))
 
 
 def handle_sqs_batch(

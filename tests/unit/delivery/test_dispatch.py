@@ -2,12 +2,17 @@
 pool's concurrency in flight, and a send that waited for its turn starts only with time to spare."""
 
 import threading
+import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 
 from notify.delivery.dispatch import DispatchPolicy, SendPools, dispatch
 from notify.delivery.models import NotificationMessage
 from notify.delivery.ports import Outcome
+from notify.errors import StorageUnavailable
 from notify_dev.delivering import deliver
 from tests.fakes import CountingSender, FakeLedger
 from tests.unit.builders import NOW, message, recipient
@@ -86,3 +91,75 @@ def test_send_pools_keep_one_pool_per_concurrency() -> None:
         assert pools.pool(8) is not pools.pool(32)
     finally:
         pools.close()
+
+
+def test_no_queued_send_starts_while_the_outcome_write_is_failing() -> None:
+    """While a write is being retried nothing new starts (its outcome could not be recorded either):
+    also not a job of this message that was waiting in the shared pool behind another's sends."""
+    pool = ThreadPoolExecutor(3)
+    policy = DispatchPolicy(
+        concurrency=3, flush_every=1, safety_margin_s=1.0, write_backoff_s=0.2, write_backoff_cap_s=0.2
+    )
+    pool.submit(time.sleep, 0.8)  # another message's sends hold two of the three threads
+    pool.submit(time.sleep, 0.8)
+    first_failure = threading.Event()
+    started_after_failure: list[str] = []
+    deadline = time.monotonic() + 2.5
+
+    def send(job: str) -> Outcome:
+        if first_failure.is_set():
+            started_after_failure.append(job)
+        time.sleep(0.1)
+        return Outcome(uuid.uuid4(), "sent", NOW, provider_id=job)
+
+    def write(outcomes: Sequence[Outcome]) -> list[uuid.UUID]:
+        first_failure.set()
+        raise StorageUnavailable("postgres: OperationalError")
+
+    written, unreached, error = dispatch(
+        ["a1", "a2", "a3"],
+        send,
+        write,
+        policy=policy,
+        time_left=lambda: deadline - time.monotonic(),
+        pool=pool,
+    )
+    pool.shutdown(wait=True)
+
+    assert isinstance(error, StorageUnavailable)
+    assert written == []
+    assert started_after_failure == []
+    assert "a3" in unreached  # a2 may have taken the free thread just before the first write failed
+
+
+def test_no_queued_send_starts_once_the_dispatch_has_raised() -> None:
+    """An unexpected error ends the delivery: a job of it still waiting in the shared pool must not
+    send afterwards, when nothing would record its outcome."""
+    pool = ThreadPoolExecutor(2)
+    release_other = threading.Event()
+    pool.submit(release_other.wait, 5)  # another message's send holds one of the two threads
+    raised = threading.Event()
+    sent_after_raise: list[str] = []
+
+    def send(job: str) -> Outcome:
+        if raised.is_set():
+            sent_after_raise.append(job)
+        return Outcome(uuid.uuid4(), "sent", NOW, provider_id=job)
+
+    def write(outcomes: Sequence[Outcome]) -> list[uuid.UUID]:
+        raise ValueError("a bug in the writer, not StorageUnavailable")
+
+    with pytest.raises(ValueError, match="a bug"):
+        dispatch(
+            ["a1", "a2"],
+            send,
+            write,
+            policy=DispatchPolicy(concurrency=2, flush_every=1, safety_margin_s=1.0),
+            time_left=lambda: 100.0,
+            pool=pool,
+        )
+    raised.set()
+    release_other.set()
+    pool.shutdown(wait=True)
+
+    assert sent_after_raise == []

@@ -1,3 +1,4 @@
+import contextlib
 import json
 import threading
 import uuid
@@ -6,14 +7,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from notify import bootstrap
+from notify.adapters.postgres.database import WriterConnections
 from notify.backoff import retry_delay_s
 from notify.bootstrap import Services
 from notify.channels import Channel
 from notify.delivery.models import NotificationMessage, PreferencesDocument
 from notify.delivery.ports import Rendered
-from notify.entrypoints.queue import deliver_body, handle_sqs_batch
+from notify.entrypoints.queue import MessagesAtOnce, deliver_body, handle_sqs_batch
 from notify.errors import PermanentError, RetryableError
 from notify.settings import Settings
 from tests.fakes import (
@@ -179,9 +183,10 @@ def test_handle_sqs_batch_short_of_time_queues_the_messages_again(installed: Ins
     assert installed.senders[Channel.EMAIL].sent == []
     requeued = [NotificationMessage.model_validate_json(m.body) for m in installed.publisher.published]
     originals = messages_of(event)
-    assert [(m.event_id, m.payload.user) for m in requeued] == [
-        (m.event_id, m.payload.user) for m in originals
-    ]
+    # the batch's two messages are delivered at once: queued again in either order
+    assert sorted((str(m.event_id), [u.user_id for u in m.payload.user]) for m in requeued) == sorted(
+        (str(m.event_id), [u.user_id for u in m.payload.user]) for m in originals
+    )
     assert {m.queue for m in installed.publisher.published} == {"notify-email-high"}  # priority 8
     assert set(installed.ledger.statuses().values()) == {"queued"}
     assert installed.ledger.unpublished() == []
@@ -315,3 +320,39 @@ def test_handle_sqs_batch_delivers_one_message_at_a_time_when_so_configured(inst
     assert response == {"batchItemFailures": []}
     assert len(sender.sent) == 2
     assert sender.most_in_flight == 1
+
+
+def test_messages_at_once_keep_their_threads_and_so_their_writer_connections_across_batches() -> None:
+    """Outcomes are written on each thread's own connection (WriterConnections): the message threads
+    are the environment's, so five batches open one connection per thread, not two per batch."""
+    connects: list[FakeWriterConnection] = []
+
+    def connect() -> FakeWriterConnection:
+        connects.append(FakeWriterConnection())
+        return connects[-1]
+
+    writers = WriterConnections(connect)  # type: ignore[arg-type]
+
+    def write_outcomes(record: SQSRecord) -> None:
+        with writers.transaction():
+            pass
+
+    for _ in range(5):
+        process_partial_response(
+            event=load_event("sqs_email"),  # two records
+            record_handler=write_outcomes,
+            processor=MessagesAtOnce(2),
+            context=FakeLambdaContext(),  # type: ignore[arg-type]
+        )
+
+    assert len(connects) <= 2
+
+
+class FakeWriterConnection:
+    broken = closed = False
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def close(self) -> None:
+        self.closed = True
