@@ -9,6 +9,8 @@
 #   5. scripts/fuzz.sh: schemathesis against the stack's API
 #   6. make bench-smoke's run: every bench/*.py at a small size, on the same stack (fails when one
 #      does not print its JSON line last; no figure is checked)
+#   7. tests/least_privilege: every AWS call the functions made in steps 2-6, and every call Lambda
+#      makes with their roles, judged against each function's role in the translated template
 # If LocalStack was not running before, it is stopped again at the end, pass or fail.
 # Arguments go to the tests/e2e pytest run (e.g. -k dead_letter).
 set -euo pipefail
@@ -33,4 +35,5 @@ NOTIFY_E2E_REQUIRED=1 .venv/bin/python -m pytest -m e2e tests/e2e "$@" || status
 NOTIFY_E2E_REQUIRED=1 .venv/bin/python -m pytest -m faults tests/faults || status=$?
 scripts/fuzz.sh || status=$?
 .venv/bin/python -m notify_dev.bench_suite smoke || status=$?
+NOTIFY_E2E_REQUIRED=1 .venv/bin/python -m pytest -m e2e -s tests/least_privilege || status=$?
 exit "$status"

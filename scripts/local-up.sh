@@ -36,6 +36,7 @@ PARAMETERS=(
     "QueueVisibilityTimeout=5"
     "MaxReceiveCount=3"
     "LogLevel=INFO"
+    "AwsCallLog=$LOCAL/aws-calls"
 )
 # shellcheck disable=SC2206 - word splitting is the point
 [[ -n "${LOCAL_PARAMETERS:-}" ]] && PARAMETERS+=(${LOCAL_PARAMETERS})

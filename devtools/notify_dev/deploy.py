@@ -135,9 +135,22 @@ def make_bucket(name: str, localstack_url: str = LOCALSTACK_URL) -> None:
 
 
 def delete_stack(stack_name: str, localstack_url: str = LOCALSTACK_URL) -> None:
+    """The stack, then what its functions left that is not the stack's: the log groups Lambda made
+    before the template declared them (a new stack could not declare them again), and the functions a
+    rolled-back update can leave behind on LocalStack."""
     cfn = aws("cloudformation", localstack_url)
     cfn.delete_stack(StackName=stack_name)
     cfn.get_waiter("stack_delete_complete").wait(StackName=stack_name, WaiterConfig={"Delay": 1})
+    logs, lambdas = aws("logs", localstack_url), aws("lambda", localstack_url)
+    for page in logs.get_paginator("describe_log_groups").paginate(
+        logGroupNamePrefix=f"/aws/lambda/{stack_name}-"
+    ):
+        for group in page["logGroups"]:
+            logs.delete_log_group(logGroupName=group["logGroupName"])
+    for page in lambdas.get_paginator("list_functions").paginate():
+        for function in page["Functions"]:
+            if function["FunctionName"].startswith(f"{stack_name}-"):
+                lambdas.delete_function(FunctionName=function["FunctionName"])
 
 
 def finish(stack_name: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from notify import building_lock, built_once
 from notify.access import ApiKeys, RateLimits, RememberedKeys
-from notify.adapters.aws import ProviderConnection
+from notify.adapters.aws import AWS_CALLS, ProviderConnection
 from notify.adapters.email import SesEmailSender
 from notify.adapters.postgres import (
     PostgresApiKeys,
@@ -89,6 +89,7 @@ class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._senders: dict[Channel, Sender] = {}
+        AWS_CALLS.record_to(settings.aws_call_log, settings.function_name)
 
     # ---- the database, the outbox and the broker: below every capability -------------------------
 
@@ -117,9 +118,10 @@ class Services:
 
     @built_once
     def publisher(self) -> Publisher:
-        if self.settings.broker == "rabbitmq":
-            return RabbitPublisher(self.settings.rabbitmq_url, self.router.all_names())
-        return SqsPublisher(self.settings.aws_region, self.settings.sqs_queue_url_base)
+        settings, queues = self.settings, self.router.all_names()
+        if settings.broker == "rabbitmq":
+            return RabbitPublisher(settings.rabbitmq_url, queues)
+        return SqsPublisher(settings.aws_region, settings.sqs_queue_url_base, probe_queue=queues[0])
 
     @built_once
     def router(self) -> QueueRouter:

@@ -6,6 +6,7 @@ LocalStack's region and account.
 
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -150,6 +151,13 @@ class Settings(BaseSettings):
         min_length=16,
         description="HMAC key of unsubscribe links; set a real one in every deployed stage.",
     )
+    aws_call_log: str | None = Field(
+        default=None,
+        description="A directory where each function appends the AWS calls it makes (local stack only).",
+    )
+    function_name: str | None = Field(
+        default=None, validation_alias=AliasChoices("NOTIFY_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_NAME")
+    )
     unsubscribe_valid_days: int = Field(default=90, ge=1)
     digest_window_seconds: dict[str, int] = Field(
         default_factory=lambda: {"comment_liked": 600},
@@ -170,14 +178,38 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _no_development_secret_when_deployed(self) -> "Settings":
-        if self.environment != "local" and self.unsubscribe_secret == DEVELOPMENT_UNSUBSCRIBE_SECRET:
+    def _nothing_local_when_deployed(self) -> "Settings":
+        """Outside `local`, refuse at start-up what only the local stack may use: the development
+        secret, a URL on this machine, the stand-in push application, the AWS call log."""
+        if self.environment == "local":
+            return self
+        where = f"and NOTIFY_ENVIRONMENT is {self.environment!r}"
+        if self.unsubscribe_secret == DEVELOPMENT_UNSUBSCRIBE_SECRET:
             raise ValueError(
-                f"NOTIFY_UNSUBSCRIBE_SECRET is the development secret, and NOTIFY_ENVIRONMENT is "
-                f"{self.environment!r}: anyone could forge unsubscribe links. Deploy with a secret of your "
-                "own (template.yaml, parameter UnsubscribeSecret: from Secrets Manager or SSM)."
+                f"NOTIFY_UNSUBSCRIBE_SECRET is the development secret, {where}: anyone could forge "
+                "unsubscribe links. Deploy with a secret of your own (template.yaml, UnsubscribeSecret)."
             )
+        urls = {"NOTIFY_DATABASE_URL": self.database_url, "NOTIFY_PUBLIC_BASE_URL": self.public_base_url}
+        if self.broker == "rabbitmq":
+            urls["NOTIFY_RABBITMQ_URL"] = self.rabbitmq_url
+        for name, url in urls.items():
+            if _on_this_machine(url):
+                raise ValueError(f"{name} points at this machine ({urlsplit(url).hostname}) {where}")
+        if not self.push_platform_application_arn:
+            raise ValueError(
+                f"NOTIFY_PUSH_PLATFORM_APPLICATION_ARN is empty {where}: push needs an application"
+            )
+        if self.aws_call_log:
+            raise ValueError(f"NOTIFY_AWS_CALL_LOG is for the local stack only, {where}")
         return self
+
+
+def _on_this_machine(url: str) -> bool:
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False  # not a URL at all: the part that uses it says so
+    return host in ("localhost", "::1", "0.0.0.0") or host.endswith(".localhost") or host.startswith("127.")  # noqa: S104
 
 
 @lru_cache(maxsize=1)

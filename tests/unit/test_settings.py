@@ -1,29 +1,91 @@
-"""Settings: outside Environment=local the development unsubscribe secret is refused at start."""
+"""Settings: outside Environment=local, what only the local stack may use is refused at start."""
 
 import pytest
 from pydantic import ValidationError
 
 from notify.settings import DEVELOPMENT_UNSUBSCRIBE_SECRET, Settings
 
+# A deployed stage's settings that start: each test below changes one of them.
+DEPLOYED = {
+    "NOTIFY_ENVIRONMENT": "production",
+    "NOTIFY_UNSUBSCRIBE_SECRET": "a-real-secret-of-thirty-two-chars!",
+    "NOTIFY_DATABASE_URL": "postgresql://notify@db.internal.example:5432/notify",
+    "NOTIFY_PUBLIC_BASE_URL": "https://notify.cinema.example/v1",
+    "NOTIFY_PUSH_PLATFORM_APPLICATION_ARN": "arn:aws:sns:eu-west-1:123456789012:app/GCM/cinema",
+    "NOTIFY_BROKER": "sqs",
+    "NOTIFY_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",  # unused with SQS
+}
 
-def test_settings_refuse_the_development_secret_outside_local(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NOTIFY_ENVIRONMENT", "production")
-    monkeypatch.delenv("NOTIFY_UNSUBSCRIBE_SECRET", raising=False)
+
+@pytest.fixture
+def deployed(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name, value in DEPLOYED.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("NOTIFY_AWS_CALL_LOG", raising=False)
+    return monkeypatch
+
+
+def test_a_deployed_stage_with_its_own_values_starts(deployed: pytest.MonkeyPatch) -> None:
+    assert Settings().environment == "production"
+
+
+def test_settings_refuse_the_development_secret_outside_local(deployed: pytest.MonkeyPatch) -> None:
+    deployed.delenv("NOTIFY_UNSUBSCRIBE_SECRET")
 
     with pytest.raises(ValidationError, match="development secret"):
         Settings()
 
 
-def test_settings_take_a_real_secret_outside_local_and_the_development_one_locally(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("NOTIFY_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/notify"),
+        ("NOTIFY_DATABASE_URL", "postgresql://postgres@LOCALHOST/notify"),
+        ("NOTIFY_PUBLIC_BASE_URL", "http://127.0.0.1:4566/restapis/notify/v1/_user_request_"),
+        ("NOTIFY_PUBLIC_BASE_URL", "http://api.localhost/v1"),
+        ("NOTIFY_PUBLIC_BASE_URL", "http://[::1]:3000/v1"),
+    ],
+)
+def test_settings_refuse_a_url_on_this_machine_outside_local(
+    deployed: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
-    monkeypatch.setenv("NOTIFY_ENVIRONMENT", "production")
-    monkeypatch.setenv("NOTIFY_UNSUBSCRIBE_SECRET", "a-real-secret-of-thirty-two-chars!")
-    assert Settings().environment == "production"
+    deployed.setenv(variable, value)
 
-    monkeypatch.setenv("NOTIFY_ENVIRONMENT", "local")
-    monkeypatch.delenv("NOTIFY_UNSUBSCRIBE_SECRET")
-    assert Settings().unsubscribe_secret == DEVELOPMENT_UNSUBSCRIBE_SECRET
+    with pytest.raises(ValidationError, match=f"{variable} points at this machine"):
+        Settings()
+
+
+def test_the_rabbitmq_url_counts_only_with_rabbitmq(deployed: pytest.MonkeyPatch) -> None:
+    deployed.setenv("NOTIFY_BROKER", "rabbitmq")
+
+    with pytest.raises(ValidationError, match="NOTIFY_RABBITMQ_URL points at this machine"):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "refusal"),
+    [
+        ("NOTIFY_PUSH_PLATFORM_APPLICATION_ARN", "", "NOTIFY_PUSH_PLATFORM_APPLICATION_ARN is empty"),
+        ("NOTIFY_AWS_CALL_LOG", "/tmp/calls", "NOTIFY_AWS_CALL_LOG is for the local stack only"),
+    ],
+)
+def test_settings_refuse_local_stand_ins_outside_local(
+    deployed: pytest.MonkeyPatch, variable: str, value: str, refusal: str
+) -> None:
+    deployed.setenv(variable, value)
+
+    with pytest.raises(ValidationError, match=refusal):
+        Settings()
+
+
+def test_the_local_stack_takes_the_local_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in DEPLOYED:
+        monkeypatch.delenv(name, raising=False)
+
+    settings = Settings()
+
+    assert settings.unsubscribe_secret == DEVELOPMENT_UNSUBSCRIBE_SECRET
+    assert settings.database_url == "postgresql://postgres@127.0.0.1:5432/notify"
 
 
 def test_settings_refuse_an_environment_name_that_is_not_a_plain_word(

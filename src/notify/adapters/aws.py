@@ -1,6 +1,10 @@
-"""Shared AWS plumbing: lazily built, cached boto3 clients and provider-error classification."""
+"""Shared AWS plumbing: lazily built, cached boto3 clients, the record of the calls they make, and
+provider-error classification."""
 
+import json
+import os
 import threading
+import time
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -30,12 +34,78 @@ _RETRYABLE_CODES = frozenset(
 )
 
 
+# ---- the record of the calls (the least-privilege check of the local stack, notify_dev.least_privilege)
+# On only where NOTIFY_AWS_CALL_LOG names a directory, which the template allows in Environment=local
+# alone. Each distinct call (function, service, operation, the resource it names) is appended once per
+# process to `<directory>/<function>.jsonl`. Nothing of a recipient is written: of a call's parameters
+# only those that name an AWS resource are kept; of the sender address, only its domain.
+
+# The parameters by which an operation names the resource it acts on (the check maps them to ARNs).
+RESOURCE_PARAMETERS = (
+    "QueueUrl",
+    "QueueName",
+    "QueueOwnerAWSAccountId",
+    "TopicArn",
+    "TargetArn",
+    "PlatformApplicationArn",
+    "ConfigurationSetName",
+    "SecretId",
+)
+
+
+class AwsCallLog:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._path: str | None = None
+        self._function = ""
+        self._seen: set[str] = set()
+
+    def record_to(self, directory: str | None, function: str | None) -> None:
+        """Record into `directory` the calls of `function`; either empty: record nothing."""
+        with self._lock:
+            self._path = None
+            if directory and function:
+                try:
+                    os.makedirs(directory, exist_ok=True)
+                except OSError:
+                    return  # not on this machine (a function in a container): nothing is recorded
+                self._path = os.path.join(directory, f"{function}.jsonl")
+                self._function = function
+
+    def before_call(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        """botocore's before-parameter-build hook: runs on the caller's thread before each call."""
+        path = self._path
+        if path is None:
+            return
+        named = {key: str(params[key]) for key in RESOURCE_PARAMETERS if key in params}
+        if "Source" in params:
+            named["SourceDomain"] = str(params["Source"]).rpartition("@")[2].rstrip(">").lower()
+        if "PhoneNumber" in params:
+            named["PhoneNumber"] = "(a phone number)"
+        call = {"service": model.service_model.service_name, "operation": model.name, "resource": named}
+        key = json.dumps(call, sort_keys=True)
+        with self._lock:
+            if key in self._seen:
+                return
+            self._seen.add(key)
+            line = json.dumps({"function": self._function, "at": time.time(), **call}) + "\n"
+            try:
+                with open(path, "a", encoding="utf-8") as log:
+                    log.write(line)
+            except OSError:
+                self._seen.discard(key)  # a record is never worth a failed call; tried again next time
+
+
+AWS_CALLS = AwsCallLog()
+
+
 _clients_lock = threading.Lock()
 
 
 @cache
 def _client(service: str, region: str, config: Config, *, track: bool = False) -> Any:
     client = boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+    client.meta.events.register("before-parameter-build", AWS_CALLS.before_call)
     return track_writes(client) if track else client
 
 

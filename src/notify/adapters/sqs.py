@@ -35,9 +35,14 @@ class SqsPublisher:
     characters: SenderFault); a missing queue or an unreachable endpoint is an outage."""
 
     def __init__(
-        self, region: str, queue_url_base: str | None = None, max_message_bytes: int = SQS_MAX_MESSAGE_BYTES
+        self,
+        region: str,
+        queue_url_base: str | None = None,
+        probe_queue: str = "notify-email-high",
+        max_message_bytes: int = SQS_MAX_MESSAGE_BYTES,
     ) -> None:
         self._region = region
+        self._probe_queue = probe_queue
         self._max_message_bytes = max_message_bytes
         self._queue_url_base = queue_url_base
         self._urls: dict[str, str] = {}
@@ -51,8 +56,10 @@ class SqsPublisher:
         return self._urls[queue]
 
     def check(self) -> None:
+        # One of its own queues, by name: the role may read those (sqs:ListQueues could only be
+        # granted on every queue of the account).
         try:
-            aws_client("sqs", self._region).list_queues(MaxResults=1)
+            aws_client("sqs", self._region).get_queue_url(QueueName=self._probe_queue)
         except (ClientError, BotoCoreError) as error:
             raise BrokerUnavailable(f"sqs: {type(error).__name__}") from error
 

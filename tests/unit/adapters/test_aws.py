@@ -550,9 +550,12 @@ def test_sqs_publisher_check_raises_broker_unavailable_when_sqs_fails(
     client = boto3.client("sqs", region_name=REGION)
     monkeypatch.setattr(sqs_module, "aws_client", lambda service, region: client)
     with Stubber(client) as stubber:
-        stubber.add_response("list_queues", {"QueueUrls": []}, {"MaxResults": 1})
-        stubber.add_client_error("list_queues", service_error_code="ServiceUnavailable", http_status_code=503)
-        publisher = SqsPublisher(REGION)
+        # One of its own queues, by name: what its role allows (sqs:ListQueues is on every queue or none).
+        stubber.add_response("get_queue_url", {"QueueUrl": "u"}, {"QueueName": "notify-sms-low"})
+        stubber.add_client_error(
+            "get_queue_url", service_error_code="ServiceUnavailable", http_status_code=503
+        )
+        publisher = SqsPublisher(REGION, probe_queue="notify-sms-low")
 
         publisher.check()
         with pytest.raises(BrokerUnavailable, match="sqs: ClientError"):
