@@ -78,11 +78,12 @@ test: $(STAMP) services lint  ## the whole suite: lint, unit and integration tes
 	$(PY) -m pytest -m "not e2e and not faults"
 	@$(MAKE) --no-print-directory e2e
 
-lint: $(STAMP)  ## ruff check, ruff format --check, mypy, the import contracts (lint-imports)
+lint: $(STAMP)  ## ruff, mypy, the import contracts, cfn-lint on the translated template (local and production)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(PY) -m notify_dev.template_lint
 
 test-unit: $(STAMP)  ## unit tests only (no services needed)
 	$(PY) -m pytest tests/unit

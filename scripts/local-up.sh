@@ -28,19 +28,6 @@ if [[ "${LOCALSTACK_LAMBDA_EXECUTOR:-host}" == docker ]]; then
     # (both must listen there too). Not tried on this machine, which has no Docker.
     SERVICES_HOST="$(docker network inspect bridge --format '{{(index .IPAM.Config 0).Gateway}}')"
 fi
-# Local deployment: a short visibility timeout and three receives, so that a message that keeps
-# failing reaches its dead-letter queue in seconds (AWS values: the template's defaults).
-PARAMETERS=(
-    "DatabaseUrl=postgresql://postgres@$SERVICES_HOST:5432/notify"
-    "RabbitmqUrl=amqp://guest:guest@$SERVICES_HOST:5672/%2F"
-    "QueueVisibilityTimeout=5"
-    "MaxReceiveCount=3"
-    "LogLevel=INFO"
-    "AwsCallLog=$LOCAL/aws-calls"
-)
-# shellcheck disable=SC2206 - word splitting is the point
-[[ -n "${LOCAL_PARAMETERS:-}" ]] && PARAMETERS+=(${LOCAL_PARAMETERS})
-
 # shellcheck source=../localstack/lib.sh
 source localstack/lib.sh
 localstack_credentials
@@ -73,6 +60,20 @@ for job in "${jobs_started[@]}"; do
         exit 1
     fi
 done
+
+# The parameters: samconfig.toml's `local` configuration (a short visibility timeout and three
+# receives, so that a message that keeps failing reaches its dead-letter queue in seconds), then what
+# only this machine knows, then LOCAL_PARAMETERS.
+PARAMETERS=()
+while IFS= read -r parameter; do
+    case "$parameter" in
+        DatabaseUrl=* | RabbitmqUrl=*) parameter="${parameter//127.0.0.1/$SERVICES_HOST}" ;;
+    esac
+    PARAMETERS+=("$parameter")
+done < <("$PY" -m notify_dev.template_lint --parameters local)
+PARAMETERS+=("AwsCallLog=$LOCAL/aws-calls")
+# shellcheck disable=SC2206 - word splitting is the point
+[[ -n "${LOCAL_PARAMETERS:-}" ]] && PARAMETERS+=(${LOCAL_PARAMETERS})
 
 step "database"
 "$PY" -m notify_dev prepare-db --create-only ${RESET_DB:+--reset}

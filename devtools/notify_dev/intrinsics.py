@@ -81,7 +81,21 @@ class Resolver:
             return all(self._truth(item) for item in argument)
         if function == "Fn::Or":
             return any(self._truth(item) for item in argument)
+        if function == "Fn::Contains":  # Rules only: a value among a list of values
+            return str(self.resolve(argument[1])) in [str(item) for item in self.resolve(argument[0])]
         raise UnresolvedIntrinsic(f"condition function {function}")
+
+    def refused_by_rules(self) -> list[str]:
+        """What the template's Rules refuse in this deployment: each failing assertion's description
+        (CloudFormation evaluates them before it creates or changes anything)."""
+        refused = []
+        for name, rule in self._template.get("Rules", {}).items():
+            if "RuleCondition" in rule and not self._truth(rule["RuleCondition"]):
+                continue
+            for assertion in rule["Assertions"]:
+                if not self._truth(assertion["Assert"]):
+                    refused.append(f"{name}: {assertion.get('AssertDescription', assertion['Assert'])}")
+        return refused
 
     def _ref(self, name: str) -> Any:
         deployment = self._deployment

@@ -21,7 +21,7 @@ from typing import Any
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 
-from notify_dev.intrinsics import Deployment, Resolver
+from notify_dev.intrinsics import NO_VALUE, Deployment, Resolver
 
 # Batch operations are authorised as their single form.
 _ACTIONS = {
@@ -137,12 +137,19 @@ class Roles:
         documents = [
             self.resolver.resolve(policy["PolicyDocument"]) for policy in properties.get("Policies", [])
         ]
-        for arn in properties.get("ManagedPolicyArns", []):
-            own = str(arn.get("Ref")) if isinstance(arn, dict) else ""
-            if own in self.resources:
-                documents.append(self.resolver.resolve(self.resources[own]["Properties"]["PolicyDocument"]))
+        own = {
+            str(self.resolver.resolve({"Ref": logical})): logical
+            for logical, resource in self.resources.items()
+            if resource["Type"] == "AWS::IAM::ManagedPolicy" and self._exists(resource)
+        }
+        arns = self.resolver.resolve(properties.get("ManagedPolicyArns", []))
+        for arn in [] if arns is NO_VALUE else arns:
+            if arn in own:
+                documents.append(
+                    self.resolver.resolve(self.resources[own[arn]]["Properties"]["PolicyDocument"])
+                )
             else:
-                name = str(self.resolver.resolve(arn)).rsplit("/", 1)[-1]
+                name = str(arn).rsplit("/", 1)[-1]
                 documents.append(json.loads(aws_managed_policies_data)[name]["Document"])
         for resource in self.resources.values():  # policies that name the role
             if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
@@ -150,6 +157,10 @@ class Roles:
                 if {"Ref": role_logical} in roles:
                     documents.append(self.resolver.resolve(resource["Properties"]["PolicyDocument"]))
         return documents
+
+    def _exists(self, resource: Mapping[str, Any]) -> bool:
+        """Whether the deployment has this resource (its Condition holds)."""
+        return "Condition" not in resource or self.resolver.condition(resource["Condition"])
 
     def lambda_needs(self) -> dict[str, list[Need]]:
         """By function (logical id): what Lambda does with its role (its triggers, its logs)."""

@@ -4,9 +4,9 @@ the function's role (its SQS triggers, its logs), is allowed by that function's 
 template grants it, resolved against the stack on LocalStack (which itself enforces no IAM).
 
 The template judged is the working copy's, translated (what the next deploy sends to AWS); the stack
-gives the names its resources were made with. `make e2e` runs it last, after the e2e tests, the fault suite, the fuzzer and the benchmarks' smoke run,
-so that it judges all the calls they caused. Calls recorded before the stack last changed are not
-judged: they were made under an older template.
+gives the names its resources were made with. `make e2e` runs it last, after the e2e tests, the fault
+suite, the fuzzer and the benchmarks' smoke run, so that it judges all the calls they caused. Calls
+recorded before the stack last changed are not judged: they were made under an older template.
 """
 
 import os
