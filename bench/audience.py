@@ -31,7 +31,7 @@ from pathlib import Path
 import psycopg
 
 from notify.adapters.postgres import PostgresStore
-from notify.adapters.rabbitmq import RabbitPublisher
+from notify.adapters.rabbitmq.publisher import RabbitPublisher
 from notify.channels import EventType, QueueRouter, all_queue_names
 from notify.events.fan_out import FanOutPolicy, advance_fan_outs
 from notify.events.ingest import IngestPolicy, IngestPorts, accept_event

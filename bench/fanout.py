@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from notify.adapters.postgres import PostgresStore
-from notify.adapters.rabbitmq import RabbitPublisher
+from notify.adapters.rabbitmq.publisher import RabbitPublisher
 from notify.channels import EventType, QueueRouter, all_queue_names
 from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.events.models import DirectoryMovie, EventRequest

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from notify.adapters.postgres import PostgresStore
-from notify.adapters.rabbitmq import RabbitPublisher
+from notify.adapters.rabbitmq.publisher import RabbitPublisher
 from notify.channels import EventType, QueueRouter, all_queue_names
 from notify.cron import latest_run, next_run
 from notify.settings import Settings

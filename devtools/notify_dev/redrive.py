@@ -6,7 +6,7 @@ lost) delivers nothing twice: the senders claim only rows that are not final."""
 
 from __future__ import annotations
 
-from notify.adapters.rabbitmq_dead_letters import RabbitDeadLetters
+from notify.adapters.rabbitmq.dead_letters import RabbitDeadLetters
 from notify.adapters.sqs_dead_letters import SqsDeadLetters
 from notify.channels import all_queue_names
 from notify.health import DeadLetters

@@ -13,7 +13,7 @@ from typing import Any
 import pika
 import psycopg
 
-from notify.adapters.rabbitmq_topology import topology
+from notify.adapters.rabbitmq.topology import topology
 from notify.channels import all_queue_names
 
 ADMIN_DSN = os.environ.get("NOTIFY_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -27,8 +27,8 @@ from notify.adapters.postgres import (
 from notify.adapters.postgres.database import Database, Repository
 from notify.adapters.postgres.feedback.syncs import PostgresSyncClaims
 from notify.adapters.push import SnsPushSender
-from notify.adapters.rabbitmq import RabbitPublisher
-from notify.adapters.rabbitmq_dead_letters import RabbitDeadLetters
+from notify.adapters.rabbitmq.dead_letters import RabbitDeadLetters
+from notify.adapters.rabbitmq.publisher import RabbitPublisher
 from notify.adapters.sms import SnsOptedOutNumbers, SnsSmsSender
 from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
 from notify.adapters.sqs_dead_letters import SqsDeadLetters

@@ -6,7 +6,7 @@ import signal
 import sys
 from typing import Any
 
-from notify.adapters.rabbitmq_consumer import RabbitConsumer
+from notify.adapters.rabbitmq.consumer import RabbitConsumer
 from notify.channels import Channel, QueueRouter
 from notify_dev.scratch import RABBITMQ_URL
 

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from notify.adapters.rabbitmq_dead_letters import RabbitDeadLetters
-from notify.adapters.rabbitmq_topology import declare_topology, delay_queue
+from notify.adapters.rabbitmq.dead_letters import RabbitDeadLetters
+from notify.adapters.rabbitmq.topology import declare_topology, delay_queue
 from notify.channels import DEAD_LETTER_SUFFIX, all_queue_names
 from notify.errors import BrokerUnavailable
 from notify_dev.scratch import RABBITMQ_URL

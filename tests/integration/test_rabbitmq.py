@@ -15,9 +15,9 @@ import pytest
 
 from notify import bootstrap
 from notify.adapters.postgres import PostgresStore
-from notify.adapters.rabbitmq import RabbitPublisher
-from notify.adapters.rabbitmq_consumer import RabbitConsumer
-from notify.adapters.rabbitmq_topology import DELAY_STEPS_S, delay_queue
+from notify.adapters.rabbitmq.consumer import RabbitConsumer
+from notify.adapters.rabbitmq.publisher import RabbitPublisher
+from notify.adapters.rabbitmq.topology import DELAY_STEPS_S, delay_queue
 from notify.backoff import retry_delay_s
 from notify.channels import (
     DEAD_LETTER_SUFFIX,

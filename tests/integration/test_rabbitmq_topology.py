@@ -11,8 +11,8 @@ from typing import Any
 import pika
 import pytest
 
-from notify.adapters.rabbitmq_consumer import RabbitConsumer
-from notify.adapters.rabbitmq_topology import (
+from notify.adapters.rabbitmq.consumer import RabbitConsumer
+from notify.adapters.rabbitmq.topology import (
     DELIVERY_LIMIT,
     declare_topology,
     delay_queue,

@@ -5,7 +5,7 @@ import argparse
 import signal
 from collections.abc import Sequence
 
-from notify.adapters.rabbitmq_consumer import RabbitConsumer
+from notify.adapters.rabbitmq.consumer import RabbitConsumer
 from notify.backoff import retry_delay_s
 from notify.channels import Channel, QueueRouter
 from notify.entrypoints.queue import deliver_body

@@ -17,7 +17,7 @@ import pika.exceptions
 from pika.adapters.select_connection import IOLoop
 from pika.spec import Basic
 
-from notify.adapters.rabbitmq_topology import declare_topology
+from notify.adapters.rabbitmq.topology import declare_topology
 from notify.errors import BrokerUnavailable
 from notify.outbox import OutboundMessage, PublishOutcome, Refused
 
@@ -32,7 +32,7 @@ _declared_lock = threading.Lock()
 
 
 def ensure_topology(parameters: pika.URLParameters, queues: Sequence[str]) -> None:
-    """Declare the queues' topology (rabbitmq_topology) once per process, as the worker does."""
+    """Declare the queues' topology (rabbitmq.topology) once per process, as the worker does."""
     broker = f"{parameters.host}:{parameters.port}{parameters.virtual_host}"
     key = (broker, tuple(queues))
     with _declared_lock:

@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 import pika
 import pika.exceptions
 
-from notify.adapters.rabbitmq_topology import DELAY_STEPS_S, delay_queue, move_messages
+from notify.adapters.rabbitmq.topology import DELAY_STEPS_S, delay_queue, move_messages
 from notify.channels import DEAD_LETTER_SUFFIX
 from notify.errors import BrokerUnavailable
 

@@ -4,7 +4,7 @@ to the same code the send functions run.
 
 Queues are read strictly by urgency: a normal-tier message is taken only when every
 high-tier queue is empty, a low-tier one only when the normal ones are empty too.
-A failed message is parked in the delay queue of its backoff step (rabbitmq_topology), and
+A failed message is parked in the delay queue of its backoff step (rabbitmq.topology), and
 after the last attempt moved to its dead-letter queue; it is acknowledged only after that
 publish is confirmed, so nothing is lost between the two. A message that crashes the worker
 is counted by its quorum queue and dead-lettered past the delivery limit.
@@ -19,8 +19,8 @@ from typing import Any
 import pika
 import pika.exceptions
 
-from notify.adapters.rabbitmq import message_properties
-from notify.adapters.rabbitmq_topology import declare_topology, delay_queue, delay_step_s
+from notify.adapters.rabbitmq.publisher import message_properties
+from notify.adapters.rabbitmq.topology import declare_topology, delay_queue, delay_step_s
 from notify.channels import DEAD_LETTER_SUFFIX, Channel, QueueRouter
 from notify.errors import PermanentError, RetryableError
 from notify.logs import service_logger
