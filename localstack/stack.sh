@@ -39,7 +39,7 @@ PORT="${LOCALSTACK_PORT:-4566}"
 HEALTH="http://127.0.0.1:$PORT/_localstack/health"
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
-SERVICES="${LOCALSTACK_SERVICES:-lambda,sqs,sns,ses,events,scheduler,iam,sts,s3,ssm,cloudformation,apigateway,logs,cloudwatch}"
+SERVICES="${LOCALSTACK_SERVICES:-lambda,sqs,sns,ses,events,scheduler,iam,sts,s3,ssm,secretsmanager,cloudformation,apigateway,logs,cloudwatch}"
 
 install_hash() {
     cat "$HERE/requirements.txt" "$HERE/requirements.lock.txt" "$HERE/runtime-requirements.txt" \

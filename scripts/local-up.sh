@@ -63,7 +63,7 @@ done
 
 # The parameters: samconfig.toml's `local` configuration (a short visibility timeout and three
 # receives, so that a message that keeps failing reaches its dead-letter queue in seconds), then what
-# only this machine knows, then LOCAL_PARAMETERS.
+# only this machine knows (the secrets' ARNs, below), then LOCAL_PARAMETERS.
 PARAMETERS=()
 while IFS= read -r parameter; do
     case "$parameter" in
@@ -72,11 +72,16 @@ while IFS= read -r parameter; do
     PARAMETERS+=("$parameter")
 done < <("$PY" -m notify_dev.template_lint --parameters local)
 PARAMETERS+=("AwsCallLog=$LOCAL/aws-calls")
-# shellcheck disable=SC2206 - word splitting is the point
-[[ -n "${LOCAL_PARAMETERS:-}" ]] && PARAMETERS+=(${LOCAL_PARAMETERS})
 
 step "database"
 "$PY" -m notify_dev prepare-db --create-only ${RESET_DB:+--reset}
+
+step "secrets (Secrets Manager on LocalStack)"
+# The functions read their secrets as a deployed stage does; the plain values stay unused.
+while IFS= read -r parameter; do PARAMETERS+=("$parameter"); done \
+    < <("$PY" -m notify_dev.local_secrets "$SERVICES_HOST")
+# shellcheck disable=SC2206 - word splitting is the point
+[[ -n "${LOCAL_PARAMETERS:-}" ]] && PARAMETERS+=(${LOCAL_PARAMETERS})
 
 step "sam build"
 # `sam build` without a container runs the build with python3.13 from PATH.

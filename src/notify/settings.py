@@ -151,6 +151,16 @@ class Settings(BaseSettings):
         min_length=16,
         description="HMAC key of unsubscribe links; set a real one in every deployed stage.",
     )
+    database_secret_arn: str | None = Field(
+        default=None, description="The database's credentials (an RDS secret: username, password)."
+    )
+    rabbitmq_secret_arn: str | None = Field(default=None, description="The RabbitMQ URL, as a secret.")
+    unsubscribe_secret_arn: str | None = Field(
+        default=None, description="The unsubscribe links' key; AWSPREVIOUS still verifies after a rotation."
+    )
+    secrets_cache_seconds: int = Field(
+        default=300, ge=1, description="How long a secret read from Secrets Manager is kept."
+    )
     aws_call_log: str | None = Field(
         default=None,
         description="A directory where each function appends the AWS calls it makes (local stack only).",
@@ -184,14 +194,20 @@ class Settings(BaseSettings):
         if self.environment == "local":
             return self
         where = f"and NOTIFY_ENVIRONMENT is {self.environment!r}"
-        if self.unsubscribe_secret == DEVELOPMENT_UNSUBSCRIBE_SECRET:
-            raise ValueError(
-                f"NOTIFY_UNSUBSCRIBE_SECRET is the development secret, {where}: anyone could forge "
-                "unsubscribe links. Deploy with a secret of your own (template.yaml, UnsubscribeSecret)."
-            )
-        urls = {"NOTIFY_DATABASE_URL": self.database_url, "NOTIFY_PUBLIC_BASE_URL": self.public_base_url}
+        secrets = {
+            "NOTIFY_DATABASE_SECRET_ARN": self.database_secret_arn,
+            # Without it the key would be the development secret: anyone could forge unsubscribe links.
+            "NOTIFY_UNSUBSCRIBE_SECRET_ARN": self.unsubscribe_secret_arn,
+        }
         if self.broker == "rabbitmq":
-            urls["NOTIFY_RABBITMQ_URL"] = self.rabbitmq_url
+            secrets["NOTIFY_RABBITMQ_SECRET_ARN"] = self.rabbitmq_secret_arn
+        for name, arn in secrets.items():
+            if not arn:
+                raise ValueError(
+                    f"{name} is empty {where}: deployed stages read their secrets from Secrets Manager"
+                )
+        # (RabbitMQ's URL is its secret's value outside local: it is not known here.)
+        urls = {"NOTIFY_DATABASE_URL": self.database_url, "NOTIFY_PUBLIC_BASE_URL": self.public_base_url}
         for name, url in urls.items():
             if _on_this_machine(url):
                 raise ValueError(f"{name} points at this machine ({urlsplit(url).hostname}) {where}")

@@ -34,7 +34,7 @@ from notify.delivery.dispatch import DispatchPolicy
 from notify.delivery.models import NotificationMessage, PreferencesDocument
 from notify.delivery.ports import Rendered
 from notify.delivery.rendering import TemplateRenderer
-from notify.delivery.unsubscribe_links import Unsubscribe, UnsubscribeLinks, sign_token
+from notify.delivery.unsubscribe_links import FixedKey, Unsubscribe, UnsubscribeLinks, sign_token
 from notify.errors import PermanentError
 from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.events.models import DirectoryMovie, DirectoryUser, EventRequest
@@ -97,7 +97,7 @@ class Service:
         self.rules = rules if rules is not None else control_rules(Settings())
         self.sender = FakeSender()
         self.renderer = TemplateRenderer(
-            links=UnsubscribeLinks(base_url=BASE_URL, secret=SECRET, valid_for=timedelta(days=30))
+            links=UnsubscribeLinks(base_url=BASE_URL, keys=FixedKey(SECRET), valid_for=timedelta(days=30))
         )
         self.taken = 0
         self.movie = make_movie("Северное сияние")

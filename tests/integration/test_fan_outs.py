@@ -19,7 +19,7 @@ from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import control_rules
 from notify.channels import EVENT_CHANNELS, Channel, EventType, QueueRouter
 from notify.delivery.rendering import TemplateRenderer
-from notify.delivery.unsubscribe_links import UnsubscribeLinks
+from notify.delivery.unsubscribe_links import FixedKey, UnsubscribeLinks
 from notify.events.fan_out import FanOutPolicy, FanOutReport, advance_fan_outs
 from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.events.models import DirectoryUser, EventAccepted, EventRequest
@@ -319,7 +319,7 @@ def test_fan_out_recipients_still_pass_the_controls(make_api: MakeApi, store: Po
 
     sender = FakeSender()
     links = UnsubscribeLinks(
-        base_url="https://cinema.example/v1", secret="s" * 32, valid_for=timedelta(days=1)
+        base_url="https://cinema.example/v1", keys=FixedKey("s" * 32), valid_for=timedelta(days=1)
     )
     for message in parse(api.publisher.published):
         deliver(

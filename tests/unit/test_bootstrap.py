@@ -25,6 +25,11 @@ def test_use_store_serves_every_storage_port_and_the_database_from_the_one_objec
     assert all(getattr(services, port) is store for port in ports)
 
 
+def parts_of(kind: type) -> dict[str, object]:
+    """What the class and its bases (the platform) define, the class's own first."""
+    return {name: value for klass in reversed(kind.__mro__) for name, value in vars(klass).items()}
+
+
 def test_no_port_is_built_on_the_database_once_use_store_swapped_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every public port of Services, built after use_store: none may make a repository of its own."""
     services = Services(Settings())
@@ -34,7 +39,7 @@ def test_no_port_is_built_on_the_database_once_use_store_swapped_it(monkeypatch:
         raise AssertionError(f"{kind.__name__} was built on the database: mark its port @storage_port")
 
     monkeypatch.setattr(services, "_repository", no_repository)
-    public = [name for name, value in vars(Services).items() if isinstance(value, cached_property)]
+    public = [name for name, value in parts_of(Services).items() if isinstance(value, cached_property)]
     built = {name: getattr(services, name) for name in public if not name.startswith("_")}
 
     assert set(storage_ports(Services)) < set(built)  # the rest are brokers, providers and policies
@@ -43,7 +48,7 @@ def test_no_port_is_built_on_the_database_once_use_store_swapped_it(monkeypatch:
 def test_every_part_of_services_is_built_once_under_its_lock() -> None:
     """A sender delivers messages at once: a part they both ask for first must not be built twice (two
     database pools, two provider clients). A plain cached_property has no lock since Python 3.12."""
-    parts = {name: value for name, value in vars(Services).items() if isinstance(value, cached_property)}
+    parts = {name: value for name, value in parts_of(Services).items() if isinstance(value, cached_property)}
 
     assert {"database", "ledger", "send_pools", "provider_connection", "renderer"} <= set(parts)
     assert [name for name, value in parts.items() if not isinstance(value, built_once)] == []

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from notify_dev.least_privilege import Call, Roles, UnknownCall, Verdict, judge
+from notify_dev.template_lint import configuration
 from notify_dev.translated import named_deployment, translated_template
 
 ACCOUNT = "123456789012"
@@ -153,3 +154,18 @@ def test_a_call_with_no_resource_rule_fails_closed(template: dict[str, Any]) -> 
         verdict(template, [Call("notify-ingest", "s3", "PutObject", {"Bucket": "b"})])
     with pytest.raises(UnknownCall, match="not a function of this stack"):
         verdict(template, [Call("someone-else", "sqs", "ListQueues")])
+
+
+def test_every_function_may_read_the_stack_s_secrets_and_no_other(template: dict[str, Any]) -> None:
+    production = configuration("production")
+    functions = ["notify-ingest", "notify-tick", "notify-migrate", "notify-send-email", "notify-feedback"]
+    secrets = [production["DatabaseSecretArn"], production["UnsubscribeSecretArn"]]
+    other = secrets[0].replace("notify/database", "payments/database")
+    calls = [
+        Call(f, "secretsmanager", "GetSecretValue", {"SecretId": arn}) for f in functions for arn in secrets
+    ]
+
+    assert verdict(template, calls, **production).refused == []
+    assert verdict(
+        template, [Call("notify-tick", "secretsmanager", "GetSecretValue", {"SecretId": other})], **production
+    ).refused == [f"TickFunction: secretsmanager:GetSecretValue on {other} (secretsmanager.GetSecretValue)"]

@@ -8,7 +8,8 @@ from notify.settings import DEVELOPMENT_UNSUBSCRIBE_SECRET, Settings
 # A deployed stage's settings that start: each test below changes one of them.
 DEPLOYED = {
     "NOTIFY_ENVIRONMENT": "production",
-    "NOTIFY_UNSUBSCRIBE_SECRET": "a-real-secret-of-thirty-two-chars!",
+    "NOTIFY_DATABASE_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:notify/db-AbCdEf",
+    "NOTIFY_UNSUBSCRIBE_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:notify/u-AbCdEf",
     "NOTIFY_DATABASE_URL": "postgresql://notify@db.internal.example:5432/notify",
     "NOTIFY_PUBLIC_BASE_URL": "https://notify.cinema.example/v1",
     "NOTIFY_PUSH_PLATFORM_APPLICATION_ARN": "arn:aws:sns:eu-west-1:123456789012:app/GCM/cinema",
@@ -29,10 +30,14 @@ def test_a_deployed_stage_with_its_own_values_starts(deployed: pytest.MonkeyPatc
     assert Settings().environment == "production"
 
 
-def test_settings_refuse_the_development_secret_outside_local(deployed: pytest.MonkeyPatch) -> None:
-    deployed.delenv("NOTIFY_UNSUBSCRIBE_SECRET")
+@pytest.mark.parametrize("variable", ["NOTIFY_DATABASE_SECRET_ARN", "NOTIFY_UNSUBSCRIBE_SECRET_ARN"])
+def test_settings_want_the_secrets_from_secrets_manager_outside_local(
+    deployed: pytest.MonkeyPatch, variable: str
+) -> None:
+    # Without the unsubscribe key's ARN, the key would be the development secret.
+    deployed.delenv(variable)
 
-    with pytest.raises(ValidationError, match="development secret"):
+    with pytest.raises(ValidationError, match=f"{variable} is empty"):
         Settings()
 
 
@@ -55,11 +60,14 @@ def test_settings_refuse_a_url_on_this_machine_outside_local(
         Settings()
 
 
-def test_the_rabbitmq_url_counts_only_with_rabbitmq(deployed: pytest.MonkeyPatch) -> None:
+def test_the_rabbitmq_secret_is_wanted_only_with_rabbitmq(deployed: pytest.MonkeyPatch) -> None:
     deployed.setenv("NOTIFY_BROKER", "rabbitmq")
 
-    with pytest.raises(ValidationError, match="NOTIFY_RABBITMQ_URL points at this machine"):
+    with pytest.raises(ValidationError, match="NOTIFY_RABBITMQ_SECRET_ARN is empty"):
         Settings()
+
+    deployed.setenv("NOTIFY_RABBITMQ_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:1:secret:r-AbCdEf")
+    assert Settings().broker == "rabbitmq"
 
 
 @pytest.mark.parametrize(

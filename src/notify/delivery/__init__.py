@@ -28,7 +28,13 @@ if TYPE_CHECKING:
     )
     from notify.delivery.preferences import read_preferences, replace_preferences, unsubscribe
     from notify.delivery.rendering import TemplateRenderer
-    from notify.delivery.unsubscribe_links import InvalidToken, UnsubscribeLinks, verify_token
+    from notify.delivery.unsubscribe_links import (
+        FixedKey,
+        InvalidToken,
+        SigningKeys,
+        UnsubscribeLinks,
+        verify_token,
+    )
 
 # Each public name's module, loaded on first use: a model or a port taken from this package (by an
 # adapter, the Migrate function) does not load all of its logic and the libraries that logic needs.
@@ -58,6 +64,8 @@ _HOMES = {
     "TemplateRenderer": "notify.delivery.rendering",
     "TimeLeft": "notify.delivery.dispatch",
     "UnsubscribeLinks": "notify.delivery.unsubscribe_links",
+    "FixedKey": "notify.delivery.unsubscribe_links",
+    "SigningKeys": "notify.delivery.unsubscribe_links",
     "Verdict": "notify.delivery.controls",
     "WaitingNotifications": "notify.delivery.ports",
     "deliver_message": "notify.delivery.deliver",
@@ -76,6 +84,7 @@ __all__ = [
     "DeliveryPorts",
     "DeliveryReport",
     "DispatchPolicy",
+    "FixedKey",
     "FrequencyCap",
     "InvalidToken",
     "NotificationMessage",
@@ -90,6 +99,7 @@ __all__ = [
     "Rendered",
     "SendPools",
     "Sender",
+    "SigningKeys",
     "TemplateRenderer",
     "TimeLeft",
     "UnsubscribeLinks",

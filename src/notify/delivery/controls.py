@@ -57,6 +57,24 @@ class ControlRules:
     def cap_for(self, event_type: EventType, channel: Channel) -> FrequencyCap | None:
         return self.caps.get((event_type, channel))
 
+    @classmethod
+    def configured(
+        cls,
+        max_age_s: dict[str, int],
+        caps: dict[str, dict[str, tuple[int, int]]],
+        digest_windows_s: dict[str, int],
+    ) -> "ControlRules":
+        """The rules from their configured form: seconds, and caps as (limit, window seconds)."""
+        return cls(
+            max_age={EventType(k): timedelta(seconds=v) for k, v in max_age_s.items()},
+            caps={
+                (EventType(event_type), Channel(channel)): FrequencyCap(limit, timedelta(seconds=window))
+                for event_type, per_channel in caps.items()
+                for channel, (limit, window) in per_channel.items()
+            },
+            digest_windows={EventType(k): timedelta(seconds=v) for k, v in digest_windows_s.items()},
+        )
+
 
 @dataclass(frozen=True)
 class Verdict:

@@ -1,6 +1,7 @@
 """Reading and changing a recipient's preferences, by the API or by a signed unsubscribe link."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from notify.channels import Channel
@@ -25,7 +26,9 @@ def replace_preferences(
     return document
 
 
-def unsubscribe(token: str, *, secret: str, now: datetime, store: PreferenceStore) -> Unsubscribe:
+def unsubscribe(
+    token: str, *, secret: str | Sequence[str], now: datetime, store: PreferenceStore
+) -> Unsubscribe:
     """Opt the token's user out of e-mails of the token's event type. A bad token raises
     InvalidToken and changes nothing."""
     request = verify_token(token, secret=secret, now=now)

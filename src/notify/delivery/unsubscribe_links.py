@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from urllib.parse import urlencode
 
 from notify.channels import EventType
@@ -48,14 +49,17 @@ def sign_token(request: Unsubscribe, *, secret: str, now: datetime, valid_for: t
     return f"{_b64(payload)}.{_b64(signature)}"
 
 
-def verify_token(token: str, *, secret: str, now: datetime) -> Unsubscribe:
+def verify_token(token: str, *, secret: str | Sequence[str], now: datetime) -> Unsubscribe:
+    """The token's request, if it was signed with `secret` (or one of the keys given: a rotated key's
+    previous value signed links that are still out there)."""
+    keys = [secret] if isinstance(secret, str) else list(secret)
     try:
         encoded_payload, encoded_signature = token.split(".")
         payload, signature = _unb64(encoded_payload), _unb64(encoded_signature)
     except (ValueError, binascii.Error) as error:
         raise InvalidToken("malformed token") from error
-    expected = hmac.new(secret.encode(), payload, hashlib.sha256).digest()
-    if not hmac.compare_digest(signature, expected):
+    expected = [hmac.new(key.encode(), payload, hashlib.sha256).digest() for key in keys]
+    if not any(hmac.compare_digest(signature, candidate) for candidate in expected):
         raise InvalidToken("signature does not match")
     try:
         fields = json.loads(payload)
@@ -76,17 +80,41 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class SigningKeys(Protocol):
+    """The links' key: one signs, and every key a link still out there may carry verifies."""
+
+    def signing_key(self) -> str: ...
+
+    def accepted_keys(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class FixedKey:
+    """One key that never rotates (the local stack's plain secret)."""
+
+    secret: str
+
+    def signing_key(self) -> str:
+        return self.secret
+
+    def accepted_keys(self) -> list[str]:
+        return [self.secret]
+
+
 @dataclass(frozen=True)
 class UnsubscribeLinks:
     """Makes the signed link an e-mail carries for its recipient and event type."""
 
     base_url: str
-    secret: str
+    keys: SigningKeys
     valid_for: timedelta
     clock: Callable[[], datetime] = field(default=_utcnow)
 
     def link_for(self, user_id: uuid.UUID, event_type: EventType) -> str:
         token = sign_token(
-            Unsubscribe(user_id, event_type), secret=self.secret, now=self.clock(), valid_for=self.valid_for
+            Unsubscribe(user_id, event_type),
+            secret=self.keys.signing_key(),
+            now=self.clock(),
+            valid_for=self.valid_for,
         )
         return unsubscribe_url(self.base_url, token)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from notify.adapters.postgres.database import Database
 from notify.adapters.postgres.migrations import shipped_migrations
+from notify.adapters.secrets import DatabaseCredentials, SecretsManagerSecrets
 from notify.settings import get_settings
 
 
@@ -17,7 +18,11 @@ class MigrationReport:
 
 
 def migrate_now() -> MigrationReport:
-    database = Database(get_settings().database_url, max_connections=1)
+    settings = get_settings()
+    secrets = SecretsManagerSecrets(settings.aws_region, settings.secrets_cache_seconds)
+    arn = settings.database_secret_arn
+    credentials = DatabaseCredentials(secrets, arn) if arn else None
+    database = Database(settings.database_url, max_connections=1, credentials=credentials)
     try:
         applied = database.migrate()
         database.check_schema()

@@ -7,7 +7,8 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -105,6 +106,34 @@ class WriterConnections:
             conn.close()
 
 
+class Credentials(Protocol):
+    """The user and password of each new connection, when they are not in the DSN (a secret that
+    rotates: notify.adapters.secrets.DatabaseCredentials)."""
+
+    def __call__(self) -> dict[str, str]: ...
+
+    def connection_failed(self) -> None:
+        """A connection could not be made: the next one should read the credentials afresh."""
+        ...
+
+
+def _connection_class(credentials: Credentials | None) -> type[psycopg.Connection[Any]]:
+    if credentials is None:
+        return psycopg.Connection
+    told = credentials
+
+    class TellsFailures(psycopg.Connection[Any]):
+        @classmethod
+        def connect(cls, conninfo: str = "", **kwargs: Any) -> "TellsFailures":
+            try:
+                return super().connect(conninfo, **kwargs)
+            except psycopg.OperationalError:
+                told.connection_failed()
+                raise
+
+    return TellsFailures
+
+
 def content_json(content: Sequence[DirectoryMovie]) -> str:
     return json.dumps([movie.model_dump(mode="json") for movie in content])
 
@@ -121,8 +150,11 @@ class Database:
         *,
         statement_timeout_ms: int = 0,
         lock_timeout_ms: int = 0,
+        credentials: Credentials | None = None,
     ) -> None:
         self.dsn = dsn
+        self._credentials = credentials
+        self._connection_class = _connection_class(credentials)
         # Transaction-local (SET LOCAL), so that a pooler such as RDS Proxy is not pinned to a session.
         limits = [("statement_timeout", statement_timeout_ms), ("lock_timeout", lock_timeout_ms)]
         self._limits_sql = "; ".join(f"SET LOCAL {name} = {int(ms)}" for name, ms in limits if ms > 0)
@@ -146,9 +178,10 @@ class Database:
     def _open_pool(self) -> ConnectionPool:
         pool = ConnectionPool(
             self.dsn,
+            connection_class=self._connection_class,
             min_size=1,
             max_size=self._max_connections,
-            kwargs={"options": "-c timezone=UTC"},
+            kwargs=self._connect_kwargs,  # called for each connection: a rotated password is taken
             check=check_if_idle,
             reset=note_returned,
             open=True,
@@ -173,12 +206,25 @@ class Database:
                 self._discard_dead_connections()
             raise StorageUnavailable(f"postgres: {type(error).__name__}") from error
 
+    def _connect_kwargs(self) -> dict[str, Any]:
+        credentials = self._credentials() if self._credentials is not None else {}
+        return {"options": "-c timezone=UTC", **credentials}
+
+    def _dsn_with_credentials(self) -> str:
+        """The DSN as a URL carrying the credentials (for yoyo, which takes only a URL)."""
+        if self._credentials is None:
+            return self.dsn
+        credentials = self._credentials()
+        parts = urlsplit(self.dsn)
+        user, password = (quote(credentials[key], safe="") for key in ("user", "password"))
+        return urlunsplit(parts._replace(netloc=f"{user}:{password}@{parts.netloc.rpartition('@')[2]}"))
+
     def _connect_directly(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(
+        return self._connection_class.connect(
             self.dsn,
             autocommit=True,
-            options="-c timezone=UTC",
             connect_timeout=max(2, int(self._connect_timeout_s)),
+            **self._connect_kwargs(),
         )
 
     @contextmanager
@@ -209,7 +255,7 @@ class Database:
         with self.connection() as conn:
             if not missing_migrations(conn):
                 return []
-        return apply_migrations(self.dsn)
+        return apply_migrations(self._dsn_with_credentials())
 
     def check_schema(self) -> None:
         """SchemaBehind unless every shipped migration is applied: one read, no lock taken."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from notify import building_lock, built_once
 from notify.access import ApiKeys, RateLimits, RememberedKeys
-from notify.adapters.aws import AWS_CALLS, ProviderConnection
+from notify.adapters.aws import ProviderConnection
 from notify.adapters.email import SesEmailSender
 from notify.adapters.postgres import (
     PostgresApiKeys,
@@ -17,32 +17,30 @@ from notify.adapters.postgres import (
     PostgresFanOuts,
     PostgresFeedback,
     PostgresLedger,
-    PostgresOutbox,
     PostgresPushEndpoints,
     PostgresRecipientControls,
     PostgresSchedules,
     PostgresTopics,
     PostgresWaiting,
 )
-from notify.adapters.postgres.database import Database, Repository
 from notify.adapters.postgres.feedback.syncs import PostgresSyncClaims
 from notify.adapters.push import SnsPushSender
-from notify.adapters.rabbitmq.dead_letters import RabbitDeadLetters
-from notify.adapters.rabbitmq.publisher import RabbitPublisher
+from notify.adapters.secrets import RotatingKeys
 from notify.adapters.sms import SnsOptedOutNumbers, SnsSmsSender
-from notify.adapters.sqs import SqsPublisher, SqsRetryDelay
-from notify.adapters.sqs_dead_letters import SqsDeadLetters
-from notify.channels import Channel, EventType, QueueRouter, Tier
+from notify.adapters.sqs import SqsRetryDelay
+from notify.bootstrap.platform import Platform, storage_port, storage_ports
+from notify.channels import Channel, Tier
 from notify.delivery import (
     ControlRules,
     DeliveryLedger,
     DeliveryPolicy,
     DispatchPolicy,
-    FrequencyCap,
+    FixedKey,
     PreferenceStore,
     RecipientControls,
     Sender,
     SendPools,
+    SigningKeys,
     TemplateRenderer,
     UnsubscribeLinks,
     WaitingNotifications,
@@ -65,67 +63,22 @@ from notify.feedback import (
     Suppressions,
     SyncClaims,
 )
-from notify.health import CachedHealth, DeadLetters, HealthReport, probe_parts
-from notify.outbox import Outbox, Publisher
+from notify.health import CachedHealth, HealthReport, probe_parts
 from notify.scheduling import ScheduleStore
 from notify.settings import Settings, get_settings
 from notify.tick import LostMessages, TickPolicy
 
-
-class storage_port[T](built_once[T]):  # noqa: N801 - a decorator, named like cached_property
-    """A port the database serves: Services.use_store replaces every one, so the list is the ports'."""
+__all__ = ["Services", "control_rules", "install", "services", "storage_port", "storage_ports"]
 
 
-def storage_ports(kind: type) -> list[str]:
-    """The names of `kind`'s storage ports (its own and inherited)."""
-    members = (item for klass in kind.__mro__ for item in vars(klass).items())
-    return sorted({name for name, value in members if isinstance(value, storage_port)})
-
-
-class Services:
-    """Each capability's ports, built in one section each. A port marked @storage_port is a repository
+class Services(Platform):
+    """Each capability's ports, built in one section each, over the platform below them all (the
+    database, the broker, the secrets: bootstrap.platform). A port marked @storage_port is a repository
     over the one Database (one pool): use_store swaps them all for one object."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self._senders: dict[Channel, Sender] = {}
-        AWS_CALLS.record_to(settings.aws_call_log, settings.function_name)
-
-    # ---- the database, the outbox and the broker: below every capability -------------------------
-
-    @storage_port
-    def database(self) -> Database:
-        database = Database(
-            self.settings.database_url,
-            self.settings.database_pool_max,
-            statement_timeout_ms=self.settings.statement_timeout_ms,
-            lock_timeout_ms=self.settings.lock_timeout_ms,
-        )
-        # Migrations are applied at deploy time, never here: a cold start only checks that they were.
-        try:
-            database.check_schema()
-        except Exception:
-            database.close()  # the next use builds it again: a failed check must not leave a pool open
-            raise
-        return database
-
-    def _repository[R: Repository](self, kind: type[R]) -> R:
-        return kind(self.database, max_message_bytes=self.settings.max_message_bytes)
-
-    @storage_port
-    def outbox(self) -> Outbox:
-        return self._repository(PostgresOutbox)
-
-    @built_once
-    def publisher(self) -> Publisher:
-        settings, queues = self.settings, self.router.all_names()
-        if settings.broker == "rabbitmq":
-            return RabbitPublisher(settings.rabbitmq_url, queues)
-        return SqsPublisher(settings.aws_region, settings.sqs_queue_url_base, probe_queue=queues[0])
-
-    @built_once
-    def router(self) -> QueueRouter:
-        return QueueRouter(self.settings.queue_prefix)
 
     # ---- events: the store, the directory, topics and audiences, fan-out steps, cancelling ---------
 
@@ -206,11 +159,13 @@ class Services:
 
     @built_once
     def unsubscribe_links(self) -> UnsubscribeLinks:
-        return UnsubscribeLinks(
-            base_url=self.settings.public_base_url,
-            secret=self.settings.unsubscribe_secret,
-            valid_for=timedelta(days=self.settings.unsubscribe_valid_days),
-        )
+        days = timedelta(days=self.settings.unsubscribe_valid_days)
+        return UnsubscribeLinks(self.settings.public_base_url, self.unsubscribe_keys, valid_for=days)
+
+    @built_once
+    def unsubscribe_keys(self) -> SigningKeys:
+        arn = self.settings.unsubscribe_secret_arn
+        return RotatingKeys(self.secrets, arn) if arn else FixedKey(self.settings.unsubscribe_secret)
 
     @built_once
     def delivery_policy(self) -> DeliveryPolicy:
@@ -354,12 +309,6 @@ class Services:
 
         return CachedHealth(probe, ttl_s=self.settings.health_cache_seconds, clock=time.monotonic)
 
-    @built_once
-    def dead_letters(self) -> DeadLetters:
-        if self.settings.broker == "rabbitmq":
-            return RabbitDeadLetters(self.settings.rabbitmq_url, self.router.all_names())
-        return SqsDeadLetters(self.settings.aws_region, self.router.all_names())
-
     def use_store(self, store: Any) -> None:
         """Serve every storage port, and the database's health probe, from one object that
         implements them all: a PostgresStore on another database, or a fake (tests, benchmarks)."""
@@ -369,16 +318,8 @@ class Services:
 
 def control_rules(settings: Settings) -> ControlRules:
     """The recipient controls as configured (expiry, caps, digest windows)."""
-    return ControlRules(
-        max_age={EventType(k): timedelta(seconds=v) for k, v in settings.max_age_seconds.items()},
-        caps={
-            (EventType(event_type), Channel(channel)): FrequencyCap(limit, timedelta(seconds=window))
-            for event_type, per_channel in settings.frequency_caps.items()
-            for channel, (limit, window) in per_channel.items()
-        },
-        digest_windows={
-            EventType(k): timedelta(seconds=v) for k, v in settings.digest_window_seconds.items()
-        },
+    return ControlRules.configured(
+        settings.max_age_seconds, settings.frequency_caps, settings.digest_window_seconds
     )
 
 
