@@ -114,12 +114,18 @@ class Resolver:
             if name not in deployment.physical_ids:
                 raise UnresolvedIntrinsic(f"resource {name} is not in the stack")
             return deployment.physical_ids[name]
-        return self.parameter(name)
+        value = self.parameter(name)
+        if self._template.get("Parameters", {}).get(name, {}).get("Type") == "CommaDelimitedList":
+            return [item.strip() for item in value.split(",")] if value else []
+        return value
 
     def _get_att(self, logical: str, attribute: str) -> str:
-        if attribute != "Arn" or logical not in self._resources:
-            raise UnresolvedIntrinsic(f"Fn::GetAtt {logical}.{attribute}")
-        return _arn(self._resources[logical]["Type"], str(self._ref(logical)), self._deployment)
+        kind = self._resources.get(logical, {}).get("Type")
+        if attribute == "Arn" and kind:
+            return _arn(kind, str(self._ref(logical)), self._deployment)
+        if (kind, attribute) == ("AWS::SQS::Queue", "QueueName"):  # the physical id is the queue's URL
+            return str(self._ref(logical)).rstrip("/").rsplit("/", 1)[-1]
+        raise UnresolvedIntrinsic(f"Fn::GetAtt {logical}.{attribute}")
 
     def _sub(self, argument: Any) -> str:
         text, names = (argument, {}) if isinstance(argument, str) else argument

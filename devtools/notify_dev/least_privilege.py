@@ -42,6 +42,15 @@ NO_RESOURCE_TYPE = frozenset(
 # What Lambda does with the role for each SQS trigger (what AWSLambdaSQSQueueExecutionRole grants).
 POLLING = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 LOGGING = ("logs:CreateLogStream", "logs:PutLogEvents")
+# What Lambda does with the role for a function in a VPC (AWSLambdaVPCAccessExecutionRole): on "*".
+VPC = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
 
 
 class UnknownCall(ValueError):
@@ -163,23 +172,41 @@ class Roles:
         return "Condition" not in resource or self.resolver.condition(resource["Condition"])
 
     def lambda_needs(self) -> dict[str, list[Need]]:
-        """By function (logical id): what Lambda does with its role (its triggers, its logs)."""
+        """By function (logical id): what Lambda does with its role (its logs, its network interfaces
+        in a VPC, its SQS triggers, the destination of its failed asynchronous invocations)."""
         needs: dict[str, list[Need]] = {logical: [] for logical in self.functions.values()}
         here = f"arn:{self.deployment.partition}:logs:{self.deployment.region}:{self.deployment.account}"
         for physical, logical in self.functions.items():
             stream = f"{here}:log-group:/aws/lambda/{physical}:log-stream:*"
-            needs[logical] += [
-                Need(action, stream, "Lambda writes the function's logs") for action in LOGGING
-            ]
+            needs[logical] += [Need(action, stream, "Lambda writes its logs") for action in LOGGING]
+            if self.resolver.resolve(self.resources[logical]["Properties"].get("VpcConfig")) not in (
+                None,
+                NO_VALUE,
+            ):
+                needs[logical] += [
+                    Need(action, "*", "Lambda's network interfaces in the VPC") for action in VPC
+                ]
         for resource in self.resources.values():
-            if resource["Type"] != "AWS::Lambda::EventSourceMapping":
-                continue
-            properties = self.resolver.resolve(resource["Properties"])
-            queue = str(properties["EventSourceArn"])
-            if ":sqs:" in queue:
-                logical = self.functions[str(properties["FunctionName"]).rsplit(":", 1)[-1]]
-                needs[logical] += [Need(action, queue, "Lambda polls the SQS trigger") for action in POLLING]
+            if resource["Type"] == "AWS::Lambda::EventSourceMapping":
+                properties = self.resolver.resolve(resource["Properties"])
+                queue = str(properties["EventSourceArn"])
+                if ":sqs:" in queue:
+                    logical = self._function(properties["FunctionName"])
+                    needs[logical] += [
+                        Need(action, queue, "Lambda polls the SQS trigger") for action in POLLING
+                    ]
+            if resource["Type"] == "AWS::Lambda::EventInvokeConfig":
+                properties = self.resolver.resolve(resource["Properties"])
+                failures = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", "")
+                if ":sqs:" in failures:
+                    why = "Lambda keeps a failed invocation"
+                    needs[self._function(properties["FunctionName"])].append(
+                        Need("sqs:SendMessage", failures, why)
+                    )
         return needs
+
+    def _function(self, name_or_arn: Any) -> str:
+        return str(self.functions[str(name_or_arn).rsplit(":", 1)[-1]])
 
 
 def allowed(documents: Sequence[Mapping[str, Any]], need: Need) -> bool:

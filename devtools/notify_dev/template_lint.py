@@ -86,7 +86,8 @@ def lint(name: str) -> list[str]:
         if rule == _GENERATED_PARTITION and resource and written_by_sam:
             continue
         line = match["Location"]["Start"]["LineNumber"]
-        findings.append(f"{name}: {rule} {match['Message']} ({resource or path_in_template}, line {line})")
+        message = match["Message"] if len(match["Message"]) < 300 else match["Message"][:300] + "..."
+        findings.append(f"{name}: {rule} {message} ({resource or path_in_template}, line {line})")
     return findings
 
 

@@ -6,7 +6,7 @@ LocalStack's region and account.
 
 from functools import lru_cache
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +21,14 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/notify",
         validation_alias=AliasChoices("NOTIFY_DATABASE_URL", "DATABASE_URL"),
+    )
+    database_host: str = Field(
+        default="",
+        description="When set, the host connected to instead of the URL's (the RDS Proxy's endpoint).",
+    )
+    database_prepare: bool = Field(
+        default=True,
+        description="Whether statements may be prepared on the server; false through RDS Proxy (pinning).",
     )
     database_pool_max: int = Field(default=4, ge=1)
     statement_timeout_ms: int = Field(
@@ -161,6 +169,16 @@ class Settings(BaseSettings):
     secrets_cache_seconds: int = Field(
         default=300, ge=1, description="How long a secret read from Secrets Manager is kept."
     )
+    outbox_retention_days: int = Field(
+        default=7,
+        ge=1,
+        description="Published outbox messages (their bodies hold addresses) are deleted after this.",
+    )
+    records_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="Finished notifications, their events and feedback are deleted after this.",
+    )
     aws_call_log: str | None = Field(
         default=None,
         description="A directory where each function appends the AWS calls it makes (local stack only).",
@@ -187,6 +205,25 @@ class Settings(BaseSettings):
         description="Per event type: a notification older than this is expired, not sent late.",
     )
 
+    @property
+    def database_connection_url(self) -> str:
+        """database_url, with database_host in place of its host when one is given."""
+        if not self.database_host:
+            return self.database_url
+        parts = urlsplit(self.database_url)
+        user = parts.netloc.rpartition("@")[0]
+        port = f":{parts.port}" if parts.port else ""
+        return urlunsplit(parts._replace(netloc=f"{user + '@' if user else ''}{self.database_host}{port}"))
+
+    @model_validator(mode="after")
+    def _feedback_kept_for_its_window(self) -> "Settings":
+        if self.records_retention_days < self.soft_bounce_window_days:
+            raise ValueError(
+                "NOTIFY_RECORDS_RETENTION_DAYS is shorter than NOTIFY_SOFT_BOUNCE_WINDOW_DAYS: the soft "
+                "bounces that suppress an address would be deleted before they are counted"
+            )
+        return self
+
     @model_validator(mode="after")
     def _nothing_local_when_deployed(self) -> "Settings":
         """Outside `local`, refuse at start-up what only the local stack may use: the development
@@ -207,7 +244,10 @@ class Settings(BaseSettings):
                     f"{name} is empty {where}: deployed stages read their secrets from Secrets Manager"
                 )
         # (RabbitMQ's URL is its secret's value outside local: it is not known here.)
-        urls = {"NOTIFY_DATABASE_URL": self.database_url, "NOTIFY_PUBLIC_BASE_URL": self.public_base_url}
+        urls = {
+            "NOTIFY_DATABASE_URL": self.database_connection_url,
+            "NOTIFY_PUBLIC_BASE_URL": self.public_base_url,
+        }
         for name, url in urls.items():
             if _on_this_machine(url):
                 raise ValueError(f"{name} points at this machine ({urlsplit(url).hostname}) {where}")

@@ -12,6 +12,7 @@ from notify.events import FanOutPolicy, FanOutReport, FanOuts, advance_fan_outs
 from notify.feedback import OptOutReport, SmsOptOuts, sync_sms_opt_outs
 from notify.logs import module_logger
 from notify.outbox import Outbox, Publisher, Relayed, publish_after_commit, republish_unpublished
+from notify.retention import PruneReport, Retention, RetentionPolicy, prune_old_rows
 from notify.scheduling import FireReport, ScheduleStore, fire_due_schedules
 
 logger = module_logger()
@@ -29,6 +30,9 @@ class TickReport:
     fan_outs_completed: int = 0
     lost_requeued: int = 0  # rows whose message was gone, queued again
     lost_failed: int = 0  # rows whose message was gone after their last allowed attempt, failed
+    pruned_outbox: int = 0  # published outbox messages deleted for their age (notify.retention)
+    pruned_notifications: int = 0  # finished notifications deleted for their age
+    pruned_feedback: int = 0  # feedback records deleted for their age
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class TickPolicy:
     sms_opt_outs_every: timedelta = timedelta(hours=1)  # the carrier's SMS opt-outs are synced this often
     fan_out_step: int = 10_000  # an audience's members per fan-out step (per transaction)
     lost: LostMessages | None = None  # None: rows whose message is gone are not looked for
+    retention: RetentionPolicy | None = None  # None: no row is deleted for its age
 
 
 def run_tick(
@@ -81,12 +86,14 @@ def run_tick(
     fan_outs: FanOuts | None = None,
     time_left: Callable[[], float] | None = None,
     backlog: Callable[[], Mapping[str, int]] | None = None,
+    retention: Retention | None = None,
 ) -> TickReport:
     """Re-publish whatever an outage left in the outbox, then send the occurrences that are due
     and the notifications whose wait is over; then, when it is due (`policy.sms_opt_outs_every`),
     suppress the numbers that opted out of SMS at the carrier (none given: not at all); last, step the
-    fan-outs of events to an audience while `time_left()` seconds allow. Without `time_left` (tests,
-    tools) no fan-out step is taken and the due schedules are fired to the end.
+    fan-outs of events to an audience while `time_left()` seconds allow, and delete the rows kept long
+    enough (`policy.retention`) in what time is left. Without `time_left` (tests, tools) no fan-out step
+    is taken, nothing is deleted, and the due schedules are fired to the end.
 
     The steps are independent: one that fails is logged and the others still run (the relay
     first, so that nothing earlier can keep it from running); the tick then raises
@@ -167,6 +174,15 @@ def run_tick(
         if fan_outs is not None
         else FanOutReport()
     )
+    pruned = (
+        step(
+            "retention",
+            lambda: prune_old_rows(retention, rules, now, time_left or (lambda: 0.0)),
+            PruneReport(),
+        )
+        if retention is not None and (rules := policy.retention) is not None
+        else PruneReport()
+    )
     report = TickReport(
         occurrences_sent=fired.sent,
         occurrences_skipped_late=fired.skipped_late,
@@ -178,6 +194,9 @@ def run_tick(
         fan_outs_completed=fanned.completed,
         lost_requeued=released.lost_requeued,
         lost_failed=released.lost_failed,
+        pruned_outbox=pruned.outbox,
+        pruned_notifications=pruned.notifications,
+        pruned_feedback=pruned.feedback,
     )
     if failed:
         logger.error("tick incomplete", extra={"failed_steps": failed, **asdict(report)})

@@ -20,6 +20,7 @@ from tests.fakes.feedback.push_endpoints import FakePushEndpoints
 from tests.fakes.keys import FakeApiKeys
 from tests.fakes.lambda_runtime import FakeLambdaContext, FakeRetryDelay
 from tests.fakes.outbox import FakeOutbox
+from tests.fakes.retention import FakeRetention
 from tests.fakes.schedules import FakeSchedules
 from tests.fakes.senders import CountingSender, FakeSender
 from tests.fakes.tables import EventRecord, FakeTables, OutboxRow, Row
@@ -40,6 +41,7 @@ class FakeEventStore(
     FakePushEndpoints,
     FakeSyncClaims,
     FakeTopics,
+    FakeRetention,
 ):
     """Every store port in memory over one set of tables, following the rules of PostgresStore."""
 

@@ -126,3 +126,15 @@ def test_migrations_run_with_the_secret_s_credentials(
     assert applied
     assert urlsplit(url).username == "postgres"
     assert unquote(urlsplit(url).password or "") == "p@ss:w/rd"
+
+
+def test_through_a_proxy_no_statement_is_prepared_on_the_server(pg_dsn: str) -> None:
+    proxied, direct = Database(pg_dsn, max_connections=1, prepare=False), Database(pg_dsn, max_connections=1)
+    try:
+        with proxied.connection() as conn, proxied.writer_connection() as writer:
+            assert (conn.prepare_threshold, writer.prepare_threshold) == (None, None)
+        with direct.connection() as conn:
+            assert conn.prepare_threshold == 5  # psycopg's default: prepared after five runs
+    finally:
+        proxied.close()
+        direct.close()

@@ -169,3 +169,40 @@ def test_every_function_may_read_the_stack_s_secrets_and_no_other(template: dict
     assert verdict(
         template, [Call("notify-tick", "secretsmanager", "GetSecretValue", {"SecretId": other})], **production
     ).refused == [f"TickFunction: secretsmanager:GetSecretValue on {other} (secretsmanager.GetSecretValue)"]
+
+
+def shared_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = template["Resources"]["SharedFunctionPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    return [s["Fn::If"][1] for s in statements]
+
+
+def test_in_a_vpc_lambda_may_make_each_function_s_network_interfaces(template: dict[str, Any]) -> None:
+    production = configuration("production")
+    calls = service_calls(production["PushPlatformApplicationArn"])
+
+    result = verdict(template, calls, **production)
+    broken = copy.deepcopy(template)
+    [vpc] = [s for s in shared_statements(broken) if "ec2:CreateNetworkInterface" in s["Action"]]
+    vpc["Action"].remove("ec2:CreateNetworkInterface")
+
+    assert result.refused == []
+    assert result.needless_wildcards == []
+    assert (
+        len([r for r in verdict(broken, calls, **production).refused if "ec2:CreateNetworkInterface" in r])
+        == 7
+    )
+    # Outside a VPC no function needs them, and none is given them.
+    assert verdict(template, calls, **(production | {"SubnetIds": "", "SecurityGroupIds": ""})).refused == []
+
+
+def test_lambda_may_keep_a_failed_tick_in_its_queue(template: dict[str, Any]) -> None:
+    broken = copy.deepcopy(template)
+    for statement in statements(broken, "TickRole"):
+        if statement["Action"] == ["sqs:SendMessage"]:
+            statement["Action"] = ["sqs:GetQueueUrl"]
+
+    [refusal] = verdict(broken, service_calls()).refused
+
+    assert refusal.startswith(
+        "TickFunction: sqs:SendMessage on arn:aws:sqs:us-east-1:123456789012:notify-tick-failures"
+    )

@@ -102,3 +102,22 @@ def test_settings_refuse_an_environment_name_that_is_not_a_plain_word(
     monkeypatch.setenv("NOTIFY_ENVIRONMENT", "Prod Stage!")
     with pytest.raises(ValidationError, match="environment"):
         Settings()
+
+
+def test_the_rds_proxy_s_endpoint_replaces_the_database_url_s_host_and_only_that() -> None:
+    settings = Settings(
+        database_url="postgresql://notify@notify-db.example.internal:5432/notify?sslmode=require",
+        database_host="notify-db.proxy-abc.eu-west-1.rds.amazonaws.com",
+    )
+
+    assert settings.database_connection_url == (
+        "postgresql://notify@notify-db.proxy-abc.eu-west-1.rds.amazonaws.com:5432/notify?sslmode=require"
+    )
+    assert Settings(database_url="postgresql://a@b/c").database_connection_url == "postgresql://a@b/c"
+
+
+def test_a_database_host_on_this_machine_is_refused_outside_local(deployed: pytest.MonkeyPatch) -> None:
+    deployed.setenv("NOTIFY_DATABASE_HOST", "localhost")
+
+    with pytest.raises(ValidationError, match="NOTIFY_DATABASE_URL points at this machine"):
+        Settings()

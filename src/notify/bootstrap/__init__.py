@@ -24,6 +24,7 @@ from notify.adapters.postgres import (
     PostgresWaiting,
 )
 from notify.adapters.postgres.feedback.syncs import PostgresSyncClaims
+from notify.adapters.postgres.retention import PostgresRetention
 from notify.adapters.push import SnsPushSender
 from notify.adapters.secrets import RotatingKeys
 from notify.adapters.sms import SnsOptedOutNumbers, SnsSmsSender
@@ -64,6 +65,7 @@ from notify.feedback import (
     SyncClaims,
 )
 from notify.health import CachedHealth, HealthReport, probe_parts
+from notify.retention import Retention, RetentionPolicy
 from notify.scheduling import ScheduleStore
 from notify.settings import Settings, get_settings
 from notify.tick import LostMessages, TickPolicy
@@ -291,7 +293,15 @@ class Services(Platform):
                 settings.worker_message_budget_seconds,
                 settings.lost_message_margin_seconds,
             ),
+            retention=RetentionPolicy(
+                outbox_for=timedelta(days=settings.outbox_retention_days),
+                records_for=timedelta(days=settings.records_retention_days),
+            ),
         )
+
+    @storage_port
+    def retention(self) -> Retention:
+        return self._repository(PostgresRetention)
 
     @built_once
     def health(self) -> CachedHealth:

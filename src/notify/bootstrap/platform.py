@@ -42,14 +42,16 @@ class Platform:
 
     @storage_port
     def database(self) -> Database:
+        settings = self.settings
         database = Database(
-            self.settings.database_url,
-            self.settings.database_pool_max,
-            statement_timeout_ms=self.settings.statement_timeout_ms,
-            lock_timeout_ms=self.settings.lock_timeout_ms,
+            settings.database_connection_url,
+            settings.database_pool_max,
+            statement_timeout_ms=settings.statement_timeout_ms,
+            lock_timeout_ms=settings.lock_timeout_ms,
             credentials=DatabaseCredentials(self.secrets, arn)
-            if (arn := self.settings.database_secret_arn)
+            if (arn := settings.database_secret_arn)
             else None,
+            prepare=settings.database_prepare,
         )
         # Migrations are applied at deploy time, never here: a cold start only checks that they were.
         try:

@@ -7,6 +7,7 @@ unconfirmed) and those skipped because the address is suppressed (`Suppressed`),
 channel and event type. The feedback function counts, per batch, the notifications the provider's
 feedback moved to delivered, bounced or complained (`Delivered`, `Bounced`, `Complained`; a copy of
 feedback seen before moves nothing), by channel. GET /stats answers the same figures from the rows.
+The tick gives, each minute, how many messages wait parked in the outbox (`OutboxParked`).
 """
 
 import threading
@@ -21,6 +22,7 @@ from notify.logs import SERVICE
 NAMESPACE = "Notify"
 SENT, SUPPRESSED_METRIC = "Sent", "Suppressed"
 DELIVERED, BOUNCED, COMPLAINED = "Delivered", "Bounced", "Complained"
+OUTBOX_PARKED = "OutboxParked"
 # A sender delivers several messages at once (Settings.messages_at_once), each printing its document.
 _one_document_at_a_time = threading.Lock()
 _BY_KIND = {
@@ -43,6 +45,15 @@ def emit_counts(counts: Mapping[str, int], *, channel: str, event_type: str | No
     for name, value in counts.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     with _one_document_at_a_time:  # print() writes a line and its newline apart: lines would interleave
+        metrics.flush_metrics()
+
+
+def emit_outbox_parked(parked: int) -> None:
+    """How many messages the broker refused for good wait in the outbox for an operator (the tick, each
+    minute; the template's OutboxParkedAlarm watches it). Dimensioned by service alone."""
+    metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+    metrics.add_metric(name=OUTBOX_PARKED, unit=MetricUnit.Count, value=parked)
+    with _one_document_at_a_time:
         metrics.flush_metrics()
 
 

@@ -22,7 +22,12 @@ def migrate_now() -> MigrationReport:
     secrets = SecretsManagerSecrets(settings.aws_region, settings.secrets_cache_seconds)
     arn = settings.database_secret_arn
     credentials = DatabaseCredentials(secrets, arn) if arn else None
-    database = Database(settings.database_url, max_connections=1, credentials=credentials)
+    database = Database(
+        settings.database_connection_url,
+        max_connections=1,
+        credentials=credentials,
+        prepare=settings.database_prepare,
+    )
     try:
         applied = database.migrate()
         database.check_schema()

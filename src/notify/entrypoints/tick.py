@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from notify.bootstrap import services
+from notify.entrypoints.metrics import emit_outbox_parked
 from notify.feedback import SmsOptOuts
 from notify.tick import TickReport, run_tick
 
@@ -12,7 +13,7 @@ def tick_now(remaining_s: Callable[[], float] = lambda: 0.0) -> TickReport:
     """One tick; fan-out steps are begun while `remaining_s()` (the invocation's time) exceeds the margin."""
     ctx = services()
     margin = ctx.settings.tick_margin_seconds
-    return run_tick(
+    report = run_tick(
         now=datetime.now(UTC),
         schedules=ctx.schedules,
         outbox=ctx.outbox,
@@ -25,4 +26,7 @@ def tick_now(remaining_s: Callable[[], float] = lambda: 0.0) -> TickReport:
         fan_outs=ctx.fan_outs,
         time_left=lambda: remaining_s() - margin,
         backlog=ctx.dead_letters.backlog,
+        retention=ctx.retention,
     )
+    emit_outbox_parked(ctx.outbox.parked_count())
+    return report

@@ -16,12 +16,17 @@ from notify import bootstrap
 from notify.bootstrap import Services
 from notify.channels import Channel, EventType
 from notify.delivery.models import PreferencesDocument
+from notify.entrypoints import tick as tick_module
 from notify.entrypoints.metrics import NAMESPACE, emit_counts
 from notify.entrypoints.queue import deliver_body, handle_sqs_batch
+from notify.entrypoints.tick import tick_now
 from notify.errors import RetryableError
 from notify.feedback.ports import Suppression
+from notify.outbox.ports import OutboundMessage, Refused
 from notify.settings import Settings
+from notify.tick import TickReport
 from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher, FakeSender, Row
+from tests.fakes.tables import OutboxRow
 from tests.unit.builders import EVENTS_DIR, NOW, load_event, message, messages_of, recipient
 
 
@@ -199,3 +204,27 @@ def test_documents_emitted_by_messages_delivered_at_once_stay_one_per_line(
     assert unreadable == []
     sent = sorted(json.loads(line)["Sent"][0] for line in lines)
     assert sent == list(range(threads * each))
+
+
+def test_the_tick_publishes_how_many_messages_wait_parked_in_the_outbox(
+    installed: Installed, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for queue in ("notify-email-high", "notify-sms-high", "notify-push-low"):
+        message = OutboundMessage(uuid.uuid4(), queue, b"{}")
+        installed.store.outbox[message.message_id] = OutboxRow(message, created_at=NOW)
+    parked = list(installed.store.outbox)[:2]
+    installed.store.park([Refused(message_id, "sqs: too large") for message_id in parked], NOW)
+    monkeypatch.setattr(tick_module, "run_tick", lambda **_: TickReport(0, 0, 0, 0))
+    capsys.readouterr()
+
+    tick_now()
+
+    [document] = emf_documents(capsys)
+    [directive] = document["_aws"]["CloudWatchMetrics"]
+    # What the template's OutboxParkedAlarm watches: namespace, metric and dimensions alike.
+    assert (directive["Namespace"], directive["Dimensions"], document["service"]) == (
+        "Notify",
+        [["service"]],
+        "notify",
+    )
+    assert figures(document) == {"OutboxParked": [2.0]}

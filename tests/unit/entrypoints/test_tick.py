@@ -9,6 +9,7 @@ import pytest
 from functions.tick.app import lambda_handler
 from notify import bootstrap
 from notify.bootstrap import Services
+from notify.entrypoints.tick import tick_now
 from notify.errors import StorageUnavailable, TickIncomplete
 from notify.outbox.ports import OutboundMessage
 from notify.scheduling.ports import FiredBatch
@@ -61,6 +62,9 @@ def test_tick_republishes_stranded_outbox_messages(wired: tuple[FakeEventStore, 
         "fan_outs_completed": 0,
         "lost_requeued": 0,
         "lost_failed": 0,
+        "pruned_outbox": 0,
+        "pruned_notifications": 0,
+        "pruned_feedback": 0,
     }
     assert sorted(m.message_id for m in publisher.published) == sorted(m.message_id for m in old)
     assert store.unpublished() == [fresh]
@@ -84,6 +88,9 @@ def test_tick_with_the_broker_down_keeps_messages(wired: tuple[FakeEventStore, F
         "fan_outs_completed": 0,
         "lost_requeued": 0,
         "lost_failed": 0,
+        "pruned_outbox": 0,
+        "pruned_notifications": 0,
+        "pruned_feedback": 0,
     }
     assert store.unpublished() == [message]
 
@@ -154,3 +161,21 @@ def test_a_row_is_lost_past_the_whole_receive_schedule_of_the_template_and_of_th
     assert (aws.after, aws.attempt_budget) == (timedelta(seconds=1110), 5)
     # (30 + 10) + (30 + 20) + (30 + 40) + 60: the backoffs outlast a 5 s visibility
     assert (local.after, local.attempt_budget) == (timedelta(seconds=220), 3)
+
+
+def test_the_tick_deletes_what_was_kept_long_enough_in_the_time_it_has(
+    wired: tuple[FakeEventStore, FakePublisher],
+) -> None:
+    store, _ = wired
+    now = datetime.now(UTC)
+    old, young = stranded(store, timedelta(days=8)), stranded(store, timedelta(days=2))
+    store.outbox[old.message_id].published_at = now - timedelta(days=8)
+    store.outbox[young.message_id].published_at = now - timedelta(days=2)
+
+    without_time = tick_now()  # no time left past the margin: nothing is deleted
+    report = tick_now(lambda: 30.0)
+
+    assert (without_time.pruned_outbox, report.pruned_outbox) == (0, 1)
+    assert set(store.outbox) == {young.message_id}
+    cutoffs = {kind: round((now - before) / timedelta(days=1)) for kind, before in store.pruned}
+    assert cutoffs == {"outbox": 7, "notifications": 90, "feedback": 90}  # the settings' defaults

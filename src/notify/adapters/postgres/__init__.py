@@ -20,6 +20,7 @@ from notify.adapters.postgres.feedback.push_endpoints import PostgresPushEndpoin
 from notify.adapters.postgres.feedback.syncs import PostgresSyncClaims
 from notify.adapters.postgres.keys import PostgresApiKeys
 from notify.adapters.postgres.outbox import PostgresOutbox
+from notify.adapters.postgres.retention import PostgresRetention
 from notify.adapters.postgres.schedules import PostgresSchedules, occurrence_key
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "PostgresOutbox",
     "PostgresPushEndpoints",
     "PostgresRecipientControls",
+    "PostgresRetention",
     "PostgresSchedules",
     "PostgresStore",
     "PostgresSyncClaims",
@@ -59,6 +61,7 @@ class PostgresStore(
     PostgresSyncClaims,
     PostgresTopics,
     PostgresFanOuts,
+    PostgresRetention,
 ):
     """Every port at once, over a database of its own."""
 

@@ -151,8 +151,11 @@ class Database:
         statement_timeout_ms: int = 0,
         lock_timeout_ms: int = 0,
         credentials: Credentials | None = None,
+        prepare: bool = True,
     ) -> None:
         self.dsn = dsn
+        # Through RDS Proxy a statement prepared on the server would pin the client to one connection.
+        self._prepare = {} if prepare else {"prepare_threshold": None}
         self._credentials = credentials
         self._connection_class = _connection_class(credentials)
         # Transaction-local (SET LOCAL), so that a pooler such as RDS Proxy is not pinned to a session.
@@ -208,7 +211,7 @@ class Database:
 
     def _connect_kwargs(self) -> dict[str, Any]:
         credentials = self._credentials() if self._credentials is not None else {}
-        return {"options": "-c timezone=UTC", **credentials}
+        return {"options": "-c timezone=UTC", **self._prepare, **credentials}
 
     def _dsn_with_credentials(self) -> str:
         """The DSN as a URL carrying the credentials (for yoyo, which takes only a URL)."""
