@@ -8,7 +8,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 ARGS    ?=
 
-.PHONY: help venv services clean up demo down url key status migrate redrive api api-stop invoke worker keys generate \
+.PHONY: help venv services clean up demo down deploy url key status migrate redrive api api-stop invoke worker keys generate \
 	lint test test-unit test-integration test-localstack pytest e2e faults fuzz \
 	latency memory bench bench-smoke bench-table bench-fanout bench-audience bench-tick bench-controls bench-delivery bench-priority bench-auth \
 	bench-sam-api bench-localstack
@@ -39,6 +39,9 @@ down:  ## stop what `make up` and `make api` started; PostgreSQL and RabbitMQ st
 
 migrate: $(STAMP) services  ## apply the database's missing migrations from here (make up: the Migrate function)
 	@$(PY) -m notify_dev prepare-db
+
+deploy: $(STAMP)  ## to your AWS account: sam build, sam deploy of samconfig.toml's CONFIG_ENV (production), the Migrate function
+	@scripts/deploy.sh $(or $(CONFIG_ENV),production)
 
 redrive: $(STAMP)  ## move the dead-letter queues' messages back to their queues (QUEUE=notify-email-high: one; BROKER=rabbitmq)
 	@$(PY) -m notify_dev redrive --broker $(or $(BROKER),sqs) $(if $(QUEUE),--queue $(QUEUE))

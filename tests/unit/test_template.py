@@ -94,3 +94,33 @@ def test_outside_local_a_queue_hides_a_message_six_times_as_long_as_its_consumer
 
 def test_the_api_function_gives_up_before_api_gateway(template: dict[str, Any]) -> None:
     assert template["Resources"]["IngestFunction"]["Properties"]["Timeout"] < 29
+
+
+def test_ses_may_publish_the_feedback_of_this_account_s_configuration_set_only(
+    template: dict[str, Any],
+) -> None:
+    production = configuration("production")
+    policy = template["Resources"]["EmailFeedbackTopicPolicy"]["Properties"]
+    deployment = named_deployment(template, production)
+
+    [statement] = resolved(template, production, policy["PolicyDocument"])["Statement"]
+
+    topic = deployment.physical_ids["EmailFeedbackTopic"]
+    assert resolved(template, production, policy["Topics"]) == [topic]
+    assert (statement["Effect"], statement["Principal"], statement["Action"], statement["Resource"]) == (
+        "Allow",
+        {"Service": "ses.amazonaws.com"},
+        "sns:Publish",
+        topic,
+    )
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "AWS:SourceAccount": "123456789012",
+            "AWS:SourceArn": "arn:aws:ses:us-east-1:123456789012:configuration-set/notify-email",
+        }
+    }
+    # the set the senders name (NOTIFY_EMAIL_CONFIGURATION_SET) is that one
+    sender_environment = template["Resources"]["SendEmailFunction"]["Properties"]["Environment"]["Variables"]
+    assert (
+        resolved(template, production, sender_environment["NOTIFY_EMAIL_CONFIGURATION_SET"]) == "notify-email"
+    )
