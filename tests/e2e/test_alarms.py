@@ -41,7 +41,7 @@ def test_a_dead_lettered_message_drives_its_queue_s_alarm_into_alarm(aws, endpoi
 
         def in_alarm() -> bool:
             [alarm] = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
-            return alarm["StateValue"] == "ALARM"
+            return bool(alarm["StateValue"] == "ALARM")
 
         wait_for(in_alarm, timeout=240, interval=5, what=f"{ALARM} in ALARM")
     finally:
