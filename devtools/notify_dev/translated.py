@@ -72,6 +72,7 @@ _NAMED = {
     "AWS::SNS::Topic": ("TopicName", "arn:aws:sns:{region}:{account}:{name}"),
     "AWS::Lambda::Function": ("FunctionName", "{name}"),
     "AWS::Logs::LogGroup": ("LogGroupName", "{name}"),
+    "AWS::SES::ConfigurationSet": ("Name", "{name}"),
 }
 
 

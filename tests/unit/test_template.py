@@ -124,3 +124,20 @@ def test_ses_may_publish_the_feedback_of_this_account_s_configuration_set_only(
     assert (
         resolved(template, production, sender_environment["NOTIFY_EMAIL_CONFIGURATION_SET"]) == "notify-email"
     )
+
+
+def test_the_optional_ses_identity_sends_through_the_stack_s_configuration_set(
+    template: dict[str, Any],
+) -> None:
+    identity = template["Resources"]["EmailIdentity"]
+    production = configuration("production")
+
+    assert identity["Condition"] == "HasEmailIdentity"
+    assert resolved(template, production, identity["Properties"]) == {
+        "EmailIdentity": "cinema.example",
+        "ConfigurationSetAttributes": {"ConfigurationSetName": "notify-email"},
+        "DkimSigningAttributes": {"NextSigningKeyLength": "RSA_2048_BIT"},
+        "FeedbackAttributes": {"EmailForwardingEnabled": False},
+    }
+    local = Resolver(template, named_deployment(template, configuration("local")))
+    assert local.condition("HasEmailIdentity") is False  # the local stack verifies the address instead
