@@ -72,6 +72,8 @@ while IFS= read -r parameter; do
     PARAMETERS+=("$parameter")
 done < <("$PY" -m notify_dev.template_lint --parameters local)
 PARAMETERS+=("AwsCallLog=$LOCAL/aws-calls")
+# The record starts anew with each deploy: a function still running writes its calls again.
+rm -rf "$LOCAL/aws-calls"
 
 step "database"
 "$PY" -m notify_dev prepare-db --create-only ${RESET_DB:+--reset}

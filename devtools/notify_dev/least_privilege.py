@@ -161,7 +161,7 @@ class Roles:
                 name = str(arn).rsplit("/", 1)[-1]
                 documents.append(json.loads(aws_managed_policies_data)[name]["Document"])
         for resource in self.resources.values():  # policies that name the role
-            if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and self._exists(resource):
                 roles = resource["Properties"].get("Roles", [])
                 if {"Ref": role_logical} in roles:
                     documents.append(self.resolver.resolve(resource["Properties"]["PolicyDocument"]))
@@ -217,18 +217,45 @@ def allowed(documents: Sequence[Mapping[str, Any]], need: Need) -> bool:
     return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
 
 
-def _wildcard_actions(documents: Sequence[Mapping[str, Any]]) -> set[str]:
-    granted: set[str] = set()
+def _statements(documents: Sequence[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
     for document in documents:
         statements = document["Statement"]
-        for statement in statements if isinstance(statements, list) else [statements]:
-            resources = statement.get("Resource", [])
-            if statement.get("Effect") == "Allow" and "*" in (
-                [resources] if isinstance(resources, str) else resources
-            ):
-                actions = statement.get("Action", [])
-                granted |= {actions} if isinstance(actions, str) else set(actions)
+        yield from statements if isinstance(statements, list) else [statements]
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _on_everything(resource: str) -> bool:
+    """'*', or an ARN whose service, region or account is a wildcard (arn:aws:sqs:*:*:*)."""
+    fields = resource.split(":")
+    return resource == "*" or (len(fields) > 4 and any("*" in field for field in fields[2:5]))
+
+
+def _wildcard_actions(documents: Sequence[Mapping[str, Any]]) -> set[str]:
+    granted: set[str] = set()
+    for statement in _statements(documents):
+        if statement.get("Effect") == "Allow" and any(
+            map(_on_everything, _listed(statement.get("Resource")))
+        ):
+            granted |= set(_listed(statement.get("Action")))
     return granted
+
+
+# moto's evaluator takes these for more than AWS does (NotResource, NotAction, a Condition it has no
+# context for, a Deny beside them): a role that uses one cannot be judged here, so it fails the check.
+_UNJUDGED = ("NotAction", "NotResource", "Condition", "NotPrincipal")
+
+
+def _unjudged(documents: Sequence[Mapping[str, Any]]) -> list[str]:
+    found = []
+    for statement in _statements(documents):
+        found += [key for key in _UNJUDGED if key in statement]
+        if statement.get("Effect") != "Allow":
+            found.append(f"Effect {statement.get('Effect')}")
+        found += [f"'{action}'" for action in _listed(statement.get("Action")) if "*" in action]
+    return sorted(set(found))
 
 
 @dataclass
@@ -254,6 +281,9 @@ def judge(roles: Roles, calls: Iterable[Call]) -> Verdict:
             f"{function}: {need.action} on {need.resource} ({need.why})"
             for need in distinct
             if not allowed(documents, need)
+        ]
+        verdict.refused += [
+            f"{function}: its role has {what}, which this check cannot judge" for what in _unjudged(documents)
         ]
         on_nothing = {need.action for need in distinct if need.resource == "*"}
         verdict.needless_wildcards += [

@@ -4,9 +4,10 @@ Defaults work against the local stack: PostgreSQL and RabbitMQ on 127.0.0.1,
 LocalStack's region and account.
 """
 
+import ipaddress
 from functools import lru_cache
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,7 +17,16 @@ DEVELOPMENT_UNSUBSCRIBE_SECRET = "local-development-secret-change-me"  # noqa: S
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore", populate_by_name=True)
+    # An empty variable is an unset one: a template writes "" where a value does not apply (an Fn::If
+    # whose other branch is AWS::NoValue comes out as "" through `sam local`). Errors never echo the
+    # input: it holds the secrets of the local stack and URLs.
+    model_config = SettingsConfigDict(
+        env_prefix="NOTIFY_",
+        extra="ignore",
+        populate_by_name=True,
+        env_ignore_empty=True,
+        hide_input_in_errors=True,
+    )
 
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/notify",
@@ -211,9 +221,13 @@ class Settings(BaseSettings):
         if not self.database_host:
             return self.database_url
         parts = urlsplit(self.database_url)
-        user = parts.netloc.rpartition("@")[0]
-        port = f":{parts.port}" if parts.port else ""
-        return urlunsplit(parts._replace(netloc=f"{user + '@' if user else ''}{self.database_host}{port}"))
+        user, _, where = parts.netloc.rpartition("@")
+        _, colon, port = where.rpartition(":")
+        port = f":{port}" if colon and port.isdigit() else ""
+        # libpq's host parameters in the query would win over the proxy's endpoint: they go.
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k not in _HOST_PARAMETERS]
+        netloc = f"{user + '@' if user else ''}{self.database_host}{port}"
+        return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
 
     @model_validator(mode="after")
     def _feedback_kept_for_its_window(self) -> "Settings":
@@ -244,13 +258,18 @@ class Settings(BaseSettings):
                     f"{name} is empty {where}: deployed stages read their secrets from Secrets Manager"
                 )
         # (RabbitMQ's URL is its secret's value outside local: it is not known here.)
+        database = urlsplit(self.database_url)
+        if database.password is not None or "password" in parse_qs(database.query):
+            raise ValueError(
+                f"NOTIFY_DATABASE_URL carries a password {where}: it comes from NOTIFY_DATABASE_SECRET_ARN"
+            )
         urls = {
             "NOTIFY_DATABASE_URL": self.database_connection_url,
             "NOTIFY_PUBLIC_BASE_URL": self.public_base_url,
         }
         for name, url in urls.items():
             if _on_this_machine(url):
-                raise ValueError(f"{name} points at this machine ({urlsplit(url).hostname}) {where}")
+                raise ValueError(f"{name} points at this machine, or is no URL with a host, {where}")
         if not self.push_platform_application_arn:
             raise ValueError(
                 f"NOTIFY_PUSH_PLATFORM_APPLICATION_ARN is empty {where}: push needs an application"
@@ -260,12 +279,36 @@ class Settings(BaseSettings):
         return self
 
 
+_HOST_PARAMETERS = ("host", "hostaddr")  # libpq's: in a URL's query they win over its netloc
+
+
 def _on_this_machine(url: str) -> bool:
+    """Whether the URL (or libpq URL) reaches this machine: a loopback or unspecified address in any
+    spelling, localhost, a bare number, a Unix socket (no host); anything that is not a URL with a host
+    is taken as this machine too (fail closed)."""
     try:
-        host = (urlsplit(url).hostname or "").lower()
+        parts = urlsplit(url)
+        hosts = [parts.hostname or ""]
     except ValueError:
-        return False  # not a URL at all: the part that uses it says so
-    return host in ("localhost", "::1", "0.0.0.0") or host.endswith(".localhost") or host.startswith("127.")  # noqa: S104
+        return True
+    if not parts.scheme or "://" not in url:
+        return True  # a key=value DSN, or no URL at all
+    query = parse_qs(parts.query)
+    hosts += [host for key in _HOST_PARAMETERS for value in query.get(key, []) for host in value.split(",")]
+    return any(_local_host(host.strip().rstrip(".").lower()) for host in hosts)
+
+
+def _local_host(host: str) -> bool:
+    if not host or host.startswith("/") or host.isdigit():
+        return True  # a socket directory, or a number libpq would read as an address (0, 2130706433)
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return any(a.is_loopback or a.is_unspecified for a in (address, *([mapped] if mapped else [])))
 
 
 @lru_cache(maxsize=1)

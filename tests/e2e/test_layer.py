@@ -54,7 +54,7 @@ def _top_level_names(directory: Path) -> set[str]:
 def test_layer_ships_the_runtime_package_and_its_dependencies(layer_python: Path) -> None:
     names = _top_level_names(layer_python)
     assert {"notify", "boto3", "psycopg", "pydantic", "pika", "jinja2", "aws_lambda_powertools"} <= names
-    assert (layer_python / "notify" / "bootstrap.py").is_file()
+    assert (layer_python / "notify" / "bootstrap" / "__init__.py").is_file()
     assert (layer_python / "notify" / "adapters" / "postgres" / "versions" / "0001_baseline.sql").is_file()
     assert (layer_python / "yoyo" / "__init__.py").is_file()  # the Migrate function applies with it
     assert any((layer_python / "notify" / "templates" / "email").glob("*.html"))

@@ -15,13 +15,20 @@ NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
 POLICY = RetentionPolicy(outbox_for=timedelta(days=7), records_for=timedelta(days=90), batch=100, batches=5)
 
 
-def add_event(conn: psycopg.Connection, received_days_ago: int, statuses: list[str]) -> uuid.UUID:
+def add_event(
+    conn: psycopg.Connection,
+    received_days_ago: int,
+    statuses: list[str],
+    status: str = "queued",
+    fan_out_complete: bool | None = None,
+) -> uuid.UUID:
     event_id = uuid.uuid4()
     received = NOW - timedelta(days=received_days_ago)
     conn.execute(
-        """INSERT INTO events (event_id, event_type, created_dt, priority, status, content, received_at)
-           VALUES (%s, 'new_episode', %s, 5, 'completed', '{}', %s)""",
-        (event_id, received, received),
+        """INSERT INTO events (event_id, event_type, created_dt, priority, status, content, received_at,
+                               fan_out_complete)
+           VALUES (%s, 'new_episode', %s, 5, %s, '{}', %s, %s)""",
+        (event_id, received, status, received, fan_out_complete),
     )
     conn.execute(
         "INSERT INTO event_status_counts (event_id, counts, counted_at) VALUES (%s, '{}', %s)",
@@ -66,6 +73,8 @@ def test_old_finished_rows_go_and_unfinished_parked_or_young_ones_stay(
         done = add_event(conn, 100, ["sent", "delivered", "skipped", "failed"])
         still_going = add_event(conn, 100, ["sent", "queued", "deferred"])
         young = add_event(conn, 30, ["sent"])
+        of_a_schedule = add_event(conn, 100, [], status="scheduled")  # its schedule may still fire
+        fanning_out = add_event(conn, 100, ["sent"], fan_out_complete=False)  # its audience half done
         old_published = add_outbox(conn, 10, published=True)
         kept_messages = {
             add_outbox(conn, 1, published=True),
@@ -78,10 +87,13 @@ def test_old_finished_rows_go_and_unfinished_parked_or_young_ones_stay(
 
     with psycopg.connect(pg_dsn) as conn:
         assert report == PruneReport(outbox=1, notifications=5, feedback=1)
-        assert ids(conn, "SELECT event_id FROM events") == {still_going, young}
-        assert ids(conn, "SELECT event_id FROM event_status_counts") == {still_going, young}
-        left = conn.execute("SELECT event_id, status FROM notifications ORDER BY status").fetchall()
-        assert left == [(still_going, "deferred"), (still_going, "queued"), (young, "sent")]
+        kept_events = {still_going, young, of_a_schedule, fanning_out}
+        assert ids(conn, "SELECT event_id FROM events") == kept_events
+        assert ids(conn, "SELECT event_id FROM event_status_counts") == kept_events
+        left = conn.execute("SELECT event_id, status FROM notifications ORDER BY status, event_id").fetchall()
+        assert sorted(left) == sorted(
+            [(still_going, "deferred"), (still_going, "queued"), (young, "sent"), (fanning_out, "sent")]
+        )
         assert ids(conn, "SELECT message_id FROM outbox") == kept_messages
         assert old_published not in kept_messages
         assert ids(conn, "SELECT provider_message_id FROM delivery_feedback") == {new_feedback}

@@ -206,3 +206,49 @@ def test_lambda_may_keep_a_failed_tick_in_its_queue(template: dict[str, Any]) ->
     assert refusal.startswith(
         "TickFunction: sqs:SendMessage on arn:aws:sqs:us-east-1:123456789012:notify-tick-failures"
     )
+
+
+@pytest.mark.parametrize(
+    ("statement", "finding"),
+    [
+        # moto takes NotResource for a grant on the named resource, and any Condition for met
+        (
+            {"Effect": "Allow", "Action": ["sqs:SendMessage"], "NotResource": "arn:aws:sqs:us-east-1:1:x"},
+            "its role has NotResource, which this check cannot judge",
+        ),
+        (
+            {
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": "*",
+                "Condition": {"Bool": {"x": "y"}},
+            },
+            "its role has Condition, which this check cannot judge",
+        ),
+        (
+            {"Effect": "Allow", "Action": ["sqs:*"], "Resource": "arn:aws:sqs:us-east-1:1:x"},
+            "its role has 'sqs:*', which this check cannot judge",
+        ),
+        ({"Effect": "Deny", "Action": ["sqs:SendMessage"], "Resource": "*"}, "its role has Effect Deny"),
+    ],
+)
+def test_a_statement_the_evaluator_would_misread_fails_the_check(
+    template: dict[str, Any], statement: dict[str, Any], finding: str
+) -> None:
+    broken = copy.deepcopy(template)
+    broken["Resources"]["SendSmsRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].append(
+        statement
+    )
+
+    refused = verdict(broken, service_calls()).refused
+
+    assert [line for line in refused if line.startswith(f"SendSmsFunction: {finding}")], refused
+
+
+def test_a_wildcard_region_or_account_counts_as_every_resource(template: dict[str, Any]) -> None:
+    broken = copy.deepcopy(template)
+    for statement in statements(broken, "SendEmailRole"):
+        if statement["Action"] == ["ses:SendRawEmail"]:
+            statement["Resource"] = "arn:aws:ses:*:*:identity/*"
+
+    assert verdict(broken, service_calls()).needless_wildcards == ["SendEmailFunction: ses:SendRawEmail on *"]

@@ -49,6 +49,16 @@ def test_settings_want_the_secrets_from_secrets_manager_outside_local(
         ("NOTIFY_PUBLIC_BASE_URL", "http://127.0.0.1:4566/restapis/notify/v1/_user_request_"),
         ("NOTIFY_PUBLIC_BASE_URL", "http://api.localhost/v1"),
         ("NOTIFY_PUBLIC_BASE_URL", "http://[::1]:3000/v1"),
+        # spellings a reviewer found that a first version took for another machine
+        ("NOTIFY_PUBLIC_BASE_URL", "http://localhost./v1"),
+        ("NOTIFY_PUBLIC_BASE_URL", "http://[::ffff:127.0.0.1]/v1"),
+        ("NOTIFY_PUBLIC_BASE_URL", "http://[0:0:0:0:0:0:0:1]/v1"),
+        ("NOTIFY_PUBLIC_BASE_URL", "http://0/v1"),
+        ("NOTIFY_PUBLIC_BASE_URL", "http://2130706433/v1"),
+        ("NOTIFY_DATABASE_URL", "postgresql:///notify"),  # a Unix socket
+        ("NOTIFY_DATABASE_URL", "host=localhost dbname=notify"),  # a key=value DSN
+        ("NOTIFY_DATABASE_URL", "postgresql://db.example/notify?host=127.0.0.1"),  # libpq's host wins
+        ("NOTIFY_DATABASE_URL", "postgresql://db.example/notify?hostaddr=127.0.0.1"),
     ],
 )
 def test_settings_refuse_a_url_on_this_machine_outside_local(
@@ -58,6 +68,34 @@ def test_settings_refuse_a_url_on_this_machine_outside_local(
 
     with pytest.raises(ValidationError, match=f"{variable} points at this machine"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://notify:s3cr%2Fet@db.example.internal/notify",
+        "postgresql://notify@db.example/n?password=s3cret",
+    ],
+)
+def test_a_password_in_the_database_url_is_refused_outside_local_and_never_echoed(
+    deployed: pytest.MonkeyPatch, url: str
+) -> None:
+    deployed.setenv("NOTIFY_DATABASE_URL", url)
+
+    with pytest.raises(ValidationError, match="NOTIFY_DATABASE_URL carries a password") as refused:
+        Settings()
+    assert "s3cr" not in str(refused.value)
+
+
+def test_an_empty_variable_is_an_unset_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sam local` writes "" for an Fn::If whose other branch is AWS::NoValue."""
+    monkeypatch.setenv("NOTIFY_UNSUBSCRIBE_SECRET", "")
+    monkeypatch.setenv("NOTIFY_RABBITMQ_URL", "")
+
+    settings = Settings()
+
+    assert settings.unsubscribe_secret == DEVELOPMENT_UNSUBSCRIBE_SECRET
+    assert settings.rabbitmq_url == "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
 def test_the_rabbitmq_secret_is_wanted_only_with_rabbitmq(deployed: pytest.MonkeyPatch) -> None:
@@ -114,6 +152,11 @@ def test_the_rds_proxy_s_endpoint_replaces_the_database_url_s_host_and_only_that
         "postgresql://notify@notify-db.proxy-abc.eu-west-1.rds.amazonaws.com:5432/notify?sslmode=require"
     )
     assert Settings(database_url="postgresql://a@b/c").database_connection_url == "postgresql://a@b/c"
+    # libpq's own host parameter would win over the proxy's endpoint: it is taken out
+    routed = Settings(
+        database_url="postgresql://a@b:6432/c?host=other&sslmode=require", database_host="proxy"
+    )
+    assert routed.database_connection_url == "postgresql://a@proxy:6432/c?sslmode=require"
 
 
 def test_a_database_host_on_this_machine_is_refused_outside_local(deployed: pytest.MonkeyPatch) -> None:

@@ -53,17 +53,22 @@ RESOURCE_PARAMETERS = (
 )
 
 
+REARM_EVERY_S = 5.0
+
+
 class AwsCallLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._path: str | None = None
         self._function = ""
         self._seen: set[str] = set()
+        self._looked_at = float("-inf")
+        self.clock = time.monotonic
 
     def record_to(self, directory: str | None, function: str | None) -> None:
         """Record into `directory` the calls of `function`; either empty: record nothing."""
         with self._lock:
-            self._path = None
+            self._path, self._seen, self._looked_at = None, set(), float("-inf")
             if directory and function:
                 try:
                     os.makedirs(directory, exist_ok=True)
@@ -85,6 +90,13 @@ class AwsCallLog:
         call = {"service": model.service_model.service_name, "operation": model.name, "resource": named}
         key = json.dumps(call, sort_keys=True)
         with self._lock:
+            now = self.clock()
+            if now - self._looked_at >= REARM_EVERY_S:
+                # `make up` empties the directory before each deploy: what was written before is gone,
+                # so a process that outlived the deploy writes each of its calls again.
+                self._looked_at = now
+                if not os.path.exists(path):
+                    self._seen.clear()
             if key in self._seen:
                 return
             self._seen.add(key)

@@ -30,12 +30,18 @@ class SecretValues(Protocol):
 
 
 class SecretsManagerSecrets:
-    def __init__(self, region: str, max_age_s: int, client: Any = None) -> None:
+    def __init__(
+        self, region: str, max_age_s: int, client: Any = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._region = region
         self._max_age_s = max_age_s
         self._client = client
+        self._clock = clock
         self._lock = threading.Lock()
         self._providers: dict[str, SecretsProvider] = {}
+        # When each secret was last found to have no previous value: that answer is kept as long as a
+        # value would be, or every unsubscribe request would read Secrets Manager until the first rotation.
+        self._no_previous: dict[str, float] = {}
 
     def _provider(self, stage: str) -> SecretsProvider:
         with self._lock:
@@ -54,30 +60,58 @@ class SecretsManagerSecrets:
             raise SecretsUnavailable(f"secretsmanager: {type(error.__cause__ or error).__name__}") from error
         return str(value)
 
-    def previous(self, arn: str) -> str | None:
+    def previous(self, arn: str, *, fresh: bool = False) -> str | None:
         """The value before the last rotation (AWSPREVIOUS), None when there is none or it cannot be
         read: then only the current value counts."""
-        try:
-            value = self._provider(_PREVIOUS).get(arn, max_age=self._max_age_s, VersionStage=_PREVIOUS)
-        except GetParameterError:
+        with self._lock:
+            found_none_at = self._no_previous.get(arn)
+        if not fresh and found_none_at is not None and self._clock() - found_none_at < self._max_age_s:
             return None
+        try:
+            value = self._provider(_PREVIOUS).get(
+                arn, max_age=self._max_age_s, force_fetch=fresh, VersionStage=_PREVIOUS
+            )
+        except GetParameterError:
+            with self._lock:
+                self._no_previous[arn] = self._clock()
+            return None
+        with self._lock:
+            self._no_previous.pop(arn, None)
         return str(value)
 
 
 class RotatingKeys:
     """The unsubscribe links' key in Secrets Manager: new links are signed with the current value;
-    a link signed with the previous one still verifies until it expires, so a rotation breaks none."""
+    a link signed with the previous one still verifies until it expires, so a rotation breaks none.
+    A fresh read (a link signed by an environment that saw a rotation first) is made at most once per
+    `fresh_every_s`: a stream of forged tokens costs Secrets Manager no more than that."""
 
-    def __init__(self, secrets: SecretsManagerSecrets, arn: str) -> None:
+    def __init__(
+        self,
+        secrets: SecretsManagerSecrets,
+        arn: str,
+        fresh_every_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._secrets = secrets
         self._arn = arn
+        self._fresh_every_s = fresh_every_s
+        self._clock = clock
+        self._read_fresh_at = float("-inf")
+        self._lock = threading.Lock()
 
     def signing_key(self) -> str:
         return self._secrets.current(self._arn)
 
-    def accepted_keys(self) -> list[str]:
-        previous = self._secrets.previous(self._arn)
-        return [self.signing_key(), *([previous] if previous else [])]
+    def accepted_keys(self, *, fresh: bool = False) -> list[str]:
+        if fresh:
+            with self._lock:
+                fresh = self._clock() - self._read_fresh_at >= self._fresh_every_s
+                if fresh:
+                    self._read_fresh_at = self._clock()
+        current = self._secrets.current(self._arn, fresh=fresh)
+        previous = self._secrets.previous(self._arn, fresh=fresh)
+        return [current, *([previous] if previous else [])]
 
 
 class DatabaseCredentials:

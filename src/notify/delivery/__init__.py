@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         InvalidToken,
         SigningKeys,
         UnsubscribeLinks,
+        verify_link,
         verify_token,
     )
 
@@ -73,6 +74,7 @@ _HOMES = {
     "replace_preferences": "notify.delivery.preferences",
     "unsubscribe": "notify.delivery.preferences",
     "verify_token": "notify.delivery.unsubscribe_links",
+    "verify_link": "notify.delivery.unsubscribe_links",
 }
 
 __all__ = [
@@ -109,6 +111,7 @@ __all__ = [
     "read_preferences",
     "replace_preferences",
     "unsubscribe",
+    "verify_link",
     "verify_token",
 ]
 

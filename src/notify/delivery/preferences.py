@@ -1,13 +1,12 @@
 """Reading and changing a recipient's preferences, by the API or by a signed unsubscribe link."""
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 
 from notify.channels import Channel
 from notify.delivery.models import ChannelSwitches, PreferencesDocument
 from notify.delivery.ports import PreferenceStore
-from notify.delivery.unsubscribe_links import Unsubscribe, verify_token
+from notify.delivery.unsubscribe_links import SigningKeys, Unsubscribe, verify_link
 from notify.errors import NotFound
 
 
@@ -26,12 +25,10 @@ def replace_preferences(
     return document
 
 
-def unsubscribe(
-    token: str, *, secret: str | Sequence[str], now: datetime, store: PreferenceStore
-) -> Unsubscribe:
+def unsubscribe(token: str, *, keys: SigningKeys, now: datetime, store: PreferenceStore) -> Unsubscribe:
     """Opt the token's user out of e-mails of the token's event type. A bad token raises
     InvalidToken and changes nothing."""
-    request = verify_token(token, secret=secret, now=now)
+    request = verify_link(token, keys=keys, now=now)
     current = read_preferences(request.user_id, store=store)
     switches: ChannelSwitches = getattr(current, request.event_type)
     changed = current.model_copy(

@@ -26,6 +26,10 @@ class InvalidToken(NotifyError):
     """The token is forged, altered, malformed or expired (400)."""
 
 
+class BadSignature(InvalidToken):
+    """No key this environment accepts signed the token."""
+
+
 @dataclass(frozen=True)
 class Unsubscribe:
     user_id: uuid.UUID
@@ -60,7 +64,7 @@ def verify_token(token: str, *, secret: str | Sequence[str], now: datetime) -> U
         raise InvalidToken("malformed token") from error
     expected = [hmac.new(key.encode(), payload, hashlib.sha256).digest() for key in keys]
     if not any(hmac.compare_digest(signature, candidate) for candidate in expected):
-        raise InvalidToken("signature does not match")
+        raise BadSignature("signature does not match")
     try:
         fields = json.loads(payload)
         request = Unsubscribe(user_id=uuid.UUID(fields["u"]), event_type=EventType(fields["t"]))
@@ -85,7 +89,19 @@ class SigningKeys(Protocol):
 
     def signing_key(self) -> str: ...
 
-    def accepted_keys(self) -> list[str]: ...
+    def accepted_keys(self, *, fresh: bool = False) -> list[str]:
+        """`fresh`: read again now, not from this environment's copy (which may predate a rotation)."""
+        ...
+
+
+def verify_link(token: str, *, keys: SigningKeys, now: datetime) -> Unsubscribe:
+    """verify_token with the keys this environment accepts; a token no key of its copy signed is tried
+    once more with the keys read afresh: another environment may have signed it with a key that is
+    newer than this one's copy (a rotation on its way here)."""
+    try:
+        return verify_token(token, secret=keys.accepted_keys(), now=now)
+    except BadSignature:
+        return verify_token(token, secret=keys.accepted_keys(fresh=True), now=now)
 
 
 @dataclass(frozen=True)
@@ -97,7 +113,7 @@ class FixedKey:
     def signing_key(self) -> str:
         return self.secret
 
-    def accepted_keys(self) -> list[str]:
+    def accepted_keys(self, *, fresh: bool = False) -> list[str]:
         return [self.secret]
 
 

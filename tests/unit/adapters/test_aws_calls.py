@@ -7,6 +7,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from notify.adapters import aws as aws_module
 from notify.adapters.aws import AWS_CALLS, ProviderConnection, aws_client, provider_client
 from notify.adapters.email import SesEmailSender
 from notify.adapters.sms import SnsSmsSender
@@ -62,3 +63,19 @@ def test_nothing_is_recorded_outside_a_function(tmp_path: Path) -> None:
     provider_client("sns", ProviderConnection(REGION)).list_topics()
 
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_process_writes_its_calls_again_once_the_record_was_emptied(
+    recorded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(AWS_CALLS, "clock", lambda: clock[0])
+    sqs = aws_client("sqs", REGION)
+    sqs.list_queues()
+    recorded.unlink()  # make up, before a deploy
+
+    sqs.list_queues()  # soon after: not looked for yet
+    clock[0] += aws_module.REARM_EVERY_S
+    sqs.list_queues()
+
+    assert [e["operation"] for e in lines(recorded)] == ["ListQueues"]

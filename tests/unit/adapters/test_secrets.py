@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
+from notify.adapters.aws import aws_client
 from notify.adapters.secrets import (
     DatabaseCredentials,
     RotatingKeys,
@@ -16,7 +17,13 @@ from notify.adapters.secrets import (
     SecretsUnavailable,
 )
 from notify.channels import EventType
-from notify.delivery.unsubscribe_links import InvalidToken, Unsubscribe, UnsubscribeLinks, verify_token
+from notify.delivery.unsubscribe_links import (
+    InvalidToken,
+    Unsubscribe,
+    UnsubscribeLinks,
+    verify_link,
+    verify_token,
+)
 from tests.fakes.secrets import FakeSecrets
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -106,3 +113,57 @@ def test_failing_connections_read_the_secret_afresh_at_most_once_per_interval() 
     credentials()
 
     assert [fresh for _, fresh in secrets.reads] == [False, True, *[False] * 9, True]
+
+
+def reads_of(stage: str) -> list[int]:
+    """A counter of the shared client's GetSecretValue calls for `stage` (AWSCURRENT when none is named)."""
+    counted: list[int] = []
+
+    def count(params: dict[str, object], **_: object) -> None:
+        if params.get("VersionStage", "AWSCURRENT") == stage:
+            counted.append(1)
+
+    aws_client("secretsmanager", REGION).meta.events.register("before-parameter-build", count)
+    return counted
+
+
+def test_no_previous_value_is_kept_as_long_as_a_value_would_be() -> None:
+    arn = make_secret("notify/unsubscribe", "first-key-of-sixteen")
+    clock = [0.0]
+    keys = RotatingKeys(SecretsManagerSecrets(REGION, max_age_s=300, clock=lambda: clock[0]), arn)
+    previous_reads = reads_of("AWSPREVIOUS")
+
+    for _ in range(5):  # five unsubscribe requests before the first rotation
+        assert keys.accepted_keys() == ["first-key-of-sixteen"]
+    clock[0] += 300
+    keys.accepted_keys()
+
+    assert len(previous_reads) == 2  # once, then once more when the answer's age is up
+
+
+def test_a_link_signed_with_a_key_newer_than_this_environment_s_copy_verifies_and_forgeries_read_little() -> (
+    None
+):
+    arn = make_secret("notify/unsubscribe", "first-key-of-sixteen")
+    clock = [0.0]
+    api_keys = RotatingKeys(SecretsManagerSecrets(REGION, max_age_s=300), arn, clock=lambda: clock[0])
+    api_keys.accepted_keys()  # the API's environment keeps the first key for 300 s
+    rotate(arn, "second-key-of-sixteen")
+    sender = RotatingKeys(SecretsManagerSecrets(REGION, max_age_s=300), arn)  # a new sender environment
+    links = UnsubscribeLinks(
+        "https://cinema.example/v1", sender, valid_for=timedelta(days=90), clock=lambda: NOW
+    )
+    user = Unsubscribe(user_id=uuid.uuid4(), event_type=EventType.NEW_EPISODE)
+    fresh_link = links.link_for(user.user_id, user.event_type).split("token=")[1]
+    current_reads = reads_of("AWSCURRENT")
+
+    assert verify_link(fresh_link, keys=api_keys, now=NOW) == user
+    forged = fresh_link[:-4] + "AAAA"
+    for _ in range(10):
+        with pytest.raises(InvalidToken):
+            verify_link(forged, keys=api_keys, now=NOW)
+    assert len(current_reads) == 1  # the fresh read above; the forgeries within 5 s read nothing more
+    clock[0] += 5
+    with pytest.raises(InvalidToken):
+        verify_link(forged, keys=api_keys, now=NOW)
+    assert len(current_reads) == 2

@@ -31,19 +31,22 @@ class PostgresRetention(Repository):
             f"""
             DELETE FROM notifications WHERE ctid = ANY(ARRAY(
                 SELECT n.ctid FROM events e JOIN notifications n USING (event_id)
-                WHERE e.received_at < %(before)s AND n.status NOT IN {_UNFINISHED}
+                WHERE e.received_at < %(before)s AND e.fan_out_complete IS NOT FALSE
+                  AND n.status NOT IN {_UNFINISHED}
                 LIMIT %(limit)s))
             """,
             before,
             limit,
         )
-        # An event goes with its last notification (its counts with it: ON DELETE CASCADE); one still
-        # fanning out to its audience stays.
+        # An event goes with its last notification (its counts with it: ON DELETE CASCADE). One still
+        # fanning out to its audience stays, and so does the event of a schedule (status `scheduled`:
+        # it has no notification of its own, and cancelling it is how its schedule stops).
         self._deleted(
             """
             DELETE FROM events WHERE event_id IN (
                 SELECT e.event_id FROM events e
                 WHERE e.received_at < %(before)s AND e.fan_out_complete IS NOT FALSE
+                  AND e.status <> 'scheduled'
                   AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = e.event_id)
                 LIMIT %(limit)s)
             """,

@@ -16,7 +16,7 @@ from notify.delivery import (
     read_preferences,
     replace_preferences,
     unsubscribe,
-    verify_token,
+    verify_link,
 )
 from notify.entrypoints.http.responses import html_page
 from notify.logs import service_logger
@@ -46,15 +46,13 @@ _EVENT_NAMES = {
 @router.get("/unsubscribe", include_in_schema=True)
 def unsubscribe_page(token: Annotated[str, Query(max_length=1000)]) -> Response[str]:
     """A confirmation page; the form posts back for the one-click opt-out (RFC 8058)."""
-    request = verify_token(token, secret=services().unsubscribe_keys.accepted_keys(), now=datetime.now(UTC))
+    request = verify_link(token, keys=services().unsubscribe_keys, now=datetime.now(UTC))
     return html_page(services().renderer.render_page("unsubscribe", topic=_EVENT_NAMES[request.event_type]))
 
 
 @router.post("/unsubscribe")
 def unsubscribe_now(token: Annotated[str, Query(max_length=1000)]) -> Response[str]:
     ctx = services()
-    request = unsubscribe(
-        token, secret=ctx.unsubscribe_keys.accepted_keys(), now=datetime.now(UTC), store=ctx.preferences
-    )
+    request = unsubscribe(token, keys=ctx.unsubscribe_keys, now=datetime.now(UTC), store=ctx.preferences)
     logger.info("unsubscribed by link", extra={"event_type": str(request.event_type)})
     return html_page(ctx.renderer.render_page("unsubscribed", topic=_EVENT_NAMES[request.event_type]))
