@@ -81,7 +81,13 @@ def open_door_api() -> Iterator[str]:
         Handler="bench_open_door.lambda_handler",
         Code={"ZipFile": _open_door_code(stack["Code"]["Location"])},
         Layers=[layer["Arn"] for layer in config.get("Layers", [])],
-        Environment={"Variables": config["Environment"]["Variables"]},
+        # Not the call recorder's: the copy is no function of the stack, whose calls the least-privilege
+        # check (tests/least_privilege) judges against the stack's roles.
+        Environment={
+            "Variables": {
+                k: v for k, v in config["Environment"]["Variables"].items() if k != "NOTIFY_AWS_CALL_LOG"
+            }
+        },
         Timeout=config["Timeout"],
         MemorySize=config["MemorySize"],
     )
