@@ -21,7 +21,9 @@
 # messages; LocalStack's default 1 drains a backlog at 10 messages a second per queue),
 # LOCALSTACK_SQS_DISABLE_CLOUDWATCH_METRICS (1: LocalStack's SQS would otherwise put CloudWatch
 # metrics for every send, receive and delete, one more request and database write each: an idle
-# SendMessage took 31-38 ms with them, 5.5 ms without; nothing of the stack reads them).
+# SendMessage took 31-38 ms with them, 5.5 ms without; nothing of the stack reads them),
+# LOCALSTACK_SQS_QUEUE_DEPTH_METRICS (1: the queues' depths are published each minute all the same,
+# which the DLQ alarms watch: host_executor/queue_metrics.py).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -112,6 +114,7 @@ start() {
                 SKIP_SSL_CERT_DOWNLOAD=1 \
                 DISABLE_EVENTS=1 \
                 SQS_DISABLE_CLOUDWATCH_METRICS="${LOCALSTACK_SQS_DISABLE_CLOUDWATCH_METRICS:-1}" \
+                LOCALSTACK_SQS_QUEUE_DEPTH_METRICS="${LOCALSTACK_SQS_QUEUE_DEPTH_METRICS:-1}" \
                 IN_MEMORY_CLIENT="${LOCALSTACK_IN_MEMORY_CLIENT:-0}" \
                 DEBUG="${LOCALSTACK_DEBUG:-0}" \
                 LAMBDA_RUNTIME_EXECUTOR="${LOCALSTACK_LAMBDA_EXECUTOR:-host}" \
