@@ -79,3 +79,19 @@ def test_a_process_writes_its_calls_again_once_the_record_was_emptied(
     sqs.list_queues()
 
     assert [e["operation"] for e in lines(recorded)] == ["ListQueues"]
+
+
+def test_push_endpoints_are_recorded_as_one_without_their_device_ids(recorded: Path) -> None:
+    sns = provider_client("sns", ProviderConnection(REGION))
+    app = sns.create_platform_application(
+        Name="notify-push", Platform="GCM", Attributes={"PlatformCredential": "key"}
+    )["PlatformApplicationArn"]
+    endpoints = [
+        sns.create_platform_endpoint(PlatformApplicationArn=app, Token=f"t{n}")["EndpointArn"] for n in (1, 2)
+    ]
+    for endpoint in endpoints:
+        sns.publish(TargetArn=endpoint, Message="hi")
+
+    published = [e["resource"] for e in lines(recorded) if e["operation"] == "Publish"]
+    assert published == [{"TargetArn": app.replace(":app/", ":endpoint/") + "/ENDPOINT-ID"}]
+    assert not any(endpoint.rsplit("/", 1)[1] in recorded.read_text() for endpoint in endpoints)
