@@ -33,6 +33,19 @@ EXPECTED = {
 }
 
 
+# The fault suite's double-delivery scenario hands send-email a record from a scratch queue of its own
+# through the Lambda API (tests/faults/test_faults.py), and the sender's backoff then names that queue:
+# a call only the test rig can cause, on a queue no deployed stack has. Set aside by name, and counted.
+SCRATCH_QUEUES = "/notify-faults-", "notify-faults-"
+
+
+def on_scratch_queue(call: Call) -> bool:
+    named = (call.resource.get("QueueUrl", ""), call.resource.get("QueueName", ""))
+    return call.service == "sqs" and any(
+        value.startswith(SCRATCH_QUEUES[1]) or SCRATCH_QUEUES[0] in value for value in named
+    )
+
+
 def recorded_calls(since: float) -> list[Call]:
     lines = [line for path in sorted(CALLS.glob("*.jsonl")) for line in path.read_text().splitlines()]
     return read_calls(lines, since)
@@ -45,7 +58,8 @@ def test_every_call_each_function_made_is_allowed_by_its_role() -> None:
         if os.environ.get("NOTIFY_E2E_REQUIRED") == "1":
             raise
         pytest.skip(f"no local stack: {error}")
-    calls = recorded_calls(changed_at)
+    recorded = recorded_calls(changed_at)
+    calls = [call for call in recorded if not on_scratch_queue(call)]
     made = {(call.function, call.service, call.operation) for call in calls}
 
     verdict = judge(Roles(translated_template(), deployment), calls)
@@ -54,6 +68,7 @@ def test_every_call_each_function_made_is_allowed_by_its_role() -> None:
     for function, service, operation in sorted(made):
         by_function[function].add(f"{service}:{operation}")
     print("\nleast privilege: authorisations checked per function:", verdict.checked)
+    print(f"  set aside: {len(recorded) - len(calls)} records on the fault suite's scratch queues")
     for function, operations in sorted(by_function.items()):
         print(f"  {function}: {', '.join(sorted(operations))}")
     assert EXPECTED - made == set(), "the run made none of these calls: nothing was judged for them"
