@@ -32,12 +32,17 @@ class Deployment:
     conditions: dict[str, bool] = field(default_factory=dict)
 
 
+def queue_name(url: str) -> str:
+    """An SQS queue's name from its URL (a queue's physical id) or from its name."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
 # The Arn of a resource, from its type and physical id (what Fn::GetAtt X.Arn gives).
 def _arn(kind: str, physical: str, deployment: Deployment) -> str:
     base = f"arn:{deployment.partition}"
     where = f"{deployment.region}:{deployment.account}"
     if kind == "AWS::SQS::Queue":  # the physical id is the queue's URL
-        return f"{base}:sqs:{where}:{physical.rstrip('/').rsplit('/', 1)[-1]}"
+        return f"{base}:sqs:{where}:{queue_name(physical)}"
     if kind == "AWS::Lambda::Function":
         return f"{base}:lambda:{where}:function:{physical}"
     if kind == "AWS::IAM::Role":
@@ -124,7 +129,7 @@ class Resolver:
         if attribute == "Arn" and kind:
             return _arn(kind, str(self._ref(logical)), self._deployment)
         if (kind, attribute) == ("AWS::SQS::Queue", "QueueName"):  # the physical id is the queue's URL
-            return str(self._ref(logical)).rstrip("/").rsplit("/", 1)[-1]
+            return queue_name(str(self._ref(logical)))
         raise UnresolvedIntrinsic(f"Fn::GetAtt {logical}.{attribute}")
 
     def _sub(self, argument: Any) -> str:

@@ -16,6 +16,7 @@ function's role on its behalf, judged against that role as the translated templa
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from moto.iam.access_control import IAMPolicy, PermissionResult
@@ -159,7 +160,7 @@ class Roles:
                 )
             else:
                 name = str(arn).rsplit("/", 1)[-1]
-                documents.append(json.loads(aws_managed_policies_data)[name]["Document"])
+                documents.append(_aws_managed_policies()[name]["Document"])
         for resource in self.resources.values():  # policies that name the role
             if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and self._exists(resource):
                 roles = resource["Properties"].get("Roles", [])
@@ -209,11 +210,15 @@ class Roles:
         return str(self.functions[str(name_or_arn).rsplit(":", 1)[-1]])
 
 
-def allowed(documents: Sequence[Mapping[str, Any]], need: Need) -> bool:
-    results = [
-        IAMPolicy(json.dumps(document)).is_action_permitted(need.action, need.resource)
-        for document in documents
-    ]
+@cache
+def _aws_managed_policies() -> dict[str, Any]:
+    """moto's copy of AWS's managed policies, by name (a few MB of JSON: read once)."""
+    policies: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return policies
+
+
+def allowed(policies: Sequence[IAMPolicy], need: Need) -> bool:
+    results = [policy.is_action_permitted(need.action, need.resource) for policy in policies]
     return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
 
 
@@ -275,12 +280,13 @@ def judge(roles: Roles, calls: Iterable[Call]) -> Verdict:
     verdict = Verdict()
     for function, function_needs in sorted(needs.items()):
         documents = roles.documents(roles.role_of(function))
+        policies = [IAMPolicy(json.dumps(document)) for document in documents]
         distinct = sorted(set(function_needs), key=lambda need: (need.action, need.resource))
         verdict.checked[function] = len(distinct)
         verdict.refused += [
             f"{function}: {need.action} on {need.resource} ({need.why})"
             for need in distinct
-            if not allowed(documents, need)
+            if not allowed(policies, need)
         ]
         verdict.refused += [
             f"{function}: its role has {what}, which this check cannot judge" for what in _unjudged(documents)

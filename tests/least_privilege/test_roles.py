@@ -15,6 +15,7 @@ from collections import defaultdict
 import pytest
 
 from notify_dev.endpoints import ROOT
+from notify_dev.intrinsics import queue_name
 from notify_dev.least_privilege import Call, Roles, judge, read_calls
 from notify_dev.translated import deployed_stack, translated_template
 
@@ -36,13 +37,13 @@ EXPECTED = {
 # The fault suite's double-delivery scenario hands send-email a record from a scratch queue of its own
 # through the Lambda API (tests/faults/test_faults.py), and the sender's backoff then names that queue:
 # a call only the test rig can cause, on a queue no deployed stack has. Set aside by name, and counted.
-SCRATCH_QUEUES = "/notify-faults-", "notify-faults-"
+SCRATCH_QUEUES = "notify-faults-"
 
 
 def on_scratch_queue(call: Call) -> bool:
-    named = (call.resource.get("QueueUrl", ""), call.resource.get("QueueName", ""))
+    named = (call.resource.get(key, "") for key in ("QueueUrl", "QueueName"))
     return call.service == "sqs" and any(
-        value.startswith(SCRATCH_QUEUES[1]) or SCRATCH_QUEUES[0] in value for value in named
+        queue_name(value).startswith(SCRATCH_QUEUES) for value in named if value
     )
 
 

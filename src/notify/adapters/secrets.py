@@ -80,6 +80,23 @@ class SecretsManagerSecrets:
         return str(value)
 
 
+class AtMostEvery:
+    """Says yes at most once per `interval_s` of `clock` (the first time: yes)."""
+
+    def __init__(self, interval_s: float, clock: Callable[[], float]) -> None:
+        self._interval_s = interval_s
+        self._clock = clock
+        self._last = float("-inf")
+        self._lock = threading.Lock()
+
+    def now(self) -> bool:
+        with self._lock:
+            due = self._clock() - self._last >= self._interval_s
+            if due:
+                self._last = self._clock()
+            return due
+
+
 class RotatingKeys:
     """The unsubscribe links' key in Secrets Manager: new links are signed with the current value;
     a link signed with the previous one still verifies until it expires, so a rotation breaks none.
@@ -95,20 +112,13 @@ class RotatingKeys:
     ) -> None:
         self._secrets = secrets
         self._arn = arn
-        self._fresh_every_s = fresh_every_s
-        self._clock = clock
-        self._read_fresh_at = float("-inf")
-        self._lock = threading.Lock()
+        self._fresh_reads = AtMostEvery(fresh_every_s, clock)
 
     def signing_key(self) -> str:
         return self._secrets.current(self._arn)
 
     def accepted_keys(self, *, fresh: bool = False) -> list[str]:
-        if fresh:
-            with self._lock:
-                fresh = self._clock() - self._read_fresh_at >= self._fresh_every_s
-                if fresh:
-                    self._read_fresh_at = self._clock()
+        fresh = fresh and self._fresh_reads.now()
         current = self._secrets.current(self._arn, fresh=fresh)
         previous = self._secrets.previous(self._arn, fresh=fresh)
         return [current, *([previous] if previous else [])]
@@ -130,18 +140,15 @@ class DatabaseCredentials:
     ) -> None:
         self._secrets = secrets
         self._arn = arn
-        self._refresh_every_s = refresh_every_s
-        self._clock = clock
+        self._fresh_reads = AtMostEvery(refresh_every_s, clock)
         self._stale = False
-        self._read_at = float("-inf")
         self._lock = threading.Lock()
 
     def __call__(self) -> dict[str, str]:
         with self._lock:
-            fresh = self._stale and self._clock() - self._read_at >= self._refresh_every_s
+            fresh = self._stale and self._fresh_reads.now()
             if fresh:
                 self._stale = False
-                self._read_at = self._clock()
         document = json.loads(self._secrets.current(self._arn, fresh=fresh))
         return {"user": str(document["username"]), "password": str(document["password"])}
 

@@ -32,15 +32,16 @@ _BY_KIND = {
 }
 
 
-def emit_counts(counts: Mapping[str, int], *, channel: str, event_type: str | None = None) -> None:
+def emit_counts(counts: Mapping[str, int], *, channel: str | None, event_type: str | None = None) -> None:
     """One EMF document of `counts` (metric name → count), dimensioned by channel and, given an event
-    type, by channel and event type too. Metrics of their own (EphemeralMetrics, not the shared
-    Metrics), so that each document carries its own dimensions."""
+    type, by channel and event type too; with no channel, by the service alone. Metrics of their own
+    (EphemeralMetrics, not the shared Metrics), so that each document carries its own dimensions."""
     if not counts:
         return
     metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
-    metrics.add_dimension(name="channel", value=channel)
-    if event_type is not None:
+    if channel is not None:
+        metrics.add_dimension(name="channel", value=channel)
+    if channel is not None and event_type is not None:
         metrics.add_dimensions(channel=channel, event_type=event_type)
     for name, value in counts.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
@@ -51,10 +52,7 @@ def emit_counts(counts: Mapping[str, int], *, channel: str, event_type: str | No
 def emit_outbox_parked(parked: int) -> None:
     """How many messages the broker refused for good wait in the outbox for an operator (the tick, each
     minute; the template's OutboxParkedAlarm watches it). Dimensioned by service alone."""
-    metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
-    metrics.add_metric(name=OUTBOX_PARKED, unit=MetricUnit.Count, value=parked)
-    with _one_document_at_a_time:
-        metrics.flush_metrics()
+    emit_counts({OUTBOX_PARKED: parked}, channel=None)
 
 
 def delivery_counts(report: DeliveryReport) -> dict[str, int]:
