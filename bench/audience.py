@@ -37,6 +37,7 @@ from notify.events.fan_out import FanOutPolicy, advance_fan_outs
 from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.events.models import EventAccepted, EventRequest
 from notify.settings import Settings
+from notify.workflows import KeptVersions
 from notify_dev.scratch import RABBITMQ_URL, purge, queued_messages, scratch_database, scratch_queue_prefix
 
 COPY_TABLE = "bench_copy_notifications"
@@ -137,6 +138,7 @@ def time_audience_event(
             publisher=publisher,
             audiences=store,
             fan_outs=store,
+            workflows=store,  # the workflow read from the store, as the API reads it
         ),
         policy=IngestPolicy(
             router=router,
@@ -147,7 +149,10 @@ def time_audience_event(
         time_left=clock_budget(29.0),  # API Gateway's limit
     )
     accept_s = time.perf_counter() - started
-    policy = FanOutPolicy(router, settings.fan_out_step, settings.message_chunk_size)
+    # the channels of the event's workflow version read from the store, as the tick reads them
+    policy = FanOutPolicy(
+        router, settings.fan_out_step, settings.message_chunk_size, KeptVersions(store).channels
+    )
     invocations = 0
     complete = accepted.fan_out is not None and accepted.fan_out.complete
     while not complete:

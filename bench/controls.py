@@ -281,7 +281,12 @@ class ConstantRenderer:
     RENDERED = Rendered(text="bench", subject="bench")
 
     def render(
-        self, event_type: EventType, channel: Channel, user: Recipient, content: Sequence[Content]
+        self,
+        event_type: str,
+        channel: Channel,
+        user: Recipient,
+        content: Sequence[Content],
+        version: int = 1,
     ) -> Rendered:
         return self.RENDERED
 

@@ -67,7 +67,8 @@ def time_fanout(
     accepted = accept_event(
         request,
         now=datetime.now(UTC),
-        ports=IngestPorts(events=store, directory=store, outbox=store, publisher=publisher),
+        # the workflow read from the store, as the API reads it
+        ports=IngestPorts(events=store, directory=store, outbox=store, publisher=publisher, workflows=store),
         policy=IngestPolicy(router=QueueRouter(prefix), chunk_size=chunk_size),
     )
     elapsed = time.perf_counter() - started

@@ -18,7 +18,8 @@ def pg_dsn() -> Iterator[str]:
 
 @pytest.fixture
 def store(pg_dsn: str) -> Iterator[PostgresStore]:
-    """A store on the session database, emptied after each test."""
+    """A store on the session database, emptied after each test (the built-in workflows seeded again
+    by the next test's migrate)."""
     store = PostgresStore(pg_dsn, max_connections=8)
     store.migrate()
     try:
@@ -28,7 +29,7 @@ def store(pg_dsn: str) -> Iterator[PostgresStore]:
             conn.execute(
                 "TRUNCATE notifications, outbox, events, schedules, directory_users, directory_movies,"
                 " user_preferences, frequency_reservations, api_keys, api_key_hits, push_endpoints, topics,"
-                " topic_subscribers CASCADE"
+                " topic_subscribers, workflows, workflow_versions CASCADE"
             )
         store.close()
 

@@ -5,11 +5,10 @@ from datetime import datetime
 
 from notify.bootstrap import control_rules
 from notify.channels import QueueRouter, Tier
-from notify.delivery.controls import ControlRules
 from notify.delivery.deliver import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
 from notify.delivery.dispatch import DispatchPolicy, SendPools
 from notify.delivery.models import NotificationMessage
-from notify.delivery.ports import DeliveryLedger, RecipientControls, Renderer, Sender
+from notify.delivery.ports import DeliveryLedger, RecipientControls, Renderer, RulesBook, Sender
 from notify.feedback.ports import Suppressions
 from notify.outbox.ports import Outbox, Publisher
 from notify.settings import Settings
@@ -23,7 +22,7 @@ def deliver(
     renderer: Renderer,
     *,
     now: datetime,
-    rules: ControlRules | None = None,
+    rules: RulesBook | None = None,
     controls: RecipientControls | None = None,
     suppressions: Suppressions | None = None,
     final_attempt: bool = False,

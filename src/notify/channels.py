@@ -1,6 +1,6 @@
 """Event types, channels and priority tiers: the routing table of the service."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -31,6 +31,20 @@ EVENT_CHANNELS: dict[EventType, tuple[Channel, ...]] = {
     EventType.NEW_RELEASES_PROMO: (Channel.EMAIL,),
     EventType.WATCH_LATER_REMINDER: (Channel.EMAIL, Channel.PUSH),
 }
+
+
+# The channels a workflow version sends on at once, by its key and version (the composition root gives
+# the one that reads the stored versions).
+ChannelsOf = Callable[[str, int], tuple["Channel", ...]]
+
+
+def shipped_channels(event_type: str, version: int) -> tuple[Channel, ...]:
+    """A built-in's channels as shipped (its version 1): for tools and tests that route without the
+    workflows' store. KeyError for anything else."""
+    if version != 1:
+        raise KeyError(f"{event_type} version {version}")
+    return EVENT_CHANNELS[EventType(event_type)]
+
 
 # The user field that holds a channel's contact.
 CONTACT_FIELD: dict[Channel, str] = {

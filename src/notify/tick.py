@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from notify.backoff import receive_schedule_s
-from notify.channels import QueueRouter
+from notify.channels import ChannelsOf, QueueRouter, shipped_channels
 from notify.delivery import WaitingNotifications
 from notify.errors import RetryableError, TickIncomplete
 from notify.events import FanOutPolicy, FanOutReport, FanOuts, advance_fan_outs
@@ -72,6 +72,7 @@ class TickPolicy:
     fan_out_step: int = 10_000  # an audience's members per fan-out step (per transaction)
     lost: LostMessages | None = None  # None: rows whose message is gone are not looked for
     retention: RetentionPolicy | None = None  # None: no row is deleted for its age
+    channels_of: ChannelsOf = shipped_channels  # a workflow version → the channels it sends on at once
 
 
 def run_tick(
@@ -128,6 +129,7 @@ def run_tick(
             max_lateness=policy.max_lateness,
             router=policy.router,
             chunk_size=policy.chunk_size,
+            channels_of=policy.channels_of,
             batch_size=policy.batch_size,
             users_per_batch=policy.fan_out_step,
             time_left=time_left or (lambda: 1.0),
@@ -165,7 +167,9 @@ def run_tick(
                 fan_outs=fan_outs,
                 outbox=outbox,
                 publisher=publisher,
-                policy=FanOutPolicy(policy.router, policy.fan_out_step, policy.chunk_size),
+                policy=FanOutPolicy(
+                    policy.router, policy.fan_out_step, policy.chunk_size, policy.channels_of
+                ),
                 now=lambda: now,
                 time_left=time_left or (lambda: 0.0),
             ),

@@ -24,6 +24,7 @@ from tests.fakes.retention import FakeRetention
 from tests.fakes.schedules import FakeSchedules
 from tests.fakes.senders import CountingSender, FakeSender
 from tests.fakes.tables import EventRecord, FakeTables, OutboxRow, Row
+from tests.fakes.workflows import FakeWorkflows
 
 
 class FakeEventStore(
@@ -42,6 +43,7 @@ class FakeEventStore(
     FakeSyncClaims,
     FakeTopics,
     FakeRetention,
+    FakeWorkflows,
 ):
     """Every store port in memory over one set of tables, following the rules of PostgresStore."""
 
@@ -71,6 +73,7 @@ __all__ = [
     "FakeTables",
     "FakeTopics",
     "FakeWaiting",
+    "FakeWorkflows",
     "OutboxRow",
     "Row",
 ]

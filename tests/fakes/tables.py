@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from notify.access.ports import ApiKeyRecord
-from notify.channels import Channel, EventType
+from notify.channels import Channel
 from notify.delivery.models import NotificationMessage, PreferencesDocument, Recipient
 from notify.errors import NotifyError, StorageUnavailable
 from notify.events.models import DirectoryMovie, DirectoryUser
@@ -16,6 +16,8 @@ from notify.feedback.ports import Suppression
 from notify.feedback.ses_events import Feedback
 from notify.outbox.ports import OutboundMessage
 from notify.scheduling.ports import Firing
+from notify.workflows import WorkflowDefinition, WorkflowVersion, builtin_definitions
+from notify.workflows.builtins import SHIPPED_AT
 
 
 @dataclass
@@ -46,7 +48,7 @@ class OutboxRow:
 @dataclass
 class EventRecord:
     event_id: uuid.UUID
-    event_type: EventType
+    event_type: str
     created_dt: datetime
     priority: int
     status: str
@@ -63,6 +65,7 @@ class EventRecord:
     fan_out_done: int = 0
     fan_out_complete: bool | None = None
     fanned: NewEvent | None = None  # what its steps make rows and messages from
+    workflow_version: int = 1
 
 
 @dataclass
@@ -77,6 +80,26 @@ def _utcnow() -> datetime:
 
 
 @dataclass
+class StoredWorkflow:
+    versions: list[WorkflowVersion]
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None = None
+    built_in: bool = False
+
+
+def seeded_workflows(definitions: dict[str, WorkflowDefinition] | None = None) -> dict[str, StoredWorkflow]:
+    """The built-ins as the migrations seed them (`definitions`: as a deployment configures them)."""
+    definitions = definitions if definitions is not None else builtin_definitions()
+    return {
+        key: StoredWorkflow(
+            [WorkflowVersion(key, 1, True, SHIPPED_AT, definition)], SHIPPED_AT, SHIPPED_AT, built_in=True
+        )
+        for key, definition in definitions.items()
+    }
+
+
+@dataclass
 class FakeTables:
     """The in-memory state behind every fake repository; `down` makes the store refuse like a lost
     database, `clock` and `new_message_id` make time and ids predictable."""
@@ -85,9 +108,7 @@ class FakeTables:
     preferences: dict[uuid.UUID, PreferencesDocument] = field(default_factory=dict)
     suppressions: dict[tuple[str, str], Suppression] = field(default_factory=dict)  # by (channel, address)
     feedback: dict[tuple[str, str, str], tuple[Feedback, datetime]] = field(default_factory=dict)
-    reservations: list[tuple[uuid.UUID, EventType, Channel, datetime, uuid.UUID]] = field(
-        default_factory=list
-    )
+    reservations: list[tuple[uuid.UUID, str, Channel, datetime, uuid.UUID]] = field(default_factory=list)
     writes: list[int] = field(default_factory=list)  # outcomes per record_outcomes call
     write_errors: list[NotifyError] = field(default_factory=list)  # raised by the next writes
     handed_back: list[OutboundMessage] = field(default_factory=list)  # what hand_back queued
@@ -113,10 +134,11 @@ class FakeTables:
     topics: dict[str, TopicRecord] = field(default_factory=dict)
     subscribers: dict[str, dict[uuid.UUID, datetime]] = field(default_factory=dict)  # topic → user → since
     joined: dict[uuid.UUID, datetime] = field(default_factory=dict)  # when each user joined the directory
+    workflows: dict[str, StoredWorkflow] = field(default_factory=seeded_workflows)
 
     @staticmethod
     def _once_key(
-        reservation: tuple[uuid.UUID, EventType, Channel, datetime, uuid.UUID],
+        reservation: tuple[uuid.UUID, str, Channel, datetime, uuid.UUID],
     ) -> tuple[uuid.UUID, Channel, uuid.UUID]:
         """What makes a reservation unique, as the real table's index `frequency_reservations_once`."""
         user_id, _, channel, _, event_id = reservation

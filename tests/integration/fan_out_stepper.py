@@ -9,14 +9,14 @@ import sys
 import uuid
 
 from notify.adapters.postgres import PostgresStore
-from notify.channels import EVENT_CHANNELS, Channel, EventType, QueueRouter
+from notify.channels import Channel, QueueRouter, shipped_channels
 
 
 def main(dsn: str, event_id: str, members: str, chunk_size: str) -> None:
     store, router = PostgresStore(dsn), QueueRouter("notify")
 
-    def routes(event_type: EventType, priority: int) -> dict[Channel, str]:
-        return router.queues_for(EVENT_CHANNELS[event_type], priority)
+    def routes(event_type: str, version: int, priority: int) -> dict[Channel, str]:
+        return router.queues_for(shipped_channels(event_type, version), priority)
 
     while True:
         step = store.fan_out_step(

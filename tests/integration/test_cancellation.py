@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from notify.adapters.postgres import PostgresStore
-from notify.channels import Channel, EventType
+from notify.channels import Channel
 from tests.fakes import FakePublisher
 from tests.integration.conftest import MakeApi
 from tests.integration.support import claim_as, make_user, stored_event
@@ -33,7 +33,7 @@ SETUP = {
 }
 
 
-def _routes(event_type: EventType, priority: int) -> dict[Channel, str]:
+def _routes(event_type: str, version: int, priority: int) -> dict[Channel, str]:
     return ROUTER.queues_for(CHANNELS, priority)
 
 

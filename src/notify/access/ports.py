@@ -21,6 +21,8 @@ class Scope(StrEnum):
     SUPPRESSIONS_WRITE = "suppressions:write"
     TOPICS_READ = "topics:read"
     TOPICS_WRITE = "topics:write"
+    WORKFLOWS_READ = "workflows:read"
+    WORKFLOWS_WRITE = "workflows:write"
     ADMIN = "admin"  # every route, key management included
 
 

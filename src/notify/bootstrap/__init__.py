@@ -22,6 +22,7 @@ from notify.adapters.postgres import (
     PostgresSchedules,
     PostgresTopics,
     PostgresWaiting,
+    PostgresWorkflows,
 )
 from notify.adapters.postgres.feedback.syncs import PostgresSyncClaims
 from notify.adapters.postgres.retention import PostgresRetention
@@ -45,6 +46,7 @@ from notify.delivery import (
     TemplateRenderer,
     UnsubscribeLinks,
     WaitingNotifications,
+    WorkflowRules,
 )
 from notify.events import (
     AudienceSizes,
@@ -69,6 +71,7 @@ from notify.retention import Retention, RetentionPolicy
 from notify.scheduling import ScheduleStore
 from notify.settings import Settings, get_settings
 from notify.tick import LostMessages, TickPolicy
+from notify.workflows import MAX_SECONDS, KeptVersions, PreviewDirectory, ServiceTemplates, WorkflowStore
 
 __all__ = ["Services", "control_rules", "install", "services", "storage_port", "storage_ports"]
 
@@ -123,6 +126,25 @@ class Services(Platform):
             max_content_bytes=settings.max_message_bytes // 4,
         )
 
+    # ---- workflows: what each event type does, its versions, their templates ---------------------
+
+    @storage_port
+    def workflows(self) -> WorkflowStore:
+        return self._repository(PostgresWorkflows)
+
+    @built_once
+    def kept_versions(self) -> KeptVersions:
+        """Versions read once and kept with their compiled templates (a version never changes)."""
+        return KeptVersions(self.workflows)
+
+    @built_once
+    def service_templates(self) -> ServiceTemplates:
+        return ServiceTemplates()
+
+    @storage_port
+    def preview_directory(self) -> PreviewDirectory:
+        return self._repository(PostgresDirectory)
+
     # ---- scheduling --------------------------------------------------------------------------
 
     @storage_port
@@ -152,12 +174,14 @@ class Services(Platform):
         return self._repository(PostgresWaiting)
 
     @built_once
-    def rules(self) -> ControlRules:
-        return control_rules(self.settings)
+    def rules(self) -> WorkflowRules:
+        return WorkflowRules(self.kept_versions)
 
     @built_once
     def renderer(self) -> TemplateRenderer:
-        return TemplateRenderer(links=self.unsubscribe_links)
+        return TemplateRenderer(
+            self.kept_versions, links=self.unsubscribe_links, service=self.service_templates
+        )
 
     @built_once
     def unsubscribe_links(self) -> UnsubscribeLinks:
@@ -283,8 +307,9 @@ class Services(Platform):
             max_lateness=timedelta(seconds=settings.schedule_max_lateness_seconds),
             chunk_size=settings.message_chunk_size,
             batch_size=settings.tick_batch_size,
-            # a reservation matters only while some cap's window still covers it
-            reservations_kept_for=max((cap.window for cap in self.rules.caps.values()), default=None),
+            # a reservation matters only while a cap's window still covers it: no workflow's is longer
+            reservations_kept_for=timedelta(seconds=MAX_SECONDS),
+            channels_of=self.kept_versions.channels,
             sms_opt_outs_every=timedelta(seconds=settings.sms_opt_out_sync_seconds),
             fan_out_step=settings.fan_out_step,
             lost=LostMessages.past_the_receive_schedule(
@@ -327,7 +352,8 @@ class Services(Platform):
 
 
 def control_rules(settings: Settings) -> ControlRules:
-    """The recipient controls as configured (expiry, caps, digest windows)."""
+    """The recipient controls as configured (expiry, caps, digest windows): the built-ins' seeds, as
+    fixed rules for the tools and tests that give rules themselves."""
     return ControlRules.configured(
         settings.max_age_seconds, settings.frequency_caps, settings.digest_window_seconds
     )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from notify import lazy_exports
 
 if TYPE_CHECKING:
-    from notify.delivery.controls import SUPPRESSED, ControlRules, FrequencyCap, Verdict
+    from notify.delivery.controls import SUPPRESSED, ControlRules, FrequencyCap, Verdict, WorkflowRules
     from notify.delivery.deliver import DeliveryPolicy, DeliveryPorts, DeliveryReport, deliver_message
     from notify.delivery.dispatch import DispatchPolicy, SendPools, TimeLeft
     from notify.delivery.models import Content, NotificationMessage, PreferencesDocument, Recipient
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         RecipientFacts,
         ReleasedBatch,
         Rendered,
+        RulesBook,
         Sender,
         WaitingNotifications,
     )
@@ -59,6 +60,7 @@ _HOMES = {
     "RecipientFacts": "notify.delivery.ports",
     "ReleasedBatch": "notify.delivery.ports",
     "Rendered": "notify.delivery.ports",
+    "RulesBook": "notify.delivery.ports",
     "SUPPRESSED": "notify.delivery.controls",
     "SendPools": "notify.delivery.dispatch",
     "Sender": "notify.delivery.ports",
@@ -69,6 +71,7 @@ _HOMES = {
     "SigningKeys": "notify.delivery.unsubscribe_links",
     "Verdict": "notify.delivery.controls",
     "WaitingNotifications": "notify.delivery.ports",
+    "WorkflowRules": "notify.delivery.controls",
     "deliver_message": "notify.delivery.deliver",
     "read_preferences": "notify.delivery.preferences",
     "replace_preferences": "notify.delivery.preferences",
@@ -99,6 +102,7 @@ __all__ = [
     "RecipientFacts",
     "ReleasedBatch",
     "Rendered",
+    "RulesBook",
     "SendPools",
     "Sender",
     "SigningKeys",
@@ -107,6 +111,7 @@ __all__ = [
     "UnsubscribeLinks",
     "Verdict",
     "WaitingNotifications",
+    "WorkflowRules",
     "deliver_message",
     "read_preferences",
     "replace_preferences",

@@ -7,11 +7,15 @@ counted against a cap; an opted-out one is never deferred.
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from notify.channels import Channel, EventType, Tier
 from notify.delivery.models import PreferencesDocument
+from notify.workflows import Controls
+
+if TYPE_CHECKING:  # the rules need no renderer: a Migrate function loads this module, not Jinja2
+    from notify.workflows import KeptVersions
 
 UTC = ZoneInfo("UTC")
 
@@ -32,10 +36,10 @@ class Preferences:
     """A user's choices. Absent entries mean "on"; `quiet_hours` None means none at all."""
 
     channels_off: frozenset[Channel] = frozenset()
-    event_channels_off: frozenset[tuple[EventType, Channel]] = frozenset()
+    event_channels_off: frozenset[tuple[str, Channel]] = frozenset()
     quiet_hours: QuietHours | None = DEFAULT_QUIET_HOURS
 
-    def allows(self, event_type: EventType, channel: Channel) -> bool:
+    def allows(self, event_type: str, channel: Channel) -> bool:
         return channel not in self.channels_off and (event_type, channel) not in self.event_channels_off
 
 
@@ -47,15 +51,39 @@ class FrequencyCap:
 
 @dataclass(frozen=True)
 class ControlRules:
-    """The service's rules, all of them given: they come from the settings (bootstrap), whose
-    defaults are the one place the service's default rules are written."""
+    """Rules per event type (a workflow's key): expiry, caps, digest windows, and the types that
+    ignore quiet hours. The service reads them from each event's workflow version (WorkflowRules);
+    a fixed set (`configured`) serves tools and tests that give the rules themselves."""
 
-    max_age: dict[EventType, timedelta]
-    caps: dict[tuple[EventType, Channel], FrequencyCap]
-    digest_windows: dict[EventType, timedelta]
+    max_age: dict[str, timedelta]
+    caps: dict[tuple[str, Channel], FrequencyCap]
+    digest_windows: dict[str, timedelta]
+    quiet_hours_ignored: frozenset[str] = frozenset()
 
-    def cap_for(self, event_type: EventType, channel: Channel) -> FrequencyCap | None:
+    def cap_for(self, event_type: str, channel: Channel) -> FrequencyCap | None:
         return self.caps.get((event_type, channel))
+
+    def rules_for(self, event_type: str, version: int) -> "ControlRules":
+        """These rules, whatever the version (a RulesBook of one page)."""
+        del event_type, version
+        return self
+
+    @classmethod
+    def of_workflow(cls, key: str, controls: Controls) -> "ControlRules":
+        """One workflow version's controls."""
+        return cls(
+            max_age={key: timedelta(seconds=controls.max_age_seconds)} if controls.max_age_seconds else {},
+            caps={
+                (key, Channel(channel)): FrequencyCap(limit, timedelta(seconds=window))
+                for channel, (limit, window) in controls.frequency_caps.items()
+            },
+            digest_windows=(
+                {key: timedelta(seconds=controls.digest_window_seconds)}
+                if controls.digest_window_seconds
+                else {}
+            ),
+            quiet_hours_ignored=frozenset() if controls.quiet_hours else frozenset({key}),
+        )
 
     @classmethod
     def configured(
@@ -66,14 +94,31 @@ class ControlRules:
     ) -> "ControlRules":
         """The rules from their configured form: seconds, and caps as (limit, window seconds)."""
         return cls(
-            max_age={EventType(k): timedelta(seconds=v) for k, v in max_age_s.items()},
+            max_age={k: timedelta(seconds=v) for k, v in max_age_s.items()},
             caps={
-                (EventType(event_type), Channel(channel)): FrequencyCap(limit, timedelta(seconds=window))
+                (event_type, Channel(channel)): FrequencyCap(limit, timedelta(seconds=window))
                 for event_type, per_channel in caps.items()
                 for channel, (limit, window) in per_channel.items()
             },
-            digest_windows={EventType(k): timedelta(seconds=v) for k, v in digest_windows_s.items()},
+            digest_windows={k: timedelta(seconds=v) for k, v in digest_windows_s.items()},
         )
+
+
+class WorkflowRules:
+    """The rules of each event's workflow version, made once per version (versions never change)."""
+
+    def __init__(self, versions: "KeptVersions") -> None:
+        self._versions = versions
+        self._made: dict[tuple[str, int], ControlRules] = {}
+
+    def rules_for(self, event_type: str, version: int) -> ControlRules:
+        made = self._made.get((event_type, version))
+        if made is None:
+            found, _ = self._versions.compiled(event_type, version)
+            made = self._made.setdefault(
+                (event_type, version), ControlRules.of_workflow(event_type, found.definition.controls)
+            )
+        return made
 
 
 @dataclass(frozen=True)
@@ -93,11 +138,13 @@ def preferences_from_document(document: PreferencesDocument | None) -> Preferenc
     if document is None:
         return Preferences()
     channels_off = frozenset(channel for channel in Channel if not getattr(document.channels, channel))
+    switches = {str(event_type): getattr(document, event_type) for event_type in EventType}
     event_channels_off = frozenset(
         (event_type, channel)
-        for event_type in EventType
+        for source in (switches, document.workflows)
+        for event_type, switched in source.items()
         for channel in Channel
-        if not getattr(getattr(document, event_type), channel)
+        if not getattr(switched, channel)
     )
     quiet = document.quiet_hours
     return Preferences(
@@ -111,7 +158,7 @@ def preferences_from_document(document: PreferencesDocument | None) -> Preferenc
 
 def decide(
     *,
-    event_type: EventType,
+    event_type: str,
     channel: Channel,
     tier: Tier,
     due_at: datetime,
@@ -128,8 +175,9 @@ def decide(
         return Verdict("expired", "stale")
     if not preferences.allows(event_type, channel):
         return Verdict("skipped", "opted_out")
-    if tier is not Tier.HIGH and preferences.quiet_hours is not None:
-        until = quiet_hours_end(now, user_timezone, preferences.quiet_hours)
+    quiet_hours = preferences.quiet_hours if event_type not in rules.quiet_hours_ignored else None
+    if tier is not Tier.HIGH and quiet_hours is not None:
+        until = quiet_hours_end(now, user_timezone, quiet_hours)
         if until is not None:
             return Verdict("deferred", "quiet_hours", until)
     window = rules.digest_windows.get(event_type)

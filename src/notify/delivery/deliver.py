@@ -27,7 +27,7 @@ from notify.delivery.controls import (
 )
 from notify.delivery.dispatch import DispatchPolicy, SendPools, TimeLeft, dispatch
 from notify.delivery.models import NotificationMessage, Recipient
-from notify.delivery.ports import DeliveryLedger, Outcome, RecipientControls, Renderer, Sender
+from notify.delivery.ports import DeliveryLedger, Outcome, RecipientControls, Renderer, RulesBook, Sender
 from notify.errors import AddressGone, PermanentError, ProviderTimeout, RecipientsInFlight, RetryableError
 from notify.feedback import Suppression, Suppressions
 from notify.logs import module_logger
@@ -60,7 +60,7 @@ class DeliveryPorts:
 @dataclass(frozen=True)
 class DeliveryPolicy:
     dispatch: DispatchPolicy
-    rules: ControlRules
+    rules: RulesBook  # each workflow version's controls (a ControlRules: the same for every one)
     router: QueueRouter
     send_attempts: int = 3  # tries of a transient provider failure within one attempt
     send_backoff_s: float = 0.2
@@ -121,7 +121,8 @@ def deliver_message(
     report.already_handled = [user_id for user_id in users if user_id not in claimed]
     pending = [user for user_id, user in users.items() if user_id in claimed]
     if ports.controls is not None and pending:
-        pending = screen_recipients(message, pending, token, ports.controls, policy.rules, now, report)
+        rules = policy.rules.rules_for(message.event_type, message.workflow_version)
+        pending = screen_recipients(message, pending, token, ports.controls, rules, now, report)
 
     def send(user: Recipient) -> Outcome:
         return _send_one(message, user, ports, policy, final_attempt, time_left)
@@ -174,7 +175,9 @@ def _send_one(
     if not address:
         return Outcome(user.user_id, "failed", ports.clock(), "no_contact", "no address")
     try:
-        rendered = ports.renderer.render(message.event_type, channel, user, message.payload.content)
+        rendered = ports.renderer.render(
+            message.event_type, channel, user, message.payload.content, message.workflow_version
+        )
     except Exception as error:  # a template bug must not strand the row, and retrying cannot fix it
         logger.exception("rendering failed", extra={"event_id": str(message.event_id)})
         return Outcome(

@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -11,8 +11,11 @@ from pydantic import (
     Field,
 )
 
-from notify.channels import Channel, EventType
+from notify.channels import Channel
 from notify.models import StrictModel
+from notify.workflows import Content as Content  # the template context: delivery's message carries it
+from notify.workflows import Recipient as Recipient
+from notify.workflows import WorkflowKey
 
 # ---- Recipient preferences -----------------------------------------------------------------------
 
@@ -47,40 +50,20 @@ def _default_quiet_hours() -> QuietHoursDocument:
 
 class PreferencesDocument(StrictModel):
     """`GET/PUT /users/{id}/preferences`: per event type and channel, a global switch per
-    channel, and quiet hours (null turns them off). What a PUT leaves out takes the default."""
+    channel, and quiet hours (null turns them off). What a PUT leaves out takes the default.
+    `workflows` holds the switches of any workflow by its key (a built-in's too: a channel is off
+    when either place turns it off)."""
 
     new_episode: ChannelSwitches = Field(default_factory=ChannelSwitches)
     comment_liked: ChannelSwitches = Field(default_factory=ChannelSwitches)
     new_releases_promo: ChannelSwitches = Field(default_factory=ChannelSwitches)
     watch_later_reminder: ChannelSwitches = Field(default_factory=ChannelSwitches)
+    workflows: dict[WorkflowKey, ChannelSwitches] = Field(default_factory=dict, max_length=1000)
     channels: ChannelSwitches = Field(default_factory=ChannelSwitches)
     quiet_hours: QuietHoursDocument | None = Field(default_factory=_default_quiet_hours)
 
 
 # ---- Queue message (the design's outgoing model, versioned) ------------------------------------
-
-
-class Recipient(BaseModel):
-    user_id: uuid.UUID
-    first_name: str | None = None
-    last_name: str | None = None
-    birthday_date: date | None = None
-    email: str | None = None
-    phone: str | None = None
-    push_token: str | None = None
-    locale: Literal["ru", "en"] = "en"
-    timezone: str = "UTC"
-    digest_count: int | None = Field(
-        default=None, description="Set on a digest: how many notifications it stands for."
-    )
-
-
-class Content(BaseModel):
-    movie_id: uuid.UUID
-    title: str
-    season: int | None = None
-    episode: int | None = None
-    release_date: date | None = None
 
 
 class MessagePayload(BaseModel):
@@ -94,7 +77,8 @@ class NotificationMessage(BaseModel):
     schema_version: Literal[1] = 1
     message_id: uuid.UUID
     event_id: uuid.UUID
-    event_type: EventType
+    event_type: WorkflowKey
+    workflow_version: int = 1  # absent from messages queued before workflows: the built-ins' first
     created_dt: datetime
     transport_type: Channel
     priority: int

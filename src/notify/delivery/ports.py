@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from notify.channels import Channel, EventType
-from notify.delivery.controls import FrequencyCap, Verdict
+from notify.channels import Channel
+from notify.delivery.controls import ControlRules, FrequencyCap, Verdict
 from notify.delivery.models import Content, PreferencesDocument, Recipient
 from notify.outbox import OutboundMessage
 
@@ -111,7 +111,7 @@ class RecipientControls(Protocol):
     def reserve_sends(
         self,
         event_id: uuid.UUID,
-        event_type: EventType,
+        event_type: str,
         channel: Channel,
         user_ids: Sequence[uuid.UUID],
         cap: FrequencyCap,
@@ -154,8 +154,17 @@ class Sender(Protocol):
 
 class Renderer(Protocol):
     def render(
-        self, event_type: EventType, channel: Channel, user: Recipient, content: Sequence[Content]
-    ) -> Rendered: ...
+        self, event_type: str, channel: Channel, user: Recipient, content: Sequence[Content], version: int = 1
+    ) -> Rendered:
+        """The message of `event_type`'s workflow `version` on `channel` for `user`; PermanentError
+        when it has no template for the channel or its template fails."""
+        ...
+
+
+class RulesBook(Protocol):
+    def rules_for(self, event_type: str, version: int) -> ControlRules:
+        """The recipient controls of a workflow version."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from notify.channels import Channel
+from notify.channels import Channel, EventType
 from notify.delivery.models import ChannelSwitches, PreferencesDocument
 from notify.delivery.ports import PreferenceStore
 from notify.delivery.unsubscribe_links import SigningKeys, Unsubscribe, verify_link
@@ -30,9 +30,13 @@ def unsubscribe(token: str, *, keys: SigningKeys, now: datetime, store: Preferen
     InvalidToken and changes nothing."""
     request = verify_link(token, keys=keys, now=now)
     current = read_preferences(request.user_id, store=store)
-    switches: ChannelSwitches = getattr(current, request.event_type)
-    changed = current.model_copy(
-        update={request.event_type.value: switches.model_copy(update={Channel.EMAIL.value: False})}
-    )
+    off = {Channel.EMAIL.value: False}
+    if request.event_type in EventType:  # a built-in: its own field, as before workflows
+        switches: ChannelSwitches = getattr(current, request.event_type)
+        changed = current.model_copy(update={request.event_type: switches.model_copy(update=off)})
+    else:
+        switches = current.workflows.get(request.event_type, ChannelSwitches())
+        workflows = {**current.workflows, request.event_type: switches.model_copy(update=off)}
+        changed = current.model_copy(update={"workflows": workflows})
     replace_preferences(request.user_id, changed, store=store)
     return request

@@ -9,6 +9,7 @@ from notify.adapters.postgres.database import Database
 from notify.adapters.postgres.migrations import shipped_migrations
 from notify.adapters.secrets import DatabaseCredentials, SecretsManagerSecrets
 from notify.settings import get_settings
+from notify.workflows import builtin_definitions
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,11 @@ def migrate_now() -> MigrationReport:
         prepare=settings.database_prepare,
     )
     try:
-        applied = database.migrate()
+        # The built-ins are seeded with the controls this deployment configures (then kept as data).
+        built_ins = builtin_definitions(
+            settings.max_age_seconds, settings.frequency_caps, settings.digest_window_seconds
+        )
+        applied = database.migrate(built_ins)
         database.check_schema()
     finally:
         database.close()

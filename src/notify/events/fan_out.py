@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from notify.channels import EVENT_CHANNELS, Channel, EventType, QueueRouter
+from notify.channels import Channel, ChannelsOf, QueueRouter, shipped_channels
 from notify.events.ports import FanOuts
 from notify.logs import module_logger
 from notify.outbox import Outbox, Publisher, Relayed, publish_after_commit
@@ -23,6 +23,7 @@ class FanOutPolicy:
     router: QueueRouter
     step_members: int  # members per step (per transaction)
     chunk_size: int  # recipients per queue message
+    channels_of: ChannelsOf = shipped_channels  # an event's workflow version → its channels
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ def advance_fan_outs(
     """Step fan-outs (only `event_id`'s, if given) while a step fits in `time_left()` seconds, judged
     by the slowest step so far; publish each step's messages once it is committed."""
 
-    def routes(event_type: EventType, priority: int) -> dict[Channel, str]:
-        return policy.router.queues_for(EVENT_CHANNELS[event_type], priority)
+    def routes(event_type: str, version: int, priority: int) -> dict[Channel, str]:
+        return policy.router.queues_for(policy.channels_of(event_type, version), priority)
 
     steps = members = notifications = completed = 0
     relayed, slowest = Relayed(), 0.0

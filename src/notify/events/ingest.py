@@ -4,10 +4,10 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from notify.channels import EVENT_CHANNELS, QueueRouter
+from notify.channels import QueueRouter
 from notify.cron import next_run
 from notify.errors import (
     DuplicateIdempotencyKey,
@@ -27,6 +27,7 @@ from notify.events.ports import (
     StoredEvent,
 )
 from notify.outbox import Outbox, Publisher, publish_after_commit
+from notify.workflows import CurrentVersions, ShippedBuiltIns, WorkflowVersion
 
 
 def request_fingerprint(request: EventRequest) -> str:
@@ -45,6 +46,8 @@ class IngestPorts:
     publisher: Publisher
     audiences: AudienceSizes | None = None  # needed for events to an audience
     fan_outs: FanOuts | None = None
+    # The workflows an event type names (the built-ins as shipped when no store is given).
+    workflows: CurrentVersions = field(default_factory=ShippedBuiltIns)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,9 @@ def accept_event(
         if earlier is not None:
             return _replay(earlier, fingerprint)
 
+    workflow = _active_workflow(request.event_type, ports.workflows)
+    # The event's priority when it gives one, else its workflow's.
+    priority = request.priority if "priority" in request.model_fields_set else workflow.definition.priority
     content_ids = list(dict.fromkeys(request.payload.content))
     movies = ports.directory.find_movies(content_ids)
     known = {str(movie.movie_id) for movie in movies}
@@ -106,21 +112,22 @@ def accept_event(
             raise _unknown_audience(audience)
         audience_size = size
 
-    channels = EVENT_CHANNELS[request.event_type]
+    channels = tuple(workflow.definition.channels_used())
     event = NewEvent(
         event_id=new_id(),
         event_type=request.event_type,
         created_dt=request.created_dt,
-        priority=request.priority,
+        priority=priority,
         user_ids=request.payload.user or [],
         content=movies,
         channels=channels,
-        queue_by_channel=router.queues_for(channels, request.priority),
+        queue_by_channel=router.queues_for(channels, priority),
         chunk_size=chunk_size,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
         audience=audience,
         audience_size=audience_size,
+        workflow_version=workflow.version,
     )
     try:
         if _is_deferred(request, now):
@@ -141,6 +148,24 @@ def accept_event(
     if stored.fan_out is not None and stored.status == "queued" and ports.fan_outs is not None:
         stored = _fan_out_inline(stored, now=now, ports=ports, policy=policy, time_left=time_left)
     return _answer(stored)
+
+
+def _active_workflow(key: str, workflows: CurrentVersions) -> WorkflowVersion:
+    """The version an event of type `key` runs: the workflow's current one, if it is active."""
+    workflow = workflows.current_version(key)
+    if workflow is None:
+        raise InvalidInput([FieldProblem(("body", "event_type"), f"no active workflow {key!r}")])
+    if not workflow.definition.immediate:
+        # Runs (delays, waits, conditions) come with the next part of issue 30.
+        raise InvalidInput(
+            [
+                FieldProblem(
+                    ("body", "event_type"),
+                    f"workflow {key!r} has delays, waits or conditions: events of it are not accepted yet",
+                )
+            ]
+        )
+    return workflow
 
 
 def _fan_out_inline(
@@ -198,7 +223,7 @@ def _store_schedule(
     schedule = NewSchedule(
         schedule_id=new_id(),
         event_type=request.event_type,
-        priority=request.priority,
+        priority=event.priority,
         cron=request.schedule,
         timezone=request.timezone,
         start_dt=request.start_dt,

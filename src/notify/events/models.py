@@ -12,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from notify.channels import DEFAULT_PRIORITY, Channel, EventType
+from notify.channels import DEFAULT_PRIORITY, Channel
 from notify.models import (
     E164_PATTERN,
     MAX_STORED_INT,
@@ -24,6 +24,7 @@ from notify.models import (
     UuidText,
     ZoneName,
 )
+from notify.workflows import WorkflowKey
 
 MAX_DESCRIPTION = 1000
 
@@ -87,12 +88,14 @@ class EventPayload(StrictModel):
 
 
 class EventRequest(StrictModel):
-    event_type: EventType
+    event_type: WorkflowKey = Field(description="The key of an active workflow (GET /workflows).")
     created_dt: AwareDatetime
     schedule: CronText | None = None
     start_dt: AwareDatetime | None = None
     timezone: ZoneName = "UTC"
-    priority: int = Field(default=DEFAULT_PRIORITY, ge=0, le=9)
+    priority: int = Field(
+        default=DEFAULT_PRIORITY, ge=0, le=9, description="0-9; the workflow's own priority when left out."
+    )
     payload: EventPayload
 
 
@@ -118,7 +121,7 @@ class EventAccepted(BaseModel):
 
 class EventView(BaseModel):
     event_id: uuid.UUID
-    event_type: EventType
+    event_type: str
     created_dt: datetime
     priority: int
     status: Literal["queued", "scheduled", "cancelled"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from notify.channels import Channel, EventType
+from notify.channels import Channel
 from notify.events.models import (
     DirectoryMovie,
     DirectoryUser,
@@ -24,7 +24,7 @@ from notify.outbox import OutboundMessage
 EVERYONE = "all"
 
 # (event type, priority) → the queue of each channel the event goes out on.
-Routes = Callable[[EventType, int], dict[Channel, str]]
+Routes = Callable[[str, int, int], dict[Channel, str]]  # (event type, its version, priority)
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Topics(Protocol):
 @dataclass(frozen=True)
 class NewEvent:
     event_id: uuid.UUID
-    event_type: EventType
+    event_type: str  # the workflow's key
     created_dt: datetime
     priority: int
     user_ids: Sequence[str]
@@ -104,12 +104,13 @@ class NewEvent:
     request_hash: str | None = None
     audience: str | None = None  # a topic instead of user_ids: fanned out in steps (fan_out.py)
     audience_size: int = 0  # the topic's members when accepted
+    workflow_version: int = 1  # the workflow's version current when accepted: what the event runs
 
 
 @dataclass(frozen=True)
 class NewSchedule:
     schedule_id: uuid.UUID
-    event_type: EventType
+    event_type: str
     priority: int
     cron: str | None
     timezone: str

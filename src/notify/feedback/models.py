@@ -7,7 +7,7 @@ from pydantic import (
     Field,
 )
 
-from notify.channels import Channel, EventType
+from notify.channels import Channel
 from notify.models import StrictModel
 
 # ---- /suppressions ----------------------------------------------------------------------------
@@ -48,7 +48,7 @@ class StatsFigures(BaseModel):
 
 class StatsItem(StatsFigures):
     channel: Channel
-    event_type: EventType
+    event_type: str
 
 
 class StatsView(BaseModel):

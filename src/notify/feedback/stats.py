@@ -4,7 +4,7 @@ suppressed, and the bounce and complaint rates (the ones SES reviews an account 
 
 from datetime import datetime
 
-from notify.channels import Channel, EventType
+from notify.channels import Channel
 from notify.errors import FieldProblem, InvalidInput
 from notify.feedback.models import StatsFigures, StatsItem, StatsView
 from notify.feedback.ports import DeliveryCounts, DeliveryStats
@@ -52,9 +52,7 @@ def delivery_stats(since: datetime, *, now: datetime, stats: DeliveryStats) -> S
         raise InvalidInput([FieldProblem(SINCE_LOC, "must not be in the future")])
     rows = sorted(stats.delivery_counts(since, now), key=lambda row: (row.channel, row.event_type))
     items = [
-        StatsItem(
-            channel=Channel(row.channel), event_type=EventType(row.event_type), **figures(row).model_dump()
-        )
+        StatsItem(channel=Channel(row.channel), event_type=row.event_type, **figures(row).model_dump())
         for row in rows
     ]
     totals = {channel: figures(channel_total(channel, rows)) for channel in Channel}

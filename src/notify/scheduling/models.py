@@ -9,7 +9,6 @@ from pydantic import (
     Field,
 )
 
-from notify.channels import EventType
 from notify.models import CronText, StrictModel, ZoneName
 
 # ---- Schedules ---------------------------------------------------------------------------------
@@ -26,7 +25,7 @@ class LastRun(BaseModel):
 
 class ScheduleView(BaseModel):
     schedule_id: uuid.UUID
-    event_type: EventType
+    event_type: str
     priority: int
     cron: str | None
     timezone: str

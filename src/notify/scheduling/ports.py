@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from notify.channels import Channel, EventType
+from notify.channels import Channel
 from notify.outbox import OutboundMessage
 from notify.scheduling.models import SchedulePage, ScheduleView
 
@@ -16,11 +16,12 @@ class DueSchedule:
     """A schedule whose next run has come, as the tick claims it."""
 
     schedule_id: uuid.UUID
-    event_type: EventType
+    event_type: str
     priority: int
     cron: str | None
     timezone: str
     due_at: datetime
+    workflow_version: int | None = 1  # the workflow's current version now; None: archived
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Firing:
     next_run_at: datetime | None
     event_id: uuid.UUID
     queue_by_channel: dict[Channel, str]
+    workflow_version: int = 1  # the version the occurrence runs: the one current when it fires
 
 
 @dataclass(frozen=True)

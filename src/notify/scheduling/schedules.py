@@ -9,13 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from notify.channels import EVENT_CHANNELS, EventType, QueueRouter
+from notify.channels import ChannelsOf, QueueRouter, shipped_channels
 from notify.cron import latest_run, next_run, upcoming_runs
-from notify.errors import NotFound, StateConflict
+from notify.errors import FieldProblem, InvalidInput, NotFound, StateConflict
 from notify.logs import module_logger
 from notify.outbox import Outbox, Publisher, Relayed, publish_after_commit
 from notify.scheduling.models import SchedulePage, SchedulePatch, ScheduleState, ScheduleView
 from notify.scheduling.ports import DueSchedule, Firing, ScheduleStore
+from notify.workflows import WorkflowStore
 
 logger = module_logger()
 
@@ -35,12 +36,14 @@ def plan_firings(
     now: datetime,
     max_lateness: timedelta,
     router: QueueRouter,
+    channels_of: ChannelsOf = shipped_channels,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
 ) -> list[Firing]:
     """Decide, for each due schedule, which occurrence to send and when it runs next.
 
     After missed ticks only the most recent due moment is sent, once; one older than
-    `max_lateness` is skipped (and counted) rather than sent late.
+    `max_lateness` is skipped (and counted) rather than sent late. An occurrence runs its workflow's
+    version current now; one whose workflow is archived is skipped (and counted) too.
     """
     firings = []
     # Many schedules share a cron and zone (09:00 in Moscow): each pair is evaluated once.
@@ -54,14 +57,17 @@ def plan_firings(
                 runs[key] = (latest_run(*key, now), next_run(*key, now))
             latest, following = runs[key]
             occurrence = max(schedule.due_at, latest)
+        version = schedule.workflow_version
+        channels = channels_of(schedule.event_type, version) if version is not None else ()
         firings.append(
             Firing(
                 schedule_id=schedule.schedule_id,
                 occurrence_at=occurrence,
-                send=now - occurrence <= max_lateness,
+                send=version is not None and now - occurrence <= max_lateness,
                 next_run_at=following,
                 event_id=new_id(),
-                queue_by_channel=router.queues_for(EVENT_CHANNELS[schedule.event_type], schedule.priority),
+                queue_by_channel=router.queues_for(channels, schedule.priority),
+                workflow_version=version or 1,
             )
         )
     return firings
@@ -76,6 +82,7 @@ def fire_due_schedules(
     max_lateness: timedelta,
     router: QueueRouter,
     chunk_size: int,
+    channels_of: ChannelsOf = shipped_channels,
     batch_size: int = 1000,
     max_batches: int = 100,
     users_per_batch: int = 10_000,
@@ -93,7 +100,9 @@ def fire_due_schedules(
         batch = schedules.fire_due(
             now,
             batch_size,
-            lambda due: plan_firings(due, now=now, max_lateness=max_lateness, router=router),
+            lambda due: plan_firings(
+                due, now=now, max_lateness=max_lateness, router=router, channels_of=channels_of
+            ),
             chunk_size,
             users_per_batch,
         )
@@ -153,10 +162,14 @@ def cancel_schedule(schedule_id: uuid.UUID, *, schedules: ScheduleStore) -> None
 
 def page_schedules(
     *,
-    event_type: EventType | None,
+    event_type: str | None,
     state: ScheduleState | None,
     limit: int,
     cursor: str | None,
     schedules: ScheduleStore,
+    workflows: WorkflowStore,
 ) -> SchedulePage:
+    """A page of schedules; `event_type` must name a workflow (an archived one's schedules are listed)."""
+    if event_type is not None and workflows.find_workflow(event_type) is None:
+        raise InvalidInput([FieldProblem(("query", "event_type"), f"no workflow {event_type!r}")])
     return schedules.list_schedules(event_type, state, limit, cursor)

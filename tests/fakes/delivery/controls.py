@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from notify.channels import Channel, EventType
+from notify.channels import Channel
 from notify.delivery.controls import FrequencyCap, Verdict
 from notify.delivery.ports import RecipientFacts
 from notify.feedback.suppressions import normal_address
@@ -28,7 +28,7 @@ class FakeRecipientControls(FakeTables):
     def reserve_sends(
         self,
         event_id: uuid.UUID,
-        event_type: EventType,
+        event_type: str,
         channel: Channel,
         user_ids: Sequence[uuid.UUID],
         cap: FrequencyCap,

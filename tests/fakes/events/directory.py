@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Sequence
 
 from notify.events.models import DirectoryMovie, DirectoryUser
+from notify.workflows import Content, Recipient
 from tests.fakes.tables import FakeTables
 
 
@@ -24,3 +25,14 @@ class FakeDirectory(FakeTables):
     def find_movies(self, movie_ids: Sequence[str]) -> list[DirectoryMovie]:
         wanted = list(dict.fromkeys(uuid.UUID(raw) for raw in movie_ids))
         return [self.movies[movie_id] for movie_id in wanted if movie_id in self.movies]
+
+    def template_recipient(self, user_id: str) -> Recipient | None:
+        self.check()
+        user = self.users.get(uuid.UUID(user_id))
+        if user is None:
+            return None
+        fields = user.model_dump(exclude={"birthday"})
+        return Recipient(**fields, birthday_date=user.birthday)
+
+    def template_content(self, movie_ids: Sequence[str]) -> list[Content]:
+        return [Content(**movie.model_dump()) for movie in self.find_movies(movie_ids)]

@@ -50,6 +50,7 @@ class FakeEvents(FakeTables):
         self.events[event.event_id] = EventRecord(
             event_id=event.event_id,
             event_type=event.event_type,
+            workflow_version=event.workflow_version,
             created_dt=event.created_dt,
             priority=event.priority,
             status=status,
@@ -259,6 +260,7 @@ def _message(
         message_id=message_id,
         event_id=event.event_id,
         event_type=event.event_type,
+        workflow_version=event.workflow_version,
         created_dt=event.created_dt,
         transport_type=channel,
         priority=event.priority,

@@ -123,7 +123,7 @@ class FakeFanOuts(FakeEvents):
         walked = self._next_members(record, members)
         event = dataclasses.replace(
             record.fanned,
-            queue_by_channel=routes(record.event_type, record.priority),
+            queue_by_channel=routes(record.event_type, record.workflow_version, record.priority),
             chunk_size=chunk_size,
         )
         rows, _, messages = self._fan_out_users(event, walked)

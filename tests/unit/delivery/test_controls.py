@@ -8,13 +8,19 @@ from notify.bootstrap import control_rules
 from notify.channels import Channel, EventType, Tier
 from notify.delivery.controls import (
     DEFAULT_QUIET_HOURS,
+    ControlRules,
     Preferences,
     QuietHours,
     Verdict,
+    WorkflowRules,
     decide,
+    preferences_from_document,
     quiet_hours_end,
 )
+from notify.delivery.models import PreferencesDocument
 from notify.settings import Settings
+from notify.workflows import Controls, KeptVersions, WorkflowDefinition
+from tests.fakes import FakeEventStore
 
 RULES = control_rules(Settings())
 NOON_MOSCOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
@@ -131,3 +137,69 @@ def test_quiet_hours_within_one_day() -> None:
 def test_quiet_hours_of_zero_length_are_none() -> None:
     never = QuietHours(start=time(22, 0), end=time(22, 0))
     assert quiet_hours_end(NOON_MOSCOW, "UTC", never) is None
+
+
+# ---- workflows: a version's controls, and per-workflow preferences -------------------------------
+
+
+def test_a_workflows_controls_become_its_rules() -> None:
+    controls = Controls(
+        digest_window_seconds=300, max_age_seconds=60, frequency_caps={"sms": (2, 3600)}, quiet_hours=False
+    )
+    rules = ControlRules.of_workflow("match_starts", controls)
+
+    stale = verdict(event_type="match_starts", due_at=NOON_MOSCOW - timedelta(seconds=61), rules=rules)
+    held = verdict(event_type="match_starts", rules=rules)
+    cap = rules.cap_for("match_starts", Channel.SMS)
+
+    assert stale.status == "expired"
+    assert (held.status, held.deliver_after) == ("held", NOON_MOSCOW + timedelta(seconds=300))
+    assert cap is not None
+    assert (cap.limit, cap.window) == (2, timedelta(hours=1))
+    assert rules.cap_for("match_starts", Channel.EMAIL) is None
+
+
+def test_a_workflow_without_quiet_hours_goes_out_inside_the_recipients() -> None:
+    midnight = datetime(2026, 11, 24, 21, 0, tzinfo=UTC)  # 00:00 in Moscow: inside 22:00-08:00
+    urgent = ControlRules.of_workflow("match_starts", Controls(quiet_hours=False))
+    polite = ControlRules.of_workflow("match_starts", Controls())
+
+    assert verdict(event_type="match_starts", now=midnight, due_at=midnight, rules=urgent).status == "send"
+    assert (
+        verdict(event_type="match_starts", now=midnight, due_at=midnight, rules=polite).status == "deferred"
+    )
+
+
+def test_preferences_switch_a_workflow_off_by_its_key_and_a_built_in_either_way() -> None:
+    document = PreferencesDocument.model_validate(
+        {
+            "workflows": {"match_starts": {"push": False}, "new_episode": {"sms": False}},
+            "new_episode": {"email": False},
+        }
+    )
+    preferences = preferences_from_document(document)
+
+    assert not preferences.allows("match_starts", Channel.PUSH)
+    assert preferences.allows("match_starts", Channel.EMAIL)
+    assert not preferences.allows(EventType.NEW_EPISODE, Channel.SMS)  # the map
+    assert not preferences.allows(EventType.NEW_EPISODE, Channel.EMAIL)  # its own field
+    assert preferences.allows(EventType.NEW_EPISODE, Channel.PUSH)
+
+
+def test_workflow_rules_are_each_versions_own() -> None:
+    store = FakeEventStore()
+    store.save_version(
+        "new_episode",
+        WorkflowDefinition.model_validate(
+            {
+                "steps": [{"type": "send", "channel": "sms"}],
+                "templates": {"sms": {"en": {"text": "x"}}},
+                "controls": {"max_age_seconds": 60},
+            }
+        ),
+        NOON_MOSCOW,
+    )
+    book = WorkflowRules(KeptVersions(store))
+
+    assert book.rules_for("new_episode", 1).max_age == {"new_episode": timedelta(hours=48)}
+    assert book.rules_for("new_episode", 2).max_age == {"new_episode": timedelta(seconds=60)}

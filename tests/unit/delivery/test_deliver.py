@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from notify.channels import Channel, EventType, Tier
+from notify.channels import Channel, Tier
 from notify.delivery.deliver import DeliveryReport
 from notify.delivery.dispatch import DispatchPolicy
 from notify.delivery.models import Content, NotificationMessage, Recipient
@@ -29,9 +29,11 @@ from tests.unit.builders import NOW, message, recipient
 class StubRenderer:
     """Renders '<user_id>' so a test can tell whose message was sent."""
 
-    calls: list[tuple[EventType, Channel, uuid.UUID]] = field(default_factory=list)
+    calls: list[tuple[str, Channel, uuid.UUID]] = field(default_factory=list)
 
-    def render(self, event_type: EventType, channel: Channel, user: Recipient, content: Any) -> Rendered:
+    def render(
+        self, event_type: str, channel: Channel, user: Recipient, content: Any, version: int = 1
+    ) -> Rendered:
         self.calls.append((event_type, channel, user.user_id))
         return Rendered(text=str(user.user_id), subject="subject")
 

@@ -10,7 +10,7 @@ from moto.ses.models import ses_backends
 
 from notify.adapters.aws import ProviderConnection
 from notify.adapters.email import SesEmailSender
-from notify.channels import Channel, EventType
+from notify.channels import Channel
 from notify.delivery.models import NotificationMessage, Recipient
 from notify.delivery.ports import Rendered
 from notify.delivery.rendering import TemplateRenderer
@@ -91,7 +91,9 @@ class BrokenForOne:
     def __init__(self) -> None:
         self.real = TemplateRenderer()
 
-    def render(self, event_type: EventType, channel: Channel, user: Recipient, content: object) -> Rendered:
+    def render(
+        self, event_type: str, channel: Channel, user: Recipient, content: object, version: int = 1
+    ) -> Rendered:
         if user.locale == "ru":
             raise KeyError("a template variable the renderer lacks")
         return self.real.render(event_type, channel, user, content)  # type: ignore[arg-type]

@@ -32,7 +32,9 @@ NIGHT_ZONE_MORNING = NOW.replace(hour=15)
 class StubRenderer:
     calls: list[uuid.UUID] = field(default_factory=list)
 
-    def render(self, event_type: EventType, channel: Channel, user: Recipient, content: Any) -> Rendered:
+    def render(
+        self, event_type: str, channel: Channel, user: Recipient, content: Any, version: int = 1
+    ) -> Rendered:
         self.calls.append(user.user_id)
         return Rendered(text=str(user.user_id), subject="subject")
 

@@ -1,6 +1,6 @@
 """deliver_message when the provider says an address is gone for good (a disabled push endpoint)."""
 
-from notify.channels import Channel, EventType
+from notify.channels import Channel
 from notify.delivery.models import NotificationMessage
 from notify.delivery.ports import Rendered
 from notify.errors import AddressGone
@@ -13,7 +13,9 @@ GONE = AddressGone("endpoint is disabled", "endpoint_disabled")
 
 
 class PlainRenderer:
-    def render(self, event_type: EventType, channel: Channel, user: object, content: object) -> Rendered:
+    def render(
+        self, event_type: str, channel: Channel, user: object, content: object, version: int = 1
+    ) -> Rendered:
         return Rendered(text="hi", subject="s")
 
 

@@ -1,12 +1,10 @@
-import os
-from pathlib import Path
-
 import pytest
 
 from notify.channels import EVENT_CHANNELS, Channel, EventType
 from notify.delivery.models import Recipient
 from notify.delivery.rendering import TemplateRenderer, movie_label
 from notify.errors import PermanentError
+from notify.workflows import KeptVersions, ShippedBuiltIns, WorkflowDefinition, WorkflowVersion
 from tests.unit.builders import content, recipient
 
 PAIRS = [(event_type, channel) for event_type, channels in EVENT_CHANNELS.items() for channel in channels]
@@ -102,33 +100,46 @@ def test_render_missing_template_raises_permanent_error(renderer: TemplateRender
         renderer.render(EventType.NEW_RELEASES_PROMO, Channel.SMS, recipient(phone="+79161234567"), [])
 
 
-def test_render_template_error_raises_permanent_error(tmp_path: Path) -> None:
-    (tmp_path / "sms").mkdir()
-    (tmp_path / "sms" / "new_episode.en.txt").write_text("{% block body %}{{ nothing.here }}{% endblock %}")
-    with pytest.raises(PermanentError, match="new_episode/sms/en"):
-        TemplateRenderer(tmp_path).render(
-            EventType.NEW_EPISODE, Channel.SMS, recipient(phone="+79161234567"), [content()]
-        )
-
-
-def test_a_template_is_read_once_per_renderer_not_checked_on_disk_at_every_render(tmp_path: Path) -> None:
-    # A sender renders each recipient's message: a stat of the template file per render was a
-    # tenth of its CPU (issue 27). Templates ship with the code, so the first read is kept.
-    (tmp_path / "sms").mkdir()
-    template = tmp_path / "sms" / "new_episode.en.txt"
-    template.write_text("{% block body %}first{% endblock %}")
-    renderer = TemplateRenderer(tmp_path)
-    sms = recipient(phone="+79161234567")
-    assert renderer.render(EventType.NEW_EPISODE, Channel.SMS, sms, [content()]).text == "first"
-
-    template.write_text("{% block body %}second{% endblock %}")
-    os.utime(template, (template.stat().st_mtime + 10,) * 2)
-
-    assert renderer.render(EventType.NEW_EPISODE, Channel.SMS, sms, [content()]).text == "first"
-    assert (
-        TemplateRenderer(tmp_path).render(EventType.NEW_EPISODE, Channel.SMS, sms, [content()]).text
-        == "second"
+def _sms_only(text: str) -> WorkflowDefinition:
+    return WorkflowDefinition.model_validate(
+        {"steps": [{"type": "send", "channel": "sms"}], "templates": {"sms": {"en": {"text": text}}}}
     )
+
+
+class CountingVersions:
+    """WorkflowVersions that counts its reads."""
+
+    def __init__(self, definitions: dict[str, WorkflowDefinition]) -> None:
+        self.shipped, self.reads = ShippedBuiltIns(definitions), 0
+
+    def find_version(self, key: str, version: int) -> WorkflowVersion | None:
+        self.reads += 1
+        return self.shipped.find_version(key, version)
+
+
+def test_render_template_error_raises_permanent_error() -> None:
+    # A template that compiles but fails at render (saved ones are checked first: this one was not).
+    renderer = TemplateRenderer(
+        KeptVersions(ShippedBuiltIns({"new_episode": _sms_only("{{ nothing.here }}")}))
+    )
+    with pytest.raises(PermanentError, match="new_episode/sms/en"):
+        renderer.render(EventType.NEW_EPISODE, Channel.SMS, recipient(phone="+79161234567"), [content()])
+
+
+def test_a_version_is_read_and_compiled_once_per_renderer() -> None:
+    # A sender renders each recipient's message: reading the version or compiling its template per
+    # render would be paid per recipient (issue 27 found a tenth of a sender's CPU in a file stat).
+    versions = CountingVersions({"new_episode": _sms_only("first {{ content | movies(locale) }}")})
+    kept = KeptVersions(versions)
+    renderer = TemplateRenderer(kept)
+    sms = recipient(phone="+79161234567")
+
+    texts = {renderer.render(EventType.NEW_EPISODE, Channel.SMS, sms, [content()]).text for _ in range(3)}
+
+    assert texts == {f"first {LABELS['en']}"}
+    assert versions.reads == 1
+    _, compiled = kept.compiled("new_episode", 1)
+    assert compiled.template(Channel.SMS, "en", "text") is compiled.template(Channel.SMS, "en", "text")
 
 
 @pytest.mark.parametrize(

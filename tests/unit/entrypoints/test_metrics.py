@@ -25,8 +25,9 @@ from notify.feedback.ports import Suppression
 from notify.outbox.ports import OutboundMessage, Refused
 from notify.settings import Settings
 from notify.tick import TickReport
+from notify.workflows import builtin_definitions
 from tests.fakes import FakeEventStore, FakeLambdaContext, FakePublisher, FakeSender, Row
-from tests.fakes.tables import OutboxRow
+from tests.fakes.tables import OutboxRow, seeded_workflows
 from tests.unit.builders import EVENTS_DIR, NOW, load_event, message, messages_of, recipient
 
 
@@ -44,7 +45,10 @@ def figures(document: dict[str, Any]) -> dict[str, Any]:
 
 class Installed:
     def __init__(self) -> None:
-        self.store = FakeEventStore()
+        # no expiry nor digests for the built-ins, as the settings below configure their seeds
+        self.store = FakeEventStore(
+            workflows=seeded_workflows(builtin_definitions(max_age_s={}, digest_windows_s={}))
+        )
         self.sender = FakeSender()
         self.services = Services(Settings(max_receives=5, max_age_seconds={}, digest_window_seconds={}))
         self.services.use_store(self.store)

@@ -20,6 +20,7 @@ from notify.delivery.ports import Rendered
 from notify.entrypoints.queue import MessagesAtOnce, deliver_body, handle_sqs_batch
 from notify.errors import PermanentError, RetryableError
 from notify.settings import Settings
+from notify.workflows import builtin_definitions
 from tests.fakes import (
     CountingSender,
     FakeEventStore,
@@ -28,6 +29,7 @@ from tests.fakes import (
     FakeRetryDelay,
     FakeSender,
 )
+from tests.fakes.tables import seeded_workflows
 from tests.unit.builders import load_event, messages_of
 
 
@@ -35,7 +37,10 @@ class Installed:
     """The fakes wired into the installed Services."""
 
     def __init__(self) -> None:
-        self.ledger = FakeEventStore()
+        # no expiry nor digests for the built-ins, as the settings below configure their seeds
+        self.ledger = FakeEventStore(
+            workflows=seeded_workflows(builtin_definitions(max_age_s={}, digest_windows_s={}))
+        )
         self.publisher = FakePublisher()
         self.senders = {channel: FakeSender() for channel in Channel}
         self.retry_delay = FakeRetryDelay()

@@ -13,6 +13,7 @@ from notify.events.models import DirectoryMovie, DirectoryUser, EventAccepted, E
 from notify.events.ports import StoredEvent
 from notify.outbox.ports import OutboundMessage, PublishOutcome
 from notify.outbox.relay import Relayed, publish_outbox, republish_unpublished
+from notify.workflows import WorkflowDefinition
 from tests.fakes import FakeEventStore, FakePublisher
 from tests.unit.builders import NOW
 
@@ -68,7 +69,7 @@ def accept(
     return accept_event(
         req,
         now=now,
-        ports=IngestPorts(events=store, directory=store, outbox=store, publisher=publisher),
+        ports=IngestPorts(events=store, directory=store, outbox=store, publisher=publisher, workflows=store),
         policy=IngestPolicy(router=QueueRouter("notify"), chunk_size=chunk_size),
         idempotency_key=key,
     )
@@ -430,3 +431,85 @@ def test_accept_event_content_within_its_limit_is_accepted(store: FakeEventStore
     )
 
     assert accepted.status == "queued"
+
+
+# ---- workflows: the event type is an active workflow's key ---------------------------------------
+
+
+def custom_workflow(**changes: Any) -> WorkflowDefinition:
+    document: dict[str, Any] = {
+        "priority": 8,
+        "steps": [{"type": "send", "channel": "push"}, {"type": "send", "channel": "sms"}],
+        "templates": {
+            "push": {"en": {"title": "Ends soon", "body": "{{ content | movies(locale) }}"}},
+            "sms": {"en": {"text": "Your subscription ends in 3 days"}},
+        },
+    }
+    document.update(changes)
+    return WorkflowDefinition.model_validate(document)
+
+
+def test_accept_event_refuses_an_unknown_event_type_naming_the_field(
+    store: FakeEventStore,
+) -> None:
+    publisher = FakePublisher()
+    with pytest.raises(InvalidInput) as refused:
+        accept(request(event_type="birthday_cake"), store, publisher)
+
+    assert [problem.loc for problem in refused.value.problems] == [("body", "event_type")]
+    assert "no active workflow 'birthday_cake'" in refused.value.problems[0].msg
+    assert store.events == {}
+    assert publisher.published == []
+
+
+def test_accept_event_of_a_saved_workflow_goes_out_on_its_channels_at_its_priority(
+    store: FakeEventStore,
+) -> None:
+    publisher = FakePublisher()
+    store.save_version("subscription_expiring", custom_workflow(), NOW)
+    body = request(event_type="subscription_expiring").model_dump(mode="json", exclude={"priority"})
+
+    answer = accept(EventRequest.model_validate(body), store, publisher)
+
+    messages = bodies(publisher)
+    assert sorted(message.transport_type for message in messages) == [Channel.PUSH, Channel.SMS]
+    assert {message.priority for message in messages} == {8}  # the workflow's: the event gave none
+    assert {message.workflow_version for message in messages} == {1}
+    assert sorted(m.queue for m in publisher.published) == ["notify-push-high", "notify-sms-high"]
+    assert answer.notifications == 2  # Alice has a phone and a push token; nobody else has either
+
+
+def test_accept_event_gives_its_own_priority_over_the_workflows(
+    store: FakeEventStore,
+) -> None:
+    publisher = FakePublisher()
+    store.save_version("subscription_expiring", custom_workflow(), NOW)
+
+    accept(request(event_type="subscription_expiring", priority=1), store, publisher)
+
+    assert {message.priority for message in bodies(publisher)} == {1}
+    assert {m.queue for m in publisher.published} == {"notify-push-low", "notify-sms-low"}
+
+
+def test_accept_event_runs_the_version_current_when_it_is_accepted(
+    store: FakeEventStore,
+) -> None:
+    publisher = FakePublisher()
+    store.save_version("new_episode", custom_workflow(), NOW)  # version 2 of a built-in
+
+    accept(request(), store, publisher)
+
+    assert {(m.event_type, m.workflow_version) for m in bodies(publisher)} == {("new_episode", 2)}
+    assert {m.transport_type for m in bodies(publisher)} == {Channel.PUSH, Channel.SMS}
+
+
+def test_accept_event_refuses_an_archived_workflow(store: FakeEventStore) -> None:
+    publisher = FakePublisher()
+    store.save_version("subscription_expiring", custom_workflow(), NOW)
+    store.archive_workflow("subscription_expiring", NOW)
+
+    with pytest.raises(InvalidInput) as refused:
+        accept(request(event_type="subscription_expiring"), store, publisher)
+
+    assert [problem.loc for problem in refused.value.problems] == [("body", "event_type")]
+    assert publisher.published == []

@@ -311,3 +311,32 @@ def test_plan_firings_schedules_sharing_a_cron_keep_their_own_due_moment() -> No
         # Kolkata is UTC+5:30: its full hours fall at half past in UTC.
         (datetime(2025, 3, 10, 11, 30, tzinfo=UTC), datetime(2025, 3, 10, 12, 30, tzinfo=UTC)),
     ]
+
+
+# ---- workflows: an occurrence runs the version current when it fires ------------------------------
+
+
+def test_plan_firings_routes_an_occurrence_by_its_workflows_current_version() -> None:
+    schedule = DueSchedule(uuid.uuid4(), "match_starts", 9, None, "UTC", NOW, workflow_version=3)
+    asked: list[tuple[str, int]] = []
+
+    def channels_of(key: str, version: int) -> tuple[Channel, ...]:
+        asked.append((key, version))
+        return (Channel.PUSH,)
+
+    [firing] = plan_firings(
+        [schedule], now=NOW, max_lateness=HOUR, router=QueueRouter("p"), channels_of=channels_of
+    )
+
+    assert asked == [("match_starts", 3)]
+    assert (firing.send, firing.workflow_version) == (True, 3)
+    assert firing.queue_by_channel == {Channel.PUSH: "p-push-high"}
+
+
+def test_plan_firings_skips_an_occurrence_whose_workflow_is_archived() -> None:
+    schedule = DueSchedule(uuid.uuid4(), "match_starts", 5, "*/5 * * * *", "UTC", NOW, workflow_version=None)
+
+    [firing] = plan_firings([schedule], now=NOW, max_lateness=HOUR, router=QueueRouter("p"))
+
+    assert not firing.send
+    assert firing.next_run_at is not None  # the schedule goes on: a PUT makes the workflow active again

@@ -22,6 +22,7 @@ from notify.adapters.postgres.keys import PostgresApiKeys
 from notify.adapters.postgres.outbox import PostgresOutbox
 from notify.adapters.postgres.retention import PostgresRetention
 from notify.adapters.postgres.schedules import PostgresSchedules, occurrence_key
+from notify.adapters.postgres.workflows import PostgresWorkflows
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_BYTES",
@@ -42,6 +43,7 @@ __all__ = [
     "PostgresSyncClaims",
     "PostgresTopics",
     "PostgresWaiting",
+    "PostgresWorkflows",
     "occurrence_key",
 ]
 
@@ -62,6 +64,7 @@ class PostgresStore(
     PostgresTopics,
     PostgresFanOuts,
     PostgresRetention,
+    PostgresWorkflows,
 ):
     """Every port at once, over a database of its own."""
 

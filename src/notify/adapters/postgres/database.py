@@ -5,9 +5,9 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
@@ -16,6 +16,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from notify.adapters.postgres.migrations import apply_migrations, check_schema, missing_migrations
 from notify.errors import StorageUnavailable
 from notify.events import DirectoryMovie
+
+if TYPE_CHECKING:
+    from notify.workflows import WorkflowDefinition
 
 # Queue messages are written to fit this (SQS takes 262,144 bytes; room is left for the request).
 DEFAULT_MAX_MESSAGE_BYTES = 240_000
@@ -252,13 +255,19 @@ class Database:
             self._pool.close()
             self._pool = None
 
-    def migrate(self) -> list[str]:
+    def migrate(self, built_ins: Mapping[str, "WorkflowDefinition"] | None = None) -> list[str]:
         """Apply the migrations the database lacks (for `make up`, the tests and the Migrate function;
-        never at a cold start). Returns the ids applied."""
+        never at a cold start), then seed the built-in workflows that are not stored (`built_ins`: the
+        shipped ones when None). Returns the ids applied."""
+        from notify.adapters.postgres.workflows import seed_built_ins  # its models only: no renderer
+        from notify.workflows import builtin_definitions
+
         with self.connection() as conn:
-            if not missing_migrations(conn):
-                return []
-        return apply_migrations(self._dsn_with_credentials())
+            missing = missing_migrations(conn)
+        applied = apply_migrations(self._dsn_with_credentials()) if missing else []
+        with self.connection() as conn:
+            seed_built_ins(conn, built_ins if built_ins is not None else builtin_definitions())
+        return applied
 
     def check_schema(self) -> None:
         """SchemaBehind unless every shipped migration is applied: one read, no lock taken."""

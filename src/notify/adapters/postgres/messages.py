@@ -42,7 +42,8 @@ def message_body_sql(event: str, message_id: str, channel: str, users: str) -> s
     """The queue message's JSON (NotificationMessage, schema_version 1) for `event`'s columns."""
     return f"""json_build_object(
         'schema_version', 1, 'message_id', {message_id}, 'event_id', {event}.event_id,
-        'event_type', {event}.event_type, 'created_dt', {event}.created_dt, 'transport_type', {channel},
+        'event_type', {event}.event_type, 'workflow_version', coalesce({event}.workflow_version, 1),
+        'created_dt', {event}.created_dt, 'transport_type', {channel},
         'priority', {event}.priority,
         'payload', json_build_object('user', {users}, 'content', {event}.content))::text"""
 
@@ -52,8 +53,8 @@ def outbox_messages_sql(recipients: str, columns: Sequence[str] = RECIPIENT_COLU
     places that write messages (an event's fan-out, the tick's occurrences, released rows).
 
     Expects `recipients` (event_id, channel, queue, chunk, and `columns`: chunks numbered by count)
-    and `envelope` (event_id, event_type, created_dt, priority, content as json: the events the
-    messages are for). Defines `chunk` (one row per count chunk, with its `size`) and `stored`
+    and `envelope` (event_id, event_type, workflow_version, created_dt, priority, content as json: the
+    events the messages are for). Defines `chunk` (one row per count chunk, with its `size`) and `stored`
     (message_id, queue, body). A chunk whose message would exceed `max_bytes` (long push tokens,
     long names) is cut again by bytes: its recipients are numbered by a running sum of their JSON
     lengths, and each piece holds at most `room - widest - 2` bytes before its last recipient,
@@ -155,7 +156,8 @@ def fan_out_sql(channels: tuple[Channel, ...]) -> str:
 WITH {recipient_rows_sql(users_from, channels)},
 envelope AS (
     SELECT %(event_id)s::uuid AS event_id, %(event_type)s::text AS event_type,
-           %(created_dt)s::timestamptz AS created_dt, %(priority)s::int AS priority,
+           %(workflow_version)s::int AS workflow_version, %(created_dt)s::timestamptz AS created_dt,
+           %(priority)s::int AS priority,
            %(content)s::json AS content
 ),{outbox_messages_sql("recipients")},
 totals AS (
@@ -203,7 +205,7 @@ recipient AS MATERIALIZED (
     JOIN directory_users u ON u.user_id = p.user_id
 ),
 envelope AS (
-    SELECT event_id, event_type, created_dt, priority, content
+    SELECT event_id, event_type, workflow_version, created_dt, priority, content
     FROM events WHERE event_id IN (SELECT event_id FROM picked)
 ),{outbox_messages_sql("recipient", (*RECIPIENT_COLUMNS, "digest_count"))}
 SELECT message_id, queue, body FROM stored

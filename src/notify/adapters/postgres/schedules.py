@@ -11,7 +11,6 @@ from notify.adapters.postgres.cursors import decode_cursor, encode_cursor
 from notify.adapters.postgres.database import Repository
 from notify.adapters.postgres.events.cancellation import stop_events
 from notify.adapters.postgres.messages import CONTACT_SQL, outbox_messages_sql
-from notify.channels import EventType
 from notify.events import EVERYONE
 from notify.outbox import OutboundMessage
 from notify.scheduling import DueSchedule, FiredBatch, Firing, LastRun, SchedulePage, ScheduleView
@@ -27,8 +26,8 @@ _OCCURRENCES_SQL = f"""
 WITH occurrence AS MATERIALIZED (
     SELECT o.*, (s.audience IS NOT NULL OR cardinality(s.user_ids) > %(inline_max)s) AS stepwise
     FROM unnest(%(event_ids)s::uuid[], %(schedule_ids)s::uuid[], %(due)s::timestamptz[],
-                %(keys)s::text[], %(queues)s::jsonb[])
-        AS o(event_id, schedule_id, due_at, occurrence_key, queues)
+                %(keys)s::text[], %(queues)s::jsonb[], %(versions)s::int[])
+        AS o(event_id, schedule_id, due_at, occurrence_key, queues, workflow_version)
     JOIN schedules s USING (schedule_id)
 ),
 recipient AS MATERIALIZED (
@@ -52,10 +51,10 @@ counted AS (
     FROM recipient GROUP BY event_id
 ),
 new_event AS (
-    INSERT INTO events (event_id, event_type, created_dt, priority, status, schedule_id, content,
-                        occurrence_key, recipients, notifications, skipped_users,
+    INSERT INTO events (event_id, event_type, workflow_version, created_dt, priority, status, schedule_id,
+                        content, occurrence_key, recipients, notifications, skipped_users,
                         audience, fan_out_cutoff, fan_out_done, fan_out_complete)
-    SELECT o.event_id, s.event_type, o.due_at, s.priority, 'queued', s.schedule_id,
+    SELECT o.event_id, s.event_type, o.workflow_version, o.due_at, s.priority, 'queued', s.schedule_id,
            coalesce((SELECT jsonb_agg(jsonb_build_object(
                         'movie_id', m.movie_id, 'title', m.title, 'season', m.season,
                         'episode', m.episode, 'release_date', m.release_date)
@@ -76,13 +75,13 @@ new_event AS (
            CASE WHEN o.stepwise THEN 0 END, CASE WHEN o.stepwise THEN false END
     FROM occurrence o JOIN schedules s USING (schedule_id) LEFT JOIN counted k USING (event_id)
     ON CONFLICT (occurrence_key) DO NOTHING
-    RETURNING event_id, event_type, created_dt, priority, content
+    RETURNING event_id, event_type, workflow_version, created_dt, priority, content
 ),
 inserted AS (
     INSERT INTO notifications (event_id, channel, user_id)
     SELECT r.event_id, r.channel, r.user_id FROM recipient r JOIN new_event e USING (event_id)
 ),
-envelope AS (SELECT event_id, event_type, created_dt, priority, content FROM new_event),
+envelope AS (SELECT event_id, event_type, workflow_version, created_dt, priority, content FROM new_event),
 fresh AS (SELECT * FROM recipient WHERE event_id IN (SELECT event_id FROM new_event)),
 {outbox_messages_sql("fresh")}
 SELECT message_id, queue, body FROM stored
@@ -106,8 +105,9 @@ WITH candidate AS (
     ORDER BY next_run_at, schedule_id
     LIMIT %(limit)s
 )
-SELECT s.schedule_id, s.event_type, s.priority, s.cron, s.timezone, s.next_run_at
+SELECT s.schedule_id, s.event_type, s.priority, s.cron, s.timezone, s.next_run_at, w.current_version
 FROM schedules s JOIN candidate c USING (schedule_id)
+LEFT JOIN workflows w ON w.key = s.event_type AND w.archived_at IS NULL
 WHERE c.running - c.users < %(max_users)s AND s.state = 'active' AND s.next_run_at <= %(now)s
 ORDER BY c.next_run_at, c.schedule_id
 FOR UPDATE OF s SKIP LOCKED
@@ -140,11 +140,12 @@ class PostgresSchedules(Repository):
             due = [
                 DueSchedule(
                     schedule_id=row[0],
-                    event_type=EventType(row[1]),
+                    event_type=row[1],
                     priority=row[2],
                     cron=row[3],
                     timezone=row[4],
                     due_at=row[5],
+                    workflow_version=row[6],
                 )
                 for row in conn.execute(_DUE_SQL, {"now": now, "limit": limit, "max_users": max_users})
             ]
@@ -168,6 +169,7 @@ class PostgresSchedules(Repository):
                             Jsonb({str(channel): queue for channel, queue in f.queue_by_channel.items()})
                             for f in sending
                         ],
+                        "versions": [f.workflow_version for f in sending],
                         "chunk_size": chunk_size,
                         "max_bytes": self._max_message_bytes,
                         "inline_max": max_users,

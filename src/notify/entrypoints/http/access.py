@@ -42,6 +42,13 @@ ROUTE_SCOPES: dict[tuple[str, str], Scope | None] = {
     ("DELETE", "/topics/{topic}"): Scope.TOPICS_WRITE,
     ("GET", "/topics/{topic}/subscribers"): Scope.TOPICS_READ,
     ("POST", "/topics/{topic}/subscribers"): Scope.TOPICS_WRITE,
+    ("GET", "/workflows"): Scope.WORKFLOWS_READ,
+    ("GET", "/workflows/{key}"): Scope.WORKFLOWS_READ,
+    ("PUT", "/workflows/{key}"): Scope.WORKFLOWS_WRITE,
+    ("DELETE", "/workflows/{key}"): Scope.WORKFLOWS_WRITE,
+    ("GET", "/workflows/{key}/versions/{version}"): Scope.WORKFLOWS_READ,
+    # It reads a user's directory entry into the texts it answers: the directory's own data.
+    ("POST", "/workflows/{key}/preview"): Scope.WORKFLOWS_READ,
     ("GET", "/keys"): Scope.ADMIN,
     ("POST", "/keys"): Scope.ADMIN,
     ("DELETE", "/keys/{key_id}"): Scope.ADMIN,

@@ -24,6 +24,7 @@ from notify.entrypoints.http import (
     event_routes,
     feedback_routes,
     schedule_routes,
+    workflow_routes,
 )
 from notify.entrypoints.http.access import ROUTE_SCOPES, Admission, check_access, secure_document
 from notify.entrypoints.http.request_guard import Rejection, rejection_body, screen_request
@@ -63,7 +64,14 @@ def _admit(event: Mapping[str, Any], scope: Scope) -> Rejection | None:
 
 app = GatedRestResolver(access=ROUTE_SCOPES, gate=_admit, enable_validation=True)
 app.enable_swagger(path="/docs", title=TITLE, version=VERSION)
-for routes in (event_routes, schedule_routes, delivery_routes, feedback_routes, access_routes):
+for routes in (
+    event_routes,
+    schedule_routes,
+    delivery_routes,
+    feedback_routes,
+    workflow_routes,
+    access_routes,
+):
     app.include_router(routes.router)
 
 

@@ -35,7 +35,7 @@ def put_preferences(user_id: uuid.UUID, document: PreferencesDocument) -> Prefer
     return replace_preferences(user_id, document, store=services().preferences)
 
 
-_EVENT_NAMES = {
+_EVENT_NAMES: dict[str, str] = {
     EventType.NEW_EPISODE: "new episodes",
     EventType.COMMENT_LIKED: "likes of your comments",
     EventType.NEW_RELEASES_PROMO: "new releases",
@@ -47,7 +47,7 @@ _EVENT_NAMES = {
 def unsubscribe_page(token: Annotated[str, Query(max_length=1000)]) -> Response[str]:
     """A confirmation page; the form posts back for the one-click opt-out (RFC 8058)."""
     request = verify_link(token, keys=services().unsubscribe_keys, now=datetime.now(UTC))
-    return html_page(services().renderer.render_page("unsubscribe", topic=_EVENT_NAMES[request.event_type]))
+    return html_page(services().renderer.render_page("unsubscribe", topic=_topic(request.event_type)))
 
 
 @router.post("/unsubscribe")
@@ -55,4 +55,9 @@ def unsubscribe_now(token: Annotated[str, Query(max_length=1000)]) -> Response[s
     ctx = services()
     request = unsubscribe(token, keys=ctx.unsubscribe_keys, now=datetime.now(UTC), store=ctx.preferences)
     logger.info("unsubscribed by link", extra={"event_type": str(request.event_type)})
-    return html_page(ctx.renderer.render_page("unsubscribed", topic=_EVENT_NAMES[request.event_type]))
+    return html_page(ctx.renderer.render_page("unsubscribed", topic=_topic(request.event_type)))
+
+
+def _topic(event_type: str) -> str:
+    """What the page calls the e-mails the link opts out of: a built-in's name, else the workflow's key."""
+    return _EVENT_NAMES.get(event_type, event_type.replace("_", " "))

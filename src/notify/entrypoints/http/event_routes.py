@@ -116,6 +116,7 @@ def post_event(
             publisher=ctx.publisher,
             audiences=ctx.audiences,
             fan_outs=ctx.fan_outs,
+            workflows=ctx.workflows,
         ),
         policy=ctx.ingest_policy,
         idempotency_key=idempotency_key,

@@ -11,7 +11,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from notify.bootstrap import services
-from notify.channels import EventType
 from notify.logs import service_logger
 from notify.scheduling import (
     SchedulePage,
@@ -32,11 +31,16 @@ router = Router()  # type: ignore[no-untyped-call]
 def list_schedules(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    event_type: Annotated[EventType | None, Query()] = None,
+    event_type: Annotated[str | None, Query(pattern=r"^[a-z0-9_]{1,64}$")] = None,
     state: Annotated[ScheduleState | None, Query()] = None,
 ) -> SchedulePage:
     return page_schedules(
-        event_type=event_type, state=state, limit=limit, cursor=cursor, schedules=services().schedules
+        event_type=event_type,
+        state=state,
+        limit=limit,
+        cursor=cursor,
+        schedules=services().schedules,
+        workflows=services().workflows,
     )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from psycopg.types.json import Jsonb
 
 from notify.adapters.postgres.database import Repository
-from notify.channels import Channel, EventType
+from notify.channels import Channel
 from notify.delivery import FrequencyCap, PreferencesDocument, RecipientFacts, Verdict
 from notify.feedback import normal_address
 
@@ -158,7 +158,7 @@ class PostgresRecipientControls(Repository):
     def reserve_sends(
         self,
         event_id: uuid.UUID,
-        event_type: EventType,
+        event_type: str,
         channel: Channel,
         user_ids: Sequence[uuid.UUID],
         cap: FrequencyCap,

@@ -6,10 +6,26 @@ from psycopg.rows import dict_row
 
 from notify.adapters.postgres.database import Repository
 from notify.events import DirectoryMovie, DirectoryUser
+from notify.workflows import Content, Recipient
 
 
 class PostgresDirectory(Repository):
-    """Directory."""
+    """Directory, and the PreviewDirectory of workflow previews."""
+
+    def template_recipient(self, user_id: str) -> Recipient | None:
+        with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(
+                """
+                SELECT user_id, first_name, last_name, birthday AS birthday_date, email, phone, push_token,
+                       locale, timezone
+                FROM directory_users WHERE user_id = %s::uuid
+                """,
+                (user_id,),
+            ).fetchone()
+        return Recipient(**row) if row else None
+
+    def template_content(self, movie_ids: Sequence[str]) -> list[Content]:
+        return [Content(**movie.model_dump()) for movie in self.find_movies(movie_ids)]
 
     def upsert_users(self, users: Sequence[DirectoryUser]) -> int:
         latest = list({user.user_id: user for user in users}.values())

@@ -66,6 +66,7 @@ class PostgresEvents(Repository):
                     "max_bytes": self._max_message_bytes,
                     "queues": json.dumps({str(k): v for k, v in event.queue_by_channel.items()}),
                     "event_type": str(event.event_type),
+                    "workflow_version": event.workflow_version,
                     "created_dt": event.created_dt,
                     "priority": event.priority,
                     "content": content_json(event.content),
@@ -153,13 +154,14 @@ class PostgresEvents(Repository):
         try:
             conn.execute(
                 """
-                INSERT INTO events (event_id, event_type, created_dt, priority, status, schedule_id,
-                                    content, idempotency_key, request_hash)
-                VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)
+                INSERT INTO events (event_id, event_type, workflow_version, created_dt, priority, status,
+                                    schedule_id, content, idempotency_key, request_hash)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)
                 """,
                 (
                     event.event_id,
                     str(event.event_type),
+                    event.workflow_version,
                     event.created_dt,
                     event.priority,
                     status,

@@ -12,7 +12,7 @@ import psycopg
 
 from notify.adapters.postgres.database import Repository
 from notify.adapters.postgres.messages import FAN_OUT_WORK_MEM, outbox_messages_sql, recipient_rows_sql
-from notify.channels import EVENT_CHANNELS, Channel, EventType
+from notify.channels import Channel
 from notify.events import EVERYONE, FanOutStep, Routes
 from notify.outbox import OutboundMessage
 
@@ -47,7 +47,8 @@ WITH walked AS MATERIALIZED (
 ),
 {recipient_rows_sql(_KNOWN_AT_CUTOFF if members == "listed" else _KNOWN, channels)},
 envelope AS (
-    SELECT event_id, event_type, created_dt, priority, content FROM events WHERE event_id = %(event_id)s
+    SELECT event_id, event_type, workflow_version, created_dt, priority, content
+    FROM events WHERE event_id = %(event_id)s
 ),{outbox_messages_sql("recipients")},
 progress AS (
     UPDATE events SET
@@ -82,7 +83,8 @@ class PostgresFanOuts(Repository):
             # The most urgent first (a promotion's audience must not hold up an episode's), then the oldest.
             event = conn.execute(
                 """
-                SELECT event_id, event_type, priority, audience, fan_out_after, fan_out_cutoff FROM events
+                SELECT event_id, event_type, coalesce(workflow_version, 1), priority, audience, fan_out_after,
+                       fan_out_cutoff FROM events
                 WHERE fan_out_complete = false AND (%(event_id)s::uuid IS NULL OR event_id = %(event_id)s)
                 ORDER BY priority DESC, received_at LIMIT 1
                 FOR UPDATE SKIP LOCKED
@@ -91,13 +93,13 @@ class PostgresFanOuts(Repository):
             ).fetchone()
             if event is None:
                 return None
-            found_id, event_type, priority, audience, after, cutoff = event
-            queues = routes(EventType(event_type), priority)
+            found_id, event_type, version, priority, audience, after, cutoff = event
+            queues = routes(event_type, version, priority)
             conn.execute("SELECT set_config('work_mem', %s, true)", (FAN_OUT_WORK_MEM,))
             # The planner's estimates of a cursor's range are wild, and JIT would cost more than the step.
             conn.execute("SELECT set_config('jit', 'off', true)")
             rows = conn.execute(
-                fan_out_step_sql(tuple(EVENT_CHANNELS[EventType(event_type)]), _members(audience)),
+                fan_out_step_sql(tuple(queues), _members(audience)),
                 {
                     "event_id": found_id,
                     "audience": audience,
