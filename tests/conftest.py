@@ -29,7 +29,7 @@ def store(pg_dsn: str) -> Iterator[PostgresStore]:
             conn.execute(
                 "TRUNCATE notifications, outbox, events, schedules, directory_users, directory_movies,"
                 " user_preferences, frequency_reservations, api_keys, api_key_hits, push_endpoints, topics,"
-                " topic_subscribers, workflows, workflow_versions CASCADE"
+                " topic_subscribers, workflows, workflow_versions, workflow_runs CASCADE"
             )
         store.close()
 

@@ -1,6 +1,6 @@
 """Event types, channels and priority tiers: the routing table of the service."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -33,17 +33,17 @@ EVENT_CHANNELS: dict[EventType, tuple[Channel, ...]] = {
 }
 
 
-# The channels a workflow version sends on at once, by its key and version (the composition root gives
-# the one that reads the stored versions).
-ChannelsOf = Callable[[str, int], tuple["Channel", ...]]
+# The channels a workflow version sends on at once, by its key and version, each with the index of the
+# step that sends on it (the composition root gives the one that reads the stored versions).
+ChannelsOf = Callable[[str, int], Mapping["Channel", int]]
 
 
-def shipped_channels(event_type: str, version: int) -> tuple[Channel, ...]:
-    """A built-in's channels as shipped (its version 1): for tools and tests that route without the
-    workflows' store. KeyError for anything else."""
+def shipped_channels(event_type: str, version: int) -> dict[Channel, int]:
+    """A built-in's channels as shipped (its version 1: a send per channel, all at once: step 0), for
+    tools and tests that route without the workflows' store. KeyError for anything else."""
     if version != 1:
         raise KeyError(f"{event_type} version {version}")
-    return EVENT_CHANNELS[EventType(event_type)]
+    return dict.fromkeys(EVENT_CHANNELS[EventType(event_type)], 0)
 
 
 # The user field that holds a channel's contact.
@@ -92,6 +92,10 @@ class QueueRouter:
 
     def queues_for(self, channels: Iterable[Channel], priority: int) -> dict[Channel, str]:
         return {channel: self.queue_for(channel, priority) for channel in channels}
+
+    def routes_for(self, sends: Mapping[Channel, int], priority: int) -> dict[Channel, tuple[str, int]]:
+        """Each send (channel → its step) with its queue: channel → (queue, step)."""
+        return {channel: (self.queue_for(channel, priority), step) for channel, step in sends.items()}
 
     def table(self) -> dict[str, str]:
         """Every route keyed "<channel>-<priority>", for storage that routes rows set-wise."""

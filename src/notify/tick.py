@@ -14,6 +14,7 @@ from notify.logs import module_logger
 from notify.outbox import Outbox, Publisher, Relayed, publish_after_commit, republish_unpublished
 from notify.retention import PruneReport, Retention, RetentionPolicy, prune_old_rows
 from notify.scheduling import FireReport, ScheduleStore, fire_due_schedules
+from notify.workflows import KeptVersions, RunPolicy, RunReport, RunStore, advance_runs
 
 logger = module_logger()
 
@@ -88,6 +89,8 @@ def run_tick(
     time_left: Callable[[], float] | None = None,
     backlog: Callable[[], Mapping[str, int]] | None = None,
     retention: Retention | None = None,
+    runs: RunStore | None = None,
+    versions: KeptVersions | None = None,
 ) -> TickReport:
     """Re-publish whatever an outage left in the outbox, then send the occurrences that are due
     and the notifications whose wait is over; then, when it is due (`policy.sms_opt_outs_every`),
@@ -160,6 +163,24 @@ def run_tick(
         if opt_outs is not None
         else OptOutReport()
     )
+    advanced = (
+        step(
+            "runs",
+            lambda: advance_runs(
+                runs=runs,
+                versions=versions,
+                outbox=outbox,
+                publisher=publisher,
+                policy=RunPolicy(policy.router, policy.chunk_size, policy.batch_size),
+                now=lambda: now,
+                # at most half of what is left: audiences' fan-outs get their turn
+                time_left=halved(time_left or (lambda: 0.0)),
+            ),
+            RunReport(),
+        )
+        if runs is not None and versions is not None
+        else RunReport()
+    )
     fanned = (
         step(
             "fan_outs",
@@ -192,7 +213,7 @@ def run_tick(
         occurrences_skipped_late=fired.skipped_late,
         released=released.released,
         republished=relayed.published,
-        parked=relayed.parked + fired.parked + released.parked + fanned.parked,
+        parked=relayed.parked + fired.parked + released.parked + fanned.parked + advanced.parked,
         sms_opted_out_added=opted_out.added,
         fan_out_members=fanned.members,
         fan_outs_completed=fanned.completed,
@@ -206,6 +227,12 @@ def run_tick(
         logger.error("tick incomplete", extra={"failed_steps": failed, **asdict(report)})
         raise TickIncomplete(failed) from first_error
     return report
+
+
+def halved(time_left: Callable[[], float]) -> Callable[[], float]:
+    """A budget of half the time left now, counted down as `time_left` is."""
+    started = time_left()
+    return lambda: time_left() - started / 2
 
 
 def release_waiting(

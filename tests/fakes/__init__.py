@@ -21,6 +21,7 @@ from tests.fakes.keys import FakeApiKeys
 from tests.fakes.lambda_runtime import FakeLambdaContext, FakeRetryDelay
 from tests.fakes.outbox import FakeOutbox
 from tests.fakes.retention import FakeRetention
+from tests.fakes.runs import FakeRuns
 from tests.fakes.schedules import FakeSchedules
 from tests.fakes.senders import CountingSender, FakeSender
 from tests.fakes.tables import EventRecord, FakeTables, OutboxRow, Row
@@ -44,6 +45,7 @@ class FakeEventStore(
     FakeTopics,
     FakeRetention,
     FakeWorkflows,
+    FakeRuns,
 ):
     """Every store port in memory over one set of tables, following the rules of PostgresStore."""
 
@@ -67,6 +69,7 @@ __all__ = [
     "FakePushEndpoints",
     "FakeRecipientControls",
     "FakeRetryDelay",
+    "FakeRuns",
     "FakeSchedules",
     "FakeSender",
     "FakeSyncClaims",

@@ -30,6 +30,7 @@ class Row:
     claimed_until: datetime | None = None
     claim_token: uuid.UUID | None = None
     provider_id: str | None = None
+    notification_id: uuid.UUID = field(default_factory=uuid.uuid4)
     deliver_after: datetime | None = None
     screened_at: datetime | None = None  # when the controls last held it back
     queued_at: datetime | None = None  # set by tests only: the PostgreSQL trigger has no fake

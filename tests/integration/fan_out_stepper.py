@@ -15,8 +15,8 @@ from notify.channels import Channel, QueueRouter, shipped_channels
 def main(dsn: str, event_id: str, members: str, chunk_size: str) -> None:
     store, router = PostgresStore(dsn), QueueRouter("notify")
 
-    def routes(event_type: str, version: int, priority: int) -> dict[Channel, str]:
-        return router.queues_for(shipped_channels(event_type, version), priority)
+    def routes(event_type: str, version: int, priority: int) -> dict[Channel, tuple[str, int]]:
+        return router.routes_for(shipped_channels(event_type, version), priority)
 
     while True:
         step = store.fan_out_step(

@@ -33,8 +33,8 @@ SETUP = {
 }
 
 
-def _routes(event_type: str, version: int, priority: int) -> dict[Channel, str]:
-    return ROUTER.queues_for(CHANNELS, priority)
+def _routes(event_type: str, version: int, priority: int) -> dict[Channel, tuple[str, int]]:
+    return ROUTER.routes_for({channel: step for step, channel in enumerate(CHANNELS)}, priority)
 
 
 def members_and_live_rows(dsn: str, event_id: uuid.UUID) -> tuple[int, int]:

@@ -350,8 +350,8 @@ def test_fan_out_steps_take_the_highest_priority_first_then_the_oldest(store: Po
     older_urgent = accept(store, to_audience(priority=9), now)
     newer_urgent = accept(store, to_audience(priority=9), now)
 
-    def routes(event_type: str, version: int, priority: int) -> dict[Channel, str]:
-        return ROUTER.queues_for(shipped_channels(event_type, version), priority)
+    def routes(event_type: str, version: int, priority: int) -> dict[Channel, tuple[str, int]]:
+        return ROUTER.routes_for(shipped_channels(event_type, version), priority)
 
     order = []
     while (step := store.fan_out_step(None, members=100, routes=routes, chunk_size=7)) is not None:

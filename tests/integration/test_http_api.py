@@ -527,6 +527,9 @@ def test_list_notifications_walks_every_row_once_with_cursor(api: Api, store: Po
     assert all(
         set(i)
         == {
+            "id",  # each notification's own since issue 30, with the workflow step that made it
+            "step",
+            "step_ref",
             "user_id",
             "channel",
             "status",

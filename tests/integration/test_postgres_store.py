@@ -478,10 +478,12 @@ def test_message_bodies_are_valid_notification_messages(store: PostgresStore) ->
 
     messages = [NotificationMessage.model_validate_json(m.body) for m in stored.outbox]
 
+    # Version 2 since issue 30 (the send step, each recipient's notification id)
     assert {(m.schema_version, m.event_type, m.transport_type) for m in messages} == {
-        (1, EventType.COMMENT_LIKED, Channel.PUSH),
-        (1, EventType.COMMENT_LIKED, Channel.EMAIL),
+        (2, EventType.COMMENT_LIKED, Channel.PUSH),
+        (2, EventType.COMMENT_LIKED, Channel.EMAIL),
     }
+    assert all(user.notification_id is not None for m in messages for user in m.payload.user)
 
 
 def test_event_view_recounts_the_rows_at_most_every_few_seconds(store: PostgresStore, pg_dsn: str) -> None:

@@ -181,12 +181,19 @@ def test_notification_message_round_trip() -> None:
     assert again.payload.content[1].season is None
 
 
-def test_notification_message_schema_version_is_one() -> None:
-    original = message([recipient(email="alice@example.com")])
-    assert original.schema_version == 1
+def test_notification_message_is_version_two_and_still_reads_version_one() -> None:
+    # Issue 30: version 2 carries the send step and each recipient's notification id.
+    original = message([recipient(email="alice@example.com")]).model_copy(update={"schema_version": 2})
     dumped = original.model_dump(mode="json")
-    assert dumped["schema_version"] == 1
-    dumped["schema_version"] = 2
+    assert dumped["schema_version"] == 2
+    old = {k: v for k, v in dumped.items() if k not in ("step", "workflow_version")} | {"schema_version": 1}
+    old["payload"]["user"] = [
+        {k: v for k, v in u.items() if k != "notification_id"} for u in old["payload"]["user"]
+    ]
+    read = NotificationMessage.model_validate(old)
+    assert (read.schema_version, read.step, read.workflow_version) == (1, 0, 1)
+    assert read.payload.user[0].notification_id is None
+    dumped["schema_version"] = 3
     with pytest.raises(ValidationError) as caught:
         NotificationMessage.model_validate(dumped)
     assert [error["loc"] for error in caught.value.errors()] == [("schema_version",)]

@@ -93,11 +93,13 @@ class SnsPushSender:
     def send(self, address: str, message: Rendered) -> str:
         sns = provider_client("sns", self._connection)
         notification = {"title": message.subject or "", "body": message.text}
+        # The notification's id rides along as data, for the app to report its engagement with.
+        data = {"notification_id": str(message.notification_id)} if message.notification_id else {}
         payload = json.dumps(
             {
                 "default": message.text,
-                "GCM": json.dumps({"notification": notification}),
-                "APNS": json.dumps({"aps": {"alert": notification}}),
+                "GCM": json.dumps({"notification": notification} | ({"data": data} if data else {})),
+                "APNS": json.dumps({"aps": {"alert": notification}} | data),
             }
         )
         endpoint = self._kept_endpoint(address)

@@ -19,6 +19,7 @@ from notify.adapters.postgres import (
     PostgresLedger,
     PostgresPushEndpoints,
     PostgresRecipientControls,
+    PostgresRuns,
     PostgresSchedules,
     PostgresTopics,
     PostgresWaiting,
@@ -71,7 +72,14 @@ from notify.retention import Retention, RetentionPolicy
 from notify.scheduling import ScheduleStore
 from notify.settings import Settings, get_settings
 from notify.tick import LostMessages, TickPolicy
-from notify.workflows import MAX_SECONDS, KeptVersions, PreviewDirectory, ServiceTemplates, WorkflowStore
+from notify.workflows import (
+    MAX_SECONDS,
+    KeptVersions,
+    PreviewDirectory,
+    RunStore,
+    ServiceTemplates,
+    WorkflowStore,
+)
 
 __all__ = ["Services", "control_rules", "install", "services", "storage_port", "storage_ports"]
 
@@ -124,6 +132,7 @@ class Services(Platform):
             fan_out_step=settings.fan_out_step,
             fan_out_inline_s=settings.fan_out_inline_seconds,
             max_content_bytes=settings.max_message_bytes // 4,
+            channels_of=self.kept_versions.channels,
         )
 
     # ---- workflows: what each event type does, its versions, their templates ---------------------
@@ -140,6 +149,10 @@ class Services(Platform):
     @built_once
     def service_templates(self) -> ServiceTemplates:
         return ServiceTemplates()
+
+    @storage_port
+    def runs(self) -> RunStore:
+        return self._repository(PostgresRuns)
 
     @storage_port
     def preview_directory(self) -> PreviewDirectory:

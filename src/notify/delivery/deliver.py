@@ -117,7 +117,8 @@ def deliver_message(
         return report
 
     until = now + timedelta(seconds=time_left() + policy.lease_slack_s)
-    claimed = ports.ledger.claim(event_id, channel, list(users), token=token, now=now, until=until)
+    step = message.step
+    claimed = ports.ledger.claim(event_id, channel, list(users), token=token, now=now, until=until, step=step)
     report.already_handled = [user_id for user_id in users if user_id not in claimed]
     pending = [user for user_id, user in users.items() if user_id in claimed]
     if ports.controls is not None and pending:
@@ -131,7 +132,7 @@ def deliver_message(
     written, unreached, write_error = dispatch(
         pending,
         send,
-        lambda outcomes: ports.ledger.record_outcomes(event_id, channel, token, outcomes),
+        lambda outcomes: ports.ledger.record_outcomes(event_id, channel, token, outcomes, step, message.runs),
         policy=dispatch_policy,
         time_left=time_left,
         pool=ports.send_pools.pool(dispatch_policy.concurrency) if ports.send_pools else None,
@@ -149,7 +150,7 @@ def deliver_message(
         # where an operator's redrive tries them once more.
         raise RetryableError(f"{exhausted} recipient(s) failed on the last attempt")
     handed_back = set(report.handed_back)
-    left = ports.ledger.pending(event_id, channel, [u for u in users if u not in handed_back])
+    left = ports.ledger.pending(event_id, channel, [u for u in users if u not in handed_back], step)
     if left.waiting:
         raise RetryableError(f"{left.waiting} recipient(s) released for a later attempt")
     if left.held_by_others:
@@ -253,7 +254,7 @@ def _hand_back(
     """Release the rows this attempt did not reach and queue them again as a smaller message."""
     user_ids = [user.user_id for user in users]
     queued = ports.ledger.hand_back(
-        message.event_id, message.transport_type, token, user_ids, policy.router.table()
+        message.event_id, message.transport_type, token, user_ids, policy.router.table(), message.step
     )
     report.handed_back.extend(user_ids)
     logger.info(
@@ -304,7 +305,9 @@ def screen_recipients(
             if user_id not in allowed:
                 verdicts[user_id] = OVER_CAP
     held_back = {user_id: verdict for user_id, verdict in verdicts.items() if verdict.status != "send"}
-    written = controls.record_verdicts(message.event_id, channel, token, list(held_back.items()), now)
+    written = controls.record_verdicts(
+        message.event_id, channel, token, list(held_back.items()), now, message.step, message.runs
+    )
     report.held_back.update({user_id: held_back[user_id] for user_id in written})
     # A verdict not written: another attempt took the row over when this one's lease ran out.
     report.already_handled.extend(user_id for user_id in held_back if user_id not in written)

@@ -58,7 +58,8 @@ class PreferencesDocument(StrictModel):
     comment_liked: ChannelSwitches = Field(default_factory=ChannelSwitches)
     new_releases_promo: ChannelSwitches = Field(default_factory=ChannelSwitches)
     watch_later_reminder: ChannelSwitches = Field(default_factory=ChannelSwitches)
-    workflows: dict[WorkflowKey, ChannelSwitches] = Field(default_factory=dict, max_length=1000)
+    # No count limit: an unsubscribe link adds a key whatever is there (the request's size bounds a PUT).
+    workflows: dict[WorkflowKey, ChannelSwitches] = Field(default_factory=dict)
     channels: ChannelSwitches = Field(default_factory=ChannelSwitches)
     quiet_hours: QuietHoursDocument | None = Field(default_factory=_default_quiet_hours)
 
@@ -74,11 +75,15 @@ class MessagePayload(BaseModel):
 class NotificationMessage(BaseModel):
     """One message on a channel queue: an event for a chunk of its recipients."""
 
-    schema_version: Literal[1] = 1
+    # 2 (as storage writes them): `step`, and each recipient's `notification_id`; 1 (or none, queued
+    # before steps) reads as step 0.
+    schema_version: Literal[1, 2] = 1
     message_id: uuid.UUID
     event_id: uuid.UUID
     event_type: WorkflowKey
     workflow_version: int = 1  # absent from messages queued before workflows: the built-ins' first
+    step: int = 0  # the send step of the workflow the message's rows were made by
+    runs: bool = False  # the event's workflow has runs: an outcome wakes the recipient's run
     created_dt: datetime
     transport_type: Channel
     priority: int

@@ -21,6 +21,7 @@ class Rendered:
     subject: str | None = None
     html: str | None = None
     unsubscribe_url: str | None = None
+    notification_id: uuid.UUID | None = None  # the row it is for (the push payload carries it)
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,20 @@ class DeliveryLedger(Protocol):
         token: uuid.UUID,
         now: datetime,
         until: datetime,
+        step: int = 0,
     ) -> set[uuid.UUID]:
-        """Take the rows no live attempt holds and that are not final; return their users."""
+        """Take the rows (of the send `step`) no live attempt holds and that are not final; return
+        their users."""
         ...
 
     def record_outcomes(
-        self, event_id: uuid.UUID, channel: Channel, token: uuid.UUID, outcomes: Sequence[Outcome]
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        token: uuid.UUID,
+        outcomes: Sequence[Outcome],
+        step: int = 0,
+        wake_runs: bool = False,
     ) -> set[uuid.UUID]:
         """Write the outcomes of rows the attempt still holds, in one transaction (a failed send
         gives its frequency-cap slot back); return the users whose outcome was written."""
@@ -81,6 +90,7 @@ class DeliveryLedger(Protocol):
         token: uuid.UUID,
         user_ids: Sequence[uuid.UUID],
         queues: Mapping[str, str],
+        step: int = 0,
     ) -> list[OutboundMessage]:
         """Release the rows among `user_ids` that this attempt still holds (it did not reach them)
         and store the messages that carry them, and those of `user_ids` nobody has claimed, in the
@@ -89,7 +99,9 @@ class DeliveryLedger(Protocol):
         publishing after the commit."""
         ...
 
-    def pending(self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID]) -> Pending: ...
+    def pending(
+        self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], step: int = 0
+    ) -> Pending: ...
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,8 @@ class RecipientControls(Protocol):
         token: uuid.UUID,
         verdicts: Sequence[tuple[uuid.UUID, Verdict]],
         now: datetime,
+        step: int = 0,
+        wake_runs: bool = False,
     ) -> set[uuid.UUID]:
         """Write each verdict where the attempt holding `token` still claims the row; the users
         written (another attempt's claim is left alone)."""

@@ -57,4 +57,10 @@ class TemplateRenderer:
         except TemplateProblem as problem:
             line = f" (line {problem.line})" if problem.line else ""
             raise PermanentError(f"{where}: {problem}{line}") from problem
-        return Rendered(text=parts.text, subject=parts.subject, html=parts.html, unsubscribe_url=unsubscribe)
+        return Rendered(
+            text=parts.text,
+            subject=parts.subject,
+            html=parts.html,
+            unsubscribe_url=unsubscribe,
+            notification_id=user.notification_id,
+        )

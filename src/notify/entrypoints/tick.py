@@ -27,6 +27,8 @@ def tick_now(remaining_s: Callable[[], float] = lambda: 0.0) -> TickReport:
         time_left=lambda: remaining_s() - margin,
         backlog=ctx.dead_letters.backlog,
         retention=ctx.retention,
+        runs=ctx.runs,
+        versions=ctx.kept_versions,
     )
     emit_outbox_parked(ctx.outbox.parked_count())
     return report

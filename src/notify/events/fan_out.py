@@ -48,8 +48,8 @@ def advance_fan_outs(
     """Step fan-outs (only `event_id`'s, if given) while a step fits in `time_left()` seconds, judged
     by the slowest step so far; publish each step's messages once it is committed."""
 
-    def routes(event_type: str, version: int, priority: int) -> dict[Channel, str]:
-        return policy.router.queues_for(policy.channels_of(event_type, version), priority)
+    def routes(event_type: str, version: int, priority: int) -> dict[Channel, tuple[str, int]]:
+        return policy.router.routes_for(policy.channels_of(event_type, version), priority)
 
     steps = members = notifications = completed = 0
     relayed, slowest = Relayed(), 0.0

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from notify.channels import QueueRouter
+from notify.channels import ChannelsOf, QueueRouter, shipped_channels
 from notify.cron import next_run
 from notify.errors import (
     DuplicateIdempotencyKey,
@@ -56,6 +56,9 @@ class IngestPolicy:
     chunk_size: int  # recipients per queue message
     fan_out_step: int = 10_000  # an audience's members per fan-out step
     fan_out_inline_s: float = 0.0  # how long the request itself steps an audience's fan-out
+    # An event's workflow version → the channels it sends on at once (an audience's fan-out steps route
+    # by it): the built-ins as shipped when no store is given.
+    channels_of: ChannelsOf = shipped_channels
     # An event's content travels once in every queue message: it may take at most this much of one
     # (bootstrap: a quarter of NOTIFY_MAX_MESSAGE_BYTES), so that every message still has room for
     # its recipients.
@@ -112,7 +115,8 @@ def accept_event(
             raise _unknown_audience(audience)
         audience_size = size
 
-    channels = tuple(workflow.definition.channels_used())
+    sends = workflow.definition.immediate_sends()
+    channels = tuple(sends)
     event = NewEvent(
         event_id=new_id(),
         event_type=request.event_type,
@@ -122,6 +126,7 @@ def accept_event(
         content=movies,
         channels=channels,
         queue_by_channel=router.queues_for(channels, priority),
+        step_by_channel=sends,
         chunk_size=chunk_size,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
@@ -155,16 +160,6 @@ def _active_workflow(key: str, workflows: CurrentVersions) -> WorkflowVersion:
     workflow = workflows.current_version(key)
     if workflow is None:
         raise InvalidInput([FieldProblem(("body", "event_type"), f"no active workflow {key!r}")])
-    if not workflow.definition.immediate:
-        # Runs (delays, waits, conditions) come with the next part of issue 30.
-        raise InvalidInput(
-            [
-                FieldProblem(
-                    ("body", "event_type"),
-                    f"workflow {key!r} has delays, waits or conditions: events of it are not accepted yet",
-                )
-            ]
-        )
     return workflow
 
 
@@ -187,7 +182,10 @@ def _fan_out_inline(
         outbox=ports.outbox,
         publisher=ports.publisher,
         policy=FanOutPolicy(
-            router=policy.router, step_members=policy.fan_out_step, chunk_size=policy.chunk_size
+            router=policy.router,
+            step_members=policy.fan_out_step,
+            chunk_size=policy.chunk_size,
+            channels_of=policy.channels_of,
         ),
         now=lambda: now,
         time_left=lambda: budget - (started - time_left()),

@@ -135,8 +135,11 @@ class EventView(BaseModel):
 
 
 class NotificationView(BaseModel):
+    id: uuid.UUID
     user_id: uuid.UUID
     channel: Channel
+    step: int = Field(description="The index of the workflow's send step that made it.")
+    step_ref: str | None = Field(description="That step's ref, when it has one.")
     status: str
     reason: str | None
     attempts: int

@@ -2,7 +2,7 @@
 audience (a topic's members, or every user), and topics."""
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -24,7 +24,8 @@ from notify.outbox import OutboundMessage
 EVERYONE = "all"
 
 # (event type, priority) → the queue of each channel the event goes out on.
-Routes = Callable[[str, int, int], dict[Channel, str]]  # (event type, its version, priority)
+# (event type, its version, priority) → each channel the version sends on at once: (queue, step)
+Routes = Callable[[str, int, int], dict[Channel, tuple[str, int]]]
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,11 @@ class NewEvent:
     priority: int
     user_ids: Sequence[str]
     content: Sequence[DirectoryMovie]
-    channels: Sequence[Channel]
+    channels: Sequence[Channel]  # none for an event whose workflow has runs: a run per recipient instead
     queue_by_channel: dict[Channel, str]
     chunk_size: int
+    # Each channel's rows' step (a row is keyed by it); absent: 0, as the sends go out as one.
+    step_by_channel: Mapping[Channel, int] = field(default_factory=dict)
     idempotency_key: str | None = None
     request_hash: str | None = None
     audience: str | None = None  # a topic instead of user_ids: fanned out in steps (fan_out.py)

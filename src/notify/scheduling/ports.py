@@ -35,7 +35,9 @@ class Firing:
     next_run_at: datetime | None
     event_id: uuid.UUID
     queue_by_channel: dict[Channel, str]
-    workflow_version: int = 1  # the version the occurrence runs: the one current when it fires
+    # The version the occurrence runs (the one current when it fires). It sends at once on each channel
+    # of queue_by_channel, the send step of each being its position there.
+    workflow_version: int = 1
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def plan_firings(
             latest, following = runs[key]
             occurrence = max(schedule.due_at, latest)
         version = schedule.workflow_version
-        channels = channels_of(schedule.event_type, version) if version is not None else ()
+        channels = dict(channels_of(schedule.event_type, version)) if version is not None else {}
         firings.append(
             Firing(
                 schedule_id=schedule.schedule_id,

@@ -11,18 +11,29 @@ from typing import TYPE_CHECKING
 from notify import lazy_exports
 
 if TYPE_CHECKING:
-    from notify.workflows.builtins import ShippedBuiltIns, builtin_definitions
+    from notify.workflows.advancing import (
+        RunPolicy,
+        RunReport,
+        advance_runs,
+    )
+    from notify.workflows.builtins import (
+        ShippedBuiltIns,
+        builtin_definitions,
+    )
     from notify.workflows.catalog import (
         KeptVersions,
         PreviewDirectory,
         archive_workflow,
+        describe_run,
         describe_workflow,
         page_workflows,
         preview_workflow,
         put_workflow,
         read_version,
     )
-    from notify.workflows.filters import movie_label
+    from notify.workflows.filters import (
+        movie_label,
+    )
     from notify.workflows.models import (
         MAX_SECONDS,
         WORKFLOW_KEY,
@@ -32,6 +43,7 @@ if TYPE_CHECKING:
         PreviewRequest,
         PreviewView,
         Recipient,
+        RunView,
         WorkflowDefinition,
         WorkflowKey,
         WorkflowPage,
@@ -41,7 +53,12 @@ if TYPE_CHECKING:
         WorkflowView,
     )
     from notify.workflows.ports import (
+        AdvancedRuns,
         CurrentVersions,
+        DueRun,
+        RunDecision,
+        RunRecord,
+        RunStore,
         WorkflowRecord,
         WorkflowStore,
         WorkflowVersion,
@@ -53,13 +70,22 @@ if TYPE_CHECKING:
         ServiceTemplates,
         render_channel,
     )
-    from notify.workflows.sandbox import TemplateProblem
+    from notify.workflows.runs import (
+        RunState,
+        SendFacts,
+        outcome_of,
+    )
+    from notify.workflows.sandbox import (
+        TemplateProblem,
+    )
 
 _HOMES = {
+    "AdvancedRuns": "notify.workflows.ports",
     "CompiledTemplates": "notify.workflows.rendering",
     "Content": "notify.workflows.models",
-    "CurrentVersions": "notify.workflows.ports",
     "Controls": "notify.workflows.models",
+    "CurrentVersions": "notify.workflows.ports",
+    "DueRun": "notify.workflows.ports",
     "KeptVersions": "notify.workflows.catalog",
     "MAX_SECONDS": "notify.workflows.models",
     "PreviewDirectory": "notify.workflows.catalog",
@@ -67,6 +93,15 @@ _HOMES = {
     "PreviewView": "notify.workflows.models",
     "Recipient": "notify.workflows.models",
     "RenderedParts": "notify.workflows.rendering",
+    "RunDecision": "notify.workflows.ports",
+    "RunPolicy": "notify.workflows.advancing",
+    "RunRecord": "notify.workflows.ports",
+    "RunReport": "notify.workflows.advancing",
+    "RunState": "notify.workflows.runs",
+    "RunView": "notify.workflows.models",
+    "describe_run": "notify.workflows.catalog",
+    "RunStore": "notify.workflows.ports",
+    "SendFacts": "notify.workflows.runs",
     "ServiceTemplates": "notify.workflows.rendering",
     "ShippedBuiltIns": "notify.workflows.builtins",
     "TemplateProblem": "notify.workflows.sandbox",
@@ -83,10 +118,12 @@ _HOMES = {
     "WorkflowVersionView": "notify.workflows.models",
     "WorkflowVersions": "notify.workflows.ports",
     "WorkflowView": "notify.workflows.models",
+    "advance_runs": "notify.workflows.advancing",
     "archive_workflow": "notify.workflows.catalog",
     "builtin_definitions": "notify.workflows.builtins",
     "describe_workflow": "notify.workflows.catalog",
     "movie_label": "notify.workflows.filters",
+    "outcome_of": "notify.workflows.runs",
     "page_workflows": "notify.workflows.catalog",
     "preview_workflow": "notify.workflows.catalog",
     "put_workflow": "notify.workflows.catalog",
@@ -98,16 +135,26 @@ __all__ = [
     "MAX_SECONDS",
     "WORKFLOW_KEY",
     "WORKFLOW_KEY_RULE",
+    "AdvancedRuns",
     "CompiledTemplates",
     "Content",
     "Controls",
     "CurrentVersions",
+    "DueRun",
     "KeptVersions",
     "PreviewDirectory",
     "PreviewRequest",
     "PreviewView",
     "Recipient",
     "RenderedParts",
+    "RunDecision",
+    "RunPolicy",
+    "RunRecord",
+    "RunReport",
+    "RunState",
+    "RunStore",
+    "RunView",
+    "SendFacts",
     "ServiceTemplates",
     "ShippedBuiltIns",
     "TemplateProblem",
@@ -122,10 +169,13 @@ __all__ = [
     "WorkflowVersionView",
     "WorkflowVersions",
     "WorkflowView",
+    "advance_runs",
     "archive_workflow",
     "builtin_definitions",
+    "describe_run",
     "describe_workflow",
     "movie_label",
+    "outcome_of",
     "page_workflows",
     "preview_workflow",
     "put_workflow",

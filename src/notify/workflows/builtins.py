@@ -11,7 +11,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from notify.workflows.models import WorkflowDefinition
+from notify.workflows.models import MAX_AGE_SECONDS, MAX_SECONDS, WorkflowDefinition
 from notify.workflows.ports import WorkflowVersion
 
 SHIPPED_AT = datetime(2026, 12, 7, tzinfo=UTC)  # when the built-ins became workflows
@@ -34,14 +34,24 @@ def builtin_definitions(
     definitions = {}
     for key, document in _seed_file().items():
         controls = dict(document.get("controls", {}))
+        # A setting is a seed: one the controls cannot hold is brought within them (none at or below
+        # 0, at most the longest allowed), so that no configuration stops the migrations.
         if max_age_s is not None:
-            controls["max_age_seconds"] = max_age_s.get(key)
+            controls["max_age_seconds"] = _within(max_age_s.get(key), MAX_AGE_SECONDS)
         if caps is not None:
-            controls["frequency_caps"] = {ch: list(cap) for ch, cap in caps.get(key, {}).items()}
+            controls["frequency_caps"] = {
+                channel: [min(limit, 10_000), _within(window, MAX_AGE_SECONDS)]
+                for channel, (limit, window) in caps.get(key, {}).items()
+                if limit >= 1 and window >= 1
+            }
         if digest_windows_s is not None:
-            controls["digest_window_seconds"] = digest_windows_s.get(key)
+            controls["digest_window_seconds"] = _within(digest_windows_s.get(key), MAX_SECONDS)
         definitions[key] = WorkflowDefinition.model_validate({**document, "controls": controls})
     return definitions
+
+
+def _within(seconds: int | None, longest: int) -> int | None:
+    return None if seconds is None or seconds <= 0 else min(seconds, longest)
 
 
 class ShippedBuiltIns:

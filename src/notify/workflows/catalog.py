@@ -17,6 +17,8 @@ from notify.workflows.models import (
     RenderedEmail,
     RenderedPush,
     RenderedSms,
+    RunStepView,
+    RunView,
     VersionSummary,
     WorkflowDefinition,
     WorkflowPage,
@@ -24,7 +26,7 @@ from notify.workflows.models import (
     WorkflowVersionView,
     WorkflowView,
 )
-from notify.workflows.ports import WorkflowStore, WorkflowVersion, WorkflowVersions
+from notify.workflows.ports import RunStore, WorkflowStore, WorkflowVersion, WorkflowVersions
 from notify.workflows.rendering import CompiledTemplates, ServiceTemplates, render_channel
 from notify.workflows.sandbox import TemplateProblem
 from notify.workflows.validation import check_definition
@@ -32,6 +34,7 @@ from notify.workflows.validation import check_definition
 # What a preview shows where an e-mail has its unsubscribe link: a real link would let whoever may
 # read workflows unsubscribe any user.
 PREVIEW_UNSUBSCRIBE_URL = "https://notify.invalid/unsubscribe?token=preview"
+HIDDEN_CONTACTS = {"email": "(hidden)", "phone": "(hidden)", "push_token": "(hidden)"}
 
 
 class PreviewDirectory(Protocol):
@@ -124,8 +127,8 @@ def preview_workflow(
         raise InvalidInput(unknown)
     by_id = {movie.movie_id: movie for movie in movies}
     content = [by_id[uuid.UUID(raw)] for raw in dict.fromkeys(request.content)]
-    if request.locale is not None:
-        user = user.model_copy(update={"locale": request.locale})
+    # Texts, not the directory: a reader of workflows sees no user's contacts.
+    user = user.model_copy(update=HIDDEN_CONTACTS | ({"locale": request.locale} if request.locale else {}))
     compiled = CompiledTemplates(current.definition.templates)
     view = PreviewView(key=key, version=current.version, locale=user.locale)
     for channel in current.definition.channels_used():
@@ -144,6 +147,25 @@ def preview_workflow(
             case Channel.SMS:
                 view.sms = RenderedSms(text=parts.text)
     return view
+
+
+def describe_run(event_id: uuid.UUID, user_id: uuid.UUID, *, runs: RunStore) -> RunView:
+    """A recipient's run of an event's workflow: the steps taken (skipped ones with why) and until when
+    it waits. NotFound when the event has no run for the user (a workflow whose sends all go out at once
+    has none: its notifications tell all)."""
+    found = runs.find_run(event_id, user_id)
+    if found is None:
+        raise NotFound(f"no run of event {event_id} for user {user_id}")
+    return RunView(
+        event_id=found.event_id,
+        user_id=found.user_id,
+        workflow=found.event_type,
+        version=found.workflow_version,
+        state=found.state,
+        position=found.position,
+        waiting_until=found.wake_at if found.state == "waiting" else None,
+        steps=[RunStepView.model_validate(entry) for entry in found.history],
+    )
 
 
 class KeptVersions:
@@ -168,7 +190,7 @@ class KeptVersions:
                 (key, version), (found, CompiledTemplates(found.definition.templates))
             )
 
-    def channels(self, key: str, version: int) -> tuple[Channel, ...]:
-        """The channels the version sends on at once (ChannelsOf)."""
+    def channels(self, key: str, version: int) -> dict[Channel, int]:
+        """The channels the version sends on at once, each with its rows' step (ChannelsOf)."""
         found, _ = self.compiled(key, version)
-        return tuple(found.definition.channels_used())
+        return found.definition.immediate_sends()

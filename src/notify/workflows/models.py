@@ -19,7 +19,8 @@ LOCALES = ("en", "ru")  # the directory's locales: a recipient reads one of them
 MAX_STEPS = 20
 MAX_DESCRIPTION = 1000
 MAX_TEMPLATE_CHARS = 20_000
-MAX_SECONDS = 30 * 24 * 3600  # the longest delay, wait, window or age a workflow may name: 30 days
+MAX_SECONDS = 30 * 24 * 3600  # the longest delay, wait or digest window a workflow may name: 30 days
+MAX_AGE_SECONDS = 366 * 24 * 3600  # the longest max age or cap window: a year
 
 
 def _workflow_key(value: str) -> str:
@@ -39,6 +40,7 @@ WorkflowKey = Annotated[str, AfterValidator(_workflow_key)]
 StepRef = Annotated[str, AfterValidator(_step_ref)]
 Locale = Literal["en", "ru"]
 Seconds = Annotated[int, Field(ge=1, le=MAX_SECONDS)]
+LongSeconds = Annotated[int, Field(ge=1, le=MAX_AGE_SECONDS)]
 
 # What a condition may ask of an earlier send step's notification. An outcome is one of the first
 # six; the engagement flags only move forward and may be true beside any outcome.
@@ -169,10 +171,10 @@ class Controls(StrictModel):
     digest_window_seconds: Seconds | None = Field(
         default=None, description="How long one recipient's notifications gather into a digest."
     )
-    max_age_seconds: Seconds | None = Field(
+    max_age_seconds: LongSeconds | None = Field(
         default=None, description="A notification older than this is expired, not sent late."
     )
-    frequency_caps: dict[Channel, tuple[Annotated[int, Field(ge=1, le=10_000)], Seconds]] = Field(
+    frequency_caps: dict[Channel, tuple[Annotated[int, Field(ge=1, le=10_000)], LongSeconds]] = Field(
         default_factory=dict, description="Per channel: at most N sends per rolling window of S seconds."
     )
     quiet_hours: bool = Field(
@@ -201,6 +203,14 @@ class WorkflowDefinition(StrictModel):
     def channels_used(self) -> list[Channel]:
         used = [channel for _, step in self.send_steps() for channel in step.channel_order]
         return list(dict.fromkeys(used))
+
+    def immediate_sends(self) -> dict[Channel, int]:
+        """What an event of a workflow whose sends all go out at once is made of: each channel with its
+        rows' step, 0 for all (they go out as one, and validation gives each its own channel). None for
+        a workflow with runs: its run makes every send, each row with its send step's index."""
+        if not self.immediate:
+            return {}
+        return {channel: 0 for channel in self.channels_used()}
 
     @property
     def immediate(self) -> bool:
@@ -269,6 +279,7 @@ class Recipient(BaseModel):
     """A recipient as templates see it (`user`): the directory's fields."""
 
     user_id: uuid.UUID
+    notification_id: uuid.UUID | None = None  # the row this message is for (absent in version 1 messages)
     first_name: str | None = None
     last_name: str | None = None
     birthday_date: date | None = None
@@ -322,3 +333,29 @@ class PreviewView(BaseModel):
     email: RenderedEmail | None = None
     push: RenderedPush | None = None
     sms: RenderedSms | None = None
+
+
+# ---- A run, as GET /events/{id}/runs shows it ----------------------------------------------------
+
+
+class RunStepView(BaseModel):
+    step: int
+    ref: str | None = None
+    type: str | None = None  # send, delay, wait
+    result: str  # sent, tried, skipped, failed, delayed, satisfied, timed_out, cancelled
+    reason: str | None = None  # why it was skipped: condition, event_cancelled
+    channel: str | None = None
+    at: datetime
+
+
+class RunView(BaseModel):
+    event_id: uuid.UUID
+    user_id: uuid.UUID
+    workflow: str
+    version: int
+    state: Literal["waiting", "done", "cancelled"]
+    position: int = Field(description="The next step to take.")
+    waiting_until: datetime | None = Field(
+        description="When the tick looks at it again (a wait may end sooner)."
+    )
+    steps: list[RunStepView]

@@ -1,11 +1,16 @@
 """The workflows capability's ports: where workflows and their versions are kept, and what the
 senders read of them."""
 
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from notify.channels import Channel
+from notify.outbox import OutboundMessage
 from notify.workflows.models import WorkflowDefinition, WorkflowPage
+from notify.workflows.runs import Facts, RunState
 
 
 @dataclass(frozen=True)
@@ -63,3 +68,75 @@ class WorkflowVersions(Protocol):
     """What the senders and the tick read: a version by its number (immutable: kept once read)."""
 
     def find_version(self, key: str, version: int) -> WorkflowVersion | None: ...
+
+
+# ---- Runs ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueRun:
+    """A run whose wake-up time has come, claimed by the advancing transaction, with what is known of
+    its sends (by step and channel)."""
+
+    event_id: uuid.UUID
+    user_id: uuid.UUID
+    event_type: str
+    workflow_version: int
+    state: RunState
+    facts: Facts
+    cancelled: bool = False  # its event was cancelled: the run stops
+
+
+@dataclass(frozen=True)
+class RunDecision:
+    """What one run does now: the sends to make, where it stands after, when to look at it again, and
+    the steps it took (as the run's history shows them)."""
+
+    event_id: uuid.UUID
+    user_id: uuid.UUID
+    state: RunState
+    sends: list[tuple[int, Channel]]
+    wake_at: datetime | None
+    done: bool
+    history: list[dict[str, Any]]
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class AdvancedRuns:
+    claimed: int
+    sends: int
+    outbox: list[OutboundMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    event_id: uuid.UUID
+    user_id: uuid.UUID
+    event_type: str
+    workflow_version: int
+    state: str  # waiting, done, cancelled
+    position: int
+    wake_at: datetime | None
+    history: list[dict[str, Any]]
+
+
+class RunStore(Protocol):
+    def advance_due_runs(
+        self,
+        now: datetime,
+        limit: int,
+        sends_of: Callable[[str, int], list[tuple[int, Channel]]],
+        decide: Callable[[list[DueRun]], list[RunDecision]],
+        queues: Mapping[str, str],
+        chunk_size: int,
+    ) -> AdvancedRuns:
+        """In one transaction: claim at most `limit` due runs (none another transaction holds), read
+        what is known of their sends (`sends_of`: each workflow version's (step, channel) pairs), let
+        `decide` take their steps, and store the result: the new notification rows (`skipped` /
+        `no_contact` where the recipient has no contact on the channel, which wakes its run again at
+        once) with their messages in the outbox (`queues`: the router's routes), and each run's new
+        state. The messages are returned for publishing after the commit."""
+        ...
+
+    def find_run(self, event_id: uuid.UUID, user_id: uuid.UUID) -> RunRecord | None: ...

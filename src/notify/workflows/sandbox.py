@@ -15,6 +15,7 @@ sender renders it.
 
 import functools
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
@@ -30,6 +31,8 @@ MAX_RANGE = 1000
 MAX_LOOP_DEPTH = 2
 MAX_OPERATIONS = 200_000  # per render: iterations, attributes, calls, operators and filters
 MAX_TEXT = 100_000  # characters of any string a render builds, the output included
+MAX_RENDER_SECONDS = 1.0  # of the clock, per render: what the budget's counts do not weigh (comparisons)
+MAX_INTEGER_BITS = 4096  # an integer a template computes (squaring one again and again is work)
 
 _REFUSED_NODES: dict[type[nodes.Node], str] = {
     nodes.Macro: "macro",
@@ -66,7 +69,6 @@ _JINJA_FILTERS = [
     "sort",
     "string",
     "striptags",
-    "sum",
     "title",
     "trim",
     "truncate",
@@ -87,7 +89,6 @@ _STRING_METHODS = frozenset(
         "startswith",
         "endswith",
         "split",
-        "replace",
         "isdigit",
     }
 )
@@ -104,6 +105,7 @@ class TemplateProblem(Exception):
 
 class _Budget(threading.local):
     left: int = MAX_OPERATIONS
+    deadline: float = 0.0
 
 
 _budget = _Budget()
@@ -113,6 +115,42 @@ def _spend(count: int = 1) -> None:
     _budget.left -= count
     if _budget.left < 0:
         raise TemplateProblem(f"the template does too much work (over {MAX_OPERATIONS:,} operations)")
+    if time.monotonic() > _budget.deadline:
+        raise TemplateProblem(f"the template takes too long to render (over {MAX_RENDER_SECONDS} s)")
+
+
+def _length(value: Any) -> int:
+    return len(value) if isinstance(value, str | list | tuple | dict) else 1
+
+
+def _too_long() -> TemplateProblem:
+    return TemplateProblem(f"the template builds a text over {MAX_TEXT:,} characters")
+
+
+def _projected_text(items: Iterable[Any], separator: str = "") -> None:
+    """Refuse a join whose text would be too long, before it is built (each item counted)."""
+    total = 0
+    for item in items:
+        _spend()
+        total += (len(item) if isinstance(item, str) else 24) + len(separator)
+        if total > MAX_TEXT:
+            raise _too_long()
+
+
+@jinja2.pass_environment
+def _join(environment: Any, value: Iterable[Any], d: str = "", attribute: Any = None) -> str:
+    items = list(value)
+    _projected_text(items, str(d))
+    return jinja2.filters.do_join(environment, items, d, attribute)  # type: ignore[no-any-return]
+
+
+@jinja2.pass_environment
+def _replace(environment: Any, s: str, old: str, new: str, count: int | None = None) -> str:
+    text, old, new = str(s), str(old), str(new)
+    times = text.count(old) if count is None else min(count, text.count(old))
+    if len(text) + times * (len(new) - len(old)) > MAX_TEXT:
+        raise _too_long()
+    return jinja2.filters.do_replace(environment, text, old, new, count)
 
 
 def _sized[T](value: T) -> T:
@@ -137,7 +175,8 @@ def _range(*args: int) -> range:
 def _checked_filter(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)  # keeps jinja's pass_environment / pass_context marks
     def checked(*args: Any, **kwargs: Any) -> Any:
-        _spend()
+        # charged by what it reads too: sorting or listing a long input is work in proportion
+        _spend(1 + sum(_length(arg) for arg in args[:2]) // 16)
         return _sized(function(*args, **kwargs))
 
     return checked
@@ -153,7 +192,7 @@ class WorkflowSandbox(ImmutableSandboxedEnvironment):
         self.globals.clear()
         self.globals.update(range=_range, **{name: _checked_filter(f) for name, f in GLOBALS.items()})
         allowed = {name: self.filters[name] for name in _JINJA_FILTERS}
-        allowed.update(FILTERS)
+        allowed.update(FILTERS, join=_join, replace=_replace)
         self.filters = {name: _checked_filter(function) for name, function in allowed.items()}
         self.filters["sandbox_counted"] = _counted
         self.filters["sandbox_sized"] = _sized
@@ -185,7 +224,10 @@ class WorkflowSandbox(ImmutableSandboxedEnvironment):
         return _sized(super().call(__context, __obj, *args, **kwargs))
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        _spend()
+        _spend(1 + (_length(left) + _length(right)) // 64)
+        integers = isinstance(left, int) and isinstance(right, int)
+        if integers and abs(left).bit_length() + abs(right).bit_length() > MAX_INTEGER_BITS:
+            raise TemplateProblem(f"the template computes an integer over {MAX_INTEGER_BITS} bits")
         if operator == "*" and isinstance(left, str | list | tuple) and isinstance(right, int):
             _sized(range(len(left) * max(right, 0)))  # refused before the string is made
         if operator == "*" and isinstance(right, str | list | tuple) and isinstance(left, int):
@@ -247,17 +289,37 @@ def _filter(child: nodes.Node, name: str) -> nodes.Node:
     return nodes.Filter(child, name, [], [], None, None, lineno=child.lineno)
 
 
+# What a template's own failure may raise besides Jinja's errors: each becomes a TemplateProblem.
+_FAILURES = (
+    ArithmeticError,
+    AttributeError,
+    LookupError,
+    TypeError,
+    ValueError,
+    RecursionError,  # a template nested past the parser's or the renderer's depth
+    MemoryError,
+    SyntaxError,
+)
+
+
 def render_checked(template: jinja2.Template, context: dict[str, Any]) -> str:
-    """`template` rendered under a fresh budget; TemplateProblem when it breaks a rule or fails."""
-    _budget.left = MAX_OPERATIONS
+    """`template` rendered under a fresh budget, its output measured as it is made; TemplateProblem
+    when it breaks a rule or fails."""
+    _budget.left, _budget.deadline = MAX_OPERATIONS, time.monotonic() + MAX_RENDER_SECONDS
     try:
-        return _sized(template.render(context))
+        pieces, size = [], 0
+        for piece in template.generate(context):
+            size += len(piece)
+            if size > MAX_TEXT:
+                raise _too_long()
+            pieces.append(piece)
+        return "".join(pieces)
     except TemplateProblem as problem:
         problem.line = problem.line or _line_of(problem)
         raise
     except jinja2.TemplateError as error:
         raise TemplateProblem(error.message or type(error).__name__, _line_of(error)) from error
-    except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError, RecursionError) as error:
+    except _FAILURES as error:
         raise TemplateProblem(f"{type(error).__name__}: {error}", _line_of(error)) from error
 
 
@@ -268,6 +330,8 @@ def compile_checked(sandbox: WorkflowSandbox, source: str) -> jinja2.Template:
         raise
     except jinja2.TemplateSyntaxError as error:
         raise TemplateProblem(error.message or "syntax error", error.lineno) from error
+    except _FAILURES as error:  # the parser's own recursion on a deeply nested expression
+        raise TemplateProblem(f"the template cannot be read: {type(error).__name__}") from error
 
 
 def _line_of(error: BaseException) -> int | None:

@@ -52,7 +52,7 @@ def check_definition(definition: WorkflowDefinition) -> None:
 
 
 def _step_problems(definition: WorkflowDefinition) -> list[FieldProblem]:
-    problems: list[FieldProblem] = []
+    problems: list[FieldProblem] = _same_moment_problems(definition)
     refs: dict[str, int] = {}
     if not definition.send_steps():
         problems.append(FieldProblem(("body", "steps"), "needs at least one send step"))
@@ -81,6 +81,26 @@ def _step_problems(definition: WorkflowDefinition) -> list[FieldProblem]:
                 )
             else:
                 refs[step.ref] = index
+    return problems
+
+
+def _same_moment_problems(definition: WorkflowDefinition) -> list[FieldProblem]:
+    """Sends that go out together (a workflow of nothing but unconditional one-channel sends) must each
+    name a channel of their own: two at the same moment on one channel would be one message twice."""
+    if not definition.immediate:
+        return []
+    first: dict[str, int] = {}
+    problems = []
+    for index, step in definition.send_steps():
+        assert step.channel is not None
+        if step.channel in first:
+            problems.append(
+                FieldProblem(
+                    ("body", "steps", index, "channel"),
+                    f"step {first[step.channel]} sends on {step.channel} at the same moment already",
+                )
+            )
+        first.setdefault(step.channel, index)
     return problems
 
 

@@ -8,6 +8,7 @@ from notify.channels import Channel
 from notify.delivery.controls import FrequencyCap, Verdict
 from notify.delivery.ports import RecipientFacts
 from notify.feedback.suppressions import normal_address
+from tests.fakes.delivery.ledger import only_first_step
 from tests.fakes.tables import FakeTables
 
 
@@ -56,7 +57,10 @@ class FakeRecipientControls(FakeTables):
         token: uuid.UUID,
         verdicts: Sequence[tuple[uuid.UUID, Verdict]],
         now: datetime,
+        step: int = 0,
+        wake_runs: bool = False,
     ) -> set[uuid.UUID]:
+        only_first_step(step)
         written = set()
         for user_id, verdict in verdicts:
             row = self.rows[(event_id, channel, user_id)]

@@ -11,6 +11,12 @@ from notify.outbox.ports import OutboundMessage
 from tests.fakes.tables import FakeTables, OutboxRow, _utcnow
 
 
+def only_first_step(step: int) -> None:
+    """The fakes keep one row per event, channel and user: a workflow's later steps are PostgreSQL's."""
+    if step != 0:
+        raise NotImplementedError(f"the fake ledger keeps step 0 only, not step {step}")
+
+
 class FakeLedger(FakeTables):
     """Claims with a token and a lease, outcomes written only by the claim's holder, hand-backs that
     release rows and queue the remainder in the outbox."""
@@ -24,7 +30,9 @@ class FakeLedger(FakeTables):
         token: uuid.UUID,
         now: datetime,
         until: datetime,
+        step: int = 0,
     ) -> set[uuid.UUID]:
+        only_first_step(step)
         claimed = set()
         for user_id in user_ids:
             row = self.rows.get((event_id, channel, user_id))
@@ -39,8 +47,15 @@ class FakeLedger(FakeTables):
         return claimed
 
     def record_outcomes(
-        self, event_id: uuid.UUID, channel: Channel, token: uuid.UUID, outcomes: Sequence[Outcome]
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        token: uuid.UUID,
+        outcomes: Sequence[Outcome],
+        step: int = 0,
+        wake_runs: bool = False,
     ) -> set[uuid.UUID]:
+        only_first_step(step)
         self.writes.append(len(outcomes))
         if self.write_errors:
             raise self.write_errors.pop(0)
@@ -80,7 +95,9 @@ class FakeLedger(FakeTables):
         token: uuid.UUID,
         user_ids: Sequence[uuid.UUID],
         queues: Mapping[str, str],
+        step: int = 0,
     ) -> list[OutboundMessage]:
+        only_first_step(step)
         released = []
         for user_id in user_ids:
             row = self.rows.get((event_id, channel, user_id))
@@ -110,7 +127,10 @@ class FakeLedger(FakeTables):
         self.outbox[queued.message_id] = OutboxRow(queued, _utcnow())
         return [queued]
 
-    def pending(self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID]) -> Pending:
+    def pending(
+        self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], step: int = 0
+    ) -> Pending:
+        only_first_step(step)
         rows = [self.rows[key] for user_id in user_ids if (key := (event_id, channel, user_id)) in self.rows]
         sending = [row for row in rows if row.status == "sending"]
         return Pending(

@@ -181,7 +181,10 @@ class FakeEvents(FakeTables):
             user_id
             for user_id in {uuid.UUID(raw) for raw in user_ids}
             if user_id in self.users
-            and any(getattr(self.users[user_id], CONTACT_FIELD[channel]) for channel in channels)
+            and (
+                not channels
+                or any(getattr(self.users[user_id], CONTACT_FIELD[channel]) for channel in channels)
+            )
         }
         return len(known), self._unknown(user_ids)
 
@@ -228,8 +231,11 @@ class FakeEvents(FakeTables):
         page = rows[:limit]
         items = [
             NotificationView(
+                id=row.notification_id,
                 user_id=user_id,
                 channel=Channel(channel),
+                step=0,
+                step_ref=None,
                 status=row.status,
                 reason=row.reason,
                 attempts=row.attempts,

@@ -121,9 +121,11 @@ class FakeFanOuts(FakeEvents):
             return None
         assert record.fanned is not None
         walked = self._next_members(record, members)
+        routed = routes(record.event_type, record.workflow_version, record.priority)
         event = dataclasses.replace(
             record.fanned,
-            queue_by_channel=routes(record.event_type, record.workflow_version, record.priority),
+            queue_by_channel={channel: queue for channel, (queue, _) in routed.items()},
+            step_by_channel={channel: step for channel, (_, step) in routed.items()},
             chunk_size=chunk_size,
         )
         rows, _, messages = self._fan_out_users(event, walked)

@@ -15,6 +15,7 @@ from notify.events.fan_out import FanOutPolicy, advance_fan_outs
 from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
 from notify.events.models import DirectoryMovie, DirectoryUser, EventAccepted, EventRequest
 from notify.tick import run_tick
+from notify.workflows import KeptVersions, WorkflowDefinition
 from tests.fakes import FakeEventStore, FakePublisher
 from tests.unit.builders import NOW, tick_policy
 
@@ -221,3 +222,48 @@ def test_run_tick_steps_the_fan_outs_left_while_its_time_allows(store: FakeEvent
 
     assert (report.fan_out_members, report.fan_outs_completed) == (6, 1)
     assert sorted(n for _, n in reached(publisher)) == [1, 2, 3, 4, 5, 8]
+
+
+def test_an_audience_event_of_a_saved_workflow_is_stepped_inside_the_request_on_its_channels(
+    store: FakeEventStore,
+) -> None:
+    publisher = FakePublisher()
+    # The review's first finding: the request's own steps routed by the built-ins' channels and failed
+    # for any other workflow, after the event was committed.
+    store.save_version(
+        "match_starts",
+        WorkflowDefinition.model_validate(
+            {
+                "steps": [{"type": "send", "channel": "sms"}],
+                "templates": {"sms": {"en": {"text": "the match starts in 10 minutes"}}},
+            }
+        ),
+        NOW,
+    )
+    request = to_audience(event_type="match_starts")
+
+    answer = accept_event(
+        request,
+        now=NOW,
+        ports=IngestPorts(
+            events=store,
+            directory=store,
+            outbox=store,
+            publisher=publisher,
+            audiences=store,
+            fan_outs=store,
+            workflows=store,
+        ),
+        policy=IngestPolicy(
+            router=ROUTER,
+            chunk_size=2,
+            fan_out_step=2,
+            fan_out_inline_s=5.0,
+            channels_of=KeptVersions(store).channels,
+        ),
+        time_left=lambda: 10.0,
+    )
+
+    assert answer.fan_out is not None
+    assert answer.fan_out.complete
+    assert reached(publisher) == [(Channel.SMS, 8)]  # the one member with a phone

@@ -320,9 +320,9 @@ def test_plan_firings_routes_an_occurrence_by_its_workflows_current_version() ->
     schedule = DueSchedule(uuid.uuid4(), "match_starts", 9, None, "UTC", NOW, workflow_version=3)
     asked: list[tuple[str, int]] = []
 
-    def channels_of(key: str, version: int) -> tuple[Channel, ...]:
+    def channels_of(key: str, version: int) -> dict[Channel, int]:
         asked.append((key, version))
-        return (Channel.PUSH,)
+        return {Channel.PUSH: 2}
 
     [firing] = plan_firings(
         [schedule], now=NOW, max_lateness=HOUR, router=QueueRouter("p"), channels_of=channels_of

@@ -14,6 +14,7 @@ from notify.workflows import (
     ServiceTemplates,
     WorkflowDefinition,
     archive_workflow,
+    builtin_definitions,
     describe_workflow,
     page_workflows,
     preview_workflow,
@@ -182,8 +183,41 @@ def test_kept_versions_read_each_version_once_and_give_its_channels(store: FakeE
     put_workflow("subscription_expiring", expiring(), now=NOW, store=store)
     kept = KeptVersions(store)
 
-    assert kept.channels("subscription_expiring", 1) == (Channel.SMS, Channel.EMAIL)
+    assert kept.channels("subscription_expiring", 1) == {Channel.SMS: 0, Channel.EMAIL: 0}
     store.down = True  # kept: no read needed any more
-    assert kept.channels("subscription_expiring", 1) == (Channel.SMS, Channel.EMAIL)
+    assert kept.channels("subscription_expiring", 1) == {Channel.SMS: 0, Channel.EMAIL: 0}
     with pytest.raises(Exception, match="down"):
         kept.channels("subscription_expiring", 2)
+
+
+def test_preview_shows_no_contact_of_the_user(store: FakeEventStore) -> None:
+    # The review: a key that may read workflows read any user's e-mail, phone and push token this way.
+    nosy = WorkflowDefinition.model_validate(
+        {
+            "steps": [{"type": "send", "channel": "sms"}],
+            "templates": {"sms": {"en": {"text": "{{ user.email }} {{ user.phone }} {{ user.push_token }}"}}},
+        }
+    )
+    put_workflow("nosy", nosy, now=NOW, store=store)
+
+    view = preview_workflow(
+        "nosy", PreviewRequest(user_id=str(USER)), store=store, directory=store, service=ServiceTemplates()
+    )
+
+    assert view.sms is not None
+    assert view.sms.text == "(hidden) (hidden) (hidden)"
+
+
+def test_seeds_from_any_configuration_are_valid_workflows() -> None:
+    # The review: settings valid before workflows (40 days, 0, a 60-day cap window) stopped the migrations.
+    seeds = builtin_definitions(
+        {"new_episode": 3_456_000, "comment_liked": 0},
+        {"new_releases_promo": {"email": (3, 60 * 86400)}, "new_episode": {"sms": (0, 60)}},
+        {"comment_liked": 90 * 86400},
+    )
+
+    assert seeds["new_episode"].controls.max_age_seconds == 3_456_000
+    assert seeds["comment_liked"].controls.max_age_seconds is None
+    assert seeds["new_releases_promo"].controls.frequency_caps == {Channel.EMAIL: (3, 60 * 86400)}
+    assert seeds["new_episode"].controls.frequency_caps == {}
+    assert seeds["comment_liked"].controls.digest_window_seconds == 30 * 86400

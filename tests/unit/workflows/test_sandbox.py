@@ -1,9 +1,12 @@
 """The sandbox saved templates render in: what a template may name, and what a render may cost."""
 
+import time
+
 import pytest
 
 from notify.workflows.sandbox import (
     MAX_RANGE,
+    MAX_RENDER_SECONDS,
     TemplateProblem,
     WorkflowSandbox,
     compile_checked,
@@ -89,7 +92,8 @@ def test_no_render_builds_a_text_past_the_limit(source: str) -> None:
 
 
 def test_no_render_runs_away_in_time() -> None:
-    two_deep = "{% for a in range(1000) %}{% for b in range(1000) %}{{ b }}{% endfor %}{% endfor %}"
+    quiet = "{% if b == 7 %}x{% endif %}"
+    two_deep = "{% for a in range(1000) %}{% for b in range(1000) %}" + quiet + "{% endfor %}{% endfor %}"
     many = "{% for a in range(1000) %}{% for b in range(1000) %}{% endfor %}{% endfor %}" * 5
 
     for source in (two_deep, many):
@@ -133,3 +137,42 @@ def test_a_problem_names_its_line() -> None:
 
     assert syntax.value.line == 3
     assert runtime.value.line == 3
+
+
+# ---- what a render may cost, however a template is written (the review's templates) ----------------
+
+SQUARINGS = "{% set a = 99999999 %}" + "{% set a = a * a %}" * 22 + "OK"
+LONG = "{% set s = 'x' * 100000 %}"
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        (SQUARINGS, "integer over 4096 bits"),
+        ("{% set l = [0] * 100000 %}{{ ([l] * 300) | sum(start=[]) | length }}", "No filter named 'sum'"),
+        (
+            LONG + "{% for i in range(1000) %}{% for j in range(10) %}{{ s }}{% endfor %}{% endfor %}",
+            "over 100,000",
+        ),
+        (LONG + "{{ ([s] * 10000) | join }}", "over 100,000"),
+        (LONG + "{{ s | replace('x', s) }}", "over 100,000"),
+        (LONG + "{{ s.replace('', s) }}", "unsafe"),
+        (
+            LONG + "{% set a = [s] * 100000 %}{% set b = [s.upper().lower()] * 100000 %}"
+            "{% for i in range(1000) %}{% for j in range(199) %}{{ a == b }}{% endfor %}{% endfor %}",
+            "too long to render",
+        ),
+        ("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", "cannot be read"),
+        ("{{ " + "+".join(["1"] * 9000) + " }}", "cannot be read"),
+        ("{% if 1 %}" * 1500 + "x" + "{% endif %}" * 1500, "cannot be read"),
+    ],
+)
+def test_no_template_runs_away_in_time_or_memory(source: str, problem: str) -> None:
+    started = time.perf_counter()
+
+    with pytest.raises(TemplateProblem, match=problem):
+        render(source)
+    with pytest.raises(TemplateProblem, match=problem):
+        render(source, HTML)
+
+    assert time.perf_counter() - started < 2 * (MAX_RENDER_SECONDS + 1)

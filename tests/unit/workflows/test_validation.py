@@ -59,7 +59,7 @@ def test_conditions_serialise_under_their_own_names() -> None:
 
 
 def test_refs_are_unique() -> None:
-    steps = [{"ref": "a", "type": "send", "channel": "push"}, {"ref": "a", "type": "send", "channel": "push"}]
+    steps = [{"ref": "a", "type": "send", "channel": "push"}, {"ref": "a", "type": "send", "channel": "sms"}]
 
     assert problems(definition(steps=steps)) == [(("body", "steps", 1, "ref"), "'a' is step 0's ref already")]
 
@@ -168,3 +168,11 @@ def test_locales_are_the_directorys() -> None:
         definition(templates={"push": {"de": {"title": "x", "body": "y"}}})
 
     assert refused.value.errors()[0]["loc"][:3] == ("templates", "push", "de")
+
+
+def test_two_sends_at_the_same_moment_on_one_channel_are_refused() -> None:
+    steps = [{"type": "send", "channel": "push"}, {"type": "send", "channel": "push"}]
+
+    found = problems(definition(steps=steps))
+
+    assert found == [(("body", "steps", 1, "channel"), "step 0 sends on push at the same moment already")]

@@ -21,6 +21,7 @@ from notify.adapters.postgres.feedback.syncs import PostgresSyncClaims
 from notify.adapters.postgres.keys import PostgresApiKeys
 from notify.adapters.postgres.outbox import PostgresOutbox
 from notify.adapters.postgres.retention import PostgresRetention
+from notify.adapters.postgres.runs import PostgresRuns
 from notify.adapters.postgres.schedules import PostgresSchedules, occurrence_key
 from notify.adapters.postgres.workflows import PostgresWorkflows
 
@@ -38,6 +39,7 @@ __all__ = [
     "PostgresPushEndpoints",
     "PostgresRecipientControls",
     "PostgresRetention",
+    "PostgresRuns",
     "PostgresSchedules",
     "PostgresStore",
     "PostgresSyncClaims",
@@ -65,6 +67,7 @@ class PostgresStore(
     PostgresFanOuts,
     PostgresRetention,
     PostgresWorkflows,
+    PostgresRuns,
 ):
     """Every port at once, over a database of its own."""
 

@@ -33,6 +33,14 @@ def uuid_key(text: str) -> None:
         raise ValueError("not a canonical UUID")
 
 
+def user_step_key(text: str) -> None:
+    """A notification's key within its channel: `<user id>/<step>`, as notifications_page writes it."""
+    user_id, slash, step = text.partition("/")
+    uuid_key(user_id)
+    if not slash or not step.isdigit() or str(int(step)) != step or int(step) > 32767:
+        raise ValueError("not a step")
+
+
 def decode_cursor(
     cursor: str, labels: Collection[str], check: Callable[[str], object] = uuid_key
 ) -> tuple[str, str]:

@@ -23,6 +23,7 @@ FAN_OUT_WORK_MEM = "64MB"
 
 
 RECIPIENT_COLUMNS = (
+    "notification_id",
     "user_id",
     "first_name",
     "last_name",
@@ -38,12 +39,12 @@ RECIPIENT_COLUMNS = (
 LONGEST_CHANNEL = max(Channel, key=len)
 
 
-def message_body_sql(event: str, message_id: str, channel: str, users: str) -> str:
-    """The queue message's JSON (NotificationMessage, schema_version 1) for `event`'s columns."""
+def message_body_sql(event: str, message_id: str, channel: str, step: str, users: str) -> str:
+    """The queue message's JSON (NotificationMessage, schema_version 2) for `event`'s columns."""
     return f"""json_build_object(
-        'schema_version', 1, 'message_id', {message_id}, 'event_id', {event}.event_id,
+        'schema_version', 2, 'message_id', {message_id}, 'event_id', {event}.event_id,
         'event_type', {event}.event_type, 'workflow_version', coalesce({event}.workflow_version, 1),
-        'created_dt', {event}.created_dt, 'transport_type', {channel},
+        'step', {step}, 'runs', {event}.runs, 'created_dt', {event}.created_dt, 'transport_type', {channel},
         'priority', {event}.priority,
         'payload', json_build_object('user', {users}, 'content', {event}.content))::text"""
 
@@ -52,9 +53,9 @@ def outbox_messages_sql(recipients: str, columns: Sequence[str] = RECIPIENT_COLU
     """CTEs that cut recipients into queue messages and store them in the outbox, for the three
     places that write messages (an event's fan-out, the tick's occurrences, released rows).
 
-    Expects `recipients` (event_id, channel, queue, chunk, and `columns`: chunks numbered by count)
-    and `envelope` (event_id, event_type, workflow_version, created_dt, priority, content as json: the
-    events the messages are for). Defines `chunk` (one row per count chunk, with its `size`) and `stored`
+    Expects `recipients` (event_id, channel, step, queue, chunk, and `columns`: chunks numbered by count)
+    and `envelope` (event_id, event_type, workflow_version, runs, created_dt, priority, content as json:
+    the events the messages are for). Defines `chunk` (one row per count chunk, with its `size`) and `stored`
     (message_id, queue, body). A chunk whose message would exceed `max_bytes` (long push tokens,
     long names) is cut again by bytes: its recipients are numbered by a running sum of their JSON
     lengths, and each piece holds at most `room - widest - 2` bytes before its last recipient,
@@ -62,62 +63,73 @@ def outbox_messages_sql(recipients: str, columns: Sequence[str] = RECIPIENT_COLU
     """
     fields = ", ".join(f"r.{column}" for column in columns)
     placeholder = message_body_sql(
-        "e", "'00000000-0000-0000-0000-000000000000'::uuid", f"'{LONGEST_CHANNEL}'::text", "'[]'::json"
+        "e",
+        "'00000000-0000-0000-0000-000000000000'::uuid",
+        f"'{LONGEST_CHANNEL}'::text",
+        "(-32768)::smallint",
+        "'[]'::json",
     )
     length = "octet_length(x.u::text)"
-    key = "c.event_id, c.channel, c.chunk"
+    key = "c.event_id, c.channel, c.step, c.chunk"
     return f"""
 chunk AS (
-    SELECT r.event_id, r.channel, r.queue, r.chunk, json_agg(u) AS users, count(*) AS size
+    SELECT r.event_id, r.channel, r.step, r.queue, r.chunk, json_agg(u) AS users, count(*) AS size
     FROM {recipients} r, LATERAL (SELECT {fields}) AS u
-    GROUP BY r.event_id, r.channel, r.queue, r.chunk
+    GROUP BY r.event_id, r.channel, r.step, r.queue, r.chunk
 ),
 room AS (  -- bytes a message of each event leaves for its recipients' array
     SELECT e.event_id, %(max_bytes)s - octet_length({placeholder}) + 2 AS room FROM envelope e
 ),
 piece AS (
-    SELECT c.event_id, c.channel, c.queue, c.users
+    SELECT c.event_id, c.channel, c.step, c.queue, c.users
     FROM chunk c JOIN room USING (event_id) WHERE octet_length(c.users::text) <= room.room
     UNION ALL
-    SELECT event_id, channel, queue, json_agg(u ORDER BY n)
+    SELECT event_id, channel, step, queue, json_agg(u ORDER BY n)
     FROM (
-        SELECT c.event_id, c.channel, c.queue, c.chunk, x.u, x.n,
+        SELECT c.event_id, c.channel, c.step, c.queue, c.chunk, x.u, x.n,
                (sum({length} + 4) OVER (PARTITION BY {key} ORDER BY x.n) - {length} - 4)
                    / greatest(room.room - max({length}) OVER (PARTITION BY {key}) - 2, 1) AS part
         FROM chunk c JOIN room USING (event_id), json_array_elements(c.users) WITH ORDINALITY AS x(u, n)
         WHERE octet_length(c.users::text) > room.room
     ) cut
-    GROUP BY event_id, channel, queue, chunk, part
+    GROUP BY event_id, channel, step, queue, chunk, part
 ),
 message AS (SELECT gen_random_uuid() AS message_id, p.* FROM piece p),
 stored AS (
     INSERT INTO outbox (message_id, queue, body)
-    SELECT m.message_id, m.queue, {message_body_sql("e", "m.message_id", "m.channel", "m.users")}
+    SELECT m.message_id, m.queue, {message_body_sql("e", "m.message_id", "m.channel", "m.step", "m.users")}
     FROM message m JOIN envelope e USING (event_id)
     RETURNING message_id, queue, body
 )"""
 
 
-def recipients_of(channel: Channel | None) -> str:
-    """The known users with a contact on `channel`, numbered into chunks in id order."""
+def recipients_of(channel: Channel | None, step: int = 0) -> str:
+    """The known users with a contact on `channel`, numbered into chunks in id order, each with the id
+    of the notification `step` makes for them."""
     contacts = ", ".join(
         f"k.{field}" if channel is not None and field == CONTACT_FIELD[channel] else f"NULL::text AS {field}"
         for field in CONTACT_FIELD.values()
     )
     name = f"'{channel}'" if channel else "NULL"
-    return f"""SELECT {name}::text AS channel,
-           %(event_id)s::uuid AS event_id, %(queues)s::jsonb ->> {name} AS queue,
+    return f"""SELECT {name}::text AS channel, {int(step)}::smallint AS step,
+           gen_random_uuid() AS notification_id, %(event_id)s::uuid AS event_id,
+           %(queues)s::jsonb ->> {name} AS queue,
            (row_number() OVER (ORDER BY k.user_id) - 1) / %(chunk_size)s AS chunk,
            k.user_id, k.first_name, k.last_name, k.birthday AS birthday_date, {contacts},
            k.locale, k.timezone
     FROM known k WHERE {f"k.{CONTACT_FIELD[channel]} IS NOT NULL" if channel else "false"}"""
 
 
-def recipient_rows_sql(users_from: str, channels: tuple[Channel, ...]) -> str:
+def recipient_rows_sql(users_from: str, sends: tuple[tuple[Channel, int], ...]) -> str:
     """The CTEs `known` (the directory rows of the users `users_from` joins as `u`, in id order),
-    `recipients` (those with a contact on each channel, chunked) and `inserted` (their notification rows)."""
-    # Built from module constants only: channel names and the directory's contact columns.
-    branches = "\n    UNION ALL\n    ".join(recipients_of(channel) for channel in channels or (None,))
+    `recipients` (those with a contact on each send's channel, chunked) and `inserted` (their
+    notification rows). `sends`: (channel, the step that sends on it); none for an event whose workflow
+    has runs: `inserted` makes a run per known user instead, due at once (the next tick takes its first
+    steps, whatever its clock)."""
+    # Built from module constants and integers only: channel names, steps, the directory's contact columns.
+    branches = "\n    UNION ALL\n    ".join(
+        recipients_of(channel, step) for channel, step in sends or ((None, 0),)
+    )
     return f"""known AS MATERIALIZED (
     SELECT u.user_id, u.first_name, u.last_name, u.birthday, u.locale, u.timezone,
            u.email, u.phone, u.push_token
@@ -127,14 +139,18 @@ def recipient_rows_sql(users_from: str, channels: tuple[Channel, ...]) -> str:
 recipients AS MATERIALIZED (
     {branches}
 ),
-inserted AS (
-    INSERT INTO notifications (event_id, channel, user_id)
-    SELECT %(event_id)s, channel, user_id FROM recipients
+inserted AS ({
+        "INSERT INTO notifications (event_id, channel, user_id, step, notification_id)"
+        " SELECT %(event_id)s, channel, user_id, step, notification_id FROM recipients"
+        if sends
+        else "INSERT INTO workflow_runs (event_id, user_id, wake_at)"
+        " SELECT %(event_id)s, user_id, '-infinity'::timestamptz FROM known"
+    }
 )"""
 
 
 @functools.cache
-def fan_out_sql(channels: tuple[Channel, ...]) -> str:
+def fan_out_sql(sends: tuple[tuple[Channel, int], ...]) -> str:
     """One statement for a whole fan-out: notification rows, outbox messages, the event's counts.
 
     Known users are found once (a join the planner can hash, deduplicated by id) and kept in
@@ -147,17 +163,20 @@ def fan_out_sql(channels: tuple[Channel, ...]) -> str:
     users_from = f"""FROM {REQUESTED_IDS} AS r(raw)
     JOIN directory_users u ON u.user_id = r.raw::uuid
     GROUP BY u.user_id"""
-    if len(channels) == 1:  # one notification per recipient
+    channels = tuple(channel for channel, _ in sends)
+    if not channels:  # a run per known user
+        recipients = "(SELECT count(*) FROM known)"
+    elif len(channels) == 1:  # one notification per recipient
         recipients = "(SELECT coalesce(sum(size), 0) FROM chunk)"
     else:
         reachable = " OR ".join(f"k.{CONTACT_FIELD[channel]} IS NOT NULL" for channel in channels) or "false"
         recipients = f"(SELECT count(*) FROM known k WHERE {reachable})"
     return f"""
-WITH {recipient_rows_sql(users_from, channels)},
+WITH {recipient_rows_sql(users_from, sends)},
 envelope AS (
     SELECT %(event_id)s::uuid AS event_id, %(event_type)s::text AS event_type,
-           %(workflow_version)s::int AS workflow_version, %(created_dt)s::timestamptz AS created_dt,
-           %(priority)s::int AS priority,
+           %(workflow_version)s::int AS workflow_version, false AS runs,
+           %(created_dt)s::timestamptz AS created_dt, %(priority)s::int AS priority,
            %(content)s::json AS content
 ),{outbox_messages_sql("recipients")},
 totals AS (
@@ -186,26 +205,27 @@ SELECT message_id, queue, body, NULL, NULL, NULL FROM stored
 # digest, or abandoned), enriched afresh from the directory, stored in the outbox.
 MESSAGES_FOR_ROWS_SQL = f"""
 WITH picked AS (
-    SELECT * FROM unnest(%(event_ids)s::uuid[], %(channels)s::text[], %(user_ids)s::uuid[])
-        AS p(event_id, channel, user_id)
+    SELECT * FROM unnest(%(event_ids)s::uuid[], %(channels)s::text[], %(user_ids)s::uuid[], %(steps)s::int[])
+        AS p(event_id, channel, user_id, step)
 ),
 recipient AS MATERIALIZED (
-    SELECT p.event_id, p.channel,
+    SELECT p.event_id, p.channel, p.step,
            %(queues)s::jsonb ->> (p.channel || '-' || e.priority) AS queue,
-           (row_number() OVER (PARTITION BY p.event_id, p.channel ORDER BY p.user_id) - 1)
+           (row_number() OVER (PARTITION BY p.event_id, p.channel, p.step ORDER BY p.user_id) - 1)
                / %(chunk_size)s AS chunk,
-           u.user_id, u.first_name, u.last_name, u.birthday AS birthday_date,
+           n.notification_id, u.user_id, u.first_name, u.last_name, u.birthday AS birthday_date,
            CASE WHEN p.channel = 'email' THEN u.email END AS email,
            CASE WHEN p.channel = 'sms' THEN u.phone END AS phone,
            CASE WHEN p.channel = 'push' THEN u.push_token END AS push_token,
            u.locale, u.timezone, n.digest_count
     FROM picked p
     JOIN events e ON e.event_id = p.event_id
-    JOIN notifications n ON (n.event_id, n.channel, n.user_id) = (p.event_id, p.channel, p.user_id)
+    JOIN notifications n
+        ON (n.event_id, n.channel, n.user_id, n.step) = (p.event_id, p.channel, p.user_id, p.step)
     JOIN directory_users u ON u.user_id = p.user_id
 ),
 envelope AS (
-    SELECT event_id, event_type, workflow_version, created_dt, priority, content
+    SELECT event_id, event_type, workflow_version, runs, created_dt, priority, content
     FROM events WHERE event_id IN (SELECT event_id FROM picked)
 ),{outbox_messages_sql("recipient", (*RECIPIENT_COLUMNS, "digest_count"))}
 SELECT message_id, queue, body FROM stored
@@ -214,13 +234,13 @@ SELECT message_id, queue, body FROM stored
 
 def store_messages_for_rows(
     conn: psycopg.Connection[Any],
-    rows: Sequence[tuple[Any, Any, Any]],
+    rows: Sequence[tuple[Any, Any, Any, Any]],
     *,
     queues: Mapping[str, str],
     chunk_size: int,
     max_bytes: int,
 ) -> list[OutboundMessage]:
-    """Build the messages for notification rows (event_id, channel, user_id) from what is stored now
+    """Build the messages for notification rows (event_id, channel, user_id, step) from what is stored now
     (the directory's contacts, the event's envelope), store them in the outbox on `conn`'s
     transaction, and return them. `queues` are the router's "<channel>-<priority>" routes."""
     if not rows:
@@ -231,9 +251,20 @@ def store_messages_for_rows(
             "event_ids": [row[0] for row in rows],
             "channels": [str(row[1]) for row in rows],
             "user_ids": [row[2] for row in rows],
+            "steps": [row[3] for row in rows],
             "queues": Jsonb(dict(queues)),
             "chunk_size": chunk_size,
             "max_bytes": max_bytes,
         },
     ).fetchall()
     return [OutboundMessage(message_id, queue, body.encode()) for message_id, queue, body in stored]
+
+
+def wake_runs_sql(rows: str, only: str = "true") -> str:
+    """A CTE body that wakes the runs of `rows` (a CTE with event_id, user_id and step; those where
+    `only` holds of `w`) whose notification just got an outcome they wait for, when %(wake_runs)s: the
+    next tick takes them, whatever its clock, not at their wake-up time."""
+    return f"""UPDATE workflow_runs r SET wake_at = '-infinity'
+    FROM {rows} w
+    WHERE %(wake_runs)s AND ({only}) AND r.event_id = w.event_id AND r.user_id = w.user_id
+      AND r.state = 'waiting' AND r.waits_on = w.step"""

@@ -38,6 +38,17 @@ class PostgresRetention(Repository):
             before,
             limit,
         )
+        # Finished runs go with their event's notifications; a run still waiting keeps its event.
+        self._deleted(
+            """
+            DELETE FROM workflow_runs WHERE ctid = ANY(ARRAY(
+                SELECT r.ctid FROM events e JOIN workflow_runs r USING (event_id)
+                WHERE e.received_at < %(before)s AND r.state <> 'waiting'
+                LIMIT %(limit)s))
+            """,
+            before,
+            limit,
+        )
         # An event goes with its last notification (its counts with it: ON DELETE CASCADE). One still
         # fanning out to its audience stays, and so does the event of a schedule (status `scheduled`:
         # it has no notification of its own, and cancelling it is how its schedule stops).
@@ -48,6 +59,7 @@ class PostgresRetention(Repository):
                 WHERE e.received_at < %(before)s AND e.fan_out_complete IS NOT FALSE
                   AND e.status <> 'scheduled'
                   AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = e.event_id)
+                  AND NOT EXISTS (SELECT 1 FROM workflow_runs r WHERE r.event_id = e.event_id)
                 LIMIT %(limit)s)
             """,
             before,

@@ -26,12 +26,13 @@ _OCCURRENCES_SQL = f"""
 WITH occurrence AS MATERIALIZED (
     SELECT o.*, (s.audience IS NOT NULL OR cardinality(s.user_ids) > %(inline_max)s) AS stepwise
     FROM unnest(%(event_ids)s::uuid[], %(schedule_ids)s::uuid[], %(due)s::timestamptz[],
-                %(keys)s::text[], %(queues)s::jsonb[], %(versions)s::int[])
-        AS o(event_id, schedule_id, due_at, occurrence_key, queues, workflow_version)
+                %(keys)s::text[], %(queues)s::jsonb[], %(versions)s::int[], %(steps)s::jsonb[])
+        AS o(event_id, schedule_id, due_at, occurrence_key, queues, workflow_version, steps)
     JOIN schedules s USING (schedule_id)
 ),
 recipient AS MATERIALIZED (
-    SELECT o.event_id, c.channel, o.queues ->> c.channel AS queue,
+    SELECT o.event_id, c.channel, coalesce((o.steps ->> c.channel)::smallint, 0) AS step,
+           gen_random_uuid() AS notification_id, o.queues ->> c.channel AS queue,
            (row_number() OVER (PARTITION BY o.event_id, c.channel ORDER BY u.user_id) - 1)
                / %(chunk_size)s AS chunk,
            u.user_id, u.first_name, u.last_name, u.birthday AS birthday_date,
@@ -46,15 +47,26 @@ recipient AS MATERIALIZED (
     CROSS JOIN LATERAL jsonb_object_keys(o.queues) AS c(channel)
     WHERE {CONTACT_SQL.format(channel="c.channel")} IS NOT NULL
 ),
+-- An occurrence of a workflow with runs (it sends on nothing at once): a run per known user instead.
+run_member AS MATERIALIZED (
+    SELECT o.event_id, r.user_id
+    FROM occurrence o
+    JOIN schedules s ON s.schedule_id = o.schedule_id AND NOT o.stepwise AND o.queues = '{{}}'::jsonb
+    CROSS JOIN LATERAL (SELECT DISTINCT raw::uuid AS user_id FROM unnest(s.user_ids) AS raw) r
+    JOIN directory_users u ON u.user_id = r.user_id
+),
 counted AS (
     SELECT event_id, count(*) AS notifications, count(DISTINCT user_id) AS recipients
     FROM recipient GROUP BY event_id
+    UNION ALL
+    SELECT event_id, 0, count(*) FROM run_member GROUP BY event_id
 ),
 new_event AS (
-    INSERT INTO events (event_id, event_type, workflow_version, created_dt, priority, status, schedule_id,
-                        content, occurrence_key, recipients, notifications, skipped_users,
+    INSERT INTO events (event_id, event_type, workflow_version, runs, created_dt, priority, status,
+                        schedule_id, content, occurrence_key, recipients, notifications, skipped_users,
                         audience, fan_out_cutoff, fan_out_done, fan_out_complete)
-    SELECT o.event_id, s.event_type, o.workflow_version, o.due_at, s.priority, 'queued', s.schedule_id,
+    SELECT o.event_id, s.event_type, o.workflow_version, o.queues = '{{}}'::jsonb, o.due_at, s.priority,
+           'queued', s.schedule_id,
            coalesce((SELECT jsonb_agg(jsonb_build_object(
                         'movie_id', m.movie_id, 'title', m.title, 'season', m.season,
                         'episode', m.episode, 'release_date', m.release_date)
@@ -75,13 +87,20 @@ new_event AS (
            CASE WHEN o.stepwise THEN 0 END, CASE WHEN o.stepwise THEN false END
     FROM occurrence o JOIN schedules s USING (schedule_id) LEFT JOIN counted k USING (event_id)
     ON CONFLICT (occurrence_key) DO NOTHING
-    RETURNING event_id, event_type, workflow_version, created_dt, priority, content
+    RETURNING event_id, event_type, workflow_version, runs, created_dt, priority, content
 ),
 inserted AS (
-    INSERT INTO notifications (event_id, channel, user_id)
-    SELECT r.event_id, r.channel, r.user_id FROM recipient r JOIN new_event e USING (event_id)
+    INSERT INTO notifications (event_id, channel, user_id, step, notification_id)
+    SELECT r.event_id, r.channel, r.user_id, r.step, r.notification_id
+    FROM recipient r JOIN new_event e USING (event_id)
 ),
-envelope AS (SELECT event_id, event_type, workflow_version, created_dt, priority, content FROM new_event),
+runs_made AS (
+    INSERT INTO workflow_runs (event_id, user_id, wake_at)
+    SELECT m.event_id, m.user_id, '-infinity'::timestamptz FROM run_member m JOIN new_event e USING (event_id)
+),
+envelope AS (
+    SELECT event_id, event_type, workflow_version, runs, created_dt, priority, content FROM new_event
+),
 fresh AS (SELECT * FROM recipient WHERE event_id IN (SELECT event_id FROM new_event)),
 {outbox_messages_sql("fresh")}
 SELECT message_id, queue, body FROM stored
@@ -170,6 +189,8 @@ class PostgresSchedules(Repository):
                             for f in sending
                         ],
                         "versions": [f.workflow_version for f in sending],
+                        # the sends of a workflow that sends at once are one step, 0 (its runs make the rest)
+                        "steps": [Jsonb(dict.fromkeys(map(str, f.queue_by_channel), 0)) for f in sending],
                         "chunk_size": chunk_size,
                         "max_bytes": self._max_message_bytes,
                         "inline_max": max_users,

@@ -24,6 +24,7 @@ ROUTE_SCOPES: dict[tuple[str, str], Scope | None] = {
     ("GET", "/events/{event_id}"): Scope.EVENTS_READ,
     ("GET", "/events/{event_id}/notifications"): Scope.EVENTS_READ,
     ("POST", "/events/{event_id}/cancel"): Scope.EVENTS_WRITE,
+    ("GET", "/events/{event_id}/runs"): Scope.EVENTS_READ,
     ("GET", "/schedules"): Scope.SCHEDULES_READ,
     ("GET", "/schedules/{schedule_id}"): Scope.SCHEDULES_READ,
     ("PATCH", "/schedules/{schedule_id}"): Scope.SCHEDULES_WRITE,

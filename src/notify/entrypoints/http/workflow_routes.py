@@ -1,6 +1,7 @@
 """/workflows: what each event type does, saved as immutable versions, read, archived and previewed
 (scopes workflows:read and workflows:write)."""
 
+import uuid
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated
@@ -15,12 +16,14 @@ from notify.models import MAX_STORED_INT
 from notify.workflows import (
     PreviewRequest,
     PreviewView,
+    RunView,
     WorkflowDefinition,
     WorkflowPage,
     WorkflowSaved,
     WorkflowVersionView,
     WorkflowView,
     archive_workflow,
+    describe_run,
     describe_workflow,
     page_workflows,
     preview_workflow,
@@ -84,3 +87,8 @@ def preview_workflow_route(key: Key, request: PreviewRequest) -> PreviewView:
     return preview_workflow(
         key, request, store=ctx.workflows, directory=ctx.preview_directory, service=ctx.service_templates
     )
+
+
+@router.get("/events/<event_id>/runs")
+def get_run(event_id: uuid.UUID, user_id: Annotated[uuid.UUID, Query()]) -> RunView:
+    return describe_run(event_id, user_id, runs=services().runs)

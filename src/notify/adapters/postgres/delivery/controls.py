@@ -7,6 +7,7 @@ from datetime import datetime
 from psycopg.types.json import Jsonb
 
 from notify.adapters.postgres.database import Repository
+from notify.adapters.postgres.messages import wake_runs_sql
 from notify.channels import Channel
 from notify.delivery import FrequencyCap, PreferencesDocument, RecipientFacts, Verdict
 from notify.feedback import normal_address
@@ -29,9 +30,15 @@ SET status = v.status, reason = v.reason, claimed_until = NULL, claim_token = NU
           AND he.content -> 0 ->> 'movie_id' IS NOT DISTINCT FROM event.movie
     ), v.deliver_after) ELSE v.deliver_after END
 FROM verdict v
-WHERE n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.user_id = v.user_id
+WHERE n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.step = %(step)s AND n.user_id = v.user_id
   AND n.status = 'sending' AND n.claim_token = %(token)s
-RETURNING n.user_id
+RETURNING n.user_id, n.event_id, n.step, n.status
+"""
+# The verdicts as one statement that also wakes the runs whose send just ended (skipped, expired).
+_RECORD_VERDICTS_WAKING_SQL = f"""
+WITH written AS ({_RECORD_VERDICTS_SQL}),
+woken AS ({wake_runs_sql("written", "w.status NOT IN ('deferred', 'held')")})
+SELECT user_id FROM written
 """
 
 
@@ -136,15 +143,19 @@ class PostgresRecipientControls(Repository):
         token: uuid.UUID,
         verdicts: Sequence[tuple[uuid.UUID, Verdict]],
         now: datetime,
+        step: int = 0,
+        wake_runs: bool = False,
     ) -> set[uuid.UUID]:
         if not verdicts:
             return set()
         with self._connection() as conn:
             rows = conn.execute(
-                _RECORD_VERDICTS_SQL,
+                _RECORD_VERDICTS_WAKING_SQL if wake_runs else _RECORD_VERDICTS_SQL,
                 {
+                    "wake_runs": wake_runs,
                     "event_id": event_id,
                     "channel": str(channel),
+                    "step": step,
                     "token": token,
                     "now": now,
                     "user_ids": [user_id for user_id, _ in verdicts],

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from notify.adapters.postgres.database import Repository
 from notify.adapters.postgres.feedback.feedback import feedback_status_sql
-from notify.adapters.postgres.messages import store_messages_for_rows
+from notify.adapters.postgres.messages import store_messages_for_rows, wake_runs_sql
 from notify.channels import Channel
 from notify.delivery import Outcome, Pending
 from notify.outbox import OutboundMessage
@@ -24,7 +24,8 @@ _CLAIMABLE = """(
 # holder whose lease ran out cannot overwrite another's outcome). A failed send gives its
 # frequency-cap slot back in the same statement.
 _RECORD_OUTCOMES_SQL = (
-    """
+    (
+        """
 WITH outcome AS (
     SELECT * FROM unnest(
         %(user_ids)s::uuid[], %(statuses)s::text[], %(ats)s::timestamptz[], %(reasons)s::text[],
@@ -46,10 +47,11 @@ written AS (
     LEFT JOIN LATERAL (
         SELECT * FROM ({feedback}) f WHERE o.status = 'sent' AND o.provider_id IS NOT NULL
     ) fb ON true
-    WHERE n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.user_id = o.user_id
-      AND n.claim_token = %(token)s AND n.status = 'sending'
-    RETURNING n.user_id, n.status
+    WHERE n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.step = %(step)s
+      AND n.user_id = o.user_id AND n.claim_token = %(token)s AND n.status = 'sending'
+    RETURNING n.event_id, n.user_id, n.step, n.status
 ),
+woken AS ({wake}),
 given_back AS (
     DELETE FROM frequency_reservations r
     USING written w
@@ -58,7 +60,10 @@ given_back AS (
 )
 SELECT user_id FROM written
 """
-).replace("{feedback}", feedback_status_sql("o.provider_id"))
+    )
+    .replace("{feedback}", feedback_status_sql("o.provider_id"))
+    .replace("{wake}", wake_runs_sql("written"))
+)
 
 
 # What a hand-back carries: the rows this attempt holds, released, and those nobody has claimed (a
@@ -71,23 +76,23 @@ UPDATE notifications n
 SET status = 'cancelled', reason = 'cancelled', claimed_until = NULL, claim_token = NULL
 FROM events e
 WHERE e.event_id = n.event_id AND e.status = 'cancelled'
-  AND n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.user_id = ANY(%(user_ids)s::uuid[])
-  AND n.claim_token = %(token)s AND n.status = 'sending'
+  AND n.event_id = %(event_id)s AND n.channel = %(channel)s AND n.step = %(step)s
+  AND n.user_id = ANY(%(user_ids)s::uuid[]) AND n.claim_token = %(token)s AND n.status = 'sending'
 """
 
 _HAND_BACK_SQL = """
 WITH released AS (
     UPDATE notifications
     SET status = 'queued', claimed_until = NULL, claim_token = NULL
-    WHERE event_id = %(event_id)s AND channel = %(channel)s AND user_id = ANY(%(user_ids)s::uuid[])
-      AND claim_token = %(token)s AND status = 'sending'
-    RETURNING event_id, channel, user_id
+    WHERE event_id = %(event_id)s AND channel = %(channel)s AND step = %(step)s
+      AND user_id = ANY(%(user_ids)s::uuid[]) AND claim_token = %(token)s AND status = 'sending'
+    RETURNING event_id, channel, user_id, step
 )
-SELECT event_id, channel, user_id FROM released
+SELECT event_id, channel, user_id, step FROM released
 UNION ALL
-SELECT event_id, channel, user_id FROM notifications
-WHERE event_id = %(event_id)s AND channel = %(channel)s AND user_id = ANY(%(user_ids)s::uuid[])
-  AND status IN ('queued', 'retrying')
+SELECT event_id, channel, user_id, step FROM notifications
+WHERE event_id = %(event_id)s AND channel = %(channel)s AND step = %(step)s
+  AND user_id = ANY(%(user_ids)s::uuid[]) AND status IN ('queued', 'retrying')
 """
 
 
@@ -103,6 +108,7 @@ class PostgresLedger(Repository):
         token: uuid.UUID,
         now: datetime,
         until: datetime,
+        step: int = 0,
     ) -> set[uuid.UUID]:
         with self._connection() as conn:
             rows = conn.execute(
@@ -110,7 +116,7 @@ class PostgresLedger(Repository):
                 UPDATE notifications
                 SET status = 'sending', attempts = attempts + 1, claimed_until = %(until)s,
                     claim_token = %(token)s, reason = NULL
-                WHERE event_id = %(event_id)s AND channel = %(channel)s
+                WHERE event_id = %(event_id)s AND channel = %(channel)s AND step = %(step)s
                   AND user_id = ANY(%(user_ids)s::uuid[]) AND {_CLAIMABLE}
                 RETURNING user_id
                 """,
@@ -121,12 +127,19 @@ class PostgresLedger(Repository):
                     "channel": str(channel),
                     "user_ids": list(user_ids),
                     "now": now,
+                    "step": step,
                 },
             ).fetchall()
         return {row[0] for row in rows}
 
     def record_outcomes(
-        self, event_id: uuid.UUID, channel: Channel, token: uuid.UUID, outcomes: Sequence[Outcome]
+        self,
+        event_id: uuid.UUID,
+        channel: Channel,
+        token: uuid.UUID,
+        outcomes: Sequence[Outcome],
+        step: int = 0,
+        wake_runs: bool = False,
     ) -> set[uuid.UUID]:
         if not outcomes:
             return set()
@@ -136,6 +149,8 @@ class PostgresLedger(Repository):
                 {
                     "event_id": event_id,
                     "channel": str(channel),
+                    "step": step,
+                    "wake_runs": wake_runs,
                     "token": token,
                     "user_ids": [o.user_id for o in outcomes],
                     "statuses": [o.status for o in outcomes],
@@ -155,8 +170,15 @@ class PostgresLedger(Repository):
         token: uuid.UUID,
         user_ids: Sequence[uuid.UUID],
         queues: Mapping[str, str],
+        step: int = 0,
     ) -> list[OutboundMessage]:
-        params = {"event_id": event_id, "channel": str(channel), "user_ids": list(user_ids), "token": token}
+        params = {
+            "event_id": event_id,
+            "channel": str(channel),
+            "step": step,
+            "user_ids": list(user_ids),
+            "token": token,
+        }
         with self._connection() as conn:
             conn.execute(_CANCEL_HANDED_BACK_SQL, params)
             carried = conn.execute(_HAND_BACK_SQL, params).fetchall()
@@ -169,7 +191,9 @@ class PostgresLedger(Repository):
                 max_bytes=self._max_message_bytes,
             )
 
-    def pending(self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID]) -> Pending:
+    def pending(
+        self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], step: int = 0
+    ) -> Pending:
         with self._connection() as conn:
             row = conn.execute(
                 """
@@ -177,10 +201,10 @@ class PostgresLedger(Repository):
                        count(*) FILTER (WHERE status = 'sending'),
                        max(claimed_until) FILTER (WHERE status = 'sending')
                 FROM notifications
-                WHERE event_id = %s AND channel = %s AND user_id = ANY(%s::uuid[])
+                WHERE event_id = %s AND channel = %s AND step = %s AND user_id = ANY(%s::uuid[])
                   AND status IN ('queued', 'retrying', 'sending')
                 """,
-                (event_id, str(channel), list(user_ids)),
+                (event_id, str(channel), step, list(user_ids)),
             ).fetchone()
         assert row is not None
         return Pending(waiting=row[0], held_by_others=row[1], held_until=row[2])

@@ -13,7 +13,7 @@ from notify.delivery import ReleasedBatch
 # overlapping ticks split the work.
 _CLOSE_DIGESTS_SQL = """
 WITH due AS MATERIALIZED (
-    SELECT n.event_id, n.channel, n.user_id, e.created_dt, e.event_type,
+    SELECT n.event_id, n.channel, n.user_id, n.step, e.created_dt, e.event_type,
            coalesce(e.content -> 0 ->> 'movie_id', '') AS movie  -- '' (not NULL) joins below
     FROM notifications n JOIN events e USING (event_id)
     WHERE n.status = 'held' AND n.deliver_after <= %(now)s
@@ -23,33 +23,35 @@ WITH due AS MATERIALIZED (
 ),
 grouped AS (
     SELECT channel, user_id, event_type, movie, count(*) AS size,
-           (array_agg(event_id ORDER BY created_dt DESC, event_id))[1] AS representative
+           (array_agg(event_id ORDER BY created_dt DESC, event_id))[1] AS representative,
+           (array_agg(step ORDER BY created_dt DESC, event_id))[1] AS representative_step
     FROM due GROUP BY channel, user_id, event_type, movie
 ),
 folded AS (
     UPDATE notifications n
     SET status = 'digested', reason = 'digest', digested_into = g.representative, deliver_after = NULL
     FROM due d JOIN grouped g USING (channel, user_id, event_type, movie)
-    WHERE n.event_id = d.event_id AND n.channel = d.channel AND n.user_id = d.user_id
-      AND d.event_id <> g.representative
+    WHERE n.event_id = d.event_id AND n.channel = d.channel AND n.user_id = d.user_id AND n.step = d.step
+      AND (d.event_id, d.step) <> (g.representative, g.representative_step)
 )
 UPDATE notifications n
 SET status = 'queued', reason = NULL, digest_count = g.size, deliver_after = NULL
 FROM grouped g
 WHERE n.event_id = g.representative AND n.channel = g.channel AND n.user_id = g.user_id
-RETURNING n.event_id, n.channel, n.user_id
+  AND n.step = g.representative_step
+RETURNING n.event_id, n.channel, n.user_id, n.step
 """
 
 # Deferred notifications (quiet hours) whose moment has come go back to the queue.
 _RELEASE_DEFERRED_SQL = """
 UPDATE notifications n SET status = 'queued', deliver_after = NULL
-WHERE (n.event_id, n.channel, n.user_id) IN (
-    SELECT event_id, channel, user_id FROM notifications
+WHERE (n.event_id, n.channel, n.user_id, n.step) IN (
+    SELECT event_id, channel, user_id, step FROM notifications
     WHERE status = 'deferred' AND deliver_after <= %(now)s
     ORDER BY deliver_after
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED)
-RETURNING n.event_id, n.channel, n.user_id
+RETURNING n.event_id, n.channel, n.user_id, n.step
 """
 
 
@@ -71,13 +73,13 @@ WHERE e.event_id = n.event_id AND e.status = 'cancelled'
 _REQUEUE_ABANDONED_SQL = """
 UPDATE notifications n SET status = 'retrying', claim_token = NULL, claimed_until = NULL,
     error = 'abandoned by an attempt that did not finish; queued again'
-WHERE (n.event_id, n.channel, n.user_id) IN (
-    SELECT event_id, channel, user_id FROM notifications
+WHERE (n.event_id, n.channel, n.user_id, n.step) IN (
+    SELECT event_id, channel, user_id, step FROM notifications
     WHERE status = 'sending' AND claimed_until < %(before)s
     ORDER BY claimed_until
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED)
-RETURNING n.event_id, n.channel, n.user_id
+RETURNING n.event_id, n.channel, n.user_id, n.step
 """
 
 
@@ -86,7 +88,7 @@ RETURNING n.event_id, n.channel, n.user_id
 # they are queued again; past it they fail as a dead-lettered message's rows do (a redrive of nothing).
 _LOST_SQL = """
 WITH lost AS MATERIALIZED (
-    SELECT n.event_id, n.channel, n.user_id, n.attempts
+    SELECT n.event_id, n.channel, n.user_id, n.step, n.attempts
     FROM notifications n JOIN events e USING (event_id)
     WHERE n.status IN ('queued', 'retrying') AND n.queued_at < %(before)s
       -- only where the row's queue holds nothing: in a backlog its message is still on its way
@@ -100,7 +102,7 @@ failed AS (
     SET status = 'failed', reason = 'retries_exhausted',
         error = 'its message was lost after the last allowed attempt'
     FROM lost l
-    WHERE (n.event_id, n.channel, n.user_id) = (l.event_id, l.channel, l.user_id)
+    WHERE (n.event_id, n.channel, n.user_id, n.step) = (l.event_id, l.channel, l.user_id, l.step)
       AND l.attempts >= %(budget)s
     RETURNING 1
 ),
@@ -108,13 +110,13 @@ requeued AS (
     UPDATE notifications n
     SET status = 'queued', queued_at = %(now)s, error = 'its message was lost; queued again'
     FROM lost l
-    WHERE (n.event_id, n.channel, n.user_id) = (l.event_id, l.channel, l.user_id)
+    WHERE (n.event_id, n.channel, n.user_id, n.step) = (l.event_id, l.channel, l.user_id, l.step)
       AND l.attempts < %(budget)s
-    RETURNING n.event_id, n.channel, n.user_id
+    RETURNING n.event_id, n.channel, n.user_id, n.step
 )
-SELECT event_id, channel, user_id, (SELECT count(*) FROM failed) FROM requeued
+SELECT event_id, channel, user_id, step, (SELECT count(*) FROM failed) FROM requeued
 UNION ALL
-SELECT NULL, NULL, NULL, (SELECT count(*) FROM failed) WHERE NOT EXISTS (SELECT 1 FROM requeued)
+SELECT NULL, NULL, NULL, NULL, (SELECT count(*) FROM failed) WHERE NOT EXISTS (SELECT 1 FROM requeued)
 """
 
 
@@ -180,8 +182,10 @@ class PostgresWaiting(Repository):
         }
         with self._connection() as conn:
             rows = conn.execute(_LOST_SQL, params).fetchall()
-            failed = int(rows[0][3]) if rows else 0
-            requeued = [(event_id, channel, user_id) for event_id, channel, user_id, _ in rows if event_id]
+            failed = int(rows[0][4]) if rows else 0
+            requeued = [
+                (event_id, channel, user_id, step) for event_id, channel, user_id, step, _ in rows if event_id
+            ]
             outbox = store_messages_for_rows(
                 conn,
                 requeued,

@@ -49,6 +49,18 @@ def stop_events(
             """,
             {"ids": [row[0] for row in stopped], "reason": reason, "now": now},
         )
+        # Their runs take no further step (a batch advancing them holds the event's row: this waited
+        # for it, and what it made was cancelled above).
+        conn.execute(
+            """
+            UPDATE workflow_runs
+            SET state = 'cancelled', wake_at = NULL, updated_at = now(),
+                history = history || jsonb_build_array(jsonb_build_object(
+                    'step', position, 'result', 'cancelled', 'reason', %(reason)s::text, 'at', now()))
+            WHERE event_id = ANY(%(ids)s::uuid[]) AND state = 'waiting'
+            """,
+            {"ids": [row[0] for row in stopped], "reason": reason},
+        )
     return [(row[0], row[1], row[2]) for row in stopped]
 
 

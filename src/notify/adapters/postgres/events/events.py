@@ -9,7 +9,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
-from notify.adapters.postgres.cursors import CHANNELS, decode_cursor, encode_cursor
+from notify.adapters.postgres.cursors import CHANNELS, decode_cursor, encode_cursor, user_step_key
 from notify.adapters.postgres.database import (
     REQUESTED_IDS,
     Repository,
@@ -47,6 +47,11 @@ def fan_out_view(status: str, recipients: int, done: int | None, complete: bool 
     return FanOutView(recipients=recipients, done=done or 0, complete=complete)
 
 
+def sends_of(event: NewEvent) -> tuple[tuple[Channel, int], ...]:
+    """The event's channels, each with its rows' step (0 when not given: the sends go out as one)."""
+    return tuple((channel, event.step_by_channel.get(channel, 0)) for channel in event.channels)
+
+
 class PostgresEvents(Repository):
     """EventStore."""
 
@@ -57,7 +62,7 @@ class PostgresEvents(Repository):
             self._insert_event(conn, event, status="queued", schedule_id=None)
             conn.execute("SELECT set_config('work_mem', %s, true)", (FAN_OUT_WORK_MEM,))
             rows = conn.execute(
-                fan_out_sql(tuple(event.channels)),
+                fan_out_sql(sends_of(event)),
                 {
                     "user_ids": joined_ids(event.user_ids),
                     "requested": len(event.user_ids),
@@ -154,14 +159,15 @@ class PostgresEvents(Repository):
         try:
             conn.execute(
                 """
-                INSERT INTO events (event_id, event_type, workflow_version, created_dt, priority, status,
-                                    schedule_id, content, idempotency_key, request_hash)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)
+                INSERT INTO events (event_id, event_type, workflow_version, runs, created_dt, priority,
+                                    status, schedule_id, content, idempotency_key, request_hash)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)
                 """,
                 (
                     event.event_id,
                     str(event.event_type),
                     event.workflow_version,
+                    not event.channels,
                     event.created_dt,
                     event.priority,
                     status,
@@ -182,8 +188,10 @@ class PostgresEvents(Repository):
                 f"""
                 SELECT count(*) FROM directory_users u
                 WHERE u.user_id IN (SELECT raw::uuid FROM {REQUESTED_IDS} AS r(raw))
-                  AND EXISTS (SELECT 1 FROM unnest(%(channels)s::text[]) AS c(channel)
-                              WHERE {CONTACT_SQL.format(channel="c.channel")} IS NOT NULL)
+                  -- an event with runs (no channel at once) has a run per known user
+                  AND (cardinality(%(channels)s::text[]) = 0
+                       OR EXISTS (SELECT 1 FROM unnest(%(channels)s::text[]) AS c(channel)
+                                  WHERE {CONTACT_SQL.format(channel="c.channel")} IS NOT NULL))
                 """,
                 {"user_ids": joined_ids(user_ids), "channels": [str(c) for c in channels]},
             ).fetchone()
@@ -216,7 +224,8 @@ class PostgresEvents(Repository):
             row = cur.execute(
                 """
                 SELECT event_id, event_type, created_dt, priority, status, schedule_id,
-                       recipients, notifications, skipped_users, audience, fan_out_done, fan_out_complete
+                       recipients, notifications, skipped_users, audience, fan_out_done, fan_out_complete,
+                       runs
                 FROM events WHERE event_id = %s
                 """,
                 (event_id,),
@@ -227,38 +236,60 @@ class PostgresEvents(Repository):
                 row["status"], row["recipients"], row.pop("fan_out_done"), row.pop("fan_out_complete")
             )
             counts = _status_counts(cur, event_id)
+        if row.pop("runs"):  # its runs make its notifications as they go: they are its rows' count
+            row["notifications"] = sum(counts.values())
         return EventView(**row, counts=counts)
 
     def notifications_page(
         self, event_id: uuid.UUID, status: str | None, limit: int, cursor: str | None
     ) -> NotificationPage | None:
-        after = decode_cursor(cursor, CHANNELS) if cursor else None
+        after = decode_cursor(cursor, CHANNELS, user_step_key) if cursor else None
+        after_user, _, after_step = after[1].partition("/") if after else (None, "", None)
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            if cur.execute("SELECT 1 FROM events WHERE event_id = %s", (event_id,)).fetchone() is None:
+            event = cur.execute(
+                "SELECT event_type, coalesce(workflow_version, 1) AS version, runs FROM events"
+                " WHERE event_id = %s",
+                (event_id,),
+            ).fetchone()
+            if event is None:
                 return None
             rows = cur.execute(
                 """
-                SELECT channel, user_id, status, reason, attempts, sent_at, error, deliver_after,
-                       digested_into
-                FROM notifications
-                WHERE event_id = %(event_id)s
-                  AND (%(status)s::text IS NULL OR status = %(status)s)
+                SELECT n.notification_id AS id, n.channel, n.user_id, n.step,
+                       (SELECT CASE WHEN %(runs)s THEN v.definition -> 'steps' -> n.step ->> 'ref'
+                               -- sends that went out as one (step 0): the ref of the send on the channel
+                               ELSE (SELECT s ->> 'ref' FROM jsonb_array_elements(v.definition -> 'steps') AS s
+                                     WHERE s ->> 'channel' = n.channel LIMIT 1) END
+                        FROM workflow_versions v
+                        WHERE v.key = %(event_type)s AND v.version = %(version)s) AS step_ref,
+                       n.status, n.reason, n.attempts, n.sent_at, n.error, n.deliver_after, n.digested_into
+                FROM notifications n
+                WHERE n.event_id = %(event_id)s
+                  AND (%(status)s::text IS NULL OR n.status = %(status)s)
                   AND (%(after_channel)s::text IS NULL
-                       OR (channel, user_id) > (%(after_channel)s, %(after_user)s::uuid))
-                ORDER BY channel, user_id
+                       OR (n.channel, n.user_id, n.step)
+                          > (%(after_channel)s, %(after_user)s::uuid, %(after_step)s::int))
+                ORDER BY n.channel, n.user_id, n.step
                 LIMIT %(limit)s
                 """,
                 {
                     "event_id": event_id,
+                    "event_type": event["event_type"],
+                    "version": event["version"],
+                    "runs": event["runs"],
                     "status": status,
                     "after_channel": after[0] if after else None,
-                    "after_user": after[1] if after else None,
+                    "after_user": after_user,
+                    "after_step": after_step,
                     "limit": limit + 1,
                 },
             ).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1]["channel"], rows[-1]["user_id"]) if more else None
+        last = rows[-1] if rows else None
+        next_cursor = (
+            encode_cursor(last["channel"], f"{last['user_id']}/{last['step']}") if more and last else None
+        )
         return NotificationPage(items=[NotificationView(**row) for row in rows], next_cursor=next_cursor)
 
 

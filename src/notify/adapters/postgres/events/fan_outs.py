@@ -37,7 +37,7 @@ _KNOWN_AT_CUTOFF = f"{_KNOWN} WHERE u.created_at <= %(cutoff)s"
 
 
 @functools.cache
-def fan_out_step_sql(channels: tuple[Channel, ...], members: str) -> str:
+def fan_out_step_sql(sends: tuple[tuple[Channel, int], ...], members: str) -> str:
     """One step: the next members' rows and messages, and the event's cursor, counts and completion.
     `members` names their source (_MEMBERS_SQL). The first row carries (done, complete) (message_id
     NULL); every other row is a message."""
@@ -45,9 +45,9 @@ def fan_out_step_sql(channels: tuple[Channel, ...], members: str) -> str:
 WITH walked AS MATERIALIZED (
     {_MEMBERS_SQL[members]}
 ),
-{recipient_rows_sql(_KNOWN_AT_CUTOFF if members == "listed" else _KNOWN, channels)},
+{recipient_rows_sql(_KNOWN_AT_CUTOFF if members == "listed" else _KNOWN, sends)},
 envelope AS (
-    SELECT event_id, event_type, workflow_version, created_dt, priority, content
+    SELECT event_id, event_type, workflow_version, runs, created_dt, priority, content
     FROM events WHERE event_id = %(event_id)s
 ),{outbox_messages_sql("recipients")},
 progress AS (
@@ -94,12 +94,13 @@ class PostgresFanOuts(Repository):
             if event is None:
                 return None
             found_id, event_type, version, priority, audience, after, cutoff = event
-            queues = routes(event_type, version, priority)
+            routed = routes(event_type, version, priority)
+            queues = {channel: queue for channel, (queue, _) in routed.items()}
             conn.execute("SELECT set_config('work_mem', %s, true)", (FAN_OUT_WORK_MEM,))
             # The planner's estimates of a cursor's range are wild, and JIT would cost more than the step.
             conn.execute("SELECT set_config('jit', 'off', true)")
             rows = conn.execute(
-                fan_out_step_sql(tuple(queues), _members(audience)),
+                fan_out_step_sql(tuple((ch, step) for ch, (_, step) in routed.items()), _members(audience)),
                 {
                     "event_id": found_id,
                     "audience": audience,

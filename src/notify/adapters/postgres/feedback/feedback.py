@@ -10,6 +10,7 @@ from datetime import datetime
 
 from notify.adapters.postgres.cursors import CHANNELS, decode_cursor, encode_cursor
 from notify.adapters.postgres.database import Repository
+from notify.adapters.postgres.messages import wake_runs_sql
 from notify.channels import Channel
 from notify.feedback import (
     MAX_ADDRESS,
@@ -59,13 +60,19 @@ SELECT * FROM unnest(%(ids)s::text[], %(kinds)s::text[], %(addresses)s::text[], 
 ON CONFLICT DO NOTHING
 """
 
+# A workflow run waiting on what became of a send (a bounce, a delivery) is woken by it.
 _APPLY_FEEDBACK_SQL = f"""
-UPDATE notifications n
-SET status = best.status, reason = best.reason, error = coalesce(best.diagnostic, n.error)
-FROM (SELECT DISTINCT unnest(%(ids)s::text[]) AS provider_message_id) ids
-CROSS JOIN LATERAL ({feedback_status_sql("ids.provider_message_id")}) best
-WHERE n.provider_message_id = ids.provider_message_id
-  AND {_RANK_OF_STATUS_SQL.format(status="n.status")} < best.rank
+WITH applied AS (
+    UPDATE notifications n
+    SET status = best.status, reason = best.reason, error = coalesce(best.diagnostic, n.error)
+    FROM (SELECT DISTINCT unnest(%(ids)s::text[]) AS provider_message_id) ids
+    CROSS JOIN LATERAL ({feedback_status_sql("ids.provider_message_id")}) best
+    WHERE n.provider_message_id = ids.provider_message_id
+      AND {_RANK_OF_STATUS_SQL.format(status="n.status")} < best.rank
+    RETURNING n.event_id, n.user_id, n.step
+),
+woken AS ({wake_runs_sql("applied")})
+SELECT count(*) FROM applied
 """
 
 
@@ -117,10 +124,11 @@ class PostgresFeedback(Repository):
                     "received": [now] * len(items),
                 },
             )
-            changed = conn.execute(
-                _APPLY_FEEDBACK_SQL, {"ids": sorted({f.provider_message_id for f in items})}
-            ).rowcount
-        return max(0, changed)
+            row = conn.execute(
+                _APPLY_FEEDBACK_SQL,
+                {"ids": sorted({f.provider_message_id for f in items}), "wake_runs": True},
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def soft_bounces_since(self, addresses: Sequence[str], since: datetime) -> dict[str, int]:
         if not addresses:
