@@ -3,13 +3,19 @@ texts, as its preview shows them; a template error is a 422 naming its line."""
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import assert_delivered_once, event, wait_email, wait_sms
+from notify_dev.polling import wait_for
+from notify_dev.stores import sms_messages
+from tests.e2e.conftest import GRACE_S, assert_delivered_once, event, wait_email, wait_sms
+from tests.e2e.test_feedback import ses_event
 
 pytestmark = pytest.mark.e2e
 
@@ -95,3 +101,76 @@ def test_an_archived_workflow_takes_no_event_and_a_built_in_is_never_archived(
     assert status == 422, refused
     assert refused["errors"][0]["loc"] == ["body", "event_type"]
     assert api.request("DELETE", "/workflows/new_episode")[0] == 409
+
+
+def _tick(aws: Any, endpoints: dict[str, Any]) -> None:
+    """The tick function invoked as its rule invokes it (the rule runs too, every minute)."""
+    answer = aws("lambda").invoke(FunctionName=endpoints["tick_function"], Payload=b"{}")
+    assert "FunctionError" not in answer, answer["Payload"].read()
+
+
+def _row(api: Any, event_id: str, user: dict[str, Any], channel: str) -> dict[str, Any] | None:
+    rows = [
+        i for i in api.notifications(event_id) if i["user_id"] == user["user_id"] and i["channel"] == channel
+    ]
+    return rows[0] if rows else None
+
+
+def test_a_bounced_email_is_followed_by_an_sms_and_only_for_the_bounced(
+    api: Any, aws: Any, endpoints: dict[str, Any], make_users: Any, movie: dict[str, Any], workflow_key: str
+) -> None:
+    bounced, kept = make_users(2, push_token=None)
+    fallback = {
+        "steps": [
+            {"ref": "mail1", "type": "send", "channel": "email"},
+            {"type": "wait", "until": {"ref": "mail1", "any": ["bounced"]}, "timeout_seconds": 120},
+            {"type": "send", "channel": "sms", "if": {"ref": "mail1", "any": ["bounced"]}},
+        ],
+        "templates": expiring("unused")["templates"]
+        | {"sms": {"en": {"text": "Your e-mail bounced: {{ user.first_name }}"}}},
+        "controls": {"quiet_hours": False},
+    }
+    assert api.request("PUT", f"/workflows/{workflow_key}", fallback)[0] == 201
+    status, accepted = api.request("POST", "/events", event(workflow_key, [bounced, kept], movie))
+    assert status == 202, accepted
+    event_id = accepted["event_id"]
+    assert (accepted["recipients"], accepted["notifications"]) == (2, 0)  # their runs make the sends
+
+    _tick(aws, endpoints)
+    [mail] = wait_email(bounced)
+    wait_email(kept)
+    wait_for(
+        lambda: (_row(api, event_id, bounced, "email") or {}).get("status") in ("sent", "delivered"),
+        timeout=30,
+    )
+    aws("sns").publish(
+        TopicArn=endpoints["email_feedback_topic_arn"],
+        Message=json.dumps(ses_event("Bounce", mail["Id"], bounced["email"])),
+    )
+    wait_for(lambda: (_row(api, event_id, bounced, "email") or {}).get("status") == "bounced", timeout=60)
+    _tick(aws, endpoints)  # the bounce woke the run: it goes on now, not when its wait times out
+    [sms] = wait_sms(bounced)
+
+    assert sms["Message"] == f"Your e-mail bounced: {bounced['first_name']}"
+    status, waiting = api.request("GET", f"/events/{event_id}/runs?user_id={kept['user_id']}")
+    assert status == 200, waiting
+    assert (waiting["state"], waiting["position"]) == ("waiting", 1)
+    wait_for(
+        lambda: datetime.now(UTC) > datetime.fromisoformat(waiting["waiting_until"]), timeout=150, interval=2
+    )
+    _tick(aws, endpoints)
+    status, over = api.request("GET", f"/events/{event_id}/runs?user_id={kept['user_id']}")
+    assert status == 200, over
+    assert [(s["step"], s["result"], s["reason"]) for s in over["steps"]] == [
+        (0, "sent", None),
+        (1, "timed_out", None),
+        (2, "skipped", "condition"),
+    ]
+    status, done = api.request("GET", f"/events/{event_id}/runs?user_id={bounced['user_id']}")
+    assert [(s["step"], s["result"]) for s in done["steps"]] == [(0, "sent"), (1, "satisfied"), (2, "sent")]
+    time.sleep(GRACE_S)
+    assert sms_messages().get(kept["phone"], []) == []
+    assert [i["step_ref"] for i in api.notifications(event_id) if i["channel"] == "email"] == [
+        "mail1",
+        "mail1",
+    ]

@@ -19,6 +19,7 @@ from notify.delivery import NotificationMessage, PreferencesDocument, TemplateRe
 from notify.events import IngestPolicy, IngestPorts, accept_event, cancel_event
 from notify.events.models import EventRequest
 from notify.feedback import Feedback, FeedbackKind
+from notify.scheduling import fire_due_schedules
 from notify.workflows import (
     KeptVersions,
     RunPolicy,
@@ -359,3 +360,60 @@ def test_ten_thousand_runs_wait_across_two_ticks(svc: Service) -> None:
 
     assert (first, idle, second) == (10_000, 0, 10_000)
     assert len(svc.rows(event_id)) == 10_000
+
+
+def test_an_occurrence_runs_the_version_current_when_it_fires_with_its_runs(svc: Service) -> None:
+    # The review: a schedule accepted under a version that sends at once, fired under one with a delay,
+    # sent at once. The occurrence runs its version: here, a run per recipient.
+    [user] = svc.users(make_user())
+    svc.workflow("later", {"steps": [{"type": "send", "channel": "push"}], "templates": {"push": PUSH}})
+    request = EventRequest.model_validate(
+        {
+            "event_type": "later",
+            "created_dt": T0.isoformat(),
+            "start_dt": (T0 + timedelta(minutes=5)).isoformat(),
+            "payload": {"user": [str(user.user_id)]},
+        }
+    )
+    accept_event(
+        request,
+        now=T0,
+        ports=IngestPorts(
+            events=svc.store,
+            directory=svc.store,
+            outbox=svc.store,
+            publisher=svc.publisher,
+            workflows=svc.store,
+        ),
+        policy=IngestPolicy(router=ROUTER, chunk_size=250, channels_of=svc.versions.channels),
+    )
+    svc.workflow(
+        "later",
+        {
+            "steps": [{"type": "delay", "seconds": 600}, {"type": "send", "channel": "push"}],
+            "templates": {"push": PUSH},
+        },
+    )
+
+    fired = fire_due_schedules(
+        now=T0 + timedelta(minutes=5),
+        schedules=svc.store,
+        outbox=svc.store,
+        publisher=svc.publisher,
+        max_lateness=timedelta(hours=1),
+        router=ROUTER,
+        chunk_size=250,
+        channels_of=svc.versions.channels,
+    )
+    with psycopg.connect(svc.dsn) as conn:
+        [(event_id, version, runs)] = conn.execute(
+            "SELECT event_id, workflow_version, runs FROM events"
+            " WHERE schedule_id IS NOT NULL AND status = 'queued'"
+        ).fetchall()
+    started = svc.tick(T0 + timedelta(minutes=5))
+
+    assert fired.sent == 1
+    assert (version, runs) == (2, True)
+    assert svc.rows(event_id) == {}  # no send at once: the run waits out its delay
+    assert started == 1
+    assert describe_run(event_id, user.user_id, runs=svc.store).waiting_until == T0 + timedelta(minutes=15)

@@ -258,7 +258,8 @@ class PostgresEvents(Repository):
                 SELECT n.notification_id AS id, n.channel, n.user_id, n.step,
                        (SELECT CASE WHEN %(runs)s THEN v.definition -> 'steps' -> n.step ->> 'ref'
                                -- sends that went out as one (step 0): the ref of the send on the channel
-                               ELSE (SELECT s ->> 'ref' FROM jsonb_array_elements(v.definition -> 'steps') AS s
+                               ELSE (SELECT s ->> 'ref'
+                                     FROM jsonb_array_elements(v.definition -> 'steps') AS s
                                      WHERE s ->> 'channel' = n.channel LIMIT 1) END
                         FROM workflow_versions v
                         WHERE v.key = %(event_type)s AND v.version = %(version)s) AS step_ref,
