@@ -68,6 +68,12 @@ BENCHES = {
             "scaling_ratio ≤ 2, speedup_vs_naive ≥ 100",
         ),
         Bench(
+            "workflows",
+            ("--waiting", "20000", "--due", "100", "--repeat", "1"),
+            ("waiting", "due", "advance_s", "advance_small_s", "scaling_ratio"),
+            "scaling_ratio ≤ 2",
+        ),
+        Bench(
             "controls",
             ("--notifications", "2000", "--suppressions", "200", "--repeat", "1"),
             ("notifications", "rate_per_s", "baseline_rate_per_s", "ratio", "suppression_cost"),

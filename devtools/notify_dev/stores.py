@@ -100,6 +100,15 @@ def push_notification(message: dict[str, Any]) -> dict[str, str]:
     return notification
 
 
+def push_data(message: dict[str, Any]) -> dict[str, str]:
+    """The data a device got with a stored push message (its GCM payload's `data`)."""
+    payload: Any = json.loads(message["Message"])
+    if isinstance(payload, str):
+        payload = json.loads(payload)
+    data: dict[str, str] = payload.get("data", {})
+    return data
+
+
 def emails_to(address: str, localstack_url: str = LOCALSTACK_URL) -> list[dict[str, Any]]:
     return [
         m for m in ses_messages(localstack_url) if address in m.get("Destination", {}).get("ToAddresses", [])

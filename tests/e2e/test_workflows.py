@@ -7,14 +7,14 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from notify_dev.polling import wait_for
-from notify_dev.stores import sms_messages
-from tests.e2e.conftest import GRACE_S, assert_delivered_once, event, wait_email, wait_sms
+from notify_dev.stores import emails_to, push_data, sms_messages
+from tests.e2e.conftest import GRACE_S, assert_delivered_once, event, wait_email, wait_push, wait_sms
 from tests.e2e.test_feedback import ses_event
 
 pytestmark = pytest.mark.e2e
@@ -174,3 +174,114 @@ def test_a_bounced_email_is_followed_by_an_sms_and_only_for_the_bounced(
         "mail1",
         "mail1",
     ]
+
+
+def _notification(api: Any, event_id: str, user: dict[str, Any], channel: str) -> dict[str, Any]:
+    row = _row(api, event_id, user, channel)
+    assert row is not None, (user["user_id"], channel)
+    return row
+
+
+def test_an_opened_push_skips_the_email_the_delay_would_send(
+    api: Any, aws: Any, endpoints: dict[str, Any], make_users: Any, movie: dict[str, Any], workflow_key: str
+) -> None:
+    opener, ignorer = make_users(2, phone=None)
+    escalation = {
+        "steps": [
+            {"ref": "push1", "type": "send", "channel": "push"},
+            {"type": "delay", "seconds": 60},
+            {"type": "send", "channel": "email", "if": {"ref": "push1", "not": ["opened", "read"]}},
+        ],
+        "templates": expiring("unused")["templates"]
+        | {"push": {"en": {"title": "Kick-off", "body": "In 10 minutes"}}},
+        "controls": {"quiet_hours": False},
+    }
+    assert api.request("PUT", f"/workflows/{workflow_key}", escalation)[0] == 201
+    status, accepted = api.request("POST", "/events", event(workflow_key, [opener, ignorer], movie))
+    assert status == 202, accepted
+    event_id = accepted["event_id"]
+
+    _tick(aws, endpoints)
+    [push] = wait_push(opener)
+    wait_push(ignorer)
+    wait_for(lambda: _notification(api, event_id, opener, "push")["status"] == "sent", timeout=30)
+    push_id = _notification(api, event_id, opener, "push")["id"]
+    assert push_data(push) == {"notification_id": push_id}  # the app learns the notification's id
+    status, seen = api.request("POST", f"/notifications/{push_id}/engagement", {"action": "opened"})
+    assert (status, seen["recorded"]) == (200, True), seen
+    wait_for(
+        lambda: (
+            datetime.now(UTC)
+            > datetime.fromisoformat(seen["engagement"]["opened_at"]) + timedelta(seconds=61)
+        ),
+        timeout=90,
+        interval=2,
+    )
+    _tick(aws, endpoints)
+
+    [mail] = wait_email(ignorer)
+    time.sleep(GRACE_S)
+    assert emails_to(opener["email"]) == []
+    assert "10 minutes" not in mail["Body"]["text_part"]  # the e-mail's own texts
+    assert (
+        _notification(api, event_id, opener, "push")["engagement"]["opened_at"]
+        == seen["engagement"]["opened_at"]
+    )
+    status, run = api.request("GET", f"/events/{event_id}/runs?user_id={opener['user_id']}")
+    assert [(s["step"], s["result"], s["reason"]) for s in run["steps"]] == [
+        (0, "sent", None),
+        (1, "delayed", None),
+        (2, "skipped", "condition"),
+    ]
+
+
+def test_a_click_on_a_tracked_link_redirects_and_shows_clicked_at(
+    api: Any, make_users: Any, movie: dict[str, Any], workflow_key: str
+) -> None:
+    [user] = make_users(phone=None, push_token=None)
+    tracked = {
+        "steps": [{"type": "send", "channel": "email"}],
+        "templates": {
+            "email": {
+                "en": {
+                    "subject": "Watch {{ content | movies(locale) }}",
+                    "text": "Start here: https://cinema.example/watch?id=42",
+                    "html": '<p><a href="https://cinema.example/watch?id=42">Start</a></p>',
+                }
+            }
+        },
+        "tracking": {"opens": True, "clicks": True},
+    }
+    assert api.request("PUT", f"/workflows/{workflow_key}", tracked)[0] == 201
+    status, accepted = api.request("POST", "/events", event(workflow_key, [user], movie))
+    assert status == 202, accepted
+
+    [mail] = wait_email(user)
+    text = mail["Body"]["text_part"]
+    link = text.split("Start here: ")[1].split()[0]
+    assert link.startswith(api.base_url + "/t/")
+    assert "cinema.example" not in text.split("--")[0]
+    followed = http_no_redirect(link)
+    api.wait_settled(accepted["event_id"])
+
+    assert followed == (302, "https://cinema.example/watch?id=42")
+    seen = _notification(api, accepted["event_id"], user, "email")["engagement"]
+    assert seen["clicked_at"] is not None
+    assert seen["opened_at"] is None  # nobody loaded the pixel
+    assert http_no_redirect(link[:-4] + "AAAA")[0] == 400  # an altered token redirects nowhere
+
+
+def http_no_redirect(url: str) -> tuple[int, str | None]:
+    """GET `url` without following a redirect: (status, Location)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=30)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status, answer.getheader("Location")
+    finally:
+        connection.close()

@@ -539,6 +539,7 @@ def test_list_notifications_walks_every_row_once_with_cursor(api: Api, store: Po
             "error",
             "deliver_after",
             "digested_into",
+            "engagement",
         }
         for i in items
     )

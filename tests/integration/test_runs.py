@@ -15,7 +15,13 @@ import pytest
 
 from notify.adapters.postgres import PostgresStore
 from notify.channels import QueueRouter
-from notify.delivery import NotificationMessage, PreferencesDocument, TemplateRenderer, WorkflowRules
+from notify.delivery import (
+    NotificationMessage,
+    PreferencesDocument,
+    TemplateRenderer,
+    WorkflowRules,
+    record_engagement,
+)
 from notify.events import IngestPolicy, IngestPorts, accept_event, cancel_event
 from notify.events.models import EventRequest
 from notify.feedback import Feedback, FeedbackKind
@@ -417,3 +423,40 @@ def test_an_occurrence_runs_the_version_current_when_it_fires_with_its_runs(svc:
     assert svc.rows(event_id) == {}  # no send at once: the run waits out its delay
     assert started == 1
     assert describe_run(event_id, user.user_id, runs=svc.store).waiting_until == T0 + timedelta(minutes=15)
+
+
+def test_a_wait_for_an_open_is_woken_by_the_apps_report(svc: Service) -> None:
+    [user] = svc.users(make_user())
+    svc.workflow(
+        "nudge",
+        {
+            "steps": [
+                {"ref": "p", "type": "send", "channel": "push"},
+                {"type": "wait", "until": {"ref": "p", "any": ["opened"]}, "timeout_seconds": 86400},
+                {"type": "send", "channel": "email", "if": {"ref": "p", "any": ["opened"]}},
+            ],
+            "templates": {"push": PUSH, "email": EMAIL},
+        },
+    )
+    event_id = svc.post("nudge", [user])
+    svc.tick(T0)
+    svc.deliver(T0)
+    [push] = [NotificationMessage.model_validate_json(m.body) for m in svc.publisher.published]
+    push_id = push.payload.user[0].notification_id
+    assert push_id is not None
+    svc.tick(T0 + timedelta(minutes=1))  # the push's outcome woke it: looked at, nothing to take yet
+    assert svc.tick(T0 + timedelta(minutes=1, seconds=30)) == 0  # waiting for the open: not due
+
+    seen = record_engagement(
+        push_id, "opened", now=T0 + timedelta(minutes=2), store=svc.store, controls=svc.store
+    )
+    woken = svc.tick(T0 + timedelta(minutes=3))
+
+    assert seen.recorded
+    assert woken == 1
+    assert svc.rows(event_id) == {(user.user_id, 0, "push"): "sent", (user.user_id, 2, "email"): "queued"}
+    assert [s.result for s in describe_run(event_id, user.user_id, runs=svc.store).steps] == [
+        "sent",
+        "satisfied",
+        "sent",
+    ]

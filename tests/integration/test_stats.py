@@ -126,6 +126,11 @@ def test_get_stats_answers_the_window_from_the_database(api: Api, store: Postgre
         "suppressed": 0,
         "bounce_rate": 0.5,
         "complaint_rate": 0.0,
+        # opens and clicks since issue 30 (none here)
+        "opened": 0,
+        "clicked": 0,
+        "open_rate": 0.0,
+        "click_rate": 0.0,
     }
     assert answer.json["items"] == [{"channel": "email", "event_type": "new_releases_promo", **email}]
     assert answer.json["totals"]["email"] == email

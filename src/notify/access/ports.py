@@ -23,6 +23,7 @@ class Scope(StrEnum):
     TOPICS_WRITE = "topics:write"
     WORKFLOWS_READ = "workflows:read"
     WORKFLOWS_WRITE = "workflows:write"
+    ENGAGEMENT_WRITE = "engagement:write"
     ADMIN = "admin"  # every route, key management included
 
 

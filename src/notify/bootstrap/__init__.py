@@ -19,12 +19,11 @@ from notify.adapters.postgres import (
     PostgresLedger,
     PostgresPushEndpoints,
     PostgresRecipientControls,
-    PostgresRuns,
     PostgresSchedules,
     PostgresTopics,
     PostgresWaiting,
-    PostgresWorkflows,
 )
+from notify.adapters.postgres.delivery.engagement import PostgresEngagement
 from notify.adapters.postgres.feedback.syncs import PostgresSyncClaims
 from notify.adapters.postgres.retention import PostgresRetention
 from notify.adapters.push import SnsPushSender
@@ -32,12 +31,14 @@ from notify.adapters.secrets import RotatingKeys
 from notify.adapters.sms import SnsOptedOutNumbers, SnsSmsSender
 from notify.adapters.sqs import SqsRetryDelay
 from notify.bootstrap.platform import Platform, storage_port, storage_ports
+from notify.bootstrap.workflows import WorkflowParts
 from notify.channels import Channel, Tier
 from notify.delivery import (
     ControlRules,
     DeliveryLedger,
     DeliveryPolicy,
     DispatchPolicy,
+    EngagementStore,
     FixedKey,
     PreferenceStore,
     RecipientControls,
@@ -45,6 +46,7 @@ from notify.delivery import (
     SendPools,
     SigningKeys,
     TemplateRenderer,
+    TrackingLinks,
     UnsubscribeLinks,
     WaitingNotifications,
     WorkflowRules,
@@ -72,19 +74,12 @@ from notify.retention import Retention, RetentionPolicy
 from notify.scheduling import ScheduleStore
 from notify.settings import Settings, get_settings
 from notify.tick import LostMessages, TickPolicy
-from notify.workflows import (
-    MAX_SECONDS,
-    KeptVersions,
-    PreviewDirectory,
-    RunStore,
-    ServiceTemplates,
-    WorkflowStore,
-)
+from notify.workflows import MAX_SECONDS
 
 __all__ = ["Services", "control_rules", "install", "services", "storage_port", "storage_ports"]
 
 
-class Services(Platform):
+class Services(WorkflowParts, Platform):
     """Each capability's ports, built in one section each, over the platform below them all (the
     database, the broker, the secrets: bootstrap.platform). A port marked @storage_port is a repository
     over the one Database (one pool): use_store swaps them all for one object."""
@@ -135,29 +130,6 @@ class Services(Platform):
             channels_of=self.kept_versions.channels,
         )
 
-    # ---- workflows: what each event type does, its versions, their templates ---------------------
-
-    @storage_port
-    def workflows(self) -> WorkflowStore:
-        return self._repository(PostgresWorkflows)
-
-    @built_once
-    def kept_versions(self) -> KeptVersions:
-        """Versions read once and kept with their compiled templates (a version never changes)."""
-        return KeptVersions(self.workflows)
-
-    @built_once
-    def service_templates(self) -> ServiceTemplates:
-        return ServiceTemplates()
-
-    @storage_port
-    def runs(self) -> RunStore:
-        return self._repository(PostgresRuns)
-
-    @storage_port
-    def preview_directory(self) -> PreviewDirectory:
-        return self._repository(PostgresDirectory)
-
     # ---- scheduling --------------------------------------------------------------------------
 
     @storage_port
@@ -193,8 +165,20 @@ class Services(Platform):
     @built_once
     def renderer(self) -> TemplateRenderer:
         return TemplateRenderer(
-            self.kept_versions, links=self.unsubscribe_links, service=self.service_templates
+            self.kept_versions,
+            links=self.unsubscribe_links,
+            service=self.service_templates,
+            tracking=self.tracking_links,
         )
+
+    @built_once
+    def tracking_links(self) -> TrackingLinks:
+        """Tracked links and open pixels: signed with the unsubscribe links' key, in a domain of their own."""
+        return TrackingLinks(self.settings.public_base_url, self.unsubscribe_keys)
+
+    @storage_port
+    def engagements(self) -> EngagementStore:
+        return self._repository(PostgresEngagement)
 
     @built_once
     def unsubscribe_links(self) -> UnsubscribeLinks:

@@ -64,6 +64,14 @@ class PreferencesDocument(StrictModel):
     quiet_hours: QuietHoursDocument | None = Field(default_factory=_default_quiet_hours)
 
 
+class EngagementTimes(BaseModel):
+    """When a recipient first opened, clicked or read a notification (None: not yet)."""
+
+    opened_at: datetime | None = None
+    clicked_at: datetime | None = None
+    read_at: datetime | None = None
+
+
 # ---- Queue message (the design's outgoing model, versioned) ------------------------------------
 
 

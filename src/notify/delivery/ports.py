@@ -9,7 +9,7 @@ from typing import Protocol
 
 from notify.channels import Channel
 from notify.delivery.controls import ControlRules, FrequencyCap, Verdict
-from notify.delivery.models import Content, PreferencesDocument, Recipient
+from notify.delivery.models import Content, EngagementTimes, PreferencesDocument, Recipient
 from notify.outbox import OutboundMessage
 
 
@@ -218,4 +218,27 @@ class WaitingNotifications(Protocol):
         <priority>" whose queue holds nothing; None: every route), have lost their message: those
         with fewer than `attempt_budget` attempts are queued again (messages in the outbox), the
         others fail (`retries_exhausted`, counted in `failed`). At most `limit` rows, oldest first."""
+        ...
+
+
+@dataclass(frozen=True)
+class EngagementTarget:
+    """A notification as engagement is judged: whose, on which channel (and address), of which type,
+    in which status, and what was seen of it."""
+
+    notification_id: uuid.UUID
+    user_id: uuid.UUID
+    channel: Channel
+    event_type: str
+    status: str
+    address: str | None
+    engagement: EngagementTimes
+
+
+class EngagementStore(Protocol):
+    def engagement_target(self, notification_id: uuid.UUID) -> EngagementTarget | None: ...
+
+    def mark_engaged(self, notification_id: uuid.UUID, action: str, at: datetime) -> EngagementTimes:
+        """Set `<action>_at` unless it is set already, and wake the recipient's run if it waits on this
+        notification; what is seen now."""
         ...

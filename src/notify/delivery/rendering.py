@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from notify.channels import Channel
 from notify.delivery.models import Content, Recipient
 from notify.delivery.ports import Rendered
+from notify.delivery.tracking_links import TrackingLinks
 from notify.delivery.unsubscribe_links import UnsubscribeLinks
 from notify.errors import NotFound, PermanentError
 from notify.workflows import (
@@ -29,11 +30,13 @@ class TemplateRenderer:
         versions: KeptVersions | None = None,
         links: UnsubscribeLinks | None = None,
         service: ServiceTemplates | None = None,
+        tracking: TrackingLinks | None = None,
     ) -> None:
         # Without a store: the built-in workflows as shipped (their first versions), for tools and tests.
         self._versions = versions if versions is not None else KeptVersions(ShippedBuiltIns())
         self._links = links
         self._service = service if service is not None else ServiceTemplates()
+        self._tracking = tracking
 
     def render_page(self, name: str, **context: object) -> str:
         """A web page of the service (HTML, escaped), from templates/pages/<name>.html."""
@@ -44,7 +47,7 @@ class TemplateRenderer:
     ) -> Rendered:
         where = f"template for {event_type}/{channel}/{user.locale}"
         try:
-            _, compiled = self._versions.compiled(event_type, version)
+            found, compiled = self._versions.compiled(event_type, version)
         except NotFound as error:
             raise PermanentError(f"{where}: {error}") from error
         unsubscribe = (
@@ -57,10 +60,26 @@ class TemplateRenderer:
         except TemplateProblem as problem:
             line = f" (line {problem.line})" if problem.line else ""
             raise PermanentError(f"{where}: {problem}{line}") from problem
+        text, html = parts.text, parts.html
+        tracking = found.definition.tracking
+        if (
+            self._tracking
+            and channel is Channel.EMAIL
+            and user.notification_id
+            and (tracking.clicks or tracking.opens)
+        ):
+            text, html = self._tracking.rewrite(
+                text,
+                html,
+                user.notification_id,
+                clicks=tracking.clicks,
+                opens=tracking.opens,
+                keep=unsubscribe,
+            )
         return Rendered(
-            text=parts.text,
+            text=text,
             subject=parts.subject,
-            html=parts.html,
+            html=html,
             unsubscribe_url=unsubscribe,
             notification_id=user.notification_id,
         )

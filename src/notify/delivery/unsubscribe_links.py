@@ -44,27 +44,39 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sign_token(request: Unsubscribe, *, secret: str, now: datetime, valid_for: timedelta) -> str:
-    payload = json.dumps(
-        {"u": str(request.user_id), "t": str(request.event_type), "e": int((now + valid_for).timestamp())},
-        separators=(",", ":"),
-    ).encode()
-    signature = hmac.new(secret.encode(), payload, hashlib.sha256).digest()
+def sign_payload(payload: bytes, *, secret: str, domain: bytes = b"") -> str:
+    """`payload.signature`, both base64url: HMAC-SHA256 over `domain` and the payload (a domain keeps
+    one kind of signed link from passing as another)."""
+    signature = hmac.new(secret.encode(), domain + payload, hashlib.sha256).digest()
     return f"{_b64(payload)}.{_b64(signature)}"
 
 
-def verify_token(token: str, *, secret: str | Sequence[str], now: datetime) -> Unsubscribe:
-    """The token's request, if it was signed with `secret` (or one of the keys given: a rotated key's
-    previous value signed links that are still out there)."""
+def open_payload(token: str, *, secret: str | Sequence[str], domain: bytes = b"") -> bytes:
+    """The payload of a token one of the keys signed (in `domain`); InvalidToken (BadSignature) else."""
     keys = [secret] if isinstance(secret, str) else list(secret)
     try:
         encoded_payload, encoded_signature = token.split(".")
         payload, signature = _unb64(encoded_payload), _unb64(encoded_signature)
     except (ValueError, binascii.Error) as error:
         raise InvalidToken("malformed token") from error
-    expected = [hmac.new(key.encode(), payload, hashlib.sha256).digest() for key in keys]
+    expected = [hmac.new(key.encode(), domain + payload, hashlib.sha256).digest() for key in keys]
     if not any(hmac.compare_digest(signature, candidate) for candidate in expected):
         raise BadSignature("signature does not match")
+    return payload
+
+
+def sign_token(request: Unsubscribe, *, secret: str, now: datetime, valid_for: timedelta) -> str:
+    payload = json.dumps(
+        {"u": str(request.user_id), "t": str(request.event_type), "e": int((now + valid_for).timestamp())},
+        separators=(",", ":"),
+    ).encode()
+    return sign_payload(payload, secret=secret)
+
+
+def verify_token(token: str, *, secret: str | Sequence[str], now: datetime) -> Unsubscribe:
+    """The token's request, if it was signed with `secret` (or one of the keys given: a rotated key's
+    previous value signed links that are still out there)."""
+    payload = open_payload(token, secret=secret)
     try:
         fields = json.loads(payload)
         request = Unsubscribe(user_id=uuid.UUID(fields["u"]), event_type=_workflow_key(fields["t"]))
@@ -101,13 +113,18 @@ class SigningKeys(Protocol):
 
 
 def verify_link(token: str, *, keys: SigningKeys, now: datetime) -> Unsubscribe:
-    """verify_token with the keys this environment accepts; a token no key of its copy signed is tried
-    once more with the keys read afresh: another environment may have signed it with a key that is
-    newer than this one's copy (a rotation on its way here)."""
+    """verify_token with the keys this environment accepts (with_fresh_keys)."""
+    return with_fresh_keys(keys, lambda accepted: verify_token(token, secret=accepted, now=now))
+
+
+def with_fresh_keys[T](keys: SigningKeys, verify: Callable[[list[str]], T]) -> T:
+    """`verify` with the keys this environment accepts; a token no key of its copy signed is tried once
+    more with the keys read afresh: another environment may have signed it with a key that is newer than
+    this one's copy (a rotation on its way here)."""
     try:
-        return verify_token(token, secret=keys.accepted_keys(), now=now)
+        return verify(keys.accepted_keys())
     except BadSignature:
-        return verify_token(token, secret=keys.accepted_keys(fresh=True), now=now)
+        return verify(keys.accepted_keys(fresh=True))
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,14 @@ class EventView(BaseModel):
     fan_out: FanOutView | None = None
 
 
+class Engagement(BaseModel):
+    """When the recipient first opened, clicked or read it (None: not seen)."""
+
+    opened_at: datetime | None = None
+    clicked_at: datetime | None = None
+    read_at: datetime | None = None
+
+
 class NotificationView(BaseModel):
     id: uuid.UUID
     user_id: uuid.UUID
@@ -147,6 +155,7 @@ class NotificationView(BaseModel):
     error: str | None
     deliver_after: datetime | None = None
     digested_into: uuid.UUID | None = None
+    engagement: Engagement = Field(default_factory=Engagement)
 
 
 class NotificationPage(BaseModel):

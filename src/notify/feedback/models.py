@@ -44,6 +44,10 @@ class StatsFigures(BaseModel):
     suppressed: int
     bounce_rate: float
     complaint_rate: float
+    opened: int = 0
+    clicked: int = 0
+    open_rate: float = 0.0  # opened over those handed to the provider (where opens are tracked)
+    click_rate: float = 0.0
 
 
 class StatsItem(StatsFigures):

@@ -40,6 +40,8 @@ class DeliveryCounts:
     bounced: int = 0
     complained: int = 0
     suppressed: int = 0  # skipped: the address is on the suppression list
+    opened: int = 0  # of those handed to the provider, opened (the pixel, or the app's report)
+    clicked: int = 0  # ... and clicked (a tracked link, or the app's report)
 
 
 class DeliveryStats(Protocol):

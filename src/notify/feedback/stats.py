@@ -27,6 +27,10 @@ def figures(counts: DeliveryCounts) -> StatsFigures:
         suppressed=counts.suppressed,
         bounce_rate=rate(counts.bounced, handed),
         complaint_rate=rate(counts.complained, handed),
+        opened=counts.opened,
+        clicked=counts.clicked,
+        open_rate=rate(counts.opened, handed),
+        click_rate=rate(counts.clicked, handed),
     )
 
 
@@ -40,6 +44,8 @@ def channel_total(channel: Channel, rows: list[DeliveryCounts]) -> DeliveryCount
         bounced=sum(row.bounced for row in mine),
         complained=sum(row.complained for row in mine),
         suppressed=sum(row.suppressed for row in mine),
+        opened=sum(row.opened for row in mine),
+        clicked=sum(row.clicked for row in mine),
     )
 
 

@@ -108,7 +108,11 @@ def test_access_route_with_its_scope_or_admin_reaches_the_router(
     assert len(routed) == 2
 
 
-@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p in PUBLIC if p != "/unsubscribe"])
+# The links in e-mails (unsubscribe, tracked links) carry a signed token of their own: tests below.
+OWN_TOKEN = ("/unsubscribe", "/t/{token}")
+
+
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p in PUBLIC if p not in OWN_TOKEN])
 def test_access_public_route_needs_no_key(method: str, path: str) -> None:
     status, _, _ = call(method, path)
 
@@ -406,3 +410,10 @@ def test_keys_delete_unknown_is_404_and_a_bad_id_422(store: FakeEventStore) -> N
 
     assert status == 422
     assert answer["errors"][0]["loc"] == ["path", "key_id"]
+
+
+def test_access_tracked_links_keep_their_own_token_and_need_no_key() -> None:
+    status, _, body = call("GET", "/t/not-a-token")
+
+    assert status == 400  # the token's verdict, not the key check's 401
+    assert body["errors"][0]["loc"] == ["path", "token"]

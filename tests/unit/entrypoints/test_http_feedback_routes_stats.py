@@ -77,6 +77,11 @@ def test_stats_counts_the_window_per_channel_and_event_type(store: FakeEventStor
         "suppressed": 1,
         "bounce_rate": 1 / 6,
         "complaint_rate": 1 / 6,
+        # opens and clicks since issue 30 (none here)
+        "opened": 0,
+        "clicked": 0,
+        "open_rate": 0.0,
+        "click_rate": 0.0,
     }
     push = {**dict.fromkeys(email, 0), "sent": 1, "bounce_rate": 0.0, "complaint_rate": 0.0}
     assert answer["items"] == [

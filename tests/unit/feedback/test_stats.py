@@ -63,6 +63,11 @@ def test_delivery_stats_totals_sum_each_channel_and_name_every_channel() -> None
         "suppressed": 0,
         "bounce_rate": 0.0,
         "complaint_rate": 0.0,
+        # opens and clicks since issue 30 (none here)
+        "opened": 0,
+        "clicked": 0,
+        "open_rate": 0.0,
+        "click_rate": 0.0,
     }
 
 

@@ -8,6 +8,7 @@ callers (tests, benchmarks) that want them all at once.
 
 from notify.adapters.postgres.database import DEFAULT_MAX_MESSAGE_BYTES, Database
 from notify.adapters.postgres.delivery.controls import PostgresRecipientControls
+from notify.adapters.postgres.delivery.engagement import PostgresEngagement
 from notify.adapters.postgres.delivery.ledger import PostgresLedger
 from notify.adapters.postgres.delivery.waiting import PostgresWaiting
 from notify.adapters.postgres.events.cancellation import PostgresCancellations
@@ -31,6 +32,7 @@ __all__ = [
     "PostgresApiKeys",
     "PostgresCancellations",
     "PostgresDirectory",
+    "PostgresEngagement",
     "PostgresEvents",
     "PostgresFanOuts",
     "PostgresFeedback",
@@ -68,6 +70,7 @@ class PostgresStore(
     PostgresRetention,
     PostgresWorkflows,
     PostgresRuns,
+    PostgresEngagement,
 ):
     """Every port at once, over a database of its own."""
 

@@ -50,6 +50,7 @@ ROUTE_SCOPES: dict[tuple[str, str], Scope | None] = {
     ("GET", "/workflows/{key}/versions/{version}"): Scope.WORKFLOWS_READ,
     # It reads a user's directory entry into the texts it answers: the directory's own data.
     ("POST", "/workflows/{key}/preview"): Scope.WORKFLOWS_READ,
+    ("POST", "/notifications/{notification_id}/engagement"): Scope.ENGAGEMENT_WRITE,
     ("GET", "/keys"): Scope.ADMIN,
     ("POST", "/keys"): Scope.ADMIN,
     ("DELETE", "/keys/{key_id}"): Scope.ADMIN,
@@ -59,6 +60,8 @@ ROUTE_SCOPES: dict[tuple[str, str], Scope | None] = {
     # The links in e-mails carry a signed token of their own (RFC 8058 one-click).
     ("GET", "/unsubscribe"): PUBLIC,
     ("POST", "/unsubscribe"): PUBLIC,
+    # Tracked links and the open pixel in e-mails carry a signed token of their own.
+    ("GET", "/t/{token}"): PUBLIC,
 }
 BEARER_SCHEME = "bearerAuth"
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="notify"'}

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from notify.access import Scope
 from notify.bootstrap import services
-from notify.delivery import InvalidToken
+from notify.delivery import InvalidToken, InvalidTrackingToken
 from notify.entrypoints.http import (
     access_routes,
     delivery_routes,
@@ -146,6 +146,11 @@ def _not_found(error: NotFound) -> Response[Any]:
 @app.exception_handler(InvalidToken)
 def _bad_token(error: InvalidToken) -> Response[Any]:
     return _errors(HTTPStatus.BAD_REQUEST, [FieldProblem(("query", "token"), str(error))])
+
+
+@app.exception_handler(InvalidTrackingToken)
+def _bad_tracking_token(error: InvalidTrackingToken) -> Response[Any]:
+    return _errors(HTTPStatus.BAD_REQUEST, [FieldProblem(("path", "token"), str(error))])
 
 
 @app.exception_handler(StateConflict)

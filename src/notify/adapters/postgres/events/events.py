@@ -263,7 +263,9 @@ class PostgresEvents(Repository):
                                      WHERE s ->> 'channel' = n.channel LIMIT 1) END
                         FROM workflow_versions v
                         WHERE v.key = %(event_type)s AND v.version = %(version)s) AS step_ref,
-                       n.status, n.reason, n.attempts, n.sent_at, n.error, n.deliver_after, n.digested_into
+                       n.status, n.reason, n.attempts, n.sent_at, n.error, n.deliver_after, n.digested_into,
+                       json_build_object('opened_at', n.opened_at, 'clicked_at', n.clicked_at,
+                                         'read_at', n.read_at) AS engagement
                 FROM notifications n
                 WHERE n.event_id = %(event_id)s
                   AND (%(status)s::text IS NULL OR n.status = %(status)s)

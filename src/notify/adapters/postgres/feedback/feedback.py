@@ -84,13 +84,16 @@ SELECT n.channel, e.event_type,
        count(*) FILTER (WHERE n.status = 'delivered'),
        count(*) FILTER (WHERE n.status = 'bounced'),
        count(*) FILTER (WHERE n.status = 'complained'),
-       count(*) FILTER (WHERE n.status = 'skipped')
+       count(*) FILTER (WHERE n.status = 'skipped'),
+       count(*) FILTER (WHERE n.opened),
+       count(*) FILTER (WHERE n.clicked)
 FROM (
-    SELECT event_id, channel, status FROM notifications
+    SELECT event_id, channel, status, opened_at IS NOT NULL AS opened, clicked_at IS NOT NULL AS clicked
+    FROM notifications
     WHERE sent_at >= %(since)s AND sent_at <= %(until)s
       AND status IN ('sent', 'unconfirmed', 'delivered', 'bounced', 'complained')
     UNION ALL
-    SELECT event_id, channel, status FROM notifications
+    SELECT event_id, channel, status, false, false FROM notifications
     WHERE status = 'skipped' AND reason = 'suppressed'
       AND screened_at >= %(since)s AND screened_at <= %(until)s
 ) n
