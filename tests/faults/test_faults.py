@@ -23,6 +23,7 @@ from notify_dev.api import ACCEPTED_STATUSES, PENDING_STATUSES
 from notify_dev.endpoints import aws
 from notify_dev.polling import wait_for
 from notify_dev.redrive import redrive
+from tests.e2e.conftest import event
 from tests.faults import stack
 from tests.faults.conftest import Faults, check
 from tests.faults.proxy import FaultPolicy, FaultProxy
@@ -422,3 +423,56 @@ def test_provider_outage_long(faults: Faults) -> None:
     assert set(during) <= {"deferred", "queued", "sending"}, f"rows during the outage: {during}"
     assert dead_after == dead_before, "a message was dead-lettered during the outage"
     check(result, allowed_duplicates=0)
+
+
+def test_tick_killed_mid_advance(faults: Faults) -> None:
+    """SIGKILL the tick while it advances 2,000 due workflow runs (its transaction open on them): every
+    run takes its step once, by a later tick, and every recipient gets the e-mail once."""
+    key = f"fault_runs_{uuid.uuid4().hex[:8]}"
+    # A send and a condition on it: a workflow with runs, each taking its first step at the next tick.
+    workflow = {
+        "steps": [
+            {"ref": "mail", "type": "send", "channel": "email"},
+            {"type": "send", "channel": "push", "if": {"ref": "mail", "any": ["bounced"]}},
+        ],
+        "templates": {
+            "email": {"en": {"subject": "Kick-off", "text": "The match starts in 10 minutes"}},
+            "push": {"en": {"title": "Kick-off", "body": "The match starts in 10 minutes"}},
+        },
+        "controls": {"quiet_hours": False},
+    }
+    assert faults.api.request("PUT", f"/workflows/{key}", workflow)[0] == 201
+    users = faults.users(2000)
+    tick = faults.endpoints["tick_function"]
+    app = f"notify-faults-{uuid.uuid4().hex[:8]}"
+
+    def advancing() -> bool:
+        # the tick's transaction open on the runs (between its statements, or in one)
+        return bool(
+            faults.sql(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = %s AND xact_start IS NOT NULL"
+                " AND query ILIKE %s",
+                (app, "%workflow_runs%"),
+            )
+        )
+
+    with stack.function_configuration(faults.lambda_, tick, environment={"PGAPPNAME": app}):
+        status, answer = faults.api.request("POST", "/events", event(key, users, faults.movie, priority=8))
+        assert status == 202, answer
+        event_id = answer["event_id"]
+        stack.invoke_tick(faults.lambda_, tick)
+        wait_for(advancing, timeout=90, interval=0.01, what="the tick advancing the runs")
+        killed = stack.kill_function_processes(tick)
+        made_at_kill = faults.sql("SELECT count(*) FROM notifications WHERE event_id = %s", (event_id,))[0][0]
+    result = faults.account("tick-killed-mid-advance", users, [event_id], settle_timeout=240)
+    histories = faults.sql(
+        "SELECT jsonb_array_length(history), state FROM workflow_runs WHERE event_id = %s", (event_id,)
+    )
+    faults.api.request("DELETE", f"/workflows/{key}")
+
+    assert killed, "no tick process to kill"
+    assert made_at_kill < len(users), "every run had advanced before the kill"
+    # each run: its e-mail sent once, the push's condition false once, done
+    assert sorted(set(histories)) == [(2, "done")], histories[:5]
+    assert len(histories) == len(users)
+    check(result)

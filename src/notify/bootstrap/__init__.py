@@ -74,7 +74,7 @@ from notify.retention import Retention, RetentionPolicy
 from notify.scheduling import ScheduleStore
 from notify.settings import Settings, get_settings
 from notify.tick import LostMessages, TickPolicy
-from notify.workflows import MAX_SECONDS
+from notify.workflows import MAX_AGE_SECONDS
 
 __all__ = ["Services", "control_rules", "install", "services", "storage_port", "storage_ports"]
 
@@ -305,7 +305,7 @@ class Services(WorkflowParts, Platform):
             chunk_size=settings.message_chunk_size,
             batch_size=settings.tick_batch_size,
             # a reservation matters only while a cap's window still covers it: no workflow's is longer
-            reservations_kept_for=timedelta(seconds=MAX_SECONDS),
+            reservations_kept_for=timedelta(seconds=MAX_AGE_SECONDS),
             channels_of=self.kept_versions.channels,
             sms_opt_outs_every=timedelta(seconds=settings.sms_opt_out_sync_seconds),
             fan_out_step=settings.fan_out_step,

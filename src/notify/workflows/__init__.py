@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         movie_label,
     )
     from notify.workflows.models import (
+        MAX_AGE_SECONDS,
         MAX_SECONDS,
         WORKFLOW_KEY,
         WORKFLOW_KEY_RULE,
@@ -87,6 +88,7 @@ _HOMES = {
     "CurrentVersions": "notify.workflows.ports",
     "DueRun": "notify.workflows.ports",
     "KeptVersions": "notify.workflows.catalog",
+    "MAX_AGE_SECONDS": "notify.workflows.models",
     "MAX_SECONDS": "notify.workflows.models",
     "PreviewDirectory": "notify.workflows.catalog",
     "PreviewRequest": "notify.workflows.models",
@@ -132,6 +134,7 @@ _HOMES = {
 }
 
 __all__ = [
+    "MAX_AGE_SECONDS",
     "MAX_SECONDS",
     "WORKFLOW_KEY",
     "WORKFLOW_KEY_RULE",
