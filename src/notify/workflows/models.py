@@ -15,6 +15,8 @@ from notify.models import StrictModel, UuidText
 WORKFLOW_KEY = re.compile(r"[a-z0-9_]{1,64}")
 WORKFLOW_KEY_RULE = "must be 1 to 64 characters of a-z, 0-9 and '_'"
 STEP_REF = re.compile(r"[a-z0-9_]{1,64}")
+# The same rule as a route's path or query pattern (anchored: pydantic's patterns search).
+WORKFLOW_KEY_PATTERN = f"^{WORKFLOW_KEY.pattern}$"
 LOCALES = ("en", "ru")  # the directory's locales: a recipient reads one of them
 MAX_STEPS = 20
 MAX_DESCRIPTION = 1000

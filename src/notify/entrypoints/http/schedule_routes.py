@@ -22,6 +22,7 @@ from notify.scheduling import (
     describe_schedule,
     page_schedules,
 )
+from notify.workflows import WORKFLOW_KEY_PATTERN
 
 logger = service_logger()
 router = Router()  # type: ignore[no-untyped-call]
@@ -31,7 +32,7 @@ router = Router()  # type: ignore[no-untyped-call]
 def list_schedules(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    event_type: Annotated[str | None, Query(pattern=r"^[a-z0-9_]{1,64}$")] = None,
+    event_type: Annotated[str | None, Query(pattern=WORKFLOW_KEY_PATTERN)] = None,
     state: Annotated[ScheduleState | None, Query()] = None,
 ) -> SchedulePage:
     return page_schedules(

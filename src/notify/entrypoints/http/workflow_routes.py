@@ -14,6 +14,7 @@ from notify.bootstrap import services
 from notify.logs import service_logger
 from notify.models import MAX_STORED_INT
 from notify.workflows import (
+    WORKFLOW_KEY_PATTERN,
     PreviewRequest,
     PreviewView,
     RunView,
@@ -34,7 +35,7 @@ from notify.workflows import (
 logger = service_logger()
 router = Router()  # type: ignore[no-untyped-call]
 
-_KEY = r"^[a-z0-9_]{1,64}$"
+_KEY = WORKFLOW_KEY_PATTERN
 Key = Annotated[str, Path(pattern=_KEY, max_length=64, description="1 to 64 characters of a-z, 0-9 and '_'")]
 
 
