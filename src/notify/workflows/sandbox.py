@@ -16,12 +16,14 @@ sender renders it.
 import functools
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel
 
@@ -176,7 +178,10 @@ def _checked_filter(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)  # keeps jinja's pass_environment / pass_context marks
     def checked(*args: Any, **kwargs: Any) -> Any:
         # charged by what it reads too: sorting or listing a long input is work in proportion
-        _spend(1 + sum(_length(arg) for arg in args[:2]) // 16)
+        read = 0
+        for arg in args[:2]:
+            read += len(arg) if isinstance(arg, str | list | tuple | dict) else 1
+        _spend(1 + read // 16)
         return _sized(function(*args, **kwargs))
 
     return checked
@@ -302,13 +307,32 @@ _FAILURES = (
 )
 
 
+def generate(template: jinja2.Template, variables: dict[str, Any]) -> Iterator[str]:
+    """`Template.generate` without its merge of the environment's globals at every call, which walks a
+    ChainMap twice and was most of a short template's render: the globals are flattened once per
+    environment. Errors are Jinja's own, mapped to template lines."""
+    environment = template.environment
+    flat = _FLAT_GLOBALS.get(environment)
+    if flat is None:
+        flat = _FLAT_GLOBALS.setdefault(environment, dict(environment.globals))
+    context = new_context(environment, template.name, template.blocks, {**flat, **variables}, shared=True)
+    try:
+        yield from template.root_render_func(context)
+    except Exception:  # noqa: BLE001 - re-raised at once by handle_exception, as Template.generate does
+        yield environment.handle_exception()  # its traceback rewritten to the template's lines
+
+
+# Environments are few and live as long as the process (the two sandboxes, the service's templates).
+_FLAT_GLOBALS: "weakref.WeakKeyDictionary[jinja2.Environment, dict[str, Any]]" = weakref.WeakKeyDictionary()
+
+
 def render_checked(template: jinja2.Template, context: dict[str, Any]) -> str:
     """`template` rendered under a fresh budget, its output measured as it is made; TemplateProblem
     when it breaks a rule or fails."""
     _budget.left, _budget.deadline = MAX_OPERATIONS, time.monotonic() + MAX_RENDER_SECONDS
     try:
         pieces, size = [], 0
-        for piece in template.generate(context):
+        for piece in generate(template, context):
             size += len(piece)
             if size > MAX_TEXT:
                 raise _too_long()
