@@ -19,7 +19,7 @@ from typing import Protocol
 from urllib.parse import urlencode
 
 from notify.errors import NotifyError
-from notify.workflows import WORKFLOW_KEY
+from notify.workflows import workflow_key
 
 
 class InvalidToken(NotifyError):
@@ -79,19 +79,13 @@ def verify_token(token: str, *, secret: str | Sequence[str], now: datetime) -> U
     payload = open_payload(token, secret=secret)
     try:
         fields = json.loads(payload)
-        request = Unsubscribe(user_id=uuid.UUID(fields["u"]), event_type=_workflow_key(fields["t"]))
+        request = Unsubscribe(user_id=uuid.UUID(fields["u"]), event_type=workflow_key(fields["t"]))
         expires = int(fields["e"])
     except (ValueError, KeyError, TypeError) as error:
         raise InvalidToken("malformed token") from error
     if now.timestamp() > expires:
         raise InvalidToken("token expired")
     return request
-
-
-def _workflow_key(value: object) -> str:
-    if not isinstance(value, str) or not WORKFLOW_KEY.fullmatch(value):
-        raise ValueError("not a workflow key")
-    return value
 
 
 def unsubscribe_url(base_url: str, token: str) -> str:

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         WorkflowSummary,
         WorkflowVersionView,
         WorkflowView,
+        workflow_key,
     )
     from notify.workflows.ports import (
         AdvancedRuns,
@@ -113,6 +114,7 @@ _HOMES = {
     "WORKFLOW_KEY_RULE": "notify.workflows.models",
     "WorkflowDefinition": "notify.workflows.models",
     "WorkflowKey": "notify.workflows.models",
+    "workflow_key": "notify.workflows.models",
     "WorkflowPage": "notify.workflows.models",
     "WorkflowRecord": "notify.workflows.ports",
     "WorkflowSaved": "notify.workflows.models",
@@ -187,6 +189,7 @@ __all__ = [
     "put_workflow",
     "read_version",
     "render_channel",
+    "workflow_key",
 ]
 
 __getattr__ = lazy_exports(__name__, _HOMES)

@@ -25,9 +25,10 @@ MAX_SECONDS = 30 * 24 * 3600  # the longest delay, wait or digest window a workf
 MAX_AGE_SECONDS = 366 * 24 * 3600  # the longest max age or cap window: a year
 
 
-def _workflow_key(value: str) -> str:
-    """The key; a built-in's as its EventType (a str too), as event types were before workflows."""
-    if not WORKFLOW_KEY.fullmatch(value):
+def workflow_key(value: object) -> str:
+    """The key, or ValueError; a built-in's as its EventType (a str too), as event types were before
+    workflows."""
+    if not isinstance(value, str) or not WORKFLOW_KEY.fullmatch(value):
         raise ValueError(WORKFLOW_KEY_RULE)
     return EventType(value) if value in EventType else value
 
@@ -38,7 +39,7 @@ def _step_ref(value: str) -> str:
     return value
 
 
-WorkflowKey = Annotated[str, AfterValidator(_workflow_key)]
+WorkflowKey = Annotated[str, AfterValidator(workflow_key)]
 StepRef = Annotated[str, AfterValidator(_step_ref)]
 Locale = Literal["en", "ru"]
 Seconds = Annotated[int, Field(ge=1, le=MAX_SECONDS)]
