@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make fuzz`: schemathesis (pinned in the dev dependencies) against the deployed local API, from its
 # own OpenAPI document, with the local admin key of .local/endpoints.json. Checks: no 5xx for any
-# input (not_a_server_error) and no protected route answering without a key (ignored_auth). Fixed
+# input (not_a_server_error), no protected route answering without a key (ignored_auth), and every
+# answer the one the document declares: its status, its Content-Type and its body's schema
+# (status_code_conformance, content_type_conformance, response_schema_conformance). Fixed
 # seed, at most FUZZ_MAX_TIME seconds (170). Key management is left out, so that the run cannot revoke
 # the stack's own key. It writes what it generates (directory rows, events, preferences) into the
 # stack's database: it runs last in `make e2e`.
@@ -17,7 +19,7 @@ log=.local/fuzz.log
 status=0
 .venv/bin/schemathesis run "$API/openapi.json" --url "$API" \
     --header "Authorization: Bearer $KEY" \
-    --checks not_a_server_error,ignored_auth \
+    --checks not_a_server_error,ignored_auth,status_code_conformance,content_type_conformance,response_schema_conformance \
     --seed "${FUZZ_SEED:-12}" --max-examples "${FUZZ_MAX_EXAMPLES:-30}" --max-time "${FUZZ_MAX_TIME:-170}" \
     --exclude-path /keys --exclude-path '/keys/{key_id}' \
     --no-color "$@" > "$log" 2>&1 || status=$?

@@ -20,6 +20,23 @@ def http_answer(
     method: str, url: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 30
 ) -> tuple[int, dict[str, str], Any]:
     """As `http`, with the answer's headers (names in lower case)."""
+    status, named, raw = http_raw(method, url, body, headers, timeout)
+    return status, named, decoded(raw)
+
+
+def decoded(raw: bytes) -> Any:
+    """A body as JSON when it is JSON, else as text (None when empty)."""
+    text = raw.decode("utf-8", "replace")
+    try:
+        return json.loads(text) if text else None
+    except json.JSONDecodeError:
+        return text
+
+
+def http_raw(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 30
+) -> tuple[int, dict[str, str], bytes]:
+    """As `http_answer`, the body as the bytes that came."""
     data = None
     all_headers = {"Accept": "application/json", **(headers or {})}
     if body is not None:
@@ -31,9 +48,4 @@ def http_answer(
             status, answer_headers, raw = response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         status, answer_headers, raw = error.code, error.headers, error.read()
-    named = {name.lower(): value for name, value in answer_headers.items()}
-    text = raw.decode("utf-8", "replace")
-    try:
-        return status, named, json.loads(text) if text else None
-    except json.JSONDecodeError:
-        return status, named, text
+    return status, {name.lower(): value for name, value in answer_headers.items()}, raw

@@ -1,4 +1,4 @@
-"""Event types, channels and priority tiers: the routing table of the service."""
+"""Event types, channels, notification statuses and priority tiers: the routing table of the service."""
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -16,6 +16,30 @@ class Channel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
     PUSH = "push"
+
+
+class NotificationStatus(StrEnum):
+    """Where a notification (one recipient on one channel) is. On its way: queued, sending, retrying,
+    and deferred or held until the tick sends them (quiet hours, a digest window). Final: sent,
+    unconfirmed (the provider may have it), digested (it went out inside a digest), delivered, failed,
+    bounced, complained, skipped, expired, cancelled; delivered, bounced and complained come after
+    sent, from the provider's reports."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    RETRYING = "retrying"
+    DEFERRED = "deferred"
+    HELD = "held"
+    SENT = "sent"
+    UNCONFIRMED = "unconfirmed"
+    DIGESTED = "digested"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    SKIPPED = "skipped"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
 
 
 class Tier(StrEnum):

@@ -10,6 +10,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    WithJsonSchema,
 )
 
 from notify.text import single_line
@@ -50,7 +51,8 @@ def _cron(value: str) -> str:
     return value
 
 
-UuidText = Annotated[str, AfterValidator(_uuid_text)]
+# Documented as a UUID (what a generated client sends); any spelling PostgreSQL reads is taken.
+UuidText = Annotated[str, AfterValidator(_uuid_text), WithJsonSchema({"type": "string", "format": "uuid"})]
 ZoneName = Annotated[str, AfterValidator(_zone_name)]
 CronText = Annotated[str, AfterValidator(_cron)]
 TopicName = Annotated[str, AfterValidator(_topic_name)]

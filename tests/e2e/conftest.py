@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.parser
 import email.utils
+import functools
 import os
 import random
 import re
@@ -31,11 +32,12 @@ import pytest
 from notify_dev import stores
 from notify_dev.api import PENDING_STATUSES, list_notifications, settled_notifications
 from notify_dev.benchmarks import zone_where_it_is
+from notify_dev.contract import Contract
 from notify_dev.endpoints import ENDPOINTS_FILE, LOCALSTACK_URL, load_endpoints
 from notify_dev.endpoints import aws as localstack_client
 from notify_dev.polling import wait_for
 from notify_dev.stores import emails_to, push_messages, sms_messages
-from notify_dev.web import http
+from notify_dev.web import decoded, http, http_raw
 
 REQUIRED = os.environ.get("NOTIFY_E2E_REQUIRED") == "1"
 # How long after an event settled a late duplicate still counts: two of the local stack's visibility
@@ -61,12 +63,21 @@ class Api:
     ) -> tuple[int, Any]:
         # The local admin key, unless the request names an Authorization of its own ("": none).
         sent = {name: value for name, value in {**self.auth, **(headers or {})}.items() if value}
-        status, answer = http(method, f"{self.base_url}{path}", body, sent)
+        status, answer_headers, raw = http_raw(method, f"{self.base_url}{path}", body, sent)
+        # Every answer the suite gets is held against the deployed stack's own document.
+        self.contract.check(method, path, status, answer_headers, raw)
+        answer = decoded(raw)
         if method == "POST" and path == "/events" and status == 202:
             self.events.append(answer["event_id"])
             if answer.get("schedule_id"):
                 self.schedules.append(answer["schedule_id"])
         return status, answer
+
+    @functools.cached_property
+    def contract(self) -> Contract:
+        status, document = http("GET", f"{self.base_url}/openapi.json")
+        assert status == 200, f"GET /openapi.json answered {status}"
+        return Contract(document)
 
     def notifications(self, event_id: str) -> list[dict[str, Any]]:
         return list_notifications(self.base_url, event_id)

@@ -22,9 +22,12 @@ from notify.entrypoints.http import handle
 from notify.events.models import DirectoryMovie, DirectoryUser
 from notify.events.ports import NewEvent, StoredEvent
 from notify.outbox.ports import OutboundMessage
+from notify_dev.contract import check_proxy_answer
 from tests.fakes import FakeLambdaContext
 
 CONTEXT = cast(LambdaContext, FakeLambdaContext())
+
+
 TABLES = ("events", "notifications", "outbox", "schedules", "directory_users", "directory_movies")
 
 # The resource templates API Gateway would report for our routes.
@@ -116,6 +119,8 @@ class ApiClient:
         headers_out = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
         for name, values in (answer.get("multiValueHeaders") or {}).items():
             headers_out[name.lower()] = ",".join(values)
+        # Every answer the suite gets is held against the document (the unit tests' client too).
+        check_proxy_answer(method, path, answer)
         return ApiResponse(status=answer["statusCode"], headers=headers_out, text=answer["body"] or "")
 
     def get(self, path: str, query: Mapping[str, str] | None = None) -> ApiResponse:

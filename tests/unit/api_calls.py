@@ -11,6 +11,7 @@ from notify.access.keys import issue_key
 from notify.access.ports import ApiKeys
 from notify.bootstrap import Services
 from notify.settings import Settings
+from notify_dev.contract import check_proxy_answer
 from tests.fakes import FakeDeadLetters, FakeEventStore, FakeLambdaContext, FakePublisher
 
 NOW = datetime.now(UTC)
@@ -31,7 +32,11 @@ def key_with(store: ApiKeys, *scopes: str, rate: int | None = None) -> str:
     return issue_key("test", scopes, rate, now=NOW, keys=store).key
 
 
-def call(method: str, path: str, key: str | None = None, body: Any = None) -> tuple[int, dict[str, str], Any]:
+def call(
+    method: str, path: str, key: str | None = None, body: Any = None, *, checked: bool = True
+) -> tuple[int, dict[str, str], Any]:
+    """The answer, held against the OpenAPI document unless `checked` is False (a test that answers
+    for the router itself)."""
     headers = {"Content-Type": "application/json"}
     if key is not None:
         headers["Authorization"] = key if key.startswith(("Bearer", "Basic", "bearer")) else f"Bearer {key}"
@@ -51,6 +56,8 @@ def call(method: str, path: str, key: str | None = None, body: Any = None) -> tu
         "isBase64Encoded": False,
     }
     answer = lambda_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
+    if checked:
+        check_proxy_answer(method, path, answer)
     headers_out = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
     for name, values in (answer.get("multiValueHeaders") or {}).items():
         headers_out[name.lower()] = ",".join(values)

@@ -12,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from notify.channels import DEFAULT_PRIORITY, Channel
+from notify.channels import DEFAULT_PRIORITY, Channel, NotificationStatus
 from notify.models import (
     E164_PATTERN,
     MAX_STORED_INT,
@@ -148,7 +148,7 @@ class NotificationView(BaseModel):
     channel: Channel
     step: int = Field(description="The index of the workflow's send step that made it.")
     step_ref: str | None = Field(description="That step's ref, when it has one.")
-    status: str
+    status: NotificationStatus
     reason: str | None
     attempts: int
     sent_at: datetime | None

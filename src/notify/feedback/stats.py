@@ -6,7 +6,7 @@ from datetime import datetime
 
 from notify.channels import Channel
 from notify.errors import FieldProblem, InvalidInput
-from notify.feedback.models import StatsFigures, StatsItem, StatsView
+from notify.feedback.models import ChannelTotals, StatsFigures, StatsItem, StatsView
 from notify.feedback.ports import DeliveryCounts, DeliveryStats
 
 SINCE_LOC = ("query", "since")
@@ -61,5 +61,5 @@ def delivery_stats(since: datetime, *, now: datetime, stats: DeliveryStats) -> S
         StatsItem(channel=Channel(row.channel), event_type=row.event_type, **figures(row).model_dump())
         for row in rows
     ]
-    totals = {channel: figures(channel_total(channel, rows)) for channel in Channel}
+    totals = ChannelTotals(**{str(channel): figures(channel_total(channel, rows)) for channel in Channel})
     return StatsView(since=since, until=now, items=items, totals=totals)

@@ -2,18 +2,30 @@
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import (
     BaseModel,
     Field,
+    field_validator,
 )
 
 from notify.models import CronText, StrictModel, ZoneName
 
 # ---- Schedules ---------------------------------------------------------------------------------
 
-ScheduleState = Literal["active", "paused", "done", "cancelled"]
+
+class ScheduleState(StrEnum):
+    """A schedule runs while active; paused, it skips its runs; done (no run left) and cancelled are
+    final. A PATCH may set active or paused."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+_SETTABLE = (ScheduleState.ACTIVE, ScheduleState.PAUSED)
 
 
 class LastRun(BaseModel):
@@ -48,6 +60,13 @@ class SchedulePage(BaseModel):
 
 
 class SchedulePatch(StrictModel):
-    state: Literal["active", "paused"] | None = None
+    state: ScheduleState | None = None
     cron: CronText | None = None
     timezone: ZoneName | None = None
+
+    @field_validator("state")
+    @classmethod
+    def _settable(cls, state: ScheduleState | None) -> ScheduleState | None:
+        if state is not None and state not in _SETTABLE:
+            raise ValueError("may be set to active or paused only")
+        return state

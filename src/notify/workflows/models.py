@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from notify.channels import DEFAULT_PRIORITY, Channel, EventType
 from notify.models import StrictModel, UuidText
@@ -39,7 +39,9 @@ def _step_ref(value: str) -> str:
     return value
 
 
-WorkflowKey = Annotated[str, AfterValidator(workflow_key)]
+WorkflowKey = Annotated[
+    str, AfterValidator(workflow_key), WithJsonSchema({"type": "string", "pattern": WORKFLOW_KEY_PATTERN})
+]
 StepRef = Annotated[str, AfterValidator(_step_ref)]
 Locale = Literal["en", "ru"]
 Seconds = Annotated[int, Field(ge=1, le=MAX_SECONDS)]

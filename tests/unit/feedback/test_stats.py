@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notify.channels import Channel
 from notify.errors import InvalidInput
 from notify.feedback.ports import DeliveryCounts
 from notify.feedback.stats import delivery_stats, rate
@@ -52,7 +51,7 @@ def test_delivery_stats_totals_sum_each_channel_and_name_every_channel() -> None
         ("email", "new_releases_promo"),
         ("sms", "comment_liked"),
     ]
-    email, sms, push = (view.totals[channel] for channel in (Channel.EMAIL, Channel.SMS, Channel.PUSH))
+    email, sms, push = view.totals.email, view.totals.sms, view.totals.push
     assert (email.sent, email.delivered, email.bounced, email.bounce_rate) == (10, 20, 10, 0.25)
     assert (sms.sent, sms.bounce_rate, sms.complaint_rate) == (3, 0.0, 0.0)
     assert push.model_dump() == {

@@ -1,10 +1,12 @@
 """Who may call which route: the scope each route needs, checked on the route the router resolved.
 
 Authentication runs in the function, not in an API Gateway authorizer: LocalStack's community edition
-never runs authorizers, so one would let every local request through. The table below is the one place
-that says what a route needs: a route is registered only with an entry here (entrypoints/http/router.py),
-the template's API events must match it (tests/unit/test_packaging.py), and the OpenAPI document's
-security requirements are made from it.
+never runs authorizers, so one would let every local request through.
+
+Every route of the API is said once, in the route table below (ROUTES): the scope it needs, its
+operationId and tag in the OpenAPI document, whether it can answer 409. The router registers only
+what is there (router.py), the access check reads the scopes, the document is completed from it
+(openapi.py), and the template's API events must match it (tests/unit/test_packaging.py).
 """
 
 from collections.abc import Mapping
@@ -14,58 +16,106 @@ from http import HTTPStatus
 from typing import Any
 
 from notify.access import ApiKeys, RateLimits, Scope, admit, authenticate, authorize, key_id_of
-from notify.entrypoints.http.request_guard import BODY_METHODS, Rejection
+from notify.entrypoints.http.request_guard import Rejection
 from notify.errors import Forbidden, RateLimited, Unauthenticated
 
 PUBLIC = None
-# (method, path as API Gateway names its resource) → the scope it needs, or PUBLIC.
-ROUTE_SCOPES: dict[tuple[str, str], Scope | None] = {
-    ("POST", "/events"): Scope.EVENTS_WRITE,
-    ("GET", "/events/{event_id}"): Scope.EVENTS_READ,
-    ("GET", "/events/{event_id}/notifications"): Scope.EVENTS_READ,
-    ("POST", "/events/{event_id}/cancel"): Scope.EVENTS_WRITE,
-    ("GET", "/events/{event_id}/runs"): Scope.EVENTS_READ,
-    ("GET", "/schedules"): Scope.SCHEDULES_READ,
-    ("GET", "/schedules/{schedule_id}"): Scope.SCHEDULES_READ,
-    ("PATCH", "/schedules/{schedule_id}"): Scope.SCHEDULES_WRITE,
-    ("DELETE", "/schedules/{schedule_id}"): Scope.SCHEDULES_WRITE,
-    ("GET", "/users/{user_id}/preferences"): Scope.PREFERENCES_READ,
-    ("PUT", "/users/{user_id}/preferences"): Scope.PREFERENCES_WRITE,
-    ("PUT", "/directory/users"): Scope.DIRECTORY_WRITE,
-    ("PUT", "/directory/movies"): Scope.DIRECTORY_WRITE,
-    ("GET", "/suppressions"): Scope.SUPPRESSIONS_READ,
-    ("PUT", "/suppressions/{channel}/{address}"): Scope.SUPPRESSIONS_WRITE,
-    ("DELETE", "/suppressions/{channel}/{address}"): Scope.SUPPRESSIONS_WRITE,
-    ("GET", "/stats"): Scope.EVENTS_READ,
-    ("GET", "/topics"): Scope.TOPICS_READ,
-    ("GET", "/topics/{topic}"): Scope.TOPICS_READ,
-    ("PUT", "/topics/{topic}"): Scope.TOPICS_WRITE,
-    ("DELETE", "/topics/{topic}"): Scope.TOPICS_WRITE,
-    ("GET", "/topics/{topic}/subscribers"): Scope.TOPICS_READ,
-    ("POST", "/topics/{topic}/subscribers"): Scope.TOPICS_WRITE,
-    ("GET", "/workflows"): Scope.WORKFLOWS_READ,
-    ("GET", "/workflows/{key}"): Scope.WORKFLOWS_READ,
-    ("PUT", "/workflows/{key}"): Scope.WORKFLOWS_WRITE,
-    ("DELETE", "/workflows/{key}"): Scope.WORKFLOWS_WRITE,
-    ("GET", "/workflows/{key}/versions/{version}"): Scope.WORKFLOWS_READ,
-    # It reads a user's directory entry into the texts it answers: the directory's own data.
-    ("POST", "/workflows/{key}/preview"): Scope.WORKFLOWS_READ,
-    ("POST", "/notifications/{notification_id}/engagement"): Scope.ENGAGEMENT_WRITE,
-    ("GET", "/keys"): Scope.ADMIN,
-    ("POST", "/keys"): Scope.ADMIN,
-    ("DELETE", "/keys/{key_id}"): Scope.ADMIN,
-    ("GET", "/health"): PUBLIC,
-    ("GET", "/openapi.json"): PUBLIC,
-    ("GET", "/docs"): PUBLIC,
-    # The links in e-mails carry a signed token of their own (RFC 8058 one-click).
-    ("GET", "/unsubscribe"): PUBLIC,
-    ("POST", "/unsubscribe"): PUBLIC,
-    # Tracked links and the open pixel in e-mails carry a signed token of their own.
-    ("GET", "/t/{token}"): PUBLIC,
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    scope: Scope | None  # PUBLIC: no key asked
+    operation_id: str
+    tag: str
+    conflicts: bool = False  # may answer 409 (an idempotency or a state conflict)
+
+
+def _route(scope: Scope | None, operation_id: str, tag: str, *, conflicts: bool = False) -> RouteSpec:
+    return RouteSpec(scope, operation_id, tag, conflicts)
+
+
+# The tags, in the document's order, each with what its operations are about.
+TAGS = {
+    "events": "Events in, their notifications and runs out",
+    "topics": "Named audiences and their subscribers",
+    "directory": "The users and movies events are enriched from",
+    "schedules": "Recurring and future events",
+    "preferences": "A user's channels, quiet hours and digests",
+    "suppressions": "Addresses no message goes to",
+    "stats": "Delivery and engagement figures",
+    "workflows": "Notification types: steps, templates and controls",
+    "engagement": "Opens, clicks and reads",
+    "keys": "API keys (admin)",
+    "links": "The links in e-mails: unsubscribe, tracked links and the open pixel",
+    "service": "The service itself",
 }
-BEARER_SCHEME = "bearerAuth"
+
+_W, _R = Scope.EVENTS_WRITE, Scope.EVENTS_READ
+# (method, path as API Gateway names its resource) → what the route is.
+ROUTES: dict[tuple[str, str], RouteSpec] = {
+    ("POST", "/events"): _route(_W, "postEvent", "events", conflicts=True),
+    ("GET", "/events/{event_id}"): _route(_R, "getEvent", "events"),
+    ("GET", "/events/{event_id}/notifications"): _route(_R, "listNotifications", "events"),
+    ("POST", "/events/{event_id}/cancel"): _route(_W, "cancelEvent", "events"),
+    ("GET", "/events/{event_id}/runs"): _route(_R, "getRun", "events"),
+    ("GET", "/schedules"): _route(Scope.SCHEDULES_READ, "listSchedules", "schedules"),
+    ("GET", "/schedules/{schedule_id}"): _route(Scope.SCHEDULES_READ, "getSchedule", "schedules"),
+    ("PATCH", "/schedules/{schedule_id}"): _route(
+        Scope.SCHEDULES_WRITE, "updateSchedule", "schedules", conflicts=True
+    ),
+    ("DELETE", "/schedules/{schedule_id}"): _route(
+        Scope.SCHEDULES_WRITE, "cancelSchedule", "schedules", conflicts=True
+    ),
+    ("GET", "/users/{user_id}/preferences"): _route(Scope.PREFERENCES_READ, "getPreferences", "preferences"),
+    ("PUT", "/users/{user_id}/preferences"): _route(Scope.PREFERENCES_WRITE, "putPreferences", "preferences"),
+    ("PUT", "/directory/users"): _route(Scope.DIRECTORY_WRITE, "putUsers", "directory"),
+    ("PUT", "/directory/movies"): _route(Scope.DIRECTORY_WRITE, "putMovies", "directory"),
+    ("GET", "/suppressions"): _route(Scope.SUPPRESSIONS_READ, "listSuppressions", "suppressions"),
+    ("PUT", "/suppressions/{channel}/{address}"): _route(
+        Scope.SUPPRESSIONS_WRITE, "putSuppression", "suppressions"
+    ),
+    ("DELETE", "/suppressions/{channel}/{address}"): _route(
+        Scope.SUPPRESSIONS_WRITE, "deleteSuppression", "suppressions"
+    ),
+    ("GET", "/stats"): _route(_R, "getStats", "stats"),
+    ("GET", "/topics"): _route(Scope.TOPICS_READ, "listTopics", "topics"),
+    ("GET", "/topics/{topic}"): _route(Scope.TOPICS_READ, "getTopic", "topics"),
+    ("PUT", "/topics/{topic}"): _route(Scope.TOPICS_WRITE, "putTopic", "topics", conflicts=True),
+    ("DELETE", "/topics/{topic}"): _route(Scope.TOPICS_WRITE, "deleteTopic", "topics", conflicts=True),
+    ("GET", "/topics/{topic}/subscribers"): _route(Scope.TOPICS_READ, "listSubscribers", "topics"),
+    ("POST", "/topics/{topic}/subscribers"): _route(
+        Scope.TOPICS_WRITE, "changeSubscribers", "topics", conflicts=True
+    ),
+    ("GET", "/workflows"): _route(Scope.WORKFLOWS_READ, "listWorkflows", "workflows"),
+    ("GET", "/workflows/{key}"): _route(Scope.WORKFLOWS_READ, "getWorkflow", "workflows"),
+    ("PUT", "/workflows/{key}"): _route(Scope.WORKFLOWS_WRITE, "putWorkflow", "workflows"),
+    ("DELETE", "/workflows/{key}"): _route(
+        Scope.WORKFLOWS_WRITE, "archiveWorkflow", "workflows", conflicts=True
+    ),
+    ("GET", "/workflows/{key}/versions/{version}"): _route(
+        Scope.WORKFLOWS_READ, "getWorkflowVersion", "workflows"
+    ),
+    # It reads a user's directory entry into the texts it answers: the directory's own data.
+    ("POST", "/workflows/{key}/preview"): _route(Scope.WORKFLOWS_READ, "previewWorkflow", "workflows"),
+    ("POST", "/notifications/{notification_id}/engagement"): _route(
+        Scope.ENGAGEMENT_WRITE, "recordEngagement", "engagement"
+    ),
+    ("GET", "/keys"): _route(Scope.ADMIN, "listKeys", "keys"),
+    ("POST", "/keys"): _route(Scope.ADMIN, "createKey", "keys"),
+    ("DELETE", "/keys/{key_id}"): _route(Scope.ADMIN, "revokeKey", "keys"),
+    ("GET", "/health"): _route(PUBLIC, "getHealth", "service"),
+    ("GET", "/openapi.json"): _route(PUBLIC, "getOpenApiDocument", "service"),
+    ("GET", "/docs"): _route(PUBLIC, "getDocs", "service"),
+    # The links in e-mails carry a signed token of their own (RFC 8058 one-click).
+    ("GET", "/unsubscribe"): _route(PUBLIC, "unsubscribePage", "links"),
+    ("POST", "/unsubscribe"): _route(PUBLIC, "unsubscribe", "links"),
+    # Tracked links and the open pixel in e-mails carry a signed token of their own.
+    ("GET", "/t/{token}"): _route(PUBLIC, "followTrackedLink", "links"),
+}
+
+# (method, path as API Gateway names its resource) → the scope it needs (None: public).
+ROUTE_SCOPES: dict[tuple[str, str], Scope | None] = {route: spec.scope for route, spec in ROUTES.items()}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="notify"'}
-CHALLENGE_HEADER = {"WWW-Authenticate": "string"}
 AUTHORIZATION_LOC = ("header", "Authorization")
 
 
@@ -112,60 +162,3 @@ def _header(event: Mapping[str, Any], wanted: str) -> str | None:
         if str(name).lower() == wanted and values:
             return str(values[0])
     return None
-
-
-def _error_response(description: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    answer: dict[str, Any] = {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorList"}}},
-    }
-    if headers:
-        answer["headers"] = {name: {"schema": {"type": kind}} for name, kind in headers.items()}
-    return answer
-
-
-def secure_document(document: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document with the bearer scheme, each operation's security requirement (`[]` on
-    the public ones) and the answers the gate and the request guard give."""
-    components = document.setdefault("components", {})
-    components.setdefault("securitySchemes", {})[BEARER_SCHEME] = {
-        "type": "http",
-        "scheme": "bearer",
-        "description": 'An API key (nk_<id>_<secret>): `make keys ARGS="create …"` or POST /keys.',
-    }
-    components.setdefault("schemas", {})["ErrorList"] = {
-        "type": "object",
-        "properties": {
-            "errors": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
-                        "msg": {"type": "string"},
-                    },
-                },
-            }
-        },
-    }
-    for path, operations in document.get("paths", {}).items():
-        for method, operation in operations.items():
-            scope = ROUTE_SCOPES.get((method.upper(), path))
-            responses = operation.setdefault("responses", {})
-            if method.upper() in BODY_METHODS:
-                responses["413"] = _error_response("The body is over 6,000,000 bytes")
-                responses["415"] = _error_response("The body is not JSON (Content-Type)")
-            if scope is None:
-                operation["security"] = []
-                continue
-            operation["security"] = [{BEARER_SCHEME: []}]
-            operation["description"] = (
-                operation.get("description", "")
-                + f"\n\nNeeds an API key with the scope `{scope}` (or `admin`)."
-            ).strip()
-            responses["401"] = _error_response(
-                "No API key, or one malformed, unknown or revoked", CHALLENGE_HEADER
-            )
-            responses["403"] = _error_response(f"The key lacks the scope {scope}")
-            responses["429"] = _error_response("The key's rate limit is reached", {"Retry-After": "integer"})
-    return document

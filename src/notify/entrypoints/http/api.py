@@ -26,7 +26,8 @@ from notify.entrypoints.http import (
     schedule_routes,
     workflow_routes,
 )
-from notify.entrypoints.http.access import ROUTE_SCOPES, Admission, check_access, secure_document
+from notify.entrypoints.http.access import ROUTE_SCOPES, Admission, check_access
+from notify.entrypoints.http.openapi import complete_document
 from notify.entrypoints.http.request_guard import Rejection, rejection_body, screen_request
 from notify.entrypoints.http.router import NO_ROUTE_REFUSAL, GatedRestResolver, normalised_path
 from notify.errors import (
@@ -184,5 +185,11 @@ def openapi() -> Response[Any]:
 
 @functools.cache
 def _openapi_text() -> str:
-    # The routes are fixed once the module is imported: the document is made once per environment.
-    return json.dumps(secure_document(json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))))
+    return json.dumps(openapi_document())
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI document. The routes are fixed once the module is imported: it is made once
+    per environment."""
+    return complete_document(json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION)))

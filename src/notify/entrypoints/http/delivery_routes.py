@@ -26,7 +26,7 @@ from notify.delivery import (
     unsubscribe,
     verify_link,
 )
-from notify.entrypoints.http.responses import html_page
+from notify.entrypoints.http.router import html_page
 from notify.logs import service_logger
 
 logger = service_logger()

@@ -12,7 +12,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
 from notify.bootstrap import services
-from notify.entrypoints.http.responses import time_left
+from notify.channels import NotificationStatus
+from notify.entrypoints.http.router import time_left
 from notify.events import (
     DirectoryMovie,
     DirectoryUser,
@@ -149,7 +150,7 @@ def list_notifications(
     event_id: uuid.UUID,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    status: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[NotificationStatus | None, Query()] = None,
 ) -> NotificationPage:
     return page_notifications(event_id, status=status, limit=limit, cursor=cursor, events=services().events)
 

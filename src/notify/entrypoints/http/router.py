@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notify.access import Scope
 from notify.entrypoints.http.request_guard import Rejection, rejection_body
@@ -104,3 +105,14 @@ def refusal_response(refusal: Rejection) -> Response[str]:
         body=rejection_body(refusal),
         headers=dict(refusal.headers),
     )
+
+
+def time_left(context: LambdaContext | None) -> Callable[[], float]:
+    """Seconds the invocation has left (none without a Lambda context: nothing is done in the request)."""
+    if context is None:
+        return lambda: 0.0
+    return lambda: context.get_remaining_time_in_millis() / 1000
+
+
+def html_page(page: str) -> Response[str]:
+    return Response(status_code=HTTPStatus.OK, content_type=content_types.TEXT_HTML, body=page)
