@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.installed
 ARGS    ?=
 
 .PHONY: help venv services clean up demo down deploy url key status migrate redrive api api-stop invoke worker keys generate \
-	lint test test-unit test-integration test-localstack pytest e2e faults fuzz \
+	client lint test test-unit test-integration test-localstack pytest e2e faults fuzz \
 	latency memory bench bench-smoke bench-table bench-fanout bench-audience bench-tick bench-workflows bench-controls bench-delivery bench-priority bench-auth \
 	bench-sam-api bench-localstack
 
@@ -19,10 +19,10 @@ help:  ## list the commands, by group
 		/^[a-z0-9-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2; next} \
 		/^##: / {split(substr($$0, 5), part, " -- "); printf "  make %-18s %s\n", part[1], part[2]}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml devtools/pyproject.toml constraints.txt
+$(STAMP): pyproject.toml devtools/pyproject.toml constraints.txt clients/python/setup.py
 	@test -x $(PY) || "$$(source localstack/lib.sh && python313)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' -e ./devtools
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' -e ./devtools -e ./clients/python
 	@touch $(STAMP)
 
 ##@ Run the service (LocalStack on 127.0.0.1:4566; PostgreSQL and RabbitMQ on this machine)
@@ -81,12 +81,16 @@ test: $(STAMP) services lint  ## the whole suite: lint, unit and integration tes
 	$(PY) -m pytest -m "not e2e and not faults"
 	@$(MAKE) --no-print-directory e2e
 
-lint: $(STAMP)  ## ruff, mypy, the import contracts, cfn-lint on the translated template (local and production)
+lint: $(STAMP)  ## ruff, mypy, the import contracts, cfn-lint on the translated template, the SDK up to date
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m notify_dev.template_lint
+	@scripts/client.sh check
+
+client: $(STAMP)  ## the Python SDK: clients/python (and clients/openapi.json) generated from the API's document
+	@scripts/client.sh generate
 
 test-unit: $(STAMP)  ## unit tests only (no services needed)
 	$(PY) -m pytest tests/unit

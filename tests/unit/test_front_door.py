@@ -15,7 +15,9 @@ OTHER_COMMANDS = ("curl ",)
 
 def _shell_lines(text: str) -> list[str]:
     blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
-    blocks += ["\n".join(re.findall(r"^    (\S.*)$", text, re.M))]  # indented blocks
+    # Indented blocks, outside the fenced ones (a Python example's indented lines are no commands).
+    unfenced = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    blocks += ["\n".join(re.findall(r"^    (\S.*)$", unfenced, re.M))]
     lines = []
     for block in blocks:
         continued = False

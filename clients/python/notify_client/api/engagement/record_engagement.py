@@ -1,0 +1,231 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.engagement_request import EngagementRequest
+from ...models.engagement_view import EngagementView
+from ...models.error_list import ErrorList
+from ...types import Response
+
+
+def _get_kwargs(
+    notification_id: UUID,
+    *,
+    body: EngagementRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/notifications/{notification_id}/engagement".format(
+            notification_id=quote(str(notification_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> EngagementView | ErrorList | None:
+    if response.status_code == 200:
+        response_200 = EngagementView.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorList.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorList.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorList.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorList.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 413:
+        response_413 = ErrorList.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = ErrorList.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = ErrorList.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = ErrorList.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = ErrorList.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[EngagementView | ErrorList]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    notification_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: EngagementRequest,
+) -> Response[EngagementView | ErrorList]:
+    """POST /notifications/{notification_id}/engagement
+
+     Needs an API key with the scope `engagement:write` (or `admin`).
+
+    Args:
+        notification_id (UUID):
+        body (EngagementRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[EngagementView | ErrorList]
+    """
+
+    kwargs = _get_kwargs(
+        notification_id=notification_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    notification_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: EngagementRequest,
+) -> EngagementView | ErrorList | None:
+    """POST /notifications/{notification_id}/engagement
+
+     Needs an API key with the scope `engagement:write` (or `admin`).
+
+    Args:
+        notification_id (UUID):
+        body (EngagementRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        EngagementView | ErrorList
+    """
+
+    return sync_detailed(
+        notification_id=notification_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    notification_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: EngagementRequest,
+) -> Response[EngagementView | ErrorList]:
+    """POST /notifications/{notification_id}/engagement
+
+     Needs an API key with the scope `engagement:write` (or `admin`).
+
+    Args:
+        notification_id (UUID):
+        body (EngagementRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[EngagementView | ErrorList]
+    """
+
+    kwargs = _get_kwargs(
+        notification_id=notification_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    notification_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: EngagementRequest,
+) -> EngagementView | ErrorList | None:
+    """POST /notifications/{notification_id}/engagement
+
+     Needs an API key with the scope `engagement:write` (or `admin`).
+
+    Args:
+        notification_id (UUID):
+        body (EngagementRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        EngagementView | ErrorList
+    """
+
+    return (
+        await asyncio_detailed(
+            notification_id=notification_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,264 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_list import ErrorList
+from ...models.notification_page import NotificationPage
+from ...models.notification_status import NotificationStatus
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    event_id: UUID,
+    *,
+    limit: int | Unset = 100,
+    cursor: None | str | Unset = UNSET,
+    status: None | NotificationStatus | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    json_cursor: None | str | Unset
+    if isinstance(cursor, Unset):
+        json_cursor = UNSET
+    else:
+        json_cursor = cursor
+    params["cursor"] = json_cursor
+
+    json_status: None | str | Unset
+    if isinstance(status, Unset):
+        json_status = UNSET
+    elif isinstance(status, NotificationStatus):
+        json_status = status.value
+    else:
+        json_status = status
+    params["status"] = json_status
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/events/{event_id}/notifications".format(
+            event_id=quote(str(event_id), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorList | NotificationPage | None:
+    if response.status_code == 200:
+        response_200 = NotificationPage.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorList.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorList.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorList.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorList.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = ErrorList.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = ErrorList.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = ErrorList.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorList | NotificationPage]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    event_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 100,
+    cursor: None | str | Unset = UNSET,
+    status: None | NotificationStatus | Unset = UNSET,
+) -> Response[ErrorList | NotificationPage]:
+    """GET /events/{event_id}/notifications
+
+     Needs an API key with the scope `events:read` (or `admin`).
+
+    Args:
+        event_id (UUID):
+        limit (int | Unset):  Default: 100.
+        cursor (None | str | Unset):
+        status (None | NotificationStatus | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorList | NotificationPage]
+    """
+
+    kwargs = _get_kwargs(
+        event_id=event_id,
+        limit=limit,
+        cursor=cursor,
+        status=status,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    event_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 100,
+    cursor: None | str | Unset = UNSET,
+    status: None | NotificationStatus | Unset = UNSET,
+) -> ErrorList | NotificationPage | None:
+    """GET /events/{event_id}/notifications
+
+     Needs an API key with the scope `events:read` (or `admin`).
+
+    Args:
+        event_id (UUID):
+        limit (int | Unset):  Default: 100.
+        cursor (None | str | Unset):
+        status (None | NotificationStatus | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorList | NotificationPage
+    """
+
+    return sync_detailed(
+        event_id=event_id,
+        client=client,
+        limit=limit,
+        cursor=cursor,
+        status=status,
+    ).parsed
+
+
+async def asyncio_detailed(
+    event_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 100,
+    cursor: None | str | Unset = UNSET,
+    status: None | NotificationStatus | Unset = UNSET,
+) -> Response[ErrorList | NotificationPage]:
+    """GET /events/{event_id}/notifications
+
+     Needs an API key with the scope `events:read` (or `admin`).
+
+    Args:
+        event_id (UUID):
+        limit (int | Unset):  Default: 100.
+        cursor (None | str | Unset):
+        status (None | NotificationStatus | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorList | NotificationPage]
+    """
+
+    kwargs = _get_kwargs(
+        event_id=event_id,
+        limit=limit,
+        cursor=cursor,
+        status=status,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    event_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 100,
+    cursor: None | str | Unset = UNSET,
+    status: None | NotificationStatus | Unset = UNSET,
+) -> ErrorList | NotificationPage | None:
+    """GET /events/{event_id}/notifications
+
+     Needs an API key with the scope `events:read` (or `admin`).
+
+    Args:
+        event_id (UUID):
+        limit (int | Unset):  Default: 100.
+        cursor (None | str | Unset):
+        status (None | NotificationStatus | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorList | NotificationPage
+    """
+
+    return (
+        await asyncio_detailed(
+            event_id=event_id,
+            client=client,
+            limit=limit,
+            cursor=cursor,
+            status=status,
+        )
+    ).parsed

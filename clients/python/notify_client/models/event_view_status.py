@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class EventViewStatus(StrEnum):
+    CANCELLED = "cancelled"
+    QUEUED = "queued"
+    SCHEDULED = "scheduled"
+
+    def __str__(self) -> str:
+        return str(self.value)
