@@ -32,6 +32,17 @@ class DeadLetters(Protocol):
         ...
 
 
+class Resolved:
+    """A probe found when it is checked: a part whose very construction fails (a store that checks its
+    schema on creation, with the database down) is reported unavailable, like one that does not answer."""
+
+    def __init__(self, find: Callable[[], Probe]) -> None:
+        self._find = find
+
+    def check(self) -> None:
+        self._find().check()
+
+
 @dataclass(frozen=True)
 class HealthReport:
     checks: dict[str, str]  # part -> "ok" or "unavailable: <error type>"

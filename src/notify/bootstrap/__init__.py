@@ -69,7 +69,7 @@ from notify.feedback import (
     Suppressions,
     SyncClaims,
 )
-from notify.health import CachedHealth, HealthReport, probe_parts
+from notify.health import CachedHealth, HealthReport, Resolved, probe_parts
 from notify.retention import Retention, RetentionPolicy
 from notify.scheduling import ScheduleStore
 from notify.settings import Settings, get_settings
@@ -329,7 +329,7 @@ class Services(WorkflowParts, Platform):
     def health(self) -> CachedHealth:
         def probe() -> HealthReport:
             return probe_parts(
-                {"database": self.database, "broker": self.publisher},
+                {"database": Resolved(lambda: self.database), "broker": Resolved(lambda: self.publisher)},
                 # Messages the broker refused for good, waiting in the outbox for an operator.
                 {
                     "outbox": ("database", lambda: {"parked": self.outbox.parked_count()}),

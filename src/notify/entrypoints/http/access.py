@@ -28,10 +28,15 @@ class RouteSpec:
     operation_id: str
     tag: str
     conflicts: bool = False  # may answer 409 (an idempotency or a state conflict)
+    # May answer 404: a route with a path parameter always may; one without, when what it reads
+    # from its query can be gone (an unsubscribe link's user).
+    finds: bool = False
 
 
-def _route(scope: Scope | None, operation_id: str, tag: str, *, conflicts: bool = False) -> RouteSpec:
-    return RouteSpec(scope, operation_id, tag, conflicts)
+def _route(
+    scope: Scope | None, operation_id: str, tag: str, *, conflicts: bool = False, finds: bool = False
+) -> RouteSpec:
+    return RouteSpec(scope, operation_id, tag, conflicts, finds)
 
 
 # The tags, in the document's order, each with what its operations are about.
@@ -108,7 +113,7 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("GET", "/docs"): _route(PUBLIC, "getDocs", "service"),
     # The links in e-mails carry a signed token of their own (RFC 8058 one-click).
     ("GET", "/unsubscribe"): _route(PUBLIC, "unsubscribePage", "links"),
-    ("POST", "/unsubscribe"): _route(PUBLIC, "unsubscribe", "links"),
+    ("POST", "/unsubscribe"): _route(PUBLIC, "unsubscribe", "links", finds=True),
     # Tracked links and the open pixel in e-mails carry a signed token of their own.
     ("GET", "/t/{token}"): _route(PUBLIC, "followTrackedLink", "links"),
 }

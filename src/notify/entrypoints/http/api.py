@@ -27,7 +27,7 @@ from notify.entrypoints.http import (
     workflow_routes,
 )
 from notify.entrypoints.http.access import ROUTE_SCOPES, Admission, check_access
-from notify.entrypoints.http.openapi import complete_document
+from notify.entrypoints.http.openapi import complete_document, swagger_page
 from notify.entrypoints.http.request_guard import Rejection, rejection_body, screen_request
 from notify.entrypoints.http.router import NO_ROUTE_REFUSAL, GatedRestResolver, normalised_path
 from notify.errors import (
@@ -64,7 +64,6 @@ def _admit(event: Mapping[str, Any], scope: Scope) -> Rejection | None:
 
 
 app = GatedRestResolver(access=ROUTE_SCOPES, gate=_admit, enable_validation=True)
-app.enable_swagger(path="/docs", title=TITLE, version=VERSION)
 for routes in (
     event_routes,
     schedule_routes,
@@ -181,6 +180,20 @@ def openapi() -> Response[Any]:
     return Response(
         status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=_openapi_text()
     )
+
+
+@app.get("/docs", include_in_schema=False)
+def docs() -> Response[Any]:
+    """Swagger UI over the completed document (powertools' own page would show it before it is
+    completed); `?format=json` answers the document."""
+    if (app.current_event.query_string_parameters or {}).get("format") == "json":
+        return openapi()
+    return Response(status_code=HTTPStatus.OK, content_type=content_types.TEXT_HTML, body=_docs_page())
+
+
+@functools.cache
+def _docs_page() -> str:
+    return swagger_page(_openapi_text())
 
 
 @functools.cache

@@ -5,16 +5,21 @@ operationId and a tag per route, the bearer scheme where a key is asked.
 Powertools writes each route's parameters, body and success answer from its signature; what it
 cannot know is added here, for every operation alike:
 - what the request guard and the router answer before any handler: 400 (a header or a body that
-  cannot be read), 413 and 415 (bodies), 422 (a parameter or a body refused);
+  cannot be read), 413 (a body too large, on any method), 415 (a body not JSON), 422 (a parameter or
+  a body refused);
 - what the access check answers on a protected route: 401, 403, 429;
-- 404 on a route with a path parameter (the thing it names is not there), 409 where the table says
-  so, and 503 everywhere (a dependency that does not answer: retry);
+- 404 on a route with a path parameter (the thing it names is not there) and where the table says
+  so, 409 where the table says so, and 503 everywhere (a dependency that does not answer: retry);
 - every error's body: `ErrorList` (`{"errors": [{"loc", "msg"}]}`), never powertools'
   `HTTPValidationError`, which the API does not send;
 - the answers that are not JSON: a 204 has no content, pages are text/html, the tracked link is a
   302 and the open pixel a GIF."""
 
+from pathlib import Path
 from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi import swagger_ui
+from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
 from notify.entrypoints.http.access import ROUTES, TAGS
 from notify.entrypoints.http.request_guard import BODY_METHODS, MAX_BODY_BYTES
@@ -140,10 +145,12 @@ def _responses(method: str, path: str, declared: dict[str, Any]) -> dict[str, An
     answers.update(_NOT_JSON.get((method, path), {}))
     answers["400"] = _error("A header, or the body, that cannot be read (not UTF-8, not base64)")
     answers["422"] = _error("A parameter or the body refused: each problem names its field")
+    # Any method's body is measured (API Gateway passes a GET's or a DELETE's on); its type is
+    # checked where a body is read.
+    answers["413"] = _error(f"The body is over {MAX_BODY_BYTES:,} bytes")
     if method in BODY_METHODS:
-        answers["413"] = _error(f"The body is over {MAX_BODY_BYTES:,} bytes")
         answers["415"] = _error("The body is not JSON (Content-Type)")
-    if "{" in path:
+    if "{" in path or spec.finds:
         answers["404"] = _error("What the path names is not there")
     if spec.conflicts:
         answers["409"] = _error(
@@ -157,3 +164,16 @@ def _responses(method: str, path: str, declared: dict[str, Any]) -> dict[str, An
         answers["429"] = _error("The key's rate limit is reached", {"Retry-After": "integer"})
     answers.setdefault("503", _error("A dependency does not answer: retry later"))
     return dict(sorted(answers.items()))
+
+
+def swagger_page(document_text: str) -> str:
+    """Swagger UI's page over `document_text`, its script and style inlined (powertools ships them)."""
+    shipped = Path(swagger_ui.__file__).parent
+    return generate_swagger_html(
+        # `</` escaped, so that the document cannot close the page's script element.
+        document_text.replace("</", "<\\/"),
+        (shipped / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        (shipped / "swagger-ui.min.css").read_text(encoding="utf-8"),
+        swagger_base_url="",
+        oauth2_config=None,
+    )
