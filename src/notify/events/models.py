@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import (
@@ -108,9 +109,18 @@ class FanOutView(BaseModel):
     complete: bool
 
 
+class EventStatus(StrEnum):
+    """An event is queued (its notifications are made, or being made for an audience), scheduled (it
+    fires later, or on a cron) or cancelled. An accepted event is queued or scheduled."""
+
+    QUEUED = "queued"
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
 class EventAccepted(BaseModel):
     event_id: uuid.UUID
-    status: Literal["queued", "scheduled"]
+    status: EventStatus
     recipients: int
     notifications: int
     skipped_users: list[str]
@@ -124,7 +134,7 @@ class EventView(BaseModel):
     event_type: str
     created_dt: datetime
     priority: int
-    status: Literal["queued", "scheduled", "cancelled"]
+    status: EventStatus
     schedule_id: uuid.UUID | None
     recipients: int
     notifications: int

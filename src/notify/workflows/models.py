@@ -5,6 +5,7 @@ context every template sees (the recipient and the content)."""
 import re
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
@@ -44,6 +45,16 @@ WorkflowKey = Annotated[
 ]
 StepRef = Annotated[str, AfterValidator(_step_ref)]
 Locale = Literal["en", "ru"]
+
+
+class WorkflowState(StrEnum):
+    """Active: events of it are accepted. Archived (DELETE): new events of it are refused (422); a PUT
+    makes it active again."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
 Seconds = Annotated[int, Field(ge=1, le=MAX_SECONDS)]
 LongSeconds = Annotated[int, Field(ge=1, le=MAX_AGE_SECONDS)]
 
@@ -248,7 +259,7 @@ class WorkflowView(BaseModel):
 
     key: str
     built_in: bool
-    state: Literal["active", "archived"]
+    state: WorkflowState
     version: int
     created_at: datetime
     updated_at: datetime
@@ -261,7 +272,7 @@ class WorkflowSummary(BaseModel):
     key: str
     description: str | None
     built_in: bool
-    state: Literal["active", "archived"]
+    state: WorkflowState
     version: int
     updated_at: datetime
 

@@ -23,13 +23,12 @@ from .engagement_view import EngagementView
 from .error_list import ErrorList
 from .error_list_errors_item import ErrorListErrorsItem
 from .event_accepted import EventAccepted
-from .event_accepted_status import EventAcceptedStatus
 from .event_cancelled import EventCancelled
 from .event_payload import EventPayload
 from .event_request import EventRequest
+from .event_status import EventStatus
 from .event_view import EventView
 from .event_view_counts import EventViewCounts
-from .event_view_status import EventViewStatus
 from .fan_out_view import FanOutView
 from .health_answer import HealthAnswer
 from .health_answer_status import HealthAnswerStatus
@@ -85,11 +84,10 @@ from .wait_step import WaitStep
 from .workflow_definition import WorkflowDefinition
 from .workflow_page import WorkflowPage
 from .workflow_saved import WorkflowSaved
+from .workflow_state import WorkflowState
 from .workflow_summary import WorkflowSummary
-from .workflow_summary_state import WorkflowSummaryState
 from .workflow_version_view import WorkflowVersionView
 from .workflow_view import WorkflowView
-from .workflow_view_state import WorkflowViewState
 
 __all__ = (
     "Channel",
@@ -115,13 +113,12 @@ __all__ = (
     "ErrorList",
     "ErrorListErrorsItem",
     "EventAccepted",
-    "EventAcceptedStatus",
     "EventCancelled",
     "EventPayload",
     "EventRequest",
+    "EventStatus",
     "EventView",
     "EventViewCounts",
-    "EventViewStatus",
     "FanOutView",
     "HealthAnswer",
     "HealthAnswerStatus",
@@ -177,9 +174,8 @@ __all__ = (
     "WorkflowDefinition",
     "WorkflowPage",
     "WorkflowSaved",
+    "WorkflowState",
     "WorkflowSummary",
-    "WorkflowSummaryState",
     "WorkflowVersionView",
     "WorkflowView",
-    "WorkflowViewState",
 )

@@ -8,7 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.event_accepted_status import EventAcceptedStatus
+from ..models.event_status import EventStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -26,7 +26,9 @@ class EventAccepted:
         notifications (int):
         recipients (int):
         skipped_users (list[str]):
-        status (EventAcceptedStatus):
+        status (EventStatus): An event is queued (its notifications are made, or being made for an audience), scheduled
+            (it
+            fires later, or on a cron) or cancelled. An accepted event is queued or scheduled.
         fan_out (FanOutView | None | Unset):
         next_run_at (datetime.datetime | None | Unset):
         schedule_id (None | Unset | UUID):
@@ -36,7 +38,7 @@ class EventAccepted:
     notifications: int
     recipients: int
     skipped_users: list[str]
-    status: EventAcceptedStatus
+    status: EventStatus
     fan_out: FanOutView | None | Unset = UNSET
     next_run_at: datetime.datetime | None | Unset = UNSET
     schedule_id: None | Unset | UUID = UNSET
@@ -112,7 +114,7 @@ class EventAccepted:
 
         skipped_users = cast(list[str], d.pop("skipped_users"))
 
-        status = EventAcceptedStatus(d.pop("status"))
+        status = EventStatus(d.pop("status"))
 
         def _parse_fan_out(data: object) -> FanOutView | None | Unset:
             if data is None:

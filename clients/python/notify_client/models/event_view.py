@@ -8,7 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.event_view_status import EventViewStatus
+from ..models.event_status import EventStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -32,7 +32,9 @@ class EventView:
         recipients (int):
         schedule_id (None | UUID):
         skipped_users (list[str]):
-        status (EventViewStatus):
+        status (EventStatus): An event is queued (its notifications are made, or being made for an audience), scheduled
+            (it
+            fires later, or on a cron) or cancelled. An accepted event is queued or scheduled.
         audience (None | str | Unset):
         fan_out (FanOutView | None | Unset):
     """
@@ -46,7 +48,7 @@ class EventView:
     recipients: int
     schedule_id: None | UUID
     skipped_users: list[str]
-    status: EventViewStatus
+    status: EventStatus
     audience: None | str | Unset = UNSET
     fan_out: FanOutView | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -152,7 +154,7 @@ class EventView:
 
         skipped_users = cast(list[str], d.pop("skipped_users"))
 
-        status = EventViewStatus(d.pop("status"))
+        status = EventStatus(d.pop("status"))
 
         def _parse_audience(data: object) -> None | str | Unset:
             if data is None:

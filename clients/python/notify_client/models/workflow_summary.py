@@ -7,7 +7,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.workflow_summary_state import WorkflowSummaryState
+from ..models.workflow_state import WorkflowState
 
 T = TypeVar("T", bound="WorkflowSummary")
 
@@ -19,7 +19,9 @@ class WorkflowSummary:
         built_in (bool):
         description (None | str):
         key (str):
-        state (WorkflowSummaryState):
+        state (WorkflowState): Active: events of it are accepted. Archived (DELETE): new events of it are refused (422);
+            a PUT
+            makes it active again.
         updated_at (datetime.datetime):
         version (int):
     """
@@ -27,7 +29,7 @@ class WorkflowSummary:
     built_in: bool
     description: None | str
     key: str
-    state: WorkflowSummaryState
+    state: WorkflowState
     updated_at: datetime.datetime
     version: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -75,7 +77,7 @@ class WorkflowSummary:
 
         key = d.pop("key")
 
-        state = WorkflowSummaryState(d.pop("state"))
+        state = WorkflowState(d.pop("state"))
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 

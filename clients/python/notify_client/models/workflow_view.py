@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.workflow_view_state import WorkflowViewState
+from ..models.workflow_state import WorkflowState
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -27,7 +27,9 @@ class WorkflowView:
         created_at (datetime.datetime):
         definition (WorkflowDefinition): `PUT /workflows/{key}`: what one version of a workflow is.
         key (str):
-        state (WorkflowViewState):
+        state (WorkflowState): Active: events of it are accepted. Archived (DELETE): new events of it are refused (422);
+            a PUT
+            makes it active again.
         updated_at (datetime.datetime):
         version (int):
         versions (list[VersionSummary]):
@@ -38,7 +40,7 @@ class WorkflowView:
     created_at: datetime.datetime
     definition: WorkflowDefinition
     key: str
-    state: WorkflowViewState
+    state: WorkflowState
     updated_at: datetime.datetime
     version: int
     versions: list[VersionSummary]
@@ -106,7 +108,7 @@ class WorkflowView:
 
         key = d.pop("key")
 
-        state = WorkflowViewState(d.pop("state"))
+        state = WorkflowState(d.pop("state"))
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 

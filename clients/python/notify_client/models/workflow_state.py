@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class WorkflowViewState(StrEnum):
+class WorkflowState(StrEnum):
     ACTIVE = "active"
     ARCHIVED = "archived"
 

@@ -1,7 +1,8 @@
 from enum import StrEnum
 
 
-class EventAcceptedStatus(StrEnum):
+class EventStatus(StrEnum):
+    CANCELLED = "cancelled"
     QUEUED = "queued"
     SCHEDULED = "scheduled"
 
