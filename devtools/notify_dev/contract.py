@@ -97,9 +97,15 @@ def in_process_contract() -> Contract:
 
 def check_proxy_answer(method: str, path: str, answer: Mapping[str, Any]) -> None:
     """A Lambda proxy answer (statusCode, headers, body, isBase64Encoded) held against the document."""
-    headers = {str(name).lower(): str(value) for name, value in (answer.get("headers") or {}).items()}
-    for name, values in (answer.get("multiValueHeaders") or {}).items():
-        headers[str(name).lower()] = ",".join(str(value) for value in values)
+    headers = proxy_headers(answer)
     body = answer.get("body") or ""
     raw = base64.b64decode(body) if answer.get("isBase64Encoded") else str(body).encode()
     in_process_contract().check(method, path, int(answer["statusCode"]), headers, raw)
+
+
+def proxy_headers(answer: Mapping[str, Any]) -> dict[str, str]:
+    """A Lambda proxy answer's headers, names in lower case, multi-value ones joined by commas."""
+    headers = {str(name).lower(): str(value) for name, value in (answer.get("headers") or {}).items()}
+    for name, values in (answer.get("multiValueHeaders") or {}).items():
+        headers[str(name).lower()] = ",".join(str(value) for value in values)
+    return headers

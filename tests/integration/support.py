@@ -22,7 +22,7 @@ from notify.entrypoints.http import handle
 from notify.events.models import DirectoryMovie, DirectoryUser
 from notify.events.ports import NewEvent, StoredEvent
 from notify.outbox.ports import OutboundMessage
-from notify_dev.contract import check_proxy_answer
+from notify_dev.contract import check_proxy_answer, proxy_headers
 from tests.fakes import FakeLambdaContext
 
 CONTEXT = cast(LambdaContext, FakeLambdaContext())
@@ -116,9 +116,7 @@ class ApiClient:
             sent["Authorization"] = f"Bearer {self.api_key}"
         sent = {name: value for name, value in sent.items() if value}
         answer = handle(rest_event(method, path, body=body, headers=sent, query=query), CONTEXT)
-        headers_out = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
-        for name, values in (answer.get("multiValueHeaders") or {}).items():
-            headers_out[name.lower()] = ",".join(values)
+        headers_out = proxy_headers(answer)
         # Every answer the suite gets is held against the document (the unit tests' client too).
         check_proxy_answer(method, path, answer)
         return ApiResponse(status=answer["statusCode"], headers=headers_out, text=answer["body"] or "")

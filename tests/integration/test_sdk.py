@@ -35,7 +35,7 @@ from notify_client.models import (
     TopicView,
     Upserted,
 )
-from notify_dev.contract import check_proxy_answer
+from notify_dev.contract import check_proxy_answer, proxy_headers
 from tests.integration.conftest import Api
 from tests.integration.support import CONTEXT, rest_event
 
@@ -50,10 +50,8 @@ def _in_process(request: httpx.Request) -> httpx.Response:
     body = request.content.decode() if request.content else None
     answer = handle(rest_event(request.method, path, body=body, headers=headers, query=query), CONTEXT)
     check_proxy_answer(request.method, path, answer)
-    out = {k: v for k, v in (answer.get("headers") or {}).items()}
-    for name, values in (answer.get("multiValueHeaders") or {}).items():
-        out[name] = ",".join(values)
-    return httpx.Response(answer["statusCode"], headers=out, content=(answer["body"] or "").encode())
+    body_out = (answer["body"] or "").encode()
+    return httpx.Response(answer["statusCode"], headers=proxy_headers(answer), content=body_out)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from notify.access.keys import issue_key
 from notify.access.ports import ApiKeys
 from notify.bootstrap import Services
 from notify.settings import Settings
-from notify_dev.contract import check_proxy_answer
+from notify_dev.contract import check_proxy_answer, proxy_headers
 from tests.fakes import FakeDeadLetters, FakeEventStore, FakeLambdaContext, FakePublisher
 
 NOW = datetime.now(UTC)
@@ -58,9 +58,7 @@ def call(
     answer = lambda_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
     if checked:
         check_proxy_answer(method, path, answer)
-    headers_out = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
-    for name, values in (answer.get("multiValueHeaders") or {}).items():
-        headers_out[name.lower()] = ",".join(values)
+    headers_out = proxy_headers(answer)
     text = answer["body"] or ""
     try:
         return answer["statusCode"], headers_out, json.loads(text) if text else None
