@@ -3,16 +3,18 @@ zones, cron, topic names, single-line text, the stored integer range). Each capa
 own models (API bodies, API answers, queue messages) in its package's models.py."""
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Field,
     WithJsonSchema,
 )
 
+from notify.errors import FieldProblem
 from notify.text import single_line
 
 MAX_USERS_PER_EVENT = 100_000
@@ -65,3 +67,31 @@ MAX_STORED_INT = 2**31 - 1
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int] = Field(
+        description='Where the problem is: ["body", "payload", "user", 0], ["path"], …'
+    )
+    msg: str
+
+
+class ErrorList(BaseModel):
+    """Why the request was refused, a problem per field."""
+
+    errors: list[ErrorItem]
+
+    @classmethod
+    def of(cls, problems: list[FieldProblem]) -> "ErrorList":
+        return cls(errors=[ErrorItem(loc=list(problem.loc), msg=problem.msg) for problem in problems])
+
+
+def field_problems(errors: list[Any], prefix: tuple[str | int, ...] = ()) -> list[FieldProblem]:
+    """Pydantic's errors (ValidationError.errors(), or the router's) as problems naming their fields."""
+    return [FieldProblem((*prefix, *item.get("loc", ())), _readable(item)) for item in errors]
+
+
+def _readable(item: dict[str, Any]) -> str:
+    if item.get("type") == "json_invalid":
+        return "the body is not valid JSON"
+    return str(item.get("msg", "is invalid")).removeprefix("Value error, ")

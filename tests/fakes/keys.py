@@ -35,12 +35,15 @@ class FakeApiKeys(FakeTables):
             self.api_keys[key_id] = replace(record, last_used_at=now)
             self.touches += 1
 
-    def take(self, key_id: str, limit: int, now: datetime, window: timedelta) -> datetime | None:
-        recent = [at for at in self.key_hits.get(key_id, []) if at > now - window]
-        if len(recent) >= limit:
-            self.key_hits[key_id] = recent
-            return min(recent) + window
-        self.key_hits[key_id] = [*recent, now]
+    def take(
+        self, key_id: str, limit: int, now: datetime, window: timedelta, count: int = 1
+    ) -> datetime | None:
+        recent = sorted(at for at in self.key_hits.get(key_id, []) if at > now - window)
+        self.key_hits[key_id] = recent
+        over = len(recent) + count - limit
+        if over > 0:
+            return recent[over - 1] + window
+        self.key_hits[key_id] = [*recent, *[now] * count]
         return None
 
 

@@ -108,12 +108,16 @@ def authorize(record: ApiKeyRecord, scope: Scope) -> None:
 RATE_WINDOW = timedelta(seconds=60)
 
 
-def admit(record: ApiKeyRecord, *, limits: RateLimits, now: datetime) -> None:
-    """Count the request against the key's limit (no more than `rate_per_minute` answered in any
-    60 s, no burst beyond it), or RateLimited with the seconds until a request is free."""
+def admit(record: ApiKeyRecord, *, limits: RateLimits, now: datetime, cost: int = 1) -> None:
+    """Count the request against the key's limit as `cost` uses (a batch: its events): no more than
+    `rate_per_minute` in any 60 s, no burst beyond it. RateLimited with the seconds until that many
+    are free; InvalidInput when the request alone is more than the limit (it would never pass)."""
     if record.rate_per_minute is None:
         return
-    free_at = limits.take(record.key_id, record.rate_per_minute, now, RATE_WINDOW)
+    if cost > record.rate_per_minute:
+        limit = f"this key may send {record.rate_per_minute} a minute: send smaller batches"
+        raise InvalidInput([FieldProblem(("body", "events"), f"holds {cost} events, but {limit}")])
+    free_at = limits.take(record.key_id, record.rate_per_minute, now, RATE_WINDOW, cost)
     if free_at is not None:
         raise RateLimited(max(1, math.ceil((free_at - now).total_seconds())))
 

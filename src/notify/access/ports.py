@@ -58,8 +58,10 @@ class ApiKeys(Protocol):
 
 
 class RateLimits(Protocol):
-    def take(self, key_id: str, limit: int, now: datetime, window: timedelta) -> datetime | None:
-        """Count one request for the key if fewer than `limit` were answered in the `window`
-        before `now` (across every execution environment) and return None; else take nothing
-        and return when the oldest of them leaves the window."""
+    def take(
+        self, key_id: str, limit: int, now: datetime, window: timedelta, count: int = 1
+    ) -> datetime | None:
+        """Count `count` uses for the key (a request, or each event of a batch) if no more than
+        `limit - count` were counted in the `window` before `now` (across every execution environment)
+        and return None; else take nothing and return when enough of them leave the window."""
         ...

@@ -9,13 +9,21 @@ from typing import TYPE_CHECKING
 from notify import lazy_exports
 
 if TYPE_CHECKING:
+    from notify.events.batch import accept_events
     from notify.events.cancellation import Cancellation, EventCancellation, EventCancelled, cancel_event
     from notify.events.fan_out import FanOutPolicy, FanOutReport, advance_fan_outs
     from notify.events.ingest import IngestPolicy, IngestPorts, accept_event
     from notify.events.models import (
+        IDEMPOTENCY_KEY_LENGTH,
+        MAX_BATCH_BYTES,
+        MAX_BATCH_EVENTS,
+        BatchAccepted,
+        BatchEvent,
+        BatchResult,
         DirectoryMovie,
         DirectoryUser,
         EventAccepted,
+        EventBatch,
         EventRequest,
         EventView,
         FanOutView,
@@ -57,6 +65,14 @@ if TYPE_CHECKING:
 # Each public name's module, loaded on first use: a model or a port taken from this package (by an
 # adapter, the Migrate function) does not load all of its logic and the libraries that logic needs.
 _HOMES = {
+    "IDEMPOTENCY_KEY_LENGTH": "notify.events.models",
+    "MAX_BATCH_BYTES": "notify.events.models",
+    "MAX_BATCH_EVENTS": "notify.events.models",
+    "BatchAccepted": "notify.events.models",
+    "BatchEvent": "notify.events.models",
+    "BatchResult": "notify.events.models",
+    "EventBatch": "notify.events.models",
+    "accept_events": "notify.events.batch",
     "AudienceSizes": "notify.events.ports",
     "Cancellation": "notify.events.cancellation",
     "Directory": "notify.events.ports",
@@ -107,12 +123,19 @@ _HOMES = {
 
 __all__ = [
     "EVERYONE",
+    "IDEMPOTENCY_KEY_LENGTH",
+    "MAX_BATCH_BYTES",
+    "MAX_BATCH_EVENTS",
     "AudienceSizes",
+    "BatchAccepted",
+    "BatchEvent",
+    "BatchResult",
     "Cancellation",
     "Directory",
     "DirectoryMovie",
     "DirectoryUser",
     "EventAccepted",
+    "EventBatch",
     "EventCancellation",
     "EventCancelled",
     "EventRequest",
@@ -142,6 +165,7 @@ __all__ = [
     "Topics",
     "Upserted",
     "accept_event",
+    "accept_events",
     "advance_fan_outs",
     "cancel_event",
     "change_subscribers",

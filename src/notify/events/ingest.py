@@ -3,7 +3,7 @@
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -16,7 +16,7 @@ from notify.errors import (
     InvalidInput,
 )
 from notify.events.fan_out import FanOutPolicy, advance_fan_outs
-from notify.events.models import EventAccepted, EventRequest, FanOutView
+from notify.events.models import DirectoryMovie, EventAccepted, EventRequest, FanOutView
 from notify.events.ports import (
     AudienceSizes,
     Directory,
@@ -65,8 +65,37 @@ class IngestPolicy:
     max_content_bytes: int = 60_000
 
 
-def _unknown_audience(topic: str) -> InvalidInput:
-    return InvalidInput([FieldProblem(("body", "payload", "audience"), f"unknown topic {topic}")])
+class Lookups:
+    """What preparing events reads besides the request: workflows, movies, audiences; each read once
+    per request (a batch's events share them)."""
+
+    def __init__(self, ports: IngestPorts, movie_ids: Sequence[str] = ()) -> None:
+        self._ports = ports
+        self._workflows: dict[str, WorkflowVersion] = {}
+        self._movies = {str(movie.movie_id): movie for movie in ports.directory.find_movies(movie_ids)}
+
+    def workflow(self, key: str) -> WorkflowVersion:
+        """The version an event of type `key` runs: the workflow's current one, if it is active."""
+        if key not in self._workflows:
+            workflow = self._ports.workflows.current_version(key)
+            if workflow is None:
+                raise InvalidInput([FieldProblem(("body", "event_type"), f"no active workflow {key!r}")])
+            self._workflows[key] = workflow
+        return self._workflows[key]
+
+    def movies(self, ids: Sequence[str]) -> list[DirectoryMovie]:
+        missing = [movie_id for movie_id in ids if movie_id not in self._movies]
+        if missing:
+            self._movies.update(
+                (str(movie.movie_id), movie) for movie in self._ports.directory.find_movies(missing)
+            )
+        return [self._movies[movie_id] for movie_id in ids if movie_id in self._movies]
+
+    def audience_size(self, topic: str) -> int:
+        size = self._ports.audiences.audience_size(topic) if self._ports.audiences is not None else None
+        if size is None:
+            raise InvalidInput([FieldProblem(("body", "payload", "audience"), f"unknown topic {topic}")])
+        return size
 
 
 def accept_event(
@@ -81,18 +110,57 @@ def accept_event(
 ) -> EventAccepted:
     """Store the event and its fan-out (an audience's: its first steps while `time_left()` seconds and
     `policy.fan_out_inline_s` allow, the tick the rest), then publish what was made."""
-    store, router, chunk_size = ports.events, policy.router, policy.chunk_size
+    store = ports.events
     fingerprint = request_fingerprint(request) if idempotency_key else None
     if idempotency_key:
         earlier = store.find_by_idempotency_key(idempotency_key)
         if earlier is not None:
-            return _replay(earlier, fingerprint)
+            return replay(earlier, fingerprint)
+    event = prepare_event(
+        request,
+        lookups=Lookups(ports),
+        policy=policy,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        new_id=new_id,
+    )
+    try:
+        stored = store_event(request, event, now=now, store=store, new_id=new_id)
+    except DuplicateIdempotencyKey as race:
+        # Another request with the same key committed first: answer as it did.
+        assert idempotency_key is not None
+        earlier = store.find_by_idempotency_key(idempotency_key)
+        if earlier is None:
+            raise IdempotencyConflict(IN_FLIGHT) from race
+        return replay(earlier, fingerprint)
 
-    workflow = _active_workflow(request.event_type, ports.workflows)
+    # Committed: the event is accepted whatever publishing does now (the outbox relay delivers).
+    if stored.outbox:
+        publish_after_commit(stored.outbox, publisher=ports.publisher, outbox=ports.outbox, now=now)
+    if stored.fan_out is not None and stored.status == "queued" and ports.fan_outs is not None:
+        stored = _fan_out_inline(stored, now=now, ports=ports, policy=policy, time_left=time_left)
+    return answer(stored)
+
+
+IN_FLIGHT = "the first request with this key is still in flight"
+
+
+def prepare_event(
+    request: EventRequest,
+    *,
+    lookups: Lookups,
+    policy: IngestPolicy,
+    idempotency_key: str | None,
+    fingerprint: str | None,
+    new_id: Callable[[], uuid.UUID],
+) -> NewEvent:
+    """The event to store, checked against its workflow, the directory and its audience (InvalidInput
+    naming the field of each problem)."""
+    workflow = lookups.workflow(request.event_type)
     # The event's priority when it gives one, else its workflow's.
     priority = request.priority if "priority" in request.model_fields_set else workflow.definition.priority
-    content_ids = list(dict.fromkeys(request.payload.content))
-    movies = ports.directory.find_movies(content_ids)
+    content_ids = list(dict.fromkeys(str(uuid.UUID(raw)) for raw in request.payload.content))
+    movies = lookups.movies(content_ids)
     known = {str(movie.movie_id) for movie in movies}
     unknown = [
         FieldProblem(("body", "payload", "content", index), f"unknown movie id {raw}")
@@ -105,19 +173,12 @@ def accept_event(
     if content_bytes > policy.max_content_bytes:
         limit = f"the movies' data may take at most {policy.max_content_bytes} bytes, not {content_bytes}"
         raise InvalidInput([FieldProblem(("body", "payload", "content"), f"is too large: {limit}")])
-
-    audience, audience_size = request.payload.audience, 0
-    if audience is not None:
-        if ports.audiences is None:
-            raise _unknown_audience(audience)
-        size = ports.audiences.audience_size(audience)
-        if size is None:
-            raise _unknown_audience(audience)
-        audience_size = size
+    audience = request.payload.audience
+    audience_size = lookups.audience_size(audience) if audience is not None else 0
 
     sends = workflow.definition.immediate_sends()
     channels = tuple(sends)
-    event = NewEvent(
+    return NewEvent(
         event_id=new_id(),
         event_type=request.event_type,
         created_dt=request.created_dt,
@@ -125,42 +186,30 @@ def accept_event(
         user_ids=request.payload.user or [],
         content=movies,
         channels=channels,
-        queue_by_channel=router.queues_for(channels, priority),
+        queue_by_channel=policy.router.queues_for(channels, priority),
         step_by_channel=sends,
-        chunk_size=chunk_size,
+        chunk_size=policy.chunk_size,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
         audience=audience,
         audience_size=audience_size,
         workflow_version=workflow.version,
     )
-    try:
-        if _is_deferred(request, now):
-            stored = _store_schedule(request, event, now, store, new_id)
-        else:
-            stored = store.create_event(event)
-    except DuplicateIdempotencyKey as race:
-        # Another request with the same key committed first: answer as it did.
-        assert idempotency_key is not None
-        earlier = store.find_by_idempotency_key(idempotency_key)
-        if earlier is None:
-            raise IdempotencyConflict("the first request with this key is still in flight") from race
-        return _replay(earlier, fingerprint)
-
-    # Committed: the event is accepted whatever publishing does now (the outbox relay delivers).
-    if stored.outbox:
-        publish_after_commit(stored.outbox, publisher=ports.publisher, outbox=ports.outbox, now=now)
-    if stored.fan_out is not None and stored.status == "queued" and ports.fan_outs is not None:
-        stored = _fan_out_inline(stored, now=now, ports=ports, policy=policy, time_left=time_left)
-    return _answer(stored)
 
 
-def _active_workflow(key: str, workflows: CurrentVersions) -> WorkflowVersion:
-    """The version an event of type `key` runs: the workflow's current one, if it is active."""
-    workflow = workflows.current_version(key)
-    if workflow is None:
-        raise InvalidInput([FieldProblem(("body", "event_type"), f"no active workflow {key!r}")])
-    return workflow
+def store_event(
+    request: EventRequest,
+    event: NewEvent,
+    *,
+    now: datetime,
+    store: EventStore,
+    new_id: Callable[[], uuid.UUID],
+) -> StoredEvent:
+    """Store the event in one transaction: a deferred one as its schedule, else with its fan-out (an
+    audience's to come in steps). DuplicateIdempotencyKey if its key was taken meanwhile."""
+    if is_deferred(request, now):
+        return _store_schedule(request, event, now, store, new_id)
+    return store.create_event(event)
 
 
 def _fan_out_inline(
@@ -197,7 +246,7 @@ def _fan_out_inline(
     return replace(stored, notifications=report.notifications, fan_out=fan_out)
 
 
-def _is_deferred(request: EventRequest, now: datetime) -> bool:
+def is_deferred(request: EventRequest, now: datetime) -> bool:
     return request.schedule is not None or (request.start_dt is not None and request.start_dt > now)
 
 
@@ -233,13 +282,13 @@ def _store_schedule(
     return store.create_scheduled_event(event, schedule, recipients, skipped)
 
 
-def _replay(earlier: StoredEvent, fingerprint: str | None) -> EventAccepted:
+def replay(earlier: StoredEvent, fingerprint: str | None) -> EventAccepted:
     if earlier.request_hash != fingerprint:
         raise IdempotencyConflict("this Idempotency-Key was used with a different body")
-    return _answer(earlier)
+    return answer(earlier)
 
 
-def _answer(stored: StoredEvent) -> EventAccepted:
+def answer(stored: StoredEvent) -> EventAccepted:
     fan_out = stored.fan_out
     if fan_out is None and stored.status != "scheduled":
         # A list of users is fanned out at once, inside the request: done when answered (as GET shows).

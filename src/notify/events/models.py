@@ -9,6 +9,7 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     Field,
+    SkipValidation,
     field_validator,
     model_validator,
 )
@@ -19,6 +20,7 @@ from notify.models import (
     MAX_STORED_INT,
     MAX_USERS_PER_EVENT,
     CronText,
+    ErrorList,
     SingleLine,
     StrictModel,
     TopicName,
@@ -127,6 +129,44 @@ class EventAccepted(BaseModel):
     schedule_id: uuid.UUID | None = None
     next_run_at: datetime | None = None
     fan_out: FanOutView | None = None
+
+
+# ---- POST /events/batch -------------------------------------------------------------------------
+
+MAX_BATCH_EVENTS = 100
+MAX_BATCH_BYTES = 1_048_576  # also bounds a batch's events × users: about 27,000 user ids in all
+IDEMPOTENCY_KEY_LENGTH = 200
+
+
+class BatchEvent(EventRequest):
+    """One event of a batch: what POST /events takes, with the key that header would carry."""
+
+    idempotency_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=IDEMPOTENCY_KEY_LENGTH,
+        description="As the Idempotency-Key header of POST /events, in the same namespace: an event "
+        "posted again with its key answers as the first time. Events without one are not deduplicated.",
+    )
+
+
+class EventBatch(StrictModel):
+    # Each event is validated on its own by the ingest (one refused event does not refuse the others):
+    # the router checks only that they are a list, of at most MAX_BATCH_EVENTS.
+    events: list[SkipValidation[BatchEvent]] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+class BatchResult(BaseModel):
+    """What POST /events would have answered for the event: its status and its body."""
+
+    status: Literal[202, 409, 422]
+    body: EventAccepted | ErrorList
+
+
+class BatchAccepted(BaseModel):
+    """A result per event of the batch, in its order."""
+
+    results: list[BatchResult]
 
 
 class EventView(BaseModel):

@@ -143,8 +143,18 @@ class StoredEvent:
 class EventStore(Protocol):
     def find_by_idempotency_key(self, key: str) -> StoredEvent | None: ...
 
+    def find_by_idempotency_keys(self, keys: Sequence[str]) -> dict[str, StoredEvent]:
+        """The events stored under these keys, by key (a key with none is absent)."""
+        ...
+
     def create_event(self, event: NewEvent) -> StoredEvent:
         """Store the event, its notifications and its outbox messages in one transaction."""
+        ...
+
+    def create_events(self, events: Sequence[NewEvent]) -> list[StoredEvent | None]:
+        """Store events to lists of users (no audience, not deferred), each with its notifications and
+        outbox messages, in one transaction, set-wise. In order: what was stored, or None for an event
+        whose idempotency key was taken (by an event committed before, or concurrently): it stored nothing."""
         ...
 
     def create_scheduled_event(

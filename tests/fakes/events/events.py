@@ -15,6 +15,22 @@ from tests.fakes.tables import EventRecord, FakeTables, OutboxRow
 class FakeEvents(FakeTables):
     """Fan-out per channel to users with a contact, chunked outbox messages, one event per idempotency key."""
 
+    def find_by_idempotency_keys(self, keys: Sequence[str]) -> dict[str, StoredEvent]:
+        found = {key: self.find_by_idempotency_key(key) for key in keys}
+        return {key: stored for key, stored in found.items() if stored is not None}
+
+    def create_events(self, events: Sequence[NewEvent]) -> list[StoredEvent | None]:
+        """As PostgresEventBatches: one transaction (nothing is stored if the store is down), an event
+        whose key is taken stores nothing."""
+        self.check()
+        stored: list[StoredEvent | None] = []
+        for event in events:
+            try:
+                stored.append(self.create_event(event))
+            except DuplicateIdempotencyKey:
+                stored.append(None)
+        return stored
+
     def find_by_idempotency_key(self, key: str) -> StoredEvent | None:
         for record in self.events.values():
             if record.idempotency_key == key:

@@ -161,7 +161,9 @@ def test_access_router_dispatches_exactly_the_routes_of_the_access_table() -> No
 
 
 def test_access_route_without_an_entry_in_the_table_cannot_be_registered() -> None:
-    app = GatedRestResolver(access={("GET", "/known/{thing}"): Scope.ADMIN}, gate=lambda event, scope: None)
+    app = GatedRestResolver(
+        access={("GET", "/known/{thing}"): Scope.ADMIN}, gate=lambda event, scope, cost: None
+    )
     app.get("/known/<thing>")(lambda thing: thing)
 
     with pytest.raises(UndeclaredRoute, match=re.escape("POST /known/{thing}")):
@@ -174,7 +176,7 @@ def test_access_route_registered_around_the_table_is_refused_not_run() -> None:
     """Fail closed: a route that reached powertools without passing through the table's registration
     (a future refactor, a Router included some other way) is never called."""
     called: list[str] = []
-    app = GatedRestResolver(access={}, gate=lambda event, scope: None)
+    app = GatedRestResolver(access={}, gate=lambda event, scope, cost: None)
     APIGatewayRestResolver.route(app, "/sneaky", "GET")(lambda: called.append("ran"))
     event = {"path": "/sneaky", "httpMethod": "GET", "headers": {}, "requestContext": {"stage": "v1"}}
 

@@ -52,3 +52,29 @@ def test_screen_request_names_where_a_nul_is_and_refuses_oversized_bodies() -> N
     path = screen_request(event("GET", "/x", None, pathParameters={"event_id": "\x00"}))
     assert path is not None
     assert path.loc == ("path", "event_id")
+
+
+def test_a_batch_is_measured_against_its_own_limit_however_it_is_encoded() -> None:
+    from notify.events import MAX_BATCH_BYTES
+
+    just_over = '{"events": []}'.ljust(MAX_BATCH_BYTES + 1)
+    for body, encoded in ((just_over, False), (base64.b64encode(just_over.encode()).decode(), True)):
+        rejected = screen_request(event("POST", "/events/batch", body, isBase64Encoded=encoded))
+        assert rejected is not None
+        assert (rejected.status, rejected.loc) == (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ("body",))
+    # the same size elsewhere is under the API's own limit
+    assert screen_request(event("POST", "/events", just_over)) is None
+
+
+def test_a_batch_costs_its_events_whatever_its_body_holds() -> None:
+    from notify.entrypoints.http.request_guard import events_in_batch
+
+    def cost(body: str | None, **more: Any) -> int:
+        return events_in_batch(event("POST", "/events/batch", body, **more))
+
+    assert cost('{"events": [1, 2, 3]}') == 3
+    assert cost(base64.b64encode(b'{"events": [1, 2]}').decode(), isBase64Encoded=True) == 2
+    assert cost('{"events": [' + ",".join(["1"] * 500) + "]}") == 100  # refused whole: charged the most
+    for odd in (None, "", "{oops", "[]", '{"events": {}}', '{"events": []}', "@@", "\udcff", "[" * 100_000):
+        assert cost(odd) == 1, odd
+    assert cost("@@", isBase64Encoded=True) == 1

@@ -27,6 +27,11 @@ OTHER_MOVIE = uuid.UUID("8d3c4b2f-6e5a-4f7b-8c9d-1e2f3a4b5c6d")
 
 @pytest.fixture
 def store() -> FakeEventStore:
+    return directory_store()
+
+
+def directory_store() -> FakeEventStore:
+    """Alice (every contact), Boris (e-mail), Carol (none), and two movies."""
     store = FakeEventStore(clock=lambda: NOW)
     store.upsert_users(
         [

@@ -1,5 +1,8 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .batch_accepted import BatchAccepted
+from .batch_result import BatchResult
+from .batch_result_status import BatchResultStatus
 from .channel import Channel
 from .channel_switches import ChannelSwitches
 from .channel_totals import ChannelTotals
@@ -20,9 +23,11 @@ from .engagement_request import EngagementRequest
 from .engagement_request_action import EngagementRequestAction
 from .engagement_times import EngagementTimes
 from .engagement_view import EngagementView
+from .error_item import ErrorItem
 from .error_list import ErrorList
-from .error_list_errors_item import ErrorListErrorsItem
 from .event_accepted import EventAccepted
+from .event_batch import EventBatch
+from .event_batch_batch_event import EventBatchBatchEvent
 from .event_cancelled import EventCancelled
 from .event_payload import EventPayload
 from .event_request import EventRequest
@@ -90,6 +95,9 @@ from .workflow_version_view import WorkflowVersionView
 from .workflow_view import WorkflowView
 
 __all__ = (
+    "BatchAccepted",
+    "BatchResult",
+    "BatchResultStatus",
     "Channel",
     "ChannelSwitches",
     "ChannelTotals",
@@ -110,9 +118,11 @@ __all__ = (
     "EngagementRequestAction",
     "EngagementTimes",
     "EngagementView",
+    "ErrorItem",
     "ErrorList",
-    "ErrorListErrorsItem",
     "EventAccepted",
+    "EventBatch",
+    "EventBatchBatchEvent",
     "EventCancelled",
     "EventPayload",
     "EventRequest",

@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.error_list_errors_item import ErrorListErrorsItem
+    from ..models.error_item import ErrorItem
 
 
 T = TypeVar("T", bound="ErrorList")
@@ -18,10 +18,10 @@ class ErrorList:
     """Why the request was refused, a problem per field.
 
     Attributes:
-        errors (list[ErrorListErrorsItem]):
+        errors (list[ErrorItem]):
     """
 
-    errors: list[ErrorListErrorsItem]
+    errors: list[ErrorItem]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,13 +42,13 @@ class ErrorList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_list_errors_item import ErrorListErrorsItem  # noqa: PLC0415
+        from ..models.error_item import ErrorItem  # noqa: PLC0415
 
         d = dict(src_dict)
         errors = []
         _errors = d.pop("errors")
         for errors_item_data in _errors:
-            errors_item = ErrorListErrorsItem.from_dict(errors_item_data)
+            errors_item = ErrorItem.from_dict(errors_item_data)
 
             errors.append(errors_item)
 

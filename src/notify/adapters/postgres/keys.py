@@ -61,7 +61,9 @@ class PostgresApiKeys(Repository):
                 (now, key_id, now - TOUCH_EVERY),
             )
 
-    def take(self, key_id: str, limit: int, now: datetime, window: timedelta) -> datetime | None:
+    def take(
+        self, key_id: str, limit: int, now: datetime, window: timedelta, count: int = 1
+    ) -> datetime | None:
         with self._connection() as conn:
             # The key's row serializes its takers across environments; the count then runs in a
             # statement of its own, so it sees every request a taker before it committed.
@@ -69,11 +71,19 @@ class PostgresApiKeys(Repository):
             since = now - window
             conn.execute("DELETE FROM api_key_hits WHERE key_id = %s AND at <= %s", (key_id, since))
             row = conn.execute(
-                "SELECT count(*), min(at) FROM api_key_hits WHERE key_id = %s AND at > %s", (key_id, since)
+                "SELECT count(*) FROM api_key_hits WHERE key_id = %s AND at > %s", (key_id, since)
             ).fetchone()
             assert row is not None
-            used, oldest = row
-            if used >= limit:
-                return oldest + window  # type: ignore[no-any-return]
-            conn.execute("INSERT INTO api_key_hits (key_id, at) VALUES (%s, %s)", (key_id, now))
+            over = row[0] + count - limit
+            if over > 0:
+                # Free when the `over`-th oldest use leaves the window.
+                freed = conn.execute(
+                    "SELECT at FROM api_key_hits WHERE key_id = %s AND at > %s ORDER BY at OFFSET %s LIMIT 1",
+                    (key_id, since, over - 1),
+                ).fetchone()
+                return (freed[0] if freed else now) + window
+            conn.execute(
+                "INSERT INTO api_key_hits (key_id, at) SELECT %s, %s FROM generate_series(1, %s)",
+                (key_id, now, count),
+            )
         return None

@@ -39,6 +39,18 @@ RECIPIENT_COLUMNS = (
 LONGEST_CHANNEL = max(Channel, key=len)
 
 
+def recipient_fields_sql(channel: str) -> str:
+    """A recipient's fields in a message (RECIPIENT_COLUMNS but its notification id) from the directory
+    row `u`, with only the contact of `channel` (an SQL expression): the others are NULL."""
+    contacts = ", ".join(
+        f"CASE WHEN {channel} = '{name}' THEN u.{field} END AS {field}"
+        for name, field in CONTACT_FIELD.items()
+    )
+    return (
+        f"u.user_id, u.first_name, u.last_name, u.birthday AS birthday_date, {contacts}, u.locale, u.timezone"
+    )
+
+
 def message_body_sql(event: str, message_id: str, channel: str, step: str, users: str) -> str:
     """The queue message's JSON (NotificationMessage, schema_version 2) for `event`'s columns."""
     return f"""json_build_object(
@@ -213,11 +225,7 @@ recipient AS MATERIALIZED (
            %(queues)s::jsonb ->> (p.channel || '-' || e.priority) AS queue,
            (row_number() OVER (PARTITION BY p.event_id, p.channel, p.step ORDER BY p.user_id) - 1)
                / %(chunk_size)s AS chunk,
-           n.notification_id, u.user_id, u.first_name, u.last_name, u.birthday AS birthday_date,
-           CASE WHEN p.channel = 'email' THEN u.email END AS email,
-           CASE WHEN p.channel = 'sms' THEN u.phone END AS phone,
-           CASE WHEN p.channel = 'push' THEN u.push_token END AS push_token,
-           u.locale, u.timezone, n.digest_count
+           n.notification_id, {recipient_fields_sql("p.channel")}, n.digest_count
     FROM picked p
     JOIN events e ON e.event_id = p.event_id
     JOIN notifications n

@@ -10,7 +10,7 @@ from psycopg.types.json import Jsonb
 from notify.adapters.postgres.cursors import decode_cursor, encode_cursor
 from notify.adapters.postgres.database import Repository
 from notify.adapters.postgres.events.cancellation import stop_events
-from notify.adapters.postgres.messages import CONTACT_SQL, outbox_messages_sql
+from notify.adapters.postgres.messages import CONTACT_SQL, outbox_messages_sql, recipient_fields_sql
 from notify.events import EVERYONE
 from notify.outbox import OutboundMessage
 from notify.scheduling import DueSchedule, FiredBatch, Firing, LastRun, SchedulePage, ScheduleView
@@ -35,11 +35,7 @@ recipient AS MATERIALIZED (
            gen_random_uuid() AS notification_id, o.queues ->> c.channel AS queue,
            (row_number() OVER (PARTITION BY o.event_id, c.channel ORDER BY u.user_id) - 1)
                / %(chunk_size)s AS chunk,
-           u.user_id, u.first_name, u.last_name, u.birthday AS birthday_date,
-           CASE WHEN c.channel = 'email' THEN u.email END AS email,
-           CASE WHEN c.channel = 'sms' THEN u.phone END AS phone,
-           CASE WHEN c.channel = 'push' THEN u.push_token END AS push_token,
-           u.locale, u.timezone
+           {recipient_fields_sql("c.channel")}
     FROM occurrence o
     JOIN schedules s ON s.schedule_id = o.schedule_id AND NOT o.stepwise
     CROSS JOIN LATERAL (SELECT DISTINCT raw::uuid AS user_id FROM unnest(s.user_ids) AS raw) r

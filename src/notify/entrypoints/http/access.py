@@ -9,15 +9,15 @@ what is there (router.py), the access check reads the scopes, the document is co
 (openapi.py), and the template's API events must match it (tests/unit/test_packaging.py).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
 from notify.access import ApiKeys, RateLimits, Scope, admit, authenticate, authorize, key_id_of
-from notify.entrypoints.http.request_guard import Rejection
-from notify.errors import Forbidden, RateLimited, Unauthenticated
+from notify.entrypoints.http.request_guard import Rejection, events_in_batch
+from notify.errors import Forbidden, InvalidInput, RateLimited, Unauthenticated
 
 PUBLIC = None
 
@@ -31,12 +31,21 @@ class RouteSpec:
     # May answer 404: a route with a path parameter always may; one without, when what it reads
     # from its query can be gone (an unsubscribe link's user).
     finds: bool = False
+    # What a request costs against its key's rate limit (None: 1), read from the request: a batch
+    # counts its events.
+    cost: Callable[[Mapping[str, Any]], int] | None = None
 
 
 def _route(
-    scope: Scope | None, operation_id: str, tag: str, *, conflicts: bool = False, finds: bool = False
+    scope: Scope | None,
+    operation_id: str,
+    tag: str,
+    *,
+    conflicts: bool = False,
+    finds: bool = False,
+    cost: Callable[[Mapping[str, Any]], int] | None = None,
 ) -> RouteSpec:
-    return RouteSpec(scope, operation_id, tag, conflicts, finds)
+    return RouteSpec(scope, operation_id, tag, conflicts, finds, cost)
 
 
 # The tags, in the document's order, each with what its operations are about.
@@ -59,6 +68,7 @@ _W, _R = Scope.EVENTS_WRITE, Scope.EVENTS_READ
 # (method, path as API Gateway names its resource) → what the route is.
 ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("POST", "/events"): _route(_W, "postEvent", "events", conflicts=True),
+    ("POST", "/events/batch"): _route(_W, "postEvents", "events", cost=events_in_batch),
     ("GET", "/events/{event_id}"): _route(_R, "getEvent", "events"),
     ("GET", "/events/{event_id}/notifications"): _route(_R, "listNotifications", "events"),
     ("POST", "/events/{event_id}/cancel"): _route(_W, "cancelEvent", "events"),
@@ -120,6 +130,7 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
 
 # (method, path as API Gateway names its resource) → the scope it needs (None: public).
 ROUTE_SCOPES: dict[tuple[str, str], Scope | None] = {route: spec.scope for route, spec in ROUTES.items()}
+ROUTE_COSTS = {route: spec.cost for route, spec in ROUTES.items() if spec.cost is not None}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="notify"'}
 AUTHORIZATION_LOC = ("header", "Authorization")
 
@@ -133,11 +144,18 @@ class Admission:
 
 
 def check_access(
-    event: Mapping[str, Any], scope: Scope, *, keys: ApiKeys, limits: RateLimits, now: datetime
+    event: Mapping[str, Any],
+    scope: Scope,
+    *,
+    keys: ApiKeys,
+    limits: RateLimits,
+    now: datetime,
+    cost: int = 1,
 ) -> Admission:
     """Let a request for a route that needs `scope` through, or say why not: 401 (no usable key),
-    403 (the key lacks the scope), 429 (the key's rate limit). The router calls this on the route it
-    resolved (entrypoints/http/router.py), so the scope is always the one of the route that would run."""
+    403 (the key lacks the scope), 429 (the key's rate limit, counting the request as `cost` uses),
+    422 (a cost beyond the limit itself). The router calls this on the route it resolved
+    (entrypoints/http/router.py), so the scope and the cost are always those of the route that would run."""
     presented = _header(event, "authorization")
     try:
         record = authenticate(presented, keys=keys, now=now)
@@ -148,7 +166,10 @@ def check_access(
         )
     try:
         authorize(record, scope)
-        admit(record, limits=limits, now=now)
+        admit(record, limits=limits, now=now, cost=cost)
+    except InvalidInput as error:
+        problem = error.problems[0]
+        return Admission(record.key_id, Rejection(HTTPStatus.UNPROCESSABLE_ENTITY, problem.loc, problem.msg))
     except Forbidden as error:
         return Admission(record.key_id, Rejection(HTTPStatus.FORBIDDEN, AUTHORIZATION_LOC, str(error)))
     except RateLimited as error:

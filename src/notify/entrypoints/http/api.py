@@ -26,7 +26,7 @@ from notify.entrypoints.http import (
     schedule_routes,
     workflow_routes,
 )
-from notify.entrypoints.http.access import ROUTE_SCOPES, Admission, check_access
+from notify.entrypoints.http.access import ROUTE_COSTS, ROUTE_SCOPES, Admission, check_access
 from notify.entrypoints.http.openapi import complete_document, swagger_page
 from notify.entrypoints.http.request_guard import Rejection, rejection_body, screen_request
 from notify.entrypoints.http.router import NO_ROUTE_REFUSAL, GatedRestResolver, normalised_path
@@ -39,18 +39,19 @@ from notify.errors import (
     StateConflict,
 )
 from notify.logs import service_logger
+from notify.models import ErrorList, field_problems
 
 logger = service_logger()
 TITLE, VERSION = "Notification service", "1.0.0"
 UNAVAILABLE = Rejection(HTTPStatus.SERVICE_UNAVAILABLE, ("service",), "temporarily unavailable, retry")
 
 
-def _admit(event: Mapping[str, Any], scope: Scope) -> Rejection | None:
+def _admit(event: Mapping[str, Any], scope: Scope, cost: int) -> Rejection | None:
     """The access check the router runs on a protected route it resolved: None lets it through."""
     ctx = services()
     try:
         admission = check_access(
-            event, scope, keys=ctx.known_keys, limits=ctx.rate_limits, now=datetime.now(UTC)
+            event, scope, keys=ctx.known_keys, limits=ctx.rate_limits, now=datetime.now(UTC), cost=cost
         )
     except RetryableError as error:
         logger.warning("dependency unavailable", extra={"error": type(error).__name__})
@@ -63,7 +64,7 @@ def _admit(event: Mapping[str, Any], scope: Scope) -> Rejection | None:
     return admission.refusal
 
 
-app = GatedRestResolver(access=ROUTE_SCOPES, gate=_admit, enable_validation=True)
+app = GatedRestResolver(access=ROUTE_SCOPES, costs=ROUTE_COSTS, gate=_admit, enable_validation=True)
 for routes in (
     event_routes,
     schedule_routes,
@@ -112,7 +113,7 @@ def _log_refusal(rejection: Rejection, key_id: str | None) -> None:
 
 
 def _errors(status: HTTPStatus, problems: list[FieldProblem]) -> Response[Any]:
-    return _json(status, {"errors": [{"loc": list(p.loc), "msg": p.msg} for p in problems]})
+    return _json(status, ErrorList.of(problems))
 
 
 def _json(status: HTTPStatus, body: BaseModel | dict[str, Any]) -> Response[Any]:
@@ -122,15 +123,7 @@ def _json(status: HTTPStatus, body: BaseModel | dict[str, Any]) -> Response[Any]
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[Any]:
-    problems = [FieldProblem(tuple(item.get("loc", ())), _readable(item)) for item in error.errors()]
-    return _errors(HTTPStatus.UNPROCESSABLE_ENTITY, problems)
-
-
-def _readable(item: dict[str, Any]) -> str:
-    if item.get("type") == "json_invalid":
-        return "the body is not valid JSON"
-    message = str(item.get("msg", "is invalid"))
-    return message.removeprefix("Value error, ")
+    return _errors(HTTPStatus.UNPROCESSABLE_ENTITY, field_problems(list(error.errors())))
 
 
 @app.exception_handler(InvalidInput)

@@ -2,6 +2,7 @@
 can go to (scopes events:*, topics:*), and the directory events are enriched from (directory:write)."""
 
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated
@@ -15,9 +16,12 @@ from notify.bootstrap import services
 from notify.channels import NotificationStatus
 from notify.entrypoints.http.router import time_left
 from notify.events import (
+    IDEMPOTENCY_KEY_LENGTH,
+    BatchAccepted,
     DirectoryMovie,
     DirectoryUser,
     EventAccepted,
+    EventBatch,
     EventCancelled,
     EventRequest,
     EventView,
@@ -31,6 +35,7 @@ from notify.events import (
     TopicView,
     Upserted,
     accept_event,
+    accept_events,
     cancel_event,
     change_subscribers,
     delete_topic,
@@ -101,25 +106,31 @@ def list_subscribers(
     return page_subscribers(unquote(topic), limit=limit, cursor=cursor, topics=services().topics)
 
 
+def _ingest_ports() -> IngestPorts:
+    ctx = services()
+    return IngestPorts(
+        events=ctx.events,
+        directory=ctx.directory,
+        outbox=ctx.outbox,
+        publisher=ctx.publisher,
+        audiences=ctx.audiences,
+        fan_outs=ctx.fan_outs,
+        workflows=ctx.workflows,
+    )
+
+
 @router.post("/events", responses={202: {"description": "Accepted"}})
 def post_event(
     event: EventRequest,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_LENGTH)
+    ] = None,
 ) -> Response[EventAccepted]:
-    ctx = services()
     accepted = accept_event(
         event,
         now=datetime.now(UTC),
-        ports=IngestPorts(
-            events=ctx.events,
-            directory=ctx.directory,
-            outbox=ctx.outbox,
-            publisher=ctx.publisher,
-            audiences=ctx.audiences,
-            fan_outs=ctx.fan_outs,
-            workflows=ctx.workflows,
-        ),
-        policy=ctx.ingest_policy,
+        ports=_ingest_ports(),
+        policy=services().ingest_policy,
         idempotency_key=idempotency_key,
         time_left=time_left(router.lambda_context),
     )
@@ -129,6 +140,33 @@ def post_event(
     )
     return Response(
         status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=accepted
+    )
+
+
+@router.post(
+    "/events/batch",
+    responses={
+        207: {
+            "description": "A result per event, in order: 202 (accepted, or its key's first answer), "
+            "409 (its key used with another event) or 422 (what is wrong with it)"
+        }
+    },
+)
+def post_events(batch: EventBatch) -> Response[BatchAccepted]:
+    """Up to 100 events in one request, each validated, stored and answered on its own as POST /events
+    would. Each counts against the key's rate limit."""
+    accepted = accept_events(
+        batch.events, now=datetime.now(UTC), ports=_ingest_ports(), policy=services().ingest_policy
+    )
+    logger.info(
+        "events accepted",
+        extra={
+            "events": len(accepted.results),
+            "statuses": dict(Counter(r.status for r in accepted.results)),
+        },
+    )
+    return Response(
+        status_code=HTTPStatus.MULTI_STATUS, content_type=content_types.APPLICATION_JSON, body=accepted
     )
 
 

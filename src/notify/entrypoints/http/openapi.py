@@ -22,35 +22,14 @@ from aws_lambda_powertools.event_handler.openapi import swagger_ui
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
 from notify.entrypoints.http.access import ROUTES, TAGS
-from notify.entrypoints.http.request_guard import BODY_METHODS, MAX_BODY_BYTES
+from notify.entrypoints.http.request_guard import BODY_LIMITS, BODY_METHODS, MAX_BODY_BYTES
+from notify.models import ErrorList
 
 BEARER_SCHEME = "bearerAuth"
 _ERRORS_REF = "#/components/schemas/ErrorList"
 _HEALTH_REF = "#/components/schemas/HealthAnswer"
 _POWERTOOLS_ONLY = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
-_ERROR_LIST = {
-    "type": "object",
-    "required": ["errors"],
-    "properties": {
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["loc", "msg"],
-                "properties": {
-                    "loc": {
-                        "type": "array",
-                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
-                        "description": 'Where the problem is: ["body", "payload", "user", 0], ["path"], …',
-                    },
-                    "msg": {"type": "string"},
-                },
-            },
-        }
-    },
-    "description": "Why the request was refused, a problem per field.",
-}
 _HEALTH_ANSWER = {
     "type": "object",
     "required": ["status"],
@@ -109,7 +88,9 @@ def complete_document(document: dict[str, Any]) -> dict[str, Any]:
     schemas = components.setdefault("schemas", {})
     for name in _POWERTOOLS_ONLY:
         schemas.pop(name, None)
-    schemas["ErrorList"] = _ERROR_LIST
+    errors = ErrorList.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(errors.pop("$defs", {}))
+    schemas["ErrorList"] = errors
     schemas["HealthAnswer"] = _HEALTH_ANSWER
     used_tags: set[str] = set()
     for path, operations in document.get("paths", {}).items():
@@ -147,7 +128,7 @@ def _responses(method: str, path: str, declared: dict[str, Any]) -> dict[str, An
     answers["422"] = _error("A parameter or the body refused: each problem names its field")
     # Any method's body is measured (API Gateway passes a GET's or a DELETE's on); its type is
     # checked where a body is read.
-    answers["413"] = _error(f"The body is over {MAX_BODY_BYTES:,} bytes")
+    answers["413"] = _error(f"The body is over {BODY_LIMITS.get((method, path), MAX_BODY_BYTES):,} bytes")
     if method in BODY_METHODS:
         answers["415"] = _error("The body is not JSON (Content-Type)")
     if "{" in path or spec.finds:

@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from notify.events import MAX_BATCH_BYTES, MAX_BATCH_EVENTS
+
 # Lambda takes at most 6 MB of request (API Gateway 10 MB); a body near that is refused whole.
 MAX_BODY_BYTES = 6_000_000
+# Routes that take less: a batch of events is at most 1 MiB (which also bounds its events × users).
+BODY_LIMITS = {("POST", "/events/batch"): MAX_BATCH_BYTES}
 JSON_TYPES = ("application/json",)
 FORM_TYPE = "application/x-www-form-urlencoded"
 # Routes that take a form body as well as JSON: RFC 8058 one-click unsubscribes post a form.
@@ -74,24 +78,42 @@ def _screen_parameters(event: Mapping[str, Any]) -> Rejection | None:
     return None
 
 
-def _screen_body(event: Mapping[str, Any]) -> Rejection | None:
-    raw = event.get("body")
-    if not raw:
-        return None
+def _body_bytes(event: Mapping[str, Any]) -> bytes | None:
+    """The body as sent (decoded from base64 when API Gateway encoded it); None when it is not base64."""
+    raw = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:
-            data = base64.b64decode(str(raw), validate=True)
+            return base64.b64decode(str(raw), validate=True)
         except (binascii.Error, ValueError):
-            return Rejection(HTTPStatus.BAD_REQUEST, ("body",), "is not valid base64 (isBase64Encoded)")
-    else:
-        data = str(raw).encode("utf-8", "surrogatepass")
-    if len(data) > MAX_BODY_BYTES:
-        return Rejection(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ("body",), f"is over {MAX_BODY_BYTES} bytes")
+            return None
+    return str(raw).encode("utf-8", "surrogatepass")
+
+
+def events_in_batch(event: Mapping[str, Any]) -> int:
+    """The events a batch request carries, as its key's rate limit counts them: at least 1, at most
+    MAX_BATCH_EVENTS (a batch with more is refused whole)."""
+    try:
+        document = json.loads(_body_bytes(event) or b"")
+    except (ValueError, RecursionError):
+        return 1
+    events = document.get("events") if isinstance(document, dict) else None
+    return min(max(len(events), 1), MAX_BATCH_EVENTS) if isinstance(events, list) else 1
+
+
+def _screen_body(event: Mapping[str, Any]) -> Rejection | None:
+    if not event.get("body"):
+        return None
+    data = _body_bytes(event)
+    if data is None:
+        return Rejection(HTTPStatus.BAD_REQUEST, ("body",), "is not valid base64 (isBase64Encoded)")
+    method = str(event.get("httpMethod", "")).upper()
+    limit = BODY_LIMITS.get((method, str(event.get("path"))), MAX_BODY_BYTES)
+    if len(data) > limit:
+        return Rejection(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ("body",), f"is over {limit} bytes")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         return Rejection(HTTPStatus.BAD_REQUEST, ("body",), f"is not UTF-8 text (byte {error.start})")
-    method = str(event.get("httpMethod", "")).upper()
     content_type = _content_type(event)
     if method in BODY_METHODS:
         form_allowed = (method, str(event.get("resource") or event.get("path"))) in FORM_ROUTES

@@ -23,8 +23,11 @@ from notify.access import Scope
 from notify.entrypoints.http.request_guard import Rejection, rejection_body
 from notify.text import control_character_in
 
-# What a protected route asks before its request goes on: None lets it through.
-Gate = Callable[[Mapping[str, Any], Scope], Rejection | None]
+# What a protected route asks before its request goes on (the request, the route's scope, what the
+# request costs against its key's rate limit): None lets it through.
+Gate = Callable[[Mapping[str, Any], Scope, int], Rejection | None]
+# A route's cost, read from its request (routes without one cost 1).
+Cost = Callable[[Mapping[str, Any]], int]
 NO_ROUTE = "no such route"
 NO_ROUTE_REFUSAL = Rejection(HTTPStatus.NOT_FOUND, ("path",), NO_ROUTE)
 _DOT_SEGMENTS = {".", "..", "%2e", "%2e%2e", ".%2e", "%2e."}
@@ -53,11 +56,20 @@ def normalised_path(path: str) -> str | None:
 class GatedRestResolver(APIGatewayRestResolver):
     """API Gateway's REST router, with the access table's scope checked on the route it resolved."""
 
-    def __init__(self, *, access: Mapping[tuple[str, str], Scope | None], gate: Gate, **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        access: Mapping[tuple[str, str], Scope | None],
+        gate: Gate,
+        costs: Mapping[tuple[str, str], Cost] | None = None,
+        **options: Any,
+    ) -> None:
         self._access = access
         self._gate = gate
-        # (method, rule as registered) → the scope it needs (None: public).
+        self._declared_costs = costs or {}
+        # (method, rule as registered) → the scope it needs (None: public), and its cost when not 1.
         self._scopes: dict[tuple[str, str], Scope | None] = {}
+        self._costs: dict[tuple[str, str], Cost] = {}
         super().__init__(**options)
 
     def route(
@@ -69,6 +81,8 @@ class GatedRestResolver(APIGatewayRestResolver):
             if declared not in self._access:
                 raise UndeclaredRoute(f"{declared[0]} {declared[1]} has no entry in the access table")
             self._scopes[(item.upper(), rule)] = self._access[declared]
+            if declared in self._declared_costs:
+                self._costs[(item.upper(), rule)] = self._declared_costs[declared]
         return super().route(rule, method, *args, **kwargs)
 
     def registered_routes(self) -> set[tuple[str, str]]:
@@ -79,8 +93,9 @@ class GatedRestResolver(APIGatewayRestResolver):
         key = (route.method.upper(), route.path)
         if key not in self._scopes:  # never registered here: nothing says who may call it
             return self._refused(NO_ROUTE_REFUSAL, route)
-        scope = self._scopes[key]
-        refusal = None if scope is None else self._gate(self.current_event.raw_event, scope)
+        scope, event = self._scopes[key], self.current_event.raw_event
+        cost = self._costs[key](event) if key in self._costs else 1
+        refusal = None if scope is None else self._gate(event, scope, cost)
         if refusal is not None:
             return self._refused(refusal, route)
         return super()._call_route(route, route_arguments)

@@ -12,10 +12,10 @@ from psycopg.rows import dict_row
 from notify.adapters.postgres.cursors import CHANNELS, decode_cursor, encode_cursor, user_step_key
 from notify.adapters.postgres.database import (
     REQUESTED_IDS,
-    Repository,
     content_json,
     joined_ids,
 )
+from notify.adapters.postgres.events.batches import PostgresEventBatches
 from notify.adapters.postgres.messages import CONTACT_SQL, FAN_OUT_WORK_MEM, fan_out_sql
 from notify.channels import Channel
 from notify.errors import DuplicateIdempotencyKey
@@ -52,7 +52,7 @@ def sends_of(event: NewEvent) -> tuple[tuple[Channel, int], ...]:
     return tuple((channel, event.step_by_channel.get(channel, 0)) for channel in event.channels)
 
 
-class PostgresEvents(Repository):
+class PostgresEvents(PostgresEventBatches):
     """EventStore."""
 
     def create_event(self, event: NewEvent) -> StoredEvent:
@@ -198,26 +198,6 @@ class PostgresEvents(Repository):
             skipped = [r[0] for r in conn.execute(_UNKNOWN_USERS_SQL, {"user_ids": joined_ids(user_ids)})]
         assert row is not None
         return int(row[0]), skipped
-
-    def find_by_idempotency_key(self, key: str) -> StoredEvent | None:
-        with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            row = cur.execute(
-                """
-                SELECT event_id, status, recipients, notifications, skipped_users,
-                       schedule_id, next_run_at, request_hash, fan_out_done, fan_out_complete
-                FROM events WHERE idempotency_key = %s
-                """,
-                (key,),
-            ).fetchone()
-        if row is None:
-            return None
-        done, complete = row.pop("fan_out_done"), row.pop("fan_out_complete")
-        fan_out = (
-            None
-            if complete is None
-            else FanOutView(recipients=row["recipients"], done=done, complete=complete)
-        )
-        return StoredEvent(**row, fan_out=fan_out)
 
     def event_view(self, event_id: uuid.UUID) -> EventView | None:
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:

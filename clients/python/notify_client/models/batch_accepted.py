@@ -1,41 +1,40 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="ErrorListErrorsItem")
+if TYPE_CHECKING:
+    from ..models.batch_result import BatchResult
+
+
+T = TypeVar("T", bound="BatchAccepted")
 
 
 @_attrs_define
-class ErrorListErrorsItem:
-    """
+class BatchAccepted:
+    """A result per event of the batch, in its order.
+
     Attributes:
-        loc (list[int | str]): Where the problem is: ["body", "payload", "user", 0], ["path"], …
-        msg (str):
+        results (list[BatchResult]):
     """
 
-    loc: list[int | str]
-    msg: str
+    results: list[BatchResult]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        loc = []
-        for loc_item_data in self.loc:
-            loc_item: int | str
-            loc_item = loc_item_data
-            loc.append(loc_item)
-
-        msg = self.msg
+        results = []
+        for results_item_data in self.results:
+            results_item = results_item_data.to_dict()
+            results.append(results_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "loc": loc,
-                "msg": msg,
+                "results": results,
             }
         )
 
@@ -43,27 +42,22 @@ class ErrorListErrorsItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.batch_result import BatchResult  # noqa: PLC0415
+
         d = dict(src_dict)
-        loc = []
-        _loc = d.pop("loc")
-        for loc_item_data in _loc:
+        results = []
+        _results = d.pop("results")
+        for results_item_data in _results:
+            results_item = BatchResult.from_dict(results_item_data)
 
-            def _parse_loc_item(data: object) -> int | str:
-                return cast(int | str, data)
+            results.append(results_item)
 
-            loc_item = _parse_loc_item(loc_item_data)
-
-            loc.append(loc_item)
-
-        msg = d.pop("msg")
-
-        error_list_errors_item = cls(
-            loc=loc,
-            msg=msg,
+        batch_accepted = cls(
+            results=results,
         )
 
-        error_list_errors_item.additional_properties = d
-        return error_list_errors_item
+        batch_accepted.additional_properties = d
+        return batch_accepted
 
     @property
     def additional_keys(self) -> list[str]:
