@@ -10,7 +10,7 @@ ARGS    ?=
 
 .PHONY: help venv services clean up demo down deploy url key status migrate redrive api api-stop invoke worker keys generate \
 	client lint test test-unit test-integration test-localstack pytest e2e faults fuzz \
-	latency memory bench bench-smoke bench-table bench-fanout bench-audience bench-tick bench-workflows bench-controls bench-delivery bench-priority bench-auth \
+	latency memory bench bench-smoke bench-table bench-fanout bench-audience bench-tick bench-workflows bench-controls bench-delivery bench-priority bench-auth bench-ingest \
 	bench-sam-api bench-localstack
 
 help:  ## list the commands, by group
@@ -124,8 +124,8 @@ memory: $(STAMP)  ## resident memory of LocalStack and of each function process
 bench: $(STAMP) services  ## every benchmark of bench/ at full size, each JSON line into bench/results/<name>.json
 	$(PY) -m notify_dev.bench_suite record
 
-##: bench-NAME -- one of them, recorded the same way (fanout, audience, tick, workflows, controls, delivery, priority, auth): make bench-delivery ARGS="--recipients 5000"
-bench-fanout bench-audience bench-tick bench-workflows bench-controls bench-delivery bench-priority bench-auth: bench-%: $(STAMP) services
+##: bench-NAME -- one of them, recorded the same way (fanout, audience, tick, workflows, controls, delivery, priority, auth, ingest): make bench-delivery ARGS="--recipients 5000"
+bench-fanout bench-audience bench-tick bench-workflows bench-controls bench-delivery bench-priority bench-auth bench-ingest: bench-%: $(STAMP) services
 	$(PY) -m notify_dev.bench_suite record $* --args="$(ARGS)"
 
 bench-smoke: $(STAMP) services  ## every benchmark at a small size, about 5 minutes (CI runs it): fails when one prints no JSON line last

@@ -119,6 +119,20 @@ BENCHES = {
             ("requests", "open_p50_ms", "key_p50_ms", "limited_p50_ms", "ratio", "limited_ratio"),
             "ratio ≤ 1.15",
         ),
+        Bench(
+            "ingest",
+            ("--rounds", "1", "--window", "1", "--warmup", "0.5", "--users", "20", "--drain", "60"),
+            (
+                "single_per_s",
+                "batch_per_s",
+                "ceiling_requests_per_s",
+                "single_ratio",
+                "batch_speedup",
+                "p50_ms",
+                "p99_ms",
+            ),
+            "single_ratio ≥ 0.5, batch_speedup ≥ 10 (goal 20)",
+        ),
     )
 }
 

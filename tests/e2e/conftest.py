@@ -68,10 +68,18 @@ class Api:
         self.contract.check(method, path, status, answer_headers, raw)
         answer = decoded(raw)
         if method == "POST" and path == "/events" and status == 202:
-            self.events.append(answer["event_id"])
-            if answer.get("schedule_id"):
-                self.schedules.append(answer["schedule_id"])
+            self.remember(answer)
+        if method == "POST" and path == "/events/batch" and status == 207:
+            for result in answer["results"]:
+                if result["status"] == 202:
+                    self.remember(result["body"])
         return status, answer
+
+    def remember(self, accepted: dict[str, Any]) -> None:
+        """An accepted event, and its schedule, to remove after the session."""
+        self.events.append(accepted["event_id"])
+        if accepted.get("schedule_id"):
+            self.schedules.append(accepted["schedule_id"])
 
     @functools.cached_property
     def contract(self) -> Contract:

@@ -14,14 +14,17 @@ import pytest
 
 from notify_client import AuthenticatedClient
 from notify_client.api.directory import put_users
-from notify_client.api.events import cancel_event, get_event, list_notifications, post_event
+from notify_client.api.events import cancel_event, get_event, list_notifications, post_event, post_events
 from notify_client.api.suppressions import delete_suppression, put_suppression
 from notify_client.api.topics import change_subscribers, delete_topic, put_topic
 from notify_client.models import (
+    BatchAccepted,
     Channel,
     DirectoryUser,
     ErrorList,
     EventAccepted,
+    EventBatch,
+    EventBatchBatchEvent,
     EventCancelled,
     EventPayload,
     EventRequest,
@@ -102,6 +105,30 @@ def test_a_producers_scenario_through_the_sdk(
     assert conflict.status_code == 409
     assert isinstance(conflict.parsed, ErrorList)
     assert conflict.parsed.errors[0].loc == ["header", "Idempotency-Key"]
+
+    # A batch: the event again under its key (answered as before), a new one, one refused alone.
+    again = EventBatchBatchEvent(
+        event_type=request.event_type,
+        created_dt=request.created_dt,
+        payload=request.payload,
+        idempotency_key=key,
+    )
+    liked = EventBatchBatchEvent(
+        event_type="comment_liked", created_dt=datetime.now(UTC), payload=EventPayload(user=[user_id])
+    )
+    unknown = EventBatchBatchEvent(
+        event_type="no_such_workflow", created_dt=datetime.now(UTC), payload=EventPayload(user=[user_id])
+    )
+    batch = post_events.sync(client=sdk, body=EventBatch(events=[again, liked, unknown]))
+    assert isinstance(batch, BatchAccepted)
+    replayed, new, refused = batch.results
+    assert isinstance(replayed.body, EventAccepted)
+    assert isinstance(new.body, EventAccepted)
+    assert isinstance(refused.body, ErrorList)
+    api.events.append(str(new.body.event_id))
+    assert (replayed.status, new.status, refused.status) == (202, 202, 422)
+    assert replayed.body.event_id == accepted.event_id
+    assert refused.body.errors[0].loc == ["body", "events", 2, "event_type"]
 
     deadline = time.monotonic() + 60
     while True:

@@ -12,15 +12,19 @@ from notify.adapters.postgres import PostgresStore
 from notify.entrypoints.http import handle
 from notify_client import AuthenticatedClient
 from notify_client.api.directory import put_movies, put_users
-from notify_client.api.events import cancel_event, get_event, list_notifications, post_event
+from notify_client.api.events import cancel_event, get_event, list_notifications, post_event, post_events
 from notify_client.api.suppressions import delete_suppression, put_suppression
 from notify_client.api.topics import change_subscribers, delete_topic, put_topic
 from notify_client.models import (
+    BatchAccepted,
+    BatchResultStatus,
     Channel,
     DirectoryMovie,
     DirectoryUser,
     ErrorList,
     EventAccepted,
+    EventBatch,
+    EventBatchBatchEvent,
     EventCancelled,
     EventPayload,
     EventRequest,
@@ -120,3 +124,53 @@ def test_a_producers_scenario_through_the_sdk_is_typed_end_to_end(
     assert lifted.parsed is None
     assert delete_topic.sync_detailed(topic, client=sdk).status_code == 204
     assert json.loads(json.dumps(page.to_dict()))["items"]  # the model round-trips to JSON
+
+
+def test_an_event_the_sdk_posts_without_a_priority_runs_at_its_workflow_s(
+    api: Api, sdk: AuthenticatedClient, store: PostgresStore
+) -> None:
+    """The document gives no default priority: a generated client then leaves it out, as the API
+    means (the workflow's own), instead of sending a made-up 5."""
+    from tests.integration.test_workflows import expiring
+
+    assert api.request("PUT", "/workflows/expiring", json_body=expiring()).status == 201  # priority 8
+    user_id = uuid.uuid4()
+    put_users.sync(client=sdk, body=[DirectoryUser(user_id=user_id, phone="+447700900123")])
+    request = EventRequest(
+        event_type="expiring", created_dt=datetime.now(UTC), payload=EventPayload(user=[user_id])
+    )
+
+    accepted = post_event.sync(client=sdk, body=request)
+
+    assert isinstance(accepted, EventAccepted)
+    assert {message.queue for message in api.publisher.published} == {"notify-sms-high"}
+
+
+def test_a_batch_through_the_sdk_answers_each_event_typed(api: Api, sdk: AuthenticatedClient) -> None:
+    user_id = uuid.uuid4()
+    put_users.sync(client=sdk, body=[DirectoryUser(user_id=user_id, email=f"{user_id}@example.com")])
+    key = f"batch-{uuid.uuid4()}"
+    keyed = EventBatchBatchEvent(
+        event_type="comment_liked",
+        created_dt=datetime.now(UTC),
+        payload=EventPayload(user=[user_id]),
+        idempotency_key=key,
+    )
+    unknown_movie = EventBatchBatchEvent(
+        event_type="comment_liked",
+        created_dt=datetime.now(UTC),
+        payload=EventPayload(user=[user_id], content=[uuid.uuid4()]),
+    )
+
+    first = post_events.sync(client=sdk, body=EventBatch(events=[keyed, unknown_movie]))
+    again = post_events.sync(client=sdk, body=EventBatch(events=[keyed]))
+
+    assert isinstance(first, BatchAccepted)
+    assert isinstance(again, BatchAccepted)
+    accepted, refused = first.results
+    assert (accepted.status, refused.status) == (BatchResultStatus.VALUE_202, BatchResultStatus.VALUE_422)
+    assert isinstance(accepted.body, EventAccepted)
+    assert isinstance(refused.body, ErrorList)
+    assert refused.body.errors[0].loc == ["body", "events", 1, "payload", "content", 0]
+    assert isinstance(again.results[0].body, EventAccepted)
+    assert again.results[0].body.event_id == accepted.body.event_id

@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -90,14 +90,24 @@ class EventPayload(StrictModel):
         return self
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 class EventRequest(StrictModel):
     event_type: WorkflowKey = Field(description="The key of an active workflow (GET /workflows).")
     created_dt: AwareDatetime
     schedule: CronText | None = None
     start_dt: AwareDatetime | None = None
     timezone: ZoneName = "UTC"
+    # The document names no default: left out, the workflow's own priority applies (a generated client
+    # would otherwise send the model's default as if it were chosen).
     priority: int = Field(
-        default=DEFAULT_PRIORITY, ge=0, le=9, description="0-9; the workflow's own priority when left out."
+        default=DEFAULT_PRIORITY,
+        ge=0,
+        le=9,
+        description="0-9; the workflow's own priority when left out.",
+        json_schema_extra=_no_default,
     )
     payload: EventPayload
 

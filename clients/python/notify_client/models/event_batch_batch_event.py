@@ -26,7 +26,7 @@ class EventBatchBatchEvent:
             out).
         idempotency_key (None | str | Unset): As the Idempotency-Key header of POST /events, in the same namespace: an
             event posted again with its key answers as the first time. Events without one are not deduplicated.
-        priority (int | Unset): 0-9; the workflow's own priority when left out. Default: 5.
+        priority (int | Unset): 0-9; the workflow's own priority when left out.
         schedule (None | str | Unset):
         start_dt (datetime.datetime | None | Unset):
         timezone (str | Unset):  Default: 'UTC'.
@@ -36,7 +36,7 @@ class EventBatchBatchEvent:
     event_type: str
     payload: EventPayload
     idempotency_key: None | str | Unset = UNSET
-    priority: int | Unset = 5
+    priority: int | Unset = UNSET
     schedule: None | str | Unset = UNSET
     start_dt: datetime.datetime | None | Unset = UNSET
     timezone: str | Unset = "UTC"

@@ -23,7 +23,7 @@ class EventRequest:
         event_type (str): The key of an active workflow (GET /workflows).
         payload (EventPayload): Who gets the event: `user` (the ids) or `audience` (a topic's members when it is fanned
             out).
-        priority (int | Unset): 0-9; the workflow's own priority when left out. Default: 5.
+        priority (int | Unset): 0-9; the workflow's own priority when left out.
         schedule (None | str | Unset):
         start_dt (datetime.datetime | None | Unset):
         timezone (str | Unset):  Default: 'UTC'.
@@ -32,7 +32,7 @@ class EventRequest:
     created_dt: datetime.datetime
     event_type: str
     payload: EventPayload
-    priority: int | Unset = 5
+    priority: int | Unset = UNSET
     schedule: None | str | Unset = UNSET
     start_dt: datetime.datetime | None | Unset = UNSET
     timezone: str | Unset = "UTC"
