@@ -33,11 +33,17 @@ def key_with(store: ApiKeys, *scopes: str, rate: int | None = None) -> str:
 
 
 def call(
-    method: str, path: str, key: str | None = None, body: Any = None, *, checked: bool = True
+    method: str,
+    path: str,
+    key: str | None = None,
+    body: Any = None,
+    *,
+    checked: bool = True,
+    content_type: str = "application/json",
 ) -> tuple[int, dict[str, str], Any]:
     """The answer, held against the OpenAPI document unless `checked` is False (a test that answers
     for the router itself)."""
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": content_type}
     if key is not None:
         headers["Authorization"] = key if key.startswith(("Bearer", "Basic", "bearer")) else f"Bearer {key}"
     path, _, query_text = path.partition("?")

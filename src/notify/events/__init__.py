@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from notify.events.ports import (
         EVERYONE,
         AudienceSizes,
+        DeferredEvent,
         Directory,
         EventStore,
         FanOuts,
@@ -99,6 +100,7 @@ _HOMES = {
     "NotificationView": "notify.events.models",
     "Routes": "notify.events.ports",
     "StoredEvent": "notify.events.ports",
+    "DeferredEvent": "notify.events.ports",
     "SubscriberPage": "notify.events.models",
     "SubscriberView": "notify.events.models",
     "SubscribersChange": "notify.events.models",
@@ -131,6 +133,7 @@ __all__ = [
     "BatchEvent",
     "BatchResult",
     "Cancellation",
+    "DeferredEvent",
     "Directory",
     "DirectoryMovie",
     "DirectoryUser",

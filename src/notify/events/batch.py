@@ -13,24 +13,27 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from notify.errors import DuplicateIdempotencyKey, FieldProblem, InvalidInput
+from notify.errors import FieldProblem, InvalidInput
 from notify.events.ingest import (
     IN_FLIGHT,
     IngestPolicy,
     IngestPorts,
     Lookups,
     answer,
+    deferred_event,
+    fan_out_inline,
     is_deferred,
     prepare_event,
     request_fingerprint,
-    store_event,
 )
 from notify.events.models import BatchAccepted, BatchEvent, BatchResult, EventRequest
-from notify.events.ports import NewEvent, StoredEvent
+from notify.events.ports import DeferredEvent, NewEvent, StoredEvent
 from notify.models import ErrorList, field_problems
 from notify.outbox import publish_after_commit
+from notify.text import storable_problem, strings_in
 
 _KEY_FIELD = "idempotency_key"
+_KEY_LOC = ("body", _KEY_FIELD)
 
 
 @dataclass(frozen=True)
@@ -48,18 +51,20 @@ def accept_events(
     ports: IngestPorts,
     policy: IngestPolicy,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    time_left: Callable[[], float] = lambda: 0.0,
 ) -> BatchAccepted:
     """A result per item, in order: 202 and what POST /events answers, 409 (its key was used with
-    another body, or its first use is still in flight) or 422 (what is wrong with it). The events of
-    user lists are stored in one transaction; a deferred event or one to an audience in one of its own.
-    An audience's fan-out is left to the tick's steps (POST /events takes its first steps itself)."""
+    another body, or its first use is still in flight) or 422 (what is wrong with it). Every event is
+    checked (and a deferred one's schedule made) before anything is stored; then all are stored in one
+    transaction, their messages published together, and the audiences' fan-outs stepped for what is
+    left of `policy.fan_out_inline_s`, shared by the batch."""
     results: dict[int, BatchResult] = {}
     valid: list[_Item] = []
     for index, raw in enumerate(items):
         try:
             valid.append(_parse(index, raw))
-        except ValidationError as error:
-            results[index] = _refused(422, index, field_problems(error.errors(include_url=False)))
+        except InvalidInput as error:
+            results[index] = _refused(422, index, error.problems)
 
     firsts, repeats = _first_uses(valid)
     store = ports.events
@@ -71,9 +76,64 @@ def accept_events(
         else:
             fresh.append(item)
 
-    lookups = Lookups(ports, [raw for item in fresh for raw in _movie_ids(item.request)])
-    events: list[tuple[_Item, NewEvent]] = []
-    for item in fresh:
+    prepared = _prepare(fresh, now=now, ports=ports, policy=policy, new_id=new_id, refused=results)
+    made = store.create_events([event for _, event in prepared])
+    stored = {item.index: event for (item, _), event in zip(prepared, made, strict=True) if event is not None}
+    taken = [item for item, _ in prepared if item.index not in stored]
+    raced = store.find_by_idempotency_keys([item.key for item in taken if item.key])
+
+    # Committed: accepted whatever publishing does now (the outbox relay delivers what is left).
+    outbox = [message for event in stored.values() for message in event.outbox]
+    if outbox:
+        publish_after_commit(outbox, publisher=ports.publisher, outbox=ports.outbox, now=now)
+    stored = _fan_out_audiences(stored, now=now, ports=ports, policy=policy, time_left=time_left)
+    for item, _ in prepared:
+        if item.index in stored:
+            results[item.index] = BatchResult(status=202, body=answer(stored[item.index]))
+        elif item.key in raced:
+            results[item.index] = _replayed(item, raced[item.key])
+        else:  # the key's first use has not committed yet
+            results[item.index] = _refused(409, item.index, [FieldProblem(_KEY_LOC, IN_FLIGHT)])
+    for item, first in repeats:
+        results[item.index] = _as_repeat(item, first, results[first.index])
+    return BatchAccepted(results=[results[index] for index in range(len(items))])
+
+
+def _parse(index: int, raw: Any) -> _Item:
+    """The item as POST /events' body and its key; InvalidInput naming fields as POST /events does."""
+    problems = [
+        FieldProblem(loc, problem)
+        for loc, text in strings_in(raw, ("body",))
+        if (problem := storable_problem(text)) is not None
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    try:
+        event = BatchEvent.model_validate(raw)
+        # Fingerprinted as POST /events' body: the key's namespace is shared with the header's.
+        request = EventRequest.model_validate(
+            {name: value for name, value in raw.items() if name != _KEY_FIELD}
+        )
+    except ValidationError as error:
+        raise InvalidInput(field_problems(error.errors(include_url=False), ("body",))) from error
+    key = event.idempotency_key
+    return _Item(index, request, key, request_fingerprint(request) if key else None)
+
+
+def _prepare(
+    items: list[_Item],
+    *,
+    now: datetime,
+    ports: IngestPorts,
+    policy: IngestPolicy,
+    new_id: Callable[[], uuid.UUID],
+    refused: dict[int, BatchResult],
+) -> list[tuple[_Item, NewEvent | DeferredEvent]]:
+    """Each item's event, checked (workflow, directory, audience, schedule); a refused one's 422 goes
+    into `refused`. Nothing is stored yet."""
+    lookups = Lookups(ports, [raw for item in items for raw in _movie_ids(item.request)])
+    prepared: list[tuple[_Item, NewEvent | DeferredEvent]] = []
+    for item in items:
         try:
             event = prepare_event(
                 item.request,
@@ -83,37 +143,40 @@ def accept_events(
                 fingerprint=item.fingerprint,
                 new_id=new_id,
             )
+            made: NewEvent | DeferredEvent = event
+            if is_deferred(item.request, now):
+                made = deferred_event(item.request, event, now=now, store=ports.events, new_id=new_id)
         except InvalidInput as error:
-            results[item.index] = _refused(422, item.index, error.problems)
+            refused[item.index] = _refused(422, item.index, error.problems)
         else:
-            events.append((item, event))
-
-    stored = _store(events, now=now, ports=ports, new_id=new_id)
-    taken = [item for item, _ in events if stored.get(item.index) is None]
-    raced = store.find_by_idempotency_keys([item.key for item in taken if item.key])
-    for item, _ in events:
-        if item.index in stored:
-            results[item.index] = BatchResult(status=202, body=answer(stored[item.index]))
-        elif item.key in raced:
-            results[item.index] = _replayed(item, raced[item.key])
-        else:  # the key's first use has not committed yet
-            results[item.index] = _refused(409, item.index, [FieldProblem((_KEY_FIELD,), IN_FLIGHT)])
-
-    # Committed: accepted whatever publishing does now (the outbox relay delivers what is left).
-    outbox = [message for event in stored.values() for message in event.outbox]
-    if outbox:
-        publish_after_commit(outbox, publisher=ports.publisher, outbox=ports.outbox, now=now)
-    for item, first in repeats:
-        results[item.index] = _as_repeat(item, first, results[first.index])
-    return BatchAccepted(results=[results[index] for index in range(len(items))])
+            prepared.append((item, made))
+    return prepared
 
 
-def _parse(index: int, raw: Any) -> _Item:
-    event = BatchEvent.model_validate(raw)
-    # Fingerprinted as POST /events' body: the key's namespace is shared with the header's.
-    request = EventRequest.model_validate({name: value for name, value in raw.items() if name != _KEY_FIELD})
-    key = event.idempotency_key
-    return _Item(index, request, key, request_fingerprint(request) if key else None)
+def _fan_out_audiences(
+    stored: dict[int, StoredEvent],
+    *,
+    now: datetime,
+    ports: IngestPorts,
+    policy: IngestPolicy,
+    time_left: Callable[[], float],
+) -> dict[int, StoredEvent]:
+    """The first steps of the audiences' fan-outs, as POST /events takes them, in one budget for all."""
+    spent_at = time_left() - min(time_left(), policy.fan_out_inline_s)  # the time left once it is spent
+
+    def budget() -> float:
+        return max(0.0, time_left() - spent_at)
+
+    stepped = dict(stored)
+    for index, event in stored.items():
+        if (
+            event.fan_out is not None
+            and event.status == "queued"
+            and ports.fan_outs is not None
+            and budget() > 0
+        ):
+            stepped[index] = fan_out_inline(event, now=now, ports=ports, policy=policy, time_left=budget)
+    return stepped
 
 
 def _first_uses(items: list[_Item]) -> tuple[list[_Item], list[tuple[_Item, _Item]]]:
@@ -135,39 +198,10 @@ def _movie_ids(request: EventRequest) -> list[str]:
     return [str(uuid.UUID(raw)) for raw in request.payload.content]
 
 
-def _store(
-    events: list[tuple[_Item, NewEvent]],
-    *,
-    now: datetime,
-    ports: IngestPorts,
-    new_id: Callable[[], uuid.UUID],
-) -> dict[int, StoredEvent]:
-    """Store the events: item index → what was stored (absent: its key was taken meanwhile)."""
-    store, stored = ports.events, {}
-    listed = [(item, event) for item, event in events if _made_at_once(item.request, event, now)]
-    made = store.create_events([event for _, event in listed])
-    for (item, _), result in zip(listed, made, strict=True):
-        if result is not None:
-            stored[item.index] = result
-    for item, event in events:
-        if _made_at_once(item.request, event, now):
-            continue
-        try:
-            stored[item.index] = store_event(item.request, event, now=now, store=store, new_id=new_id)
-        except DuplicateIdempotencyKey:
-            continue
-    return stored
-
-
-def _made_at_once(request: EventRequest, event: NewEvent, now: datetime) -> bool:
-    """An event to a list of users, due now: its rows and messages are made with it."""
-    return event.audience is None and not is_deferred(request, now)
-
-
 def _replayed(item: _Item, earlier: StoredEvent) -> BatchResult:
     if earlier.request_hash != item.fingerprint:
         conflict = "this idempotency_key was used with a different event"
-        return _refused(409, item.index, [FieldProblem((_KEY_FIELD,), conflict)])
+        return _refused(409, item.index, [FieldProblem(_KEY_LOC, conflict)])
     return BatchResult(status=202, body=answer(earlier))
 
 
@@ -176,22 +210,15 @@ def _as_repeat(item: _Item, first: _Item, result: BatchResult) -> BatchResult:
     same event (a 422 naming this event's place), else 409."""
     if item.fingerprint != first.fingerprint:
         conflict = f"this idempotency_key was used with a different event (events[{first.index}])"
-        return _refused(409, item.index, [FieldProblem((_KEY_FIELD,), conflict)])
+        return _refused(409, item.index, [FieldProblem(_KEY_LOC, conflict)])
     if result.status == 202 or not isinstance(result.body, ErrorList):
         return result
-    problems = [FieldProblem(tuple(error.loc[3:]), error.msg) for error in result.body.errors]
+    problems = [FieldProblem(("body", *error.loc[3:]), error.msg) for error in result.body.errors]
     return _refused(result.status, item.index, problems)
 
 
 def _refused(status: Literal[409, 422], index: int, problems: Sequence[FieldProblem]) -> BatchResult:
-    """The problems of the batch's event `index`, each named from the request's body."""
-    located = [
-        FieldProblem(("body", "events", index, *_within_event(problem.loc)), problem.msg)
-        for problem in problems
-    ]
+    """The problems of the batch's event `index`, named as POST /events names them (from its body:
+    `["body", "payload", …]`), moved to where the event is in the batch's body."""
+    located = [FieldProblem(("body", "events", index, *problem.loc[1:]), problem.msg) for problem in problems]
     return BatchResult(status=status, body=ErrorList.of(located))
-
-
-def _within_event(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    """Where in the event a problem is: POST /events names it from the body."""
-    return loc[1:] if loc[:1] == ("body",) else loc

@@ -19,6 +19,7 @@ from notify.events.fan_out import FanOutPolicy, advance_fan_outs
 from notify.events.models import DirectoryMovie, EventAccepted, EventRequest, FanOutView
 from notify.events.ports import (
     AudienceSizes,
+    DeferredEvent,
     Directory,
     EventStore,
     FanOuts,
@@ -72,6 +73,7 @@ class Lookups:
     def __init__(self, ports: IngestPorts, movie_ids: Sequence[str] = ()) -> None:
         self._ports = ports
         self._workflows: dict[str, WorkflowVersion] = {}
+        self._audiences: dict[str, int | None] = {}
         self._movies = {str(movie.movie_id): movie for movie in ports.directory.find_movies(movie_ids)}
 
     def workflow(self, key: str) -> WorkflowVersion:
@@ -92,7 +94,10 @@ class Lookups:
         return [self._movies[movie_id] for movie_id in ids if movie_id in self._movies]
 
     def audience_size(self, topic: str) -> int:
-        size = self._ports.audiences.audience_size(topic) if self._ports.audiences is not None else None
+        if topic not in self._audiences:
+            audiences = self._ports.audiences
+            self._audiences[topic] = audiences.audience_size(topic) if audiences is not None else None
+        size = self._audiences[topic]
         if size is None:
             raise InvalidInput([FieldProblem(("body", "payload", "audience"), f"unknown topic {topic}")])
         return size
@@ -138,7 +143,7 @@ def accept_event(
     if stored.outbox:
         publish_after_commit(stored.outbox, publisher=ports.publisher, outbox=ports.outbox, now=now)
     if stored.fan_out is not None and stored.status == "queued" and ports.fan_outs is not None:
-        stored = _fan_out_inline(stored, now=now, ports=ports, policy=policy, time_left=time_left)
+        stored = fan_out_inline(stored, now=now, ports=ports, policy=policy, time_left=time_left)
     return answer(stored)
 
 
@@ -208,11 +213,14 @@ def store_event(
     """Store the event in one transaction: a deferred one as its schedule, else with its fan-out (an
     audience's to come in steps). DuplicateIdempotencyKey if its key was taken meanwhile."""
     if is_deferred(request, now):
-        return _store_schedule(request, event, now, store, new_id)
+        deferred = deferred_event(request, event, now=now, store=store, new_id=new_id)
+        return store.create_scheduled_event(
+            deferred.event, deferred.schedule, deferred.recipients, deferred.skipped_users
+        )
     return store.create_event(event)
 
 
-def _fan_out_inline(
+def fan_out_inline(
     stored: StoredEvent,
     *,
     now: datetime,
@@ -250,18 +258,29 @@ def is_deferred(request: EventRequest, now: datetime) -> bool:
     return request.schedule is not None or (request.start_dt is not None and request.start_dt > now)
 
 
-def _store_schedule(
-    request: EventRequest, event: NewEvent, now: datetime, store: EventStore, new_id: Callable[[], uuid.UUID]
-) -> StoredEvent:
+def deferred_event(
+    request: EventRequest,
+    event: NewEvent,
+    *,
+    now: datetime,
+    store: EventStore,
+    new_id: Callable[[], uuid.UUID],
+) -> DeferredEvent:
+    """A deferred event with its schedule (its first run computed: InvalidInput when the calendar has
+    none) and its recipients as counted now."""
     start = max(request.start_dt, now) if request.start_dt else now
     if request.schedule is None:
         assert request.start_dt is not None
         first_run = request.start_dt
     else:
-        # A start_dt that is itself a cron moment is the first run; hence "after" one second before it.
-        first_run = next_run(
-            request.schedule, request.timezone, start.replace(microsecond=0) - timedelta(seconds=1)
-        )
+        try:
+            # A start_dt that is itself a cron moment is the first run; hence "after" one second before it.
+            first_run = next_run(
+                request.schedule, request.timezone, start.replace(microsecond=0) - timedelta(seconds=1)
+            )
+        except (OverflowError, ValueError) as error:  # croniter past year 9999
+            problem = FieldProblem(("body", "schedule"), "has no run the calendar can hold after start_dt")
+            raise InvalidInput([problem]) from error
     skipped: list[str] = []
     if event.audience is not None:
         recipients = event.audience_size
@@ -279,7 +298,7 @@ def _store_schedule(
         content_ids=[str(movie.movie_id) for movie in event.content],
         audience=event.audience,
     )
-    return store.create_scheduled_event(event, schedule, recipients, skipped)
+    return DeferredEvent(event, schedule, recipients, skipped)
 
 
 def replay(earlier: StoredEvent, fingerprint: str | None) -> EventAccepted:

@@ -151,7 +151,7 @@ IDEMPOTENCY_KEY_LENGTH = 200
 class BatchEvent(EventRequest):
     """One event of a batch: what POST /events takes, with the key that header would carry."""
 
-    idempotency_key: str | None = Field(
+    idempotency_key: SingleLine | None = Field(  # one line, as the header that shares its namespace
         default=None,
         min_length=1,
         max_length=IDEMPOTENCY_KEY_LENGTH,

@@ -125,6 +125,17 @@ class NewSchedule:
 
 
 @dataclass(frozen=True)
+class DeferredEvent:
+    """An event that fires later (a start_dt ahead, or a cron): stored with its schedule, its rows made
+    at each occurrence; `recipients` and `skipped_users` as counted when it was accepted."""
+
+    event: NewEvent
+    schedule: NewSchedule
+    recipients: int
+    skipped_users: list[str]
+
+
+@dataclass(frozen=True)
 class StoredEvent:
     """What the ingest answers about an event, first time or on an idempotent replay."""
 
@@ -151,10 +162,11 @@ class EventStore(Protocol):
         """Store the event, its notifications and its outbox messages in one transaction."""
         ...
 
-    def create_events(self, events: Sequence[NewEvent]) -> list[StoredEvent | None]:
-        """Store events to lists of users (no audience, not deferred), each with its notifications and
-        outbox messages, in one transaction, set-wise. In order: what was stored, or None for an event
-        whose idempotency key was taken (by an event committed before, or concurrently): it stored nothing."""
+    def create_events(self, events: Sequence[NewEvent | DeferredEvent]) -> list[StoredEvent | None]:
+        """Store events of every kind in one transaction, set-wise: as create_event (a list of users: with
+        its notifications and outbox messages; an audience: its fan-out to come) or create_scheduled_event.
+        In order: what was stored, or None for an event whose idempotency key was taken (by an event
+        committed before, or concurrently): it stored nothing."""
         ...
 
     def create_scheduled_event(

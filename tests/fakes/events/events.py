@@ -7,7 +7,7 @@ from notify.channels import CONTACT_FIELD, Channel
 from notify.delivery.models import Content, MessagePayload, NotificationMessage, Recipient
 from notify.errors import DuplicateIdempotencyKey
 from notify.events.models import DirectoryUser, EventView, FanOutView, NotificationPage, NotificationView
-from notify.events.ports import NewEvent, NewSchedule, StoredEvent
+from notify.events.ports import DeferredEvent, NewEvent, NewSchedule, StoredEvent
 from notify.outbox.ports import OutboundMessage
 from tests.fakes.tables import EventRecord, FakeTables, OutboxRow
 
@@ -19,16 +19,23 @@ class FakeEvents(FakeTables):
         found = {key: self.find_by_idempotency_key(key) for key in keys}
         return {key: stored for key, stored in found.items() if stored is not None}
 
-    def create_events(self, events: Sequence[NewEvent]) -> list[StoredEvent | None]:
+    def create_events(self, events: Sequence[NewEvent | DeferredEvent]) -> list[StoredEvent | None]:
         """As PostgresEventBatches: one transaction (nothing is stored if the store is down), an event
         whose key is taken stores nothing."""
         self.check()
         stored: list[StoredEvent | None] = []
-        for event in events:
+        for item in events:
             try:
-                stored.append(self.create_event(event))
+                if isinstance(item, DeferredEvent):
+                    made = self.create_scheduled_event(
+                        item.event, item.schedule, item.recipients, item.skipped_users
+                    )
+                else:
+                    made = self.create_event(item)
             except DuplicateIdempotencyKey:
                 stored.append(None)
+            else:
+                stored.append(made)
         return stored
 
     def find_by_idempotency_key(self, key: str) -> StoredEvent | None:

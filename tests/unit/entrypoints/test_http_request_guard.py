@@ -74,7 +74,26 @@ def test_a_batch_costs_its_events_whatever_its_body_holds() -> None:
 
     assert cost('{"events": [1, 2, 3]}') == 3
     assert cost(base64.b64encode(b'{"events": [1, 2]}').decode(), isBase64Encoded=True) == 2
-    assert cost('{"events": [' + ",".join(["1"] * 500) + "]}") == 100  # refused whole: charged the most
+    assert cost('{"events": [' + ",".join(["1"] * 100) + "]}") == 100
+    assert cost('\ufeff{"events": [1, 2]}') == 1  # the router refuses a BOM whole
+    assert cost('{"events": [' + ",".join(["1"] * 500) + "]}") == 1  # refused whole: one request
     for odd in (None, "", "{oops", "[]", '{"events": {}}', '{"events": []}', "@@", "\udcff", "[" * 100_000):
         assert cost(odd) == 1, odd
     assert cost("@@", isBase64Encoded=True) == 1
+
+
+def test_every_json_content_type_the_guard_takes_reaches_the_handler_as_json() -> None:
+    """powertools refused `+json` types and upper case with a 415 of its own (not ErrorList)."""
+    from tests.fakes import FakeEventStore
+    from tests.unit.api_calls import call, install_fakes, key_with
+
+    store = FakeEventStore()
+    install_fakes(store)
+    key = key_with(store, "admin")
+    for content_type in (
+        "application/merge-patch+json",
+        "Application/JSON",
+        "application/json; charset=UTF-8",
+    ):
+        status, _, answer = call("PUT", "/directory/movies", key, [], content_type=content_type)
+        assert (status, answer) == (200, {"upserted": 0}), content_type

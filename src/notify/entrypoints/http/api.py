@@ -28,7 +28,7 @@ from notify.entrypoints.http import (
 )
 from notify.entrypoints.http.access import ROUTE_COSTS, ROUTE_SCOPES, Admission, check_access
 from notify.entrypoints.http.openapi import complete_document, swagger_page
-from notify.entrypoints.http.request_guard import Rejection, rejection_body, screen_request
+from notify.entrypoints.http.request_guard import Rejection, as_json_content, rejection_body, screen_request
 from notify.entrypoints.http.router import NO_ROUTE_REFUSAL, GatedRestResolver, normalised_path
 from notify.errors import (
     FieldProblem,
@@ -96,7 +96,7 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "isBase64Encoded": False,
         }
     try:
-        return app.resolve(event, context)
+        return app.resolve(as_json_content(event), context)
     finally:
         logger.remove_keys(["key_id"])
 

@@ -9,17 +9,21 @@ here that names the field and the problem, and nothing behind the API is touched
 import base64
 import binascii
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
 from notify.events import MAX_BATCH_BYTES, MAX_BATCH_EVENTS
+from notify.text import storable_problem, strings_in
 
 # Lambda takes at most 6 MB of request (API Gateway 10 MB); a body near that is refused whole.
 MAX_BODY_BYTES = 6_000_000
 # Routes that take less: a batch of events is at most 1 MiB (which also bounds its events × users).
 BODY_LIMITS = {("POST", "/events/batch"): MAX_BATCH_BYTES}
+# Routes whose body holds items judged one by one: the strings inside an item are left to the handler,
+# which refuses that item alone (a batch's events).
+ITEM_LISTS = {("POST", "/events/batch"): "events"}
 JSON_TYPES = ("application/json",)
 FORM_TYPE = "application/x-www-form-urlencoded"
 # Routes that take a form body as well as JSON: RFC 8058 one-click unsubscribes post a form.
@@ -58,7 +62,7 @@ def _screen_headers(event: Mapping[str, Any]) -> Rejection | None:
         for value in values or []
     ]
     for name, value in single + multi:
-        problem = _text_problem(str(name)) or _text_problem(str(value))
+        problem = storable_problem(str(name)) or storable_problem(str(value))
         if problem:
             return Rejection(HTTPStatus.BAD_REQUEST, ("header", str(name)), problem)
     return None
@@ -68,11 +72,11 @@ def _screen_parameters(event: Mapping[str, Any]) -> Rejection | None:
     for kind, key in (("query", "multiValueQueryStringParameters"), ("path", "pathParameters")):
         for name, values in (event.get(key) or {}).items():
             for value in values if isinstance(values, list) else [values]:
-                problem = _text_problem(str(name)) or _text_problem(str(value))
+                problem = storable_problem(str(name)) or storable_problem(str(value))
                 if problem:
                     return Rejection(HTTPStatus.UNPROCESSABLE_ENTITY, (kind, str(name)), problem)
     for name, value in (event.get("queryStringParameters") or {}).items():
-        problem = _text_problem(str(name)) or _text_problem(str(value))
+        problem = storable_problem(str(name)) or storable_problem(str(value))
         if problem:
             return Rejection(HTTPStatus.UNPROCESSABLE_ENTITY, ("query", str(name)), problem)
     return None
@@ -90,14 +94,38 @@ def _body_bytes(event: Mapping[str, Any]) -> bytes | None:
 
 
 def events_in_batch(event: Mapping[str, Any]) -> int:
-    """The events a batch request carries, as its key's rate limit counts them: at least 1, at most
-    MAX_BATCH_EVENTS (a batch with more is refused whole)."""
+    """The events a batch request carries, as its key's rate limit counts them: at least 1; a batch the
+    route refuses whole (more than MAX_BATCH_EVENTS, or a body it cannot read) counts as one request."""
     try:
-        document = json.loads(_body_bytes(event) or b"")
+        document = json.loads((_body_bytes(event) or b"").decode("utf-8"))  # text: a BOM is refused, as there
     except (ValueError, RecursionError):
         return 1
     events = document.get("events") if isinstance(document, dict) else None
-    return min(max(len(events), 1), MAX_BATCH_EVENTS) if isinstance(events, list) else 1
+    if not isinstance(events, list) or len(events) > MAX_BATCH_EVENTS:
+        return 1
+    return max(len(events), 1)
+
+
+def as_json_content(event: dict[str, Any]) -> dict[str, Any]:
+    """The request with a JSON body's Content-Type spelled `application/json`: the guard takes any JSON
+    type (`+json`, any case, with parameters), the router only that one (its own 415 is not ErrorList)."""
+    names = [name for name in (event.get("headers") or {}) if str(name).lower() == "content-type"]
+    if not names or event.get("headers", {}).get(names[0]) == "application/json":
+        return event
+    kind = _content_type(event)
+    if kind not in JSON_TYPES and not kind.endswith("+json"):
+        return event
+    headers = {name: value for name, value in event["headers"].items() if str(name).lower() != "content-type"}
+    multi = {
+        name: value
+        for name, value in (event.get("multiValueHeaders") or {}).items()
+        if str(name).lower() != "content-type"
+    }
+    return {
+        **event,
+        "headers": headers | {"Content-Type": "application/json"},
+        "multiValueHeaders": multi | {"Content-Type": ["application/json"]},
+    }
 
 
 def _screen_body(event: Mapping[str, Any]) -> Rejection | None:
@@ -132,15 +160,18 @@ def _screen_body(event: Mapping[str, Any]) -> Rejection | None:
         return Rejection(HTTPStatus.UNPROCESSABLE_ENTITY, ("body",), "is nested too deeply")
     except ValueError:
         return None  # the router answers what is not JSON, naming where it stops
-    for loc, value in _strings(document, ("body",)):
-        problem = _text_problem(value)
+    items = ITEM_LISTS.get((method, str(event.get("path"))))
+    for loc, value in strings_in(document, ("body",)):
+        if items is not None and len(loc) >= 3 and loc[1] == items and isinstance(loc[2], int):
+            continue
+        problem = storable_problem(value)
         if problem:
             return Rejection(HTTPStatus.UNPROCESSABLE_ENTITY, loc, problem)
     return None
 
 
 def _text_rejection(loc: tuple[str | int, ...], text: str) -> Rejection | None:
-    problem = _text_problem(text)
+    problem = storable_problem(text)
     return Rejection(HTTPStatus.UNPROCESSABLE_ENTITY, loc, problem) if problem else None
 
 
@@ -149,26 +180,3 @@ def _content_type(event: Mapping[str, Any]) -> str:
         if str(name).lower() == "content-type":
             return str(value).split(";", 1)[0].strip().lower()
     return ""
-
-
-def _text_problem(text: str) -> str | None:
-    if "\x00" in text:
-        return "contains a NUL character"
-    if any("\ud800" <= char <= "\udfff" for char in text):
-        return "contains an unpaired surrogate (not Unicode text)"
-    return None
-
-
-def _strings(value: Any, loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Every string of a JSON document (keys too), with where it is; iterative, so depth costs no stack."""
-    stack: list[tuple[tuple[str | int, ...], Any]] = [(loc, value)]
-    while stack:
-        where, item = stack.pop()
-        if isinstance(item, str):
-            yield where, item
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                yield (*where, key), key
-                stack.append(((*where, key), child))
-        elif isinstance(item, list):
-            stack.extend(((*where, index), child) for index, child in enumerate(item))

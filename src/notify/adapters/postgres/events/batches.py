@@ -1,6 +1,7 @@
 """Events stored set-wise: a batch's events to lists of users in one transaction of two statements,
 whatever its size (POST /events/batch), and events found by their idempotency keys."""
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -8,24 +9,52 @@ from psycopg.rows import dict_row
 
 from notify.adapters.postgres.database import Repository, content_json
 from notify.adapters.postgres.messages import CONTACT_SQL, outbox_messages_sql, recipient_fields_sql
-from notify.events import FanOutView, NewEvent, StoredEvent
+from notify.events import DeferredEvent, FanOutView, NewEvent, StoredEvent
 from notify.outbox import OutboundMessage
 
-# The events whose key is new: inserted in key order, so that two batches sharing keys take their
-# locks in one order (a batch and its concurrent replay wait for each other, never deadlock).
+# The events whose key is new, of every kind: due now to a list of users (their rows made next), to an
+# audience (its fan-out to come in steps, its members those of now), or deferred (their schedules
+# made next). Inserted in key order, so that two batches sharing keys take their locks in one order
+# (a batch and its concurrent replay wait for each other, never deadlock).
 _INSERT_EVENTS_SQL = """
 INSERT INTO events (event_id, event_type, workflow_version, runs, created_dt, priority, status, content,
-                    idempotency_key, request_hash)
-SELECT e.event_id, e.event_type, e.workflow_version, e.runs, e.created_dt, e.priority, 'queued', e.content,
-       e.idempotency_key, e.request_hash
+                    idempotency_key, request_hash, audience, recipients, skipped_users, next_run_at,
+                    fan_out_done, fan_out_cutoff, fan_out_complete)
+SELECT e.event_id, e.event_type, e.workflow_version, e.runs, e.created_dt, e.priority, e.status, e.content,
+       e.idempotency_key, e.request_hash, e.audience, e.recipients,
+       ARRAY(SELECT jsonb_array_elements_text(e.skipped_users)), e.next_run_at,
+       CASE WHEN e.stepped THEN 0 END, CASE WHEN e.stepped THEN now() END, CASE WHEN e.stepped THEN false END
 FROM unnest(%(event_ids)s::uuid[], %(event_types)s::text[], %(versions)s::int[], %(runs)s::bool[],
-            %(created)s::timestamptz[], %(priorities)s::int[], %(contents)s::jsonb[], %(keys)s::text[],
-            %(hashes)s::text[])
-    AS e(event_id, event_type, workflow_version, runs, created_dt, priority, content, idempotency_key,
-         request_hash)
+            %(created)s::timestamptz[], %(priorities)s::int[], %(statuses)s::text[], %(contents)s::jsonb[],
+            %(keys)s::text[], %(hashes)s::text[], %(audiences)s::text[], %(recipients)s::int[],
+            %(skipped)s::jsonb[], %(next_runs)s::timestamptz[], %(stepped)s::bool[])
+    AS e(event_id, event_type, workflow_version, runs, created_dt, priority, status, content, idempotency_key,
+         request_hash, audience, recipients, skipped_users, next_run_at, stepped)
 ORDER BY e.idempotency_key
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING event_id
+"""
+
+# The schedules of the deferred events inserted, each event pointed at its own.
+_INSERT_SCHEDULES_SQL = """
+WITH made AS (
+    INSERT INTO schedules (schedule_id, event_type, priority, cron, timezone, start_dt, user_ids, content_ids,
+                           next_run_at, audience)
+    SELECT s.schedule_id, s.event_type, s.priority, s.cron, s.timezone, s.start_dt,
+           ARRAY(SELECT jsonb_array_elements_text(s.user_ids)),
+           ARRAY(SELECT jsonb_array_elements_text(s.content_ids))::uuid[], s.next_run_at, s.audience
+    FROM unnest(%(event_ids)s::uuid[], %(schedule_ids)s::uuid[], %(event_types)s::text[],
+                %(priorities)s::int[], %(crons)s::text[], %(timezones)s::text[], %(starts)s::timestamptz[],
+                %(user_ids)s::jsonb[],
+                %(content_ids)s::jsonb[], %(next_runs)s::timestamptz[], %(audiences)s::text[])
+        AS s(event_id, schedule_id, event_type, priority, cron, timezone, start_dt, user_ids, content_ids,
+             next_run_at, audience)
+    WHERE s.event_id = ANY(%(kept)s::uuid[])
+    RETURNING schedule_id
+)
+UPDATE events e SET schedule_id = s.schedule_id
+FROM unnest(%(event_ids)s::uuid[], %(schedule_ids)s::uuid[]) AS s(event_id, schedule_id)
+WHERE e.event_id = s.event_id AND s.schedule_id IN (SELECT schedule_id FROM made)
 """
 
 # Every inserted event's rows (a run per known user for a workflow with runs), its messages in the
@@ -105,42 +134,41 @@ _FOUND_COLUMNS = """idempotency_key, event_id, status, recipients, notifications
 class PostgresEventBatches(Repository):
     """EventStore's set-wise part."""
 
-    def create_events(self, events: Sequence[NewEvent]) -> list[StoredEvent | None]:
-        """Store events to lists of users, each with its rows and outbox messages, in one transaction;
-        None for an event whose idempotency key was taken (it stored nothing)."""
+    def create_events(self, events: Sequence[NewEvent | DeferredEvent]) -> list[StoredEvent | None]:
         if not events:
             return []
+        new = [item.event if isinstance(item, DeferredEvent) else item for item in events]
+        deferred = [item for item in events if isinstance(item, DeferredEvent)]
         with self._connection() as conn:
             kept = {row[0] for row in conn.execute(_INSERT_EVENTS_SQL, _event_columns(events)).fetchall()}
-            rows = conn.execute(
-                _FAN_OUT_EVENTS_SQL,
-                {
-                    **_fan_out_columns([event for event in events if event.event_id in kept]),
-                    "kept": list(kept),
-                    "chunk_size": events[0].chunk_size,
-                    "max_bytes": self._max_message_bytes,
-                },
-            ).fetchall()
+            if any(item.event.event_id in kept for item in deferred):
+                conn.execute(_INSERT_SCHEDULES_SQL, {**_schedule_columns(deferred), "kept": list(kept)})
+            listed = [
+                item
+                for item in events
+                if isinstance(item, NewEvent) and item.audience is None and item.event_id in kept
+            ]
+            rows = (
+                conn.execute(
+                    _FAN_OUT_EVENTS_SQL,
+                    {
+                        **_fan_out_columns(listed),
+                        "kept": [event.event_id for event in listed],
+                        "chunk_size": listed[0].chunk_size,
+                        "max_bytes": self._max_message_bytes,
+                    },
+                ).fetchall()
+                if listed
+                else []
+            )
         counts = {row[0]: row[4:] for row in rows if row[1] is None}
         messages: dict[Any, list[OutboundMessage]] = {}
         for event_id, message_id, queue, body, *_ in rows:
             if message_id is not None:
                 messages.setdefault(event_id, []).append(OutboundMessage(message_id, queue, body.encode()))
         return [
-            None
-            if event.event_id not in kept
-            else StoredEvent(
-                event_id=event.event_id,
-                status="queued",
-                recipients=counts[event.event_id][0],
-                notifications=counts[event.event_id][1],
-                skipped_users=list(counts[event.event_id][2]),
-                schedule_id=None,
-                next_run_at=None,
-                request_hash=event.request_hash,
-                outbox=messages.get(event.event_id, []),
-            )
-            for event in events
+            None if event.event_id not in kept else _stored(item, counts.get(event.event_id), messages)
+            for item, event in zip(events, new, strict=True)
         ]
 
     def find_by_idempotency_keys(self, keys: Sequence[str]) -> dict[str, StoredEvent]:
@@ -169,7 +197,50 @@ class PostgresEventBatches(Repository):
         return self.find_by_idempotency_keys([key]).get(key)
 
 
-def _event_columns(events: Sequence[NewEvent]) -> dict[str, list[Any]]:
+def _stored(
+    item: NewEvent | DeferredEvent, counts: Any, messages: dict[Any, list[OutboundMessage]]
+) -> StoredEvent:
+    """What was stored of an event, as create_event and create_scheduled_event answer it."""
+    if isinstance(item, DeferredEvent):
+        return StoredEvent(
+            event_id=item.event.event_id,
+            status="scheduled",
+            recipients=item.recipients,
+            notifications=0,
+            skipped_users=list(item.skipped_users),
+            schedule_id=item.schedule.schedule_id,
+            next_run_at=item.schedule.next_run_at,
+            request_hash=item.event.request_hash,
+        )
+    if item.audience is not None:
+        return StoredEvent(
+            event_id=item.event_id,
+            status="queued",
+            recipients=item.audience_size,
+            notifications=0,
+            skipped_users=[],
+            schedule_id=None,
+            next_run_at=None,
+            request_hash=item.request_hash,
+            fan_out=FanOutView(recipients=item.audience_size, done=0, complete=False),
+        )
+    recipients, notifications, skipped = counts
+    return StoredEvent(
+        event_id=item.event_id,
+        status="queued",
+        recipients=recipients,
+        notifications=notifications,
+        skipped_users=list(skipped),
+        schedule_id=None,
+        next_run_at=None,
+        request_hash=item.request_hash,
+        outbox=messages.get(item.event_id, []),
+    )
+
+
+def _event_columns(items: Sequence[NewEvent | DeferredEvent]) -> dict[str, list[Any]]:
+    events = [item.event if isinstance(item, DeferredEvent) else item for item in items]
+    deferred = [isinstance(item, DeferredEvent) for item in items]
     return {
         "event_ids": [event.event_id for event in events],
         "event_types": [str(event.event_type) for event in events],
@@ -177,9 +248,44 @@ def _event_columns(events: Sequence[NewEvent]) -> dict[str, list[Any]]:
         "runs": [not event.channels for event in events],
         "created": [event.created_dt for event in events],
         "priorities": [event.priority for event in events],
+        "statuses": ["scheduled" if later else "queued" for later in deferred],
         "contents": [content_json(event.content) for event in events],
         "keys": [event.idempotency_key for event in events],
         "hashes": [event.request_hash for event in events],
+        # an audience: on the event when it is fanned out now, on its schedule's occurrences when deferred
+        "audiences": [
+            None if later else event.audience for event, later in zip(events, deferred, strict=True)
+        ],
+        "recipients": [
+            item.recipients if isinstance(item, DeferredEvent) else item.audience_size if item.audience else 0
+            for item in items
+        ],
+        "skipped": [
+            json.dumps(item.skipped_users if isinstance(item, DeferredEvent) else []) for item in items
+        ],
+        "next_runs": [
+            item.schedule.next_run_at if isinstance(item, DeferredEvent) else None for item in items
+        ],
+        "stepped": [
+            event.audience is not None and not later for event, later in zip(events, deferred, strict=True)
+        ],
+    }
+
+
+def _schedule_columns(deferred: Sequence[DeferredEvent]) -> dict[str, list[Any]]:
+    schedules = [item.schedule for item in deferred]
+    return {
+        "event_ids": [item.event.event_id for item in deferred],
+        "schedule_ids": [schedule.schedule_id for schedule in schedules],
+        "event_types": [str(schedule.event_type) for schedule in schedules],
+        "priorities": [schedule.priority for schedule in schedules],
+        "crons": [schedule.cron for schedule in schedules],
+        "timezones": [schedule.timezone for schedule in schedules],
+        "starts": [schedule.start_dt for schedule in schedules],
+        "user_ids": [json.dumps([str(user) for user in schedule.user_ids]) for schedule in schedules],
+        "content_ids": [json.dumps([str(movie) for movie in schedule.content_ids]) for schedule in schedules],
+        "next_runs": [schedule.next_run_at for schedule in schedules],
+        "audiences": [schedule.audience for schedule in schedules],
     }
 
 

@@ -20,6 +20,7 @@ from notify.adapters.postgres.messages import CONTACT_SQL, FAN_OUT_WORK_MEM, fan
 from notify.channels import Channel
 from notify.errors import DuplicateIdempotencyKey
 from notify.events import (
+    DeferredEvent,
     EventView,
     FanOutView,
     NewEvent,
@@ -92,66 +93,20 @@ class PostgresEvents(PostgresEventBatches):
 
     def _create_audience_event(self, event: NewEvent) -> StoredEvent:
         """The event alone, its fan-out to come in steps: its members are those of now (the cutoff)."""
-        with self._connection() as conn:
-            self._insert_event(conn, event, status="queued", schedule_id=None)
-            conn.execute(
-                """
-                UPDATE events SET audience = %s, recipients = %s, fan_out_done = 0, fan_out_cutoff = now(),
-                                  fan_out_complete = false
-                WHERE event_id = %s
-                """,
-                (event.audience, event.audience_size, event.event_id),
-            )
-        return StoredEvent(
-            event_id=event.event_id,
-            status="queued",
-            recipients=event.audience_size,
-            notifications=0,
-            skipped_users=[],
-            schedule_id=None,
-            next_run_at=None,
-            request_hash=event.request_hash,
-            fan_out=FanOutView(recipients=event.audience_size, done=0, complete=False),
-        )
+        return self._create_one(event)
 
     def create_scheduled_event(
         self, event: NewEvent, schedule: NewSchedule, recipients: int, skipped_users: list[str]
     ) -> StoredEvent:
-        with self._connection() as conn:
-            conn.execute(
-                """
-                INSERT INTO schedules (schedule_id, event_type, priority, cron, timezone, start_dt,
-                                       user_ids, content_ids, next_run_at, audience)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s::uuid[], %s, %s)
-                """,
-                (
-                    schedule.schedule_id,
-                    str(schedule.event_type),
-                    schedule.priority,
-                    schedule.cron,
-                    schedule.timezone,
-                    schedule.start_dt,
-                    list(schedule.user_ids),
-                    list(schedule.content_ids),
-                    schedule.next_run_at,
-                    schedule.audience,
-                ),
-            )
-            self._insert_event(conn, event, status="scheduled", schedule_id=schedule.schedule_id)
-            conn.execute(
-                "UPDATE events SET recipients = %s, skipped_users = %s, next_run_at = %s WHERE event_id = %s",
-                (recipients, skipped_users, schedule.next_run_at, event.event_id),
-            )
-        return StoredEvent(
-            event_id=event.event_id,
-            status="scheduled",
-            recipients=recipients,
-            notifications=0,
-            skipped_users=skipped_users,
-            schedule_id=schedule.schedule_id,
-            next_run_at=schedule.next_run_at,
-            request_hash=event.request_hash,
-        )
+        return self._create_one(DeferredEvent(event, schedule, recipients, skipped_users))
+
+    def _create_one(self, item: NewEvent | DeferredEvent) -> StoredEvent:
+        """One event stored as a batch's are (create_events); DuplicateIdempotencyKey if its key is taken."""
+        [stored] = self.create_events([item])
+        if stored is None:
+            event = item.event if isinstance(item, DeferredEvent) else item
+            raise DuplicateIdempotencyKey(str(event.idempotency_key))
+        return stored
 
     def _insert_event(
         self, conn: psycopg.Connection[Any], event: NewEvent, status: str, schedule_id: uuid.UUID | None
