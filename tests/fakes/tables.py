@@ -112,6 +112,11 @@ class FakeTables:
     reservations: list[tuple[uuid.UUID, str, Channel, datetime, uuid.UUID]] = field(default_factory=list)
     writes: list[int] = field(default_factory=list)  # outcomes per record_outcomes call
     write_errors: list[NotifyError] = field(default_factory=list)  # raised by the next writes
+    claim_errors: list[NotifyError] = field(default_factory=list)  # raised by the next claims, taking nothing
+    # The next claims take their rows, then raise StorageUnavailable: a COMMIT that went through on a
+    # connection the server dropped before its answer came back.
+    lost_claim_answers: int = 0
+    pending_errors: list[NotifyError] = field(default_factory=list)  # raised by the next pending() reads
     handed_back: list[OutboundMessage] = field(default_factory=list)  # what hand_back queued
     # What FakeLedger.add_message keeps for a hand-back: each event's message, each row's recipient.
     envelopes: dict[uuid.UUID, NotificationMessage] = field(default_factory=dict)

@@ -108,3 +108,41 @@ def test_delivery_with_connections_killed_sends_everyone_once(pg_dsn: str, store
     # A write that fails is retried at once on a connection of its own (outside the pool), and
     # one that committed before its connection died is not written twice: no send repeats.
     assert per_address == {u.email: 1 for u in users}
+
+
+def terminate_backends(dsn: str) -> int:
+    """pg_terminate_backend on every connection of APPLICATION, as tests/faults test_db_dropped does."""
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (APPLICATION,),
+        ).fetchall()
+    return sum(1 for (done,) in rows if done)
+
+
+def test_a_message_after_its_connections_were_dropped_is_delivered_in_the_same_attempt(
+    pg_dsn: str, store: PostgresStore
+) -> None:
+    """The server drops the sender's connections between two messages (pg_terminate_backend; a failover
+    does the same): the next message's claim and its check of what is left run on new connections in
+    the same attempt. Failing the message instead spends one of its receives (SQS's ApproximateReceiveCount),
+    and one whose receives all meet dropped connections is dead-lettered with its rows still queued,
+    which only the tick's lost-message sweep queues again, minutes later: test_db_dropped's lost rows
+    ('queued', None, None)."""
+    first, second = (messages_for(store, email_users(3))[0] for _ in range(2))
+    victim = PostgresStore(f"{pg_dsn}?application_name={APPLICATION}", 4, connect_timeout_s=2)
+    sender = FakeSender()
+    try:
+        deliver(first, victim, sender, TemplateRenderer(), now=datetime.now(UTC))  # its connections in use
+        assert terminate_backends(pg_dsn) >= 1, "no connection was terminated: the test proved nothing"
+        deliver(second, victim, sender, TemplateRenderer(), now=datetime.now(UTC))
+    finally:
+        victim.close()
+
+    statuses = Counter(
+        ledger_row(pg_dsn, second.event_id, Channel.EMAIL, u.user_id)["status"] for u in second.payload.user
+    )
+    assert statuses == {"sent": 3}
+    assert Counter(address for address, _ in sender.sent) == {
+        u.email: 1 for m in (first, second) for u in m.payload.user
+    }

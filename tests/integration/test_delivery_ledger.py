@@ -376,3 +376,22 @@ def test_a_deferred_outcome_waits_for_its_retry_time_then_the_tick_queues_it_aga
         user.user_id
     ]
     assert ledger_row(pg_dsn, stored.event_id, EMAIL, user.user_id)["status"] == "queued"
+
+
+def test_a_claim_asked_again_by_its_attempt_gives_back_its_rows_counted_once(
+    store: PostgresStore, pg_dsn: str
+) -> None:
+    """The claim's COMMIT landed but the connection died before its answer: the attempt asks again on a
+    new connection and gets the rows it holds (not 'held by another attempt' until its own lease ends);
+    another attempt still gets none of them."""
+    user, other = make_user(phone=False, push=False), make_user(phone=False, push=False)
+    stored = stored_event(store, [user, other], channels=[EMAIL])
+    ids, token, until = [user.user_id, other.user_id], uuid.uuid4(), NOW + timedelta(seconds=30)
+
+    first = store.claim(stored.event_id, EMAIL, ids, token=token, now=NOW, until=until)
+    again = store.claim(stored.event_id, EMAIL, ids, token=token, now=NOW, until=until)
+    others = store.claim(stored.event_id, EMAIL, ids, token=uuid.uuid4(), now=NOW, until=until)
+
+    assert (first, again, others) == (set(ids), set(ids), set())
+    row = ledger_row(pg_dsn, stored.event_id, EMAIL, user.user_id)
+    assert (row["status"], row["attempts"], row["claim_token"], row["until"]) == ("sending", 1, token, until)

@@ -25,7 +25,7 @@ from notify.delivery.controls import (
     decide,
     preferences_from_document,
 )
-from notify.delivery.dispatch import DispatchPolicy, SendPools, TimeLeft, dispatch
+from notify.delivery.dispatch import DispatchPolicy, SendPools, TimeLeft, dispatch, with_storage_retries
 from notify.delivery.models import NotificationMessage, Recipient
 from notify.delivery.ports import DeliveryLedger, Outcome, RecipientControls, Renderer, RulesBook, Sender
 from notify.errors import AddressGone, PermanentError, ProviderTimeout, RecipientsInFlight, RetryableError
@@ -118,7 +118,18 @@ def deliver_message(
 
     until = now + timedelta(seconds=time_left() + policy.lease_slack_s)
     step = message.step
-    claimed = ports.ledger.claim(event_id, channel, list(users), token=token, now=now, until=until, step=step)
+    # A claim that fails on a dropped connection is made again (on a new one) while a send could still
+    # start: failing the message instead would spend one of its receives, and a message whose receives
+    # all fail so is dead-lettered with its rows still queued. The ledger gives a repeated claim of the
+    # same token the rows it already took (a COMMIT that landed, its answer lost).
+    user_ids = list(users)
+    claimed = with_storage_retries(
+        lambda: ports.ledger.claim(event_id, channel, user_ids, token=token, now=now, until=until, step=step),
+        policy=policy.dispatch,
+        time_left=time_left,
+        margin_s=policy.dispatch.safety_margin_s,
+        what="claim",
+    )
     report.already_handled = [user_id for user_id in users if user_id not in claimed]
     pending = [user for user_id, user in users.items() if user_id in claimed]
     if ports.controls is not None and pending:
@@ -150,7 +161,13 @@ def deliver_message(
         # where an operator's redrive tries them once more.
         raise RetryableError(f"{exhausted} recipient(s) failed on the last attempt")
     handed_back = set(report.handed_back)
-    left = ports.ledger.pending(event_id, channel, [u for u in users if u not in handed_back], step)
+    left = with_storage_retries(
+        lambda: ports.ledger.pending(event_id, channel, [u for u in users if u not in handed_back], step),
+        policy=policy.dispatch,
+        time_left=time_left,
+        margin_s=policy.dispatch.write_margin_s,
+        what="check of what is left",
+    )
     if left.waiting:
         raise RetryableError(f"{left.waiting} recipient(s) released for a later attempt")
     if left.held_by_others:

@@ -171,17 +171,39 @@ def _write_with_retries(
 ) -> set[uuid.UUID]:
     # Giving up means these recipients are sent again once the lease ends: keep trying for as
     # long as the invocation lasts, with pauses growing linearly to a cap.
+    return with_storage_retries(
+        lambda: set(write(outcomes)),
+        policy=policy,
+        time_left=time_left,
+        margin_s=policy.write_margin_s,
+        what="outcome write",
+        extra={"outcomes": len(outcomes)},
+    )
+
+
+def with_storage_retries[T](
+    call: Callable[[], T],
+    *,
+    policy: DispatchPolicy,
+    time_left: TimeLeft,
+    margin_s: float,
+    what: str,
+    extra: dict[str, object] | None = None,
+) -> T:
+    """`call()`, tried again after StorageUnavailable (a dropped connection: the adapter reconnects at
+    once) with pauses growing linearly to `policy.write_backoff_cap_s`, while more than `margin_s`
+    seconds would be left after the pause; then the error is raised."""
     attempt = 1
     while True:
         try:
-            return set(write(outcomes))
+            return call()
         except StorageUnavailable as error:
             pause = min(policy.write_backoff_s * attempt, policy.write_backoff_cap_s)
-            if time_left() < policy.write_margin_s + pause:
+            if time_left() < margin_s + pause:
                 raise
             logger.warning(
-                "outcome write failed; trying again",
-                extra={"attempt": attempt, "outcomes": len(outcomes), "error": str(error)},
+                f"{what} failed; trying again",
+                extra={"attempt": attempt, "error": str(error), **(extra or {})},
             )
             time.sleep(pause)
             attempt += 1

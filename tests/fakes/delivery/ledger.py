@@ -7,6 +7,7 @@ from datetime import datetime
 from notify.channels import Channel
 from notify.delivery.models import MessagePayload, NotificationMessage
 from notify.delivery.ports import Outcome, Pending
+from notify.errors import StorageUnavailable
 from notify.outbox.ports import OutboundMessage
 from tests.fakes.tables import FakeTables, OutboxRow, _utcnow
 
@@ -33,6 +34,8 @@ class FakeLedger(FakeTables):
         step: int = 0,
     ) -> set[uuid.UUID]:
         only_first_step(step)
+        if self.claim_errors:
+            raise self.claim_errors.pop(0)
         claimed = set()
         for user_id in user_ids:
             row = self.rows.get((event_id, channel, user_id))
@@ -40,10 +43,16 @@ class FakeLedger(FakeTables):
                 continue
             expired = row.status == "sending" and row.claimed_until is not None and row.claimed_until < now
             exhausted = row.status == "failed" and row.reason == "retries_exhausted"
-            if row.status in ("queued", "retrying") or expired or exhausted:
-                row.status, row.attempts, row.reason = "sending", row.attempts + 1, None
+            # The same attempt asking again (its first claim's answer was lost): its rows, not counted twice.
+            own = row.status == "sending" and row.claim_token == token
+            if row.status in ("queued", "retrying") or expired or exhausted or own:
+                row.attempts += 0 if own else 1
+                row.status, row.reason = "sending", None
                 row.claimed_until, row.claim_token = until, token
                 claimed.add(user_id)
+        if self.lost_claim_answers:
+            self.lost_claim_answers -= 1
+            raise StorageUnavailable("postgres: AdminShutdown (the claim committed, its answer was lost)")
         return claimed
 
     def record_outcomes(
@@ -131,6 +140,8 @@ class FakeLedger(FakeTables):
         self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], step: int = 0
     ) -> Pending:
         only_first_step(step)
+        if self.pending_errors:
+            raise self.pending_errors.pop(0)
         rows = [self.rows[key] for user_id in user_ids if (key := (event_id, channel, user_id)) in self.rows]
         sending = [row for row in rows if row.status == "sending"]
         return Pending(

@@ -470,15 +470,14 @@ def test_deliver_message_stops_sending_when_outcomes_cannot_be_recorded_in_the_t
     msg = message(emails(*(f"u{i}@example.com" for i in range(20))))
     ledger, sender = ledger_for(msg), FakeSender(latency_s=0.01)
     ledger.write_errors = [StorageUnavailable("postgres: down")] * 100_000
-    started = time.monotonic()
 
     with pytest.raises(StorageUnavailable):
-        deliver(
+        deliver_within(
             msg,
             ledger,
             sender,
-            dispatch=DispatchPolicy(concurrency=2, flush_every=1, write_backoff_s=0, safety_margin_s=1.0),
-            time_left=lambda: 2.5 - (time.monotonic() - started),
+            2.5,
+            DispatchPolicy(concurrency=2, flush_every=1, write_backoff_s=0, safety_margin_s=1.0),
         )
 
     assert len(sender.sent) < 20  # nothing new started once writes kept failing
@@ -503,3 +502,74 @@ def test_deliver_message_reports_only_outcomes_the_ledger_wrote() -> None:
 
     assert report.sent == [msg.payload.user[0].user_id]
     assert ledger.rows[(msg.event_id, Channel.EMAIL, taken_over.user_id)].provider_id == "other-attempt"
+
+
+def test_deliver_message_claims_again_after_a_dropped_connection() -> None:
+    """The server dropped the connection under the claim (pg_terminate_backend, a failover): the claim
+    is made again in the same attempt. Failing the message instead spends one of its receives, and a
+    message whose receives all meet a dropped connection is dead-lettered with its rows still queued,
+    which only the tick's lost-message sweep queues again, minutes later (tests/faults test_db_dropped:
+    lost 2, and lost 150 here, every lost row ('queued', None, None))."""
+    msg = message(emails("a@example.com", "b@example.com"))
+    ledger, sender = ledger_for(msg), FakeSender()
+    ledger.claim_errors = [StorageUnavailable("postgres: AdminShutdown")] * 3
+
+    report = deliver(msg, ledger, sender)
+
+    assert ledger.claim_errors == []
+    assert len(report.sent) == 2
+    assert set(ledger.statuses().values()) == {"sent"}
+    assert len(sender.sent) == 2
+
+
+def test_deliver_message_takes_its_own_claim_again_when_the_answer_was_lost() -> None:
+    """The claim committed but the connection died before its answer came back: asked again, the
+    ledger gives the attempt the rows it already holds (counted once), not 'held by another attempt'."""
+    msg = message(emails("a@example.com", "b@example.com"))
+    ledger, sender = ledger_for(msg), FakeSender()
+    ledger.lost_claim_answers = 1
+
+    report = deliver(msg, ledger, sender)
+
+    assert len(report.sent) == 2
+    assert set(ledger.statuses().values()) == {"sent"}
+    assert [row.attempts for row in ledger.rows.values()] == [1, 1]
+    assert len(sender.sent) == 2
+
+
+def test_deliver_message_reads_what_is_left_again_after_a_dropped_connection() -> None:
+    msg = message(emails("a@example.com", "b@example.com"))
+    ledger, sender = ledger_for(msg), FakeSender()
+    ledger.pending_errors = [StorageUnavailable("postgres: AdminShutdown")]
+
+    report = deliver(msg, ledger, sender)
+
+    assert ledger.pending_errors == []
+    assert len(report.sent) == 2
+
+
+def test_deliver_message_gives_the_message_back_when_no_claim_can_be_made_in_time() -> None:
+    """The database stays down: the claim is tried while a send could still start, then the message
+    goes back to its queue with its rows untouched."""
+    msg = message(emails(*(f"u{i}@example.com" for i in range(5))))
+    ledger, sender = ledger_for(msg), FakeSender()
+    ledger.claim_errors = [StorageUnavailable("postgres: down")] * 100_000
+    started = time.monotonic()
+
+    with pytest.raises(StorageUnavailable):
+        deliver_within(
+            msg, ledger, sender, 1.5, DispatchPolicy(concurrency=2, write_backoff_s=0.02, safety_margin_s=1.0)
+        )
+
+    assert time.monotonic() - started < 1.5
+    assert sender.sent == []
+    assert set(ledger.statuses().values()) == {"queued"}
+    assert all(row.attempts == 0 for row in ledger.rows.values())
+
+
+def deliver_within(
+    msg: NotificationMessage, ledger: FakeLedger, sender: FakeSender, seconds: float, dispatch: DispatchPolicy
+) -> None:
+    """deliver() in an invocation that has `seconds` left from now."""
+    started = time.monotonic()
+    deliver(msg, ledger, sender, dispatch=dispatch, time_left=lambda: seconds - (time.monotonic() - started))

@@ -64,8 +64,10 @@ def check_if_idle(conn: psycopg.Connection[Any]) -> None:
 
 
 class WriterConnections:
-    """One connection per thread, outside the pool, for writes that must land while the
-    database is failing: outcomes of sends the provider already accepted.
+    """One connection per thread, outside the pool, for the statements of a delivery that must land
+    while the database is failing: outcomes of sends the provider already accepted, and the claim
+    and the check of what is left, whose failure would send the message back to its queue (each
+    receive spent so brings it closer to its dead-letter queue, its rows still queued).
 
     The pool answers an outage with backoff between its reconnection attempts and a wait of
     seconds for a connection; an outcome write that waits that long outlives the invocation

@@ -19,6 +19,9 @@ _CLAIMABLE = """(
     OR (status = 'failed' AND reason = 'retries_exhausted')
 )"""
 
+# Rows the asking attempt already holds: its claim committed, the answer was lost with the connection.
+_OWN_CLAIM = "(status = 'sending' AND claim_token = %(token)s)"
+
 
 # One attempt's outcomes in one statement; only rows that attempt still holds are written (a
 # holder whose lease ran out cannot overwrite another's outcome). A failed send gives its
@@ -110,14 +113,18 @@ class PostgresLedger(Repository):
         until: datetime,
         step: int = 0,
     ) -> set[uuid.UUID]:
-        with self._connection() as conn:
+        # The thread's own connection, reconnected at once after a drop (the pool backs off for seconds,
+        # longer than a queue's visibility timeout), like the outcome writes. Asked again with the same
+        # token (a COMMIT that landed on a connection dropped before its answer), the claim gives back
+        # the rows that token already holds, counting the attempt once.
+        with self._writer_connection() as conn:
             rows = conn.execute(
                 f"""
                 UPDATE notifications
-                SET status = 'sending', attempts = attempts + 1, claimed_until = %(until)s,
-                    claim_token = %(token)s, reason = NULL
+                SET status = 'sending', claimed_until = %(until)s, claim_token = %(token)s, reason = NULL,
+                    attempts = attempts + CASE WHEN {_OWN_CLAIM} THEN 0 ELSE 1 END
                 WHERE event_id = %(event_id)s AND channel = %(channel)s AND step = %(step)s
-                  AND user_id = ANY(%(user_ids)s::uuid[]) AND {_CLAIMABLE}
+                  AND user_id = ANY(%(user_ids)s::uuid[]) AND ({_CLAIMABLE} OR {_OWN_CLAIM})
                 RETURNING user_id
                 """,
                 {
@@ -194,7 +201,7 @@ class PostgresLedger(Repository):
     def pending(
         self, event_id: uuid.UUID, channel: Channel, user_ids: Sequence[uuid.UUID], step: int = 0
     ) -> Pending:
-        with self._connection() as conn:
+        with self._writer_connection() as conn:  # as the claim: a dropped connection is replaced at once
             row = conn.execute(
                 """
                 SELECT count(*) FILTER (WHERE status IN ('queued', 'retrying')),
