@@ -17,7 +17,7 @@ single_ratio = single_per_s ÷ ceiling_requests_per_s (target ≥ 0.5: an event 
 cheapest request); batch_speedup = batch_per_s ÷ single_per_s (target ≥ 10, goal 20). p50_ms and p99_ms
 are the latencies of the single POSTs.
 
-Run with `make bench-ingest` (or `.venv/bin/python bench/ingest.py [--rounds 3 --window 5]`); needs the
+Run with `make bench-ingest` (or `.venv/bin/python bench/ingest.py [--rounds 3 --window 3]`); needs the
 stack. The last line printed is JSON: {"bench": "ingest", "single_per_s", "batch_per_s",
 "ceiling_requests_per_s", "single_ratio", "batch_speedup", "p50_ms", "p99_ms", ...}.
 """
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds (a window of each kind)")
-    parser.add_argument("--window", type=float, default=5.0, help="seconds of one kind's window")
+    parser.add_argument("--window", type=float, default=3.0, help="seconds of one kind's window")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of each kind first, not measured")
     parser.add_argument("--users", type=int, default=200, help="the pool the events' recipients come from")
     parser.add_argument(
@@ -178,18 +178,17 @@ def main(argv: list[str] | None = None) -> None:
             shift = round_number % len(KINDS)
             for kind in KINDS[shift:] + KINDS[:shift]:
                 window(sends[kind], seconds, tallies[kind])
-        for tally in tallies.values():
+        for kind, tally in tallies.items():
             run.events.extend(tally.event_ids)
+            p50, p99 = (percentile(tally.latencies_ms, q) for q in (50, 99))
+            rate = f"{tally.accepted} in {tally.seconds:.1f} s = {tally.rate():.1f}/s"
+            print(f"{kind:>8}: {rate}, request p50 {p50:.0f} ms, p99 {p99:.0f} ms", flush=True)
+        print(f"waiting for the {len(run.events)} events' e-mails", flush=True)
         pending = drain(run, run.events, args.drain)
     finally:
         run.clean_up()
 
     single, batch, ceiling = (tallies[kind] for kind in ("single", "batch", "ceiling"))
-    for kind, tally in tallies.items():
-        print(
-            f"{kind:>8}: {tally.accepted} in {tally.seconds:.1f} s = {tally.rate():.1f}/s, request p50 "
-            f"{percentile(tally.latencies_ms, 50):.0f} ms, p99 {percentile(tally.latencies_ms, 99):.0f} ms"
-        )
     if pending:
         print(f"warning: {pending} e-mails still pending after {args.drain:.0f} s", flush=True)
     print(
