@@ -95,8 +95,20 @@ def method_cases(key: str) -> list[Case]:
         for path, methods in sorted(allowed.items())
         if path != "/docs"  # served by `make api` and in process only: API Gateway has no route for it
         for method in METHODS
-        if method not in methods
+        if method not in methods and not _served_by_a_template(method, concrete(path))
     ]
+
+
+def _served_by_a_template(method: str, target: str) -> bool:
+    """Whether a route with parameters takes `method` on `target` (`GET /events/batch` is `GET
+    /events/{event_id}`): a handler answers it, rightly."""
+    segments = target.strip("/").split("/")
+    return any(
+        route_method == method
+        and len(template := path.strip("/").split("/")) == len(segments)
+        and all(part == seg or part.startswith("{") for part, seg in zip(template, segments, strict=True))
+        for route_method, path in ROUTE_SCOPES
+    )
 
 
 def header_cases(key: str) -> list[Case]:

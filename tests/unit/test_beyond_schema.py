@@ -37,6 +37,14 @@ def test_beyond_schema_methods_are_only_those_a_path_does_not_allow() -> None:
     assert any(case.method == "DELETE" and case.target == "/keys" for case in cases)
 
 
+def test_beyond_schema_leaves_out_a_method_another_route_serves_on_that_path() -> None:
+    """GET /events/batch is GET /events/{event_id} with the id `batch` (a handler's 422 is its answer)."""
+    cases = {(case.method, case.target) for case in method_cases("nk_admin")}
+
+    assert ("GET", "/events/batch") not in cases
+    assert ("DELETE", "/events/batch") in cases
+
+
 def test_beyond_schema_header_cases_carry_control_characters_and_sizes() -> None:
     values = [value for case in header_cases("nk_admin") for value in case.headers.values()]
 
