@@ -17,7 +17,7 @@ from notify.bootstrap import services
 from notify.channels import Channel, EventType
 from notify.events import accept_events
 from notify.events.models import MAX_BATCH_BYTES
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, MakeApi
 from tests.integration.support import (
     event_body,
     make_movie,
@@ -120,14 +120,29 @@ def test_one_refused_event_does_not_refuse_the_others(api: Api, store: PostgresS
     assert stored(api) == {"events": 2, "notifications": 3, "outbox": 3, "schedules": 1}
 
 
-def test_an_event_to_an_audience_is_fanned_out_by_the_tick(api: Api, store: PostgresStore) -> None:
-    user = make_user()
-    store.upsert_users([user])
-    audience = {"event_type": "new_episode", "created_dt": "2025-03-01T12:00:00+00:00"}
-    results = batch(api, [{**audience, "payload": {"audience": "all"}}])
+def test_an_event_to_an_audience_takes_its_first_steps_as_post_events_does(
+    make_api: MakeApi, store: PostgresStore
+) -> None:
+    api = make_api(fan_out_step=2)
+    store.upsert_users([make_user() for _ in range(3)])
+    event = {
+        "event_type": "new_episode",
+        "created_dt": "2025-03-01T12:00:00+00:00",
+        "payload": {"audience": "all"},
+    }
 
-    assert results[0]["status"] == 202
-    assert results[0]["body"]["fan_out"] == {"recipients": 1, "done": 0, "complete": False}
+    single = api.post("/events", event)
+    results = batch(api, [event, event])
+
+    assert single.status == 202, single.text
+    assert [r["status"] for r in results] == [202, 202]
+    for result in results:
+        assert (
+            result["body"]["fan_out"]
+            == single.json["fan_out"]
+            == {"recipients": 3, "done": 3, "complete": True}
+        )
+        assert result["body"]["notifications"] == single.json["notifications"] == 9
 
 
 def test_a_replayed_batch_answers_the_same_and_stores_nothing_twice(api: Api, store: PostgresStore) -> None:

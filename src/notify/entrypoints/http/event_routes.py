@@ -156,7 +156,11 @@ def post_events(batch: EventBatch) -> Response[BatchAccepted]:
     """Up to 100 events in one request, each validated, stored and answered on its own as POST /events
     would. Each counts against the key's rate limit."""
     accepted = accept_events(
-        batch.events, now=datetime.now(UTC), ports=_ingest_ports(), policy=services().ingest_policy
+        batch.events,
+        now=datetime.now(UTC),
+        ports=_ingest_ports(),
+        policy=services().ingest_policy,
+        time_left=time_left(router.lambda_context),
     )
     logger.info(
         "events accepted",
