@@ -39,6 +39,7 @@ from notify_client.models import (
     TopicView,
     Upserted,
 )
+from notify_dev.benchmarks import zone_where_it_is
 from tests.e2e.conftest import Api, unique_user
 
 pytestmark = pytest.mark.e2e
@@ -66,12 +67,18 @@ def sdk(api: Api) -> AuthenticatedClient:
 def test_a_producers_scenario_through_the_sdk(
     api: Api, sdk: AuthenticatedClient, movie: dict[str, Any]
 ) -> None:
-    contact = unique_user()
+    # a time zone where it is 14:00: outside the default quiet hours whenever the suite runs
+    contact = unique_user(timezone=zone_where_it_is(14))
     user_id = uuid.UUID(contact["user_id"])
     api.users.append(contact["user_id"])
     api.contacts.append(contact)
     users = put_users.sync(
-        client=sdk, body=[DirectoryUser(user_id=user_id, email=contact["email"], first_name="Sdk")]
+        client=sdk,
+        body=[
+            DirectoryUser(
+                user_id=user_id, email=contact["email"], first_name="Sdk", timezone=contact["timezone"]
+            )
+        ],
     )
     assert isinstance(users, Upserted)
     assert users.upserted == 1
