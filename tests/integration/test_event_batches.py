@@ -15,7 +15,7 @@ from notify.access.keys import issue_key
 from notify.adapters.postgres import PostgresStore
 from notify.bootstrap import services
 from notify.channels import Channel, EventType
-from notify.events import accept_events
+from notify.events import IngestPorts, accept_events
 from notify.events.models import MAX_BATCH_BYTES
 from tests.integration.conftest import Api, MakeApi
 from tests.integration.support import (
@@ -263,8 +263,6 @@ def test_concurrent_replays_of_a_batch_store_each_event_once(
         for n, user in enumerate(users)
     ]
     ctx = services()
-    from notify.events import IngestPorts
-
     answers: list[Any] = []
     errors: list[BaseException] = []
     start = threading.Barrier(4)

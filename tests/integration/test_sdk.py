@@ -42,6 +42,7 @@ from notify_client.models import (
 from notify_dev.contract import check_proxy_answer, proxy_headers
 from tests.integration.conftest import Api
 from tests.integration.support import CONTEXT, rest_event
+from tests.integration.test_workflows import expiring
 
 
 def _in_process(request: httpx.Request) -> httpx.Response:
@@ -131,8 +132,6 @@ def test_an_event_the_sdk_posts_without_a_priority_runs_at_its_workflow_s(
 ) -> None:
     """The document gives no default priority: a generated client then leaves it out, as the API
     means (the workflow's own), instead of sending a made-up 5."""
-    from tests.integration.test_workflows import expiring
-
     assert api.request("PUT", "/workflows/expiring", json_body=expiring()).status == 201  # priority 8
     user_id = uuid.uuid4()
     put_users.sync(client=sdk, body=[DirectoryUser(user_id=user_id, phone="+447700900123")])

@@ -4,7 +4,10 @@ import base64
 from http import HTTPStatus
 from typing import Any
 
-from notify.entrypoints.http.request_guard import MAX_BODY_BYTES, screen_request
+from notify.entrypoints.http.request_guard import MAX_BODY_BYTES, events_in_batch, screen_request
+from notify.events import MAX_BATCH_BYTES
+from tests.fakes import FakeEventStore
+from tests.unit.api_calls import call, install_fakes, key_with
 
 
 def event(
@@ -55,8 +58,6 @@ def test_screen_request_names_where_a_nul_is_and_refuses_oversized_bodies() -> N
 
 
 def test_a_batch_is_measured_against_its_own_limit_however_it_is_encoded() -> None:
-    from notify.events import MAX_BATCH_BYTES
-
     just_over = '{"events": []}'.ljust(MAX_BATCH_BYTES + 1)
     for body, encoded in ((just_over, False), (base64.b64encode(just_over.encode()).decode(), True)):
         rejected = screen_request(event("POST", "/events/batch", body, isBase64Encoded=encoded))
@@ -67,8 +68,6 @@ def test_a_batch_is_measured_against_its_own_limit_however_it_is_encoded() -> No
 
 
 def test_a_batch_costs_its_events_whatever_its_body_holds() -> None:
-    from notify.entrypoints.http.request_guard import events_in_batch
-
     def cost(body: str | None, **more: Any) -> int:
         return events_in_batch(event("POST", "/events/batch", body, **more))
 
@@ -84,9 +83,6 @@ def test_a_batch_costs_its_events_whatever_its_body_holds() -> None:
 
 def test_every_json_content_type_the_guard_takes_reaches_the_handler_as_json() -> None:
     """powertools refused `+json` types and upper case with a 415 of its own (not ErrorList)."""
-    from tests.fakes import FakeEventStore
-    from tests.unit.api_calls import call, install_fakes, key_with
-
     store = FakeEventStore()
     install_fakes(store)
     key = key_with(store, "admin")

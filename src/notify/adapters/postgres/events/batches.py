@@ -1,5 +1,6 @@
-"""Events stored set-wise: a batch's events to lists of users in one transaction of two statements,
-whatever its size (POST /events/batch), and events found by their idempotency keys."""
+"""Events stored set-wise: a batch's events of every kind (to lists of users, to audiences, deferred) in
+one transaction of at most three statements, whatever its size (POST /events/batch; POST /events'
+audience and deferred events too), and events found by their idempotency keys."""
 
 import json
 from collections.abc import Sequence
@@ -131,13 +132,17 @@ _FOUND_COLUMNS = """idempotency_key, event_id, status, recipients, notifications
        schedule_id, next_run_at, request_hash, fan_out_done, fan_out_complete"""
 
 
+def event_of(item: NewEvent | DeferredEvent) -> NewEvent:
+    return item.event if isinstance(item, DeferredEvent) else item
+
+
 class PostgresEventBatches(Repository):
     """EventStore's set-wise part."""
 
     def create_events(self, events: Sequence[NewEvent | DeferredEvent]) -> list[StoredEvent | None]:
         if not events:
             return []
-        new = [item.event if isinstance(item, DeferredEvent) else item for item in events]
+        new = [event_of(item) for item in events]
         deferred = [item for item in events if isinstance(item, DeferredEvent)]
         with self._connection() as conn:
             kept = {row[0] for row in conn.execute(_INSERT_EVENTS_SQL, _event_columns(events)).fetchall()}
@@ -239,7 +244,7 @@ def _stored(
 
 
 def _event_columns(items: Sequence[NewEvent | DeferredEvent]) -> dict[str, list[Any]]:
-    events = [item.event if isinstance(item, DeferredEvent) else item for item in items]
+    events = [event_of(item) for item in items]
     deferred = [isinstance(item, DeferredEvent) for item in items]
     return {
         "event_ids": [event.event_id for event in events],

@@ -15,7 +15,7 @@ from notify.adapters.postgres.database import (
     content_json,
     joined_ids,
 )
-from notify.adapters.postgres.events.batches import PostgresEventBatches
+from notify.adapters.postgres.events.batches import PostgresEventBatches, event_of
 from notify.adapters.postgres.messages import CONTACT_SQL, FAN_OUT_WORK_MEM, fan_out_sql
 from notify.channels import Channel
 from notify.errors import DuplicateIdempotencyKey
@@ -58,7 +58,8 @@ class PostgresEvents(PostgresEventBatches):
 
     def create_event(self, event: NewEvent) -> StoredEvent:
         if event.audience is not None:
-            return self._create_audience_event(event)
+            # the event alone, its fan-out to come in steps: its members are those of now (the cutoff)
+            return self._create_one(event)
         with self._connection() as conn:
             self._insert_event(conn, event, status="queued", schedule_id=None)
             conn.execute("SELECT set_config('work_mem', %s, true)", (FAN_OUT_WORK_MEM,))
@@ -91,10 +92,6 @@ class PostgresEvents(PostgresEventBatches):
             outbox=[OutboundMessage(row[0], row[1], row[2].encode()) for row in rows if row[0] is not None],
         )
 
-    def _create_audience_event(self, event: NewEvent) -> StoredEvent:
-        """The event alone, its fan-out to come in steps: its members are those of now (the cutoff)."""
-        return self._create_one(event)
-
     def create_scheduled_event(
         self, event: NewEvent, schedule: NewSchedule, recipients: int, skipped_users: list[str]
     ) -> StoredEvent:
@@ -104,8 +101,7 @@ class PostgresEvents(PostgresEventBatches):
         """One event stored as a batch's are (create_events); DuplicateIdempotencyKey if its key is taken."""
         [stored] = self.create_events([item])
         if stored is None:
-            event = item.event if isinstance(item, DeferredEvent) else item
-            raise DuplicateIdempotencyKey(str(event.idempotency_key))
+            raise DuplicateIdempotencyKey(str(event_of(item).idempotency_key))
         return stored
 
     def _insert_event(
